@@ -1,0 +1,20 @@
+// The subcommands of the `gossamer` binary. Each takes the arguments after its own name and
+// returns the process exit code: 0 success, 2 bad input or usage (message on stderr),
+// 1 an internal failure. Commands throw cli::InputError for bad input; main() reports it.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace gossamer::cli {
+
+using Args = std::span<const std::string_view>;
+
+int cmd_tokenize(Args args);          // cmd_tokenize.cpp
+int cmd_detokenize(Args args);        // cmd_tokenize.cpp
+int cmd_harmony_render(Args args);    // cmd_harmony_render.cpp
+int cmd_harmony_parse(Args args);     // cmd_harmony_parse.cpp
+int cmd_demo(Args args);              // cmd_demo.cpp
+int cmd_version(Args args);           // cmd_version.cpp
+
+}  // namespace gossamer::cli

@@ -1,0 +1,83 @@
+// gossamer: one binary, subcommands. This file only dispatches and turns exceptions into
+// exit codes; each command lives in its own cmd_*.cpp.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/cli/cli_io.h"
+#include "runtime/cli/commands.h"
+
+namespace {
+
+using gossamer::cli::Args;
+
+struct Command {
+    std::string_view name;  // "harmony render" for two-word commands
+    int (*run)(Args);
+    std::string_view summary;
+};
+
+constexpr Command kCommands[] = {
+    {"demo", gossamer::cli::cmd_demo, "tokenize and render a demo conversation (the main job)"},
+    {"tokenize", gossamer::cli::cmd_tokenize,
+     "[--ordinary]  UTF-8 text on stdin -> JSON array of token ids"},
+    {"detokenize", gossamer::cli::cmd_detokenize, "JSON array of ids on stdin -> bytes"},
+    {"harmony render", gossamer::cli::cmd_harmony_render,
+     "[--for-completion] [--drop-analysis=MODE]  {\"messages\":[...]} -> {\"tokens\",\"text\"}"},
+    {"harmony parse", gossamer::cli::cmd_harmony_parse,
+     "JSON array of assistant output ids -> {\"messages\",\"errors\"}"},
+    {"version", gossamer::cli::cmd_version, "build information and compute devices"},
+};
+
+void print_usage(std::FILE* out) {
+    std::fprintf(out, "usage: gossamer <command> [options]\n\ncommands:\n");
+    for (const auto& c : kCommands)
+        std::fprintf(out, "  %-16.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                     static_cast<int>(c.summary.size()), c.summary.data());
+    std::fprintf(out, "\nMachine-readable contracts: docs/CLI.md\n");
+}
+
+// Finds the command named by the first one or two arguments; sets `consumed`.
+const Command* find_command(const std::vector<std::string_view>& args, std::size_t& consumed) {
+    for (const auto& c : kCommands) {
+        auto space = c.name.find(' ');
+        if (space == std::string_view::npos) {
+            if (!args.empty() && args[0] == c.name) return consumed = 1, &c;
+        } else if (args.size() >= 2 && args[0] == c.name.substr(0, space) &&
+                   args[1] == c.name.substr(space + 1)) {
+            return consumed = 2, &c;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+        print_usage(args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    std::size_t consumed = 0;
+    const Command* command = find_command(args, consumed);
+    if (!command) {
+        std::string name(args[0]);
+        if (args.size() >= 2 && name == "harmony") name += " " + std::string(args[1]);
+        std::fprintf(stderr, "gossamer: unknown command '%s'\n\n", name.c_str());
+        print_usage(stderr);
+        return 2;
+    }
+    std::string name(command->name);
+    try {
+        return command->run(Args(args).subspan(consumed));
+    } catch (const gossamer::cli::InputError& e) {
+        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gossamer %s: internal error: %s\n", name.c_str(), e.what());
+        return 1;
+    }
+}
