@@ -11,8 +11,9 @@ DeviceReport probe_devices() {
     return probe_cuda_devices();
 #else
     DeviceReport report;
-    report.cuda_error = "this build has no CUDA backend (configured with GOSSAMER_CUDA=OFF "
-                        "or without nvcc)";
+    report.cuda_error =
+        "this build has no CUDA backend (configured with GOSSAMER_CUDA=OFF "
+        "or without nvcc)";
     return report;
 #endif
 }

@@ -17,11 +17,11 @@ struct GpuInfo {
 };
 
 struct DeviceReport {
-    bool cuda_built = false;       // the CUDA backend is part of this binary
-    std::string cuda_archs;        // architectures it was compiled for, e.g. "90a;89;86;80"
-    std::string cuda_error;        // why no GPU is usable (driver missing, no device), if any
-    std::vector<GpuInfo> gpus;     // usable GPUs, empty without CUDA
-    bool kernel_ok = false;        // a test kernel ran on GPU 0 and returned the right answer
+    bool cuda_built = false;    // the CUDA backend is part of this binary
+    std::string cuda_archs;     // architectures it was compiled for, e.g. "90a;89;86;80"
+    std::string cuda_error;     // why no GPU is usable (driver missing, no device), if any
+    std::vector<GpuInfo> gpus;  // usable GPUs, empty without CUDA
+    bool kernel_ok = false;     // a test kernel ran on GPU 0 and returned the right answer
 };
 
 DeviceReport probe_devices();

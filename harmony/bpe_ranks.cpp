@@ -20,23 +20,22 @@ std::uint64_t load32(const char* p) {
     return v;
 }
 
-// A fast hash for short byte strings (most tokens are 1-8 bytes): whole-word loads, one
-// multiply-xorshift finalizer. Not for hostile keys: the table is built from the rank file.
-std::uint64_t hash_bytes(const char* p, std::size_t n) {
+// The first min(n, 8) bytes of p as a little-endian number, zero-padded, without reading
+// past p + n (pieces can end at the end of the caller's buffer).
+std::uint64_t load_prefix(const char* p, std::size_t n) {
+    if (n >= 8) return load64(p);
+    if (n >= 4) return load32(p) | (load32(p + n - 4) << (8 * (n - 4)));
+    if (n == 0) return 0;
+    auto b = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+    return b(0) | (b(n / 2) << (8 * (n / 2))) | (b(n - 1) << (8 * (n - 1)));
+}
+
+// A fast hash for short byte strings (most tokens are 1-8 bytes): the prefix word, the tail
+// words, one multiply-xorshift finalizer. Not for hostile keys: keys come from the rank file.
+std::uint64_t hash_bytes(const char* p, std::size_t n, std::uint64_t prefix) {
     constexpr std::uint64_t k1 = 0x9E3779B97F4A7C15ull, k2 = 0xC2B2AE3D27D4EB4Full;
-    std::uint64_t h;
-    if (n >= 8) {
-        h = n * k1;
-        for (std::size_t i = 0; i + 8 < n; i += 8) h = (h ^ load64(p + i)) * k2;
-        h = (h ^ load64(p + n - 8)) * k1;
-    } else if (n >= 4) {
-        h = ((load32(p) << 32) | load32(p + n - 4)) * k1 + n;
-    } else if (n > 0) {
-        auto b = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
-        h = ((b(0) << 16) | (b(n / 2) << 8) | b(n - 1) | (std::uint64_t{n} << 24)) * k1;
-    } else {
-        h = k2;
-    }
+    std::uint64_t h = (prefix ^ (n * k2)) * k1;
+    for (std::size_t i = 8; i < n; i += 8) h = (h ^ load64(p + std::min(i, n - 8))) * k2;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
     h ^= h >> 32;
@@ -78,7 +77,11 @@ bool base64_decode(std::string_view in, std::string& out) {
 
 std::unique_ptr<BpeRanks> BpeRanks::parse(std::string_view file, std::string_view origin) {
     auto ranks = std::make_unique<BpeRanks>();
-    std::vector<std::pair<std::uint32_t, std::string>> entries;
+    struct Entry {
+        std::uint32_t rank, offset, length;
+    };
+    std::vector<Entry> entries;
+    std::string arena;  // token bytes in file order
     std::size_t line_no = 0;
     for (std::size_t pos = 0; pos < file.size();) {
         std::size_t eol = file.find('\n', pos);
@@ -89,26 +92,29 @@ std::unique_ptr<BpeRanks> BpeRanks::parse(std::string_view file, std::string_vie
         if (line.empty()) continue;
         std::size_t space = line.find(' ');
         if (space == std::string_view::npos) fail(origin, line_no, "expected '<base64> <rank>'");
-        std::string bytes;
-        if (!base64_decode(line.substr(0, space), bytes))
+        auto offset = static_cast<std::uint32_t>(arena.size());
+        if (!base64_decode(line.substr(0, space), arena))
             fail(origin, line_no, "invalid base64 token");
         std::string_view digits = line.substr(space + 1);
         std::uint32_t rank = 0;
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), rank);
         if (ec != std::errc() || end != digits.data() + digits.size() || rank == kNoRank)
             fail(origin, line_no, "invalid rank '" + std::string(digits) + "'");
-        entries.emplace_back(rank, std::move(bytes));
+        entries.push_back({rank, offset, static_cast<std::uint32_t>(arena.size() - offset)});
     }
-    std::sort(entries.begin(), entries.end());
+    auto by_rank = [](const Entry& a, const Entry& b) { return a.rank < b.rank; };
+    if (!std::is_sorted(entries.begin(), entries.end(), by_rank))  // real files are sorted
+        std::sort(entries.begin(), entries.end(), by_rank);
     for (std::size_t i = 0; i < entries.size(); ++i)
-        if (entries[i].first != i)
+        if (entries[i].rank != i)
             throw std::runtime_error(std::string(origin) + ": ranks are not dense: rank " +
                                      std::to_string(i) + " is " +
-                                     (entries[i].first > i ? "missing" : "repeated"));
+                                     (entries[i].rank > i ? "missing" : "repeated"));
+    ranks->arena_.reserve(arena.size());
     ranks->offsets_.reserve(entries.size() + 1);
-    for (auto& [rank, bytes] : entries) {
+    for (const auto& e : entries) {
         ranks->offsets_.push_back(static_cast<std::uint32_t>(ranks->arena_.size()));
-        ranks->arena_ += bytes;
+        ranks->arena_.append(arena, e.offset, e.length);
     }
     ranks->offsets_.push_back(static_cast<std::uint32_t>(ranks->arena_.size()));
 
@@ -129,49 +135,90 @@ std::unique_ptr<BpeRanks> BpeRanks::parse(std::string_view file, std::string_vie
 
 void BpeRanks::insert(std::uint32_t rank) {
     std::string_view key = bytes_of(rank);
-    std::uint64_t h = hash_bytes(key.data(), key.size());
-    auto tag = static_cast<std::uint32_t>(h >> 32);
-    for (std::uint64_t i = h & mask_;; i = (i + 1) & mask_) {
-        Slot& slot = slots_[i];
-        if (slot.rank == kNoRank) {
-            slot = {rank, tag};
-            return;
-        }
-        if (slot.tag == tag && bytes_of(slot.rank) == key)
-            throw std::runtime_error("rank file lists the same bytes twice (ranks " +
-                                     std::to_string(slot.rank) + " and " + std::to_string(rank) +
-                                     ")");
-    }
+    if (find(key) != kNoRank)
+        throw std::runtime_error("rank file lists the same bytes twice (ranks " +
+                                 std::to_string(find(key)) + " and " + std::to_string(rank) + ")");
+    std::uint64_t prefix = load_prefix(key.data(), key.size());
+    std::uint64_t i = hash_bytes(key.data(), key.size(), prefix) & mask_;
+    while (slots_[i].rank != kNoRank) i = (i + 1) & mask_;
+    slots_[i] = {prefix, rank, static_cast<std::uint32_t>(key.size())};
 }
 
 std::uint32_t BpeRanks::find(std::string_view bytes) const {
-    std::uint64_t h = hash_bytes(bytes.data(), bytes.size());
-    auto tag = static_cast<std::uint32_t>(h >> 32);
-    for (std::uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+    std::uint64_t prefix = load_prefix(bytes.data(), bytes.size());
+    return find_hashed(bytes, prefix, hash_bytes(bytes.data(), bytes.size(), prefix));
+}
+
+std::uint32_t BpeRanks::find_hashed(std::string_view bytes, std::uint64_t prefix,
+                                    std::uint64_t hash) const {
+    const std::size_t n = bytes.size();
+    for (std::uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
         const Slot& slot = slots_[i];
         if (slot.rank == kNoRank) return kNoRank;
-        if (slot.tag == tag) {
-            std::uint32_t off = offsets_[slot.rank];
-            if (offsets_[slot.rank + 1] - off == bytes.size() &&
-                std::memcmp(arena_.data() + off, bytes.data(), bytes.size()) == 0)
-                return slot.rank;
-        }
+        if (slot.prefix == prefix && slot.length == n &&
+            (n <= 8 ||
+             std::memcmp(arena_.data() + offsets_[slot.rank] + 8, bytes.data() + 8, n - 8) == 0))
+            return slot.rank;
     }
 }
 
+namespace {
+
+// Pieces that need merging repeat a lot in real text (identifiers, inflected words), so each
+// thread keeps the merge results of recent short pieces in a small direct-mapped cache. The
+// cache is keyed by the piece's exact bytes: a hit is the same answer the merge would give.
+struct MergeCache {
+    static constexpr std::size_t kEntries = 4096, kMaxBytes = 30, kMaxTokens = 8;
+    struct Entry {
+        std::uint64_t hash = 0;
+        std::uint8_t length = 0;  // 0 = empty
+        std::uint8_t count = 0;
+        char bytes[kMaxBytes];
+        std::uint32_t tokens[kMaxTokens];
+    };
+    Entry entries[kEntries];
+
+    Entry& slot(std::uint64_t hash) { return entries[(hash >> 20) & (kEntries - 1)]; }
+};
+
+MergeCache& merge_cache() {
+    thread_local auto cache = std::make_unique<MergeCache>();
+    return *cache;
+}
+
+}  // namespace
+
 void BpeRanks::encode_piece(std::string_view piece, std::vector<std::uint32_t>& out) const {
-    if (piece.size() == 1) {
+    const std::size_t n = piece.size();
+    if (n == 1) {
         out.push_back(byte_rank_[static_cast<unsigned char>(piece[0])]);
         return;
     }
-    if (std::uint32_t whole = find(piece); whole != kNoRank) {
+    const std::uint64_t prefix = load_prefix(piece.data(), n);
+    const std::uint64_t hash = hash_bytes(piece.data(), n, prefix);
+    if (std::uint32_t whole = find_hashed(piece, prefix, hash); whole != kNoRank) {
         out.push_back(whole);
         return;
     }
-    // The quadratic scan is fastest for the short pieces of real text; long pieces (runs of
-    // one character, huge words) take the heap so that a megabyte piece stays O(n log n).
-    if (piece.size() <= 128) merge_short(piece, out);
-    else merge_long(piece, out);
+    // The quadratic scan is fastest for the short pieces of real text; very long pieces (runs
+    // of one character) take the heap so that a megabyte piece stays O(n log n).
+    if (n > 128) return merge_long(piece, out);
+    if (n > MergeCache::kMaxBytes) return merge_short(piece, out);
+    MergeCache::Entry& entry = merge_cache().slot(hash);
+    if (entry.hash == hash && entry.length == n && std::memcmp(entry.bytes, piece.data(), n) == 0) {
+        out.insert(out.end(), entry.tokens, entry.tokens + entry.count);
+        return;
+    }
+    std::size_t before = out.size();
+    merge_short(piece, out);
+    std::size_t count = out.size() - before;
+    if (count <= MergeCache::kMaxTokens) {
+        entry.hash = hash;
+        entry.length = static_cast<std::uint8_t>(n);
+        entry.count = static_cast<std::uint8_t>(count);
+        std::memcpy(entry.bytes, piece.data(), n);
+        std::copy(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(), entry.tokens);
+    }
 }
 
 // tiktoken's loop: parts[i] starts at start[i]; pair[i] is the rank of parts i and i+1

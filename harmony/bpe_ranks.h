@@ -12,7 +12,7 @@
 namespace gossamer::harmony {
 
 class BpeRanks {
-public:
+  public:
     static constexpr std::uint32_t kNoRank = UINT32_MAX;
 
     // Parses a tiktoken rank file (`<base64 bytes> <rank>` per line). Ranks must be dense
@@ -30,13 +30,18 @@ public:
     // Appends the ranks of one pre-tokenized piece (non-empty) to out.
     void encode_piece(std::string_view piece, std::vector<std::uint32_t>& out) const;
 
-private:
+  private:
+    // The first 8 bytes of the key live in the slot, so a lookup of a key of up to 8 bytes
+    // (almost every merge candidate) touches one cache line; longer keys finish in arena_.
     struct Slot {
+        std::uint64_t prefix = 0;  // key bytes 0..7, zero-padded
         std::uint32_t rank = kNoRank;
-        std::uint32_t tag = 0;  // high bits of the hash, to skip most byte comparisons
+        std::uint32_t length = 0;
     };
 
     void insert(std::uint32_t rank);
+    std::uint32_t find_hashed(std::string_view bytes, std::uint64_t prefix,
+                              std::uint64_t hash) const;
     void merge_short(std::string_view piece, std::vector<std::uint32_t>& out) const;
     void merge_long(std::string_view piece, std::vector<std::uint32_t>& out) const;
 

@@ -10,13 +10,14 @@ namespace gossamer::harmony {
 namespace {
 
 using Mask = std::uint32_t;
-constexpr Mask bit(CodePointClass c) { return Mask{1} << static_cast<unsigned>(c); }
+constexpr Mask bit(CodePointClass c) {
+    return Mask{1} << static_cast<unsigned>(c);
+}
 
 constexpr Mask kUpper = bit(CodePointClass::upper), kLower = bit(CodePointClass::lower),
-               kLetterOther = bit(CodePointClass::letter_other),
-               kMark = bit(CodePointClass::mark), kNumber = bit(CodePointClass::number),
-               kSpace = bit(CodePointClass::space), kCrLf = bit(CodePointClass::crlf),
-               kOther = bit(CodePointClass::other);
+               kLetterOther = bit(CodePointClass::letter_other), kMark = bit(CodePointClass::mark),
+               kNumber = bit(CodePointClass::number), kSpace = bit(CodePointClass::space),
+               kCrLf = bit(CodePointClass::crlf), kOther = bit(CodePointClass::other);
 // The character sets of the regex, as masks of classes.
 constexpr Mask kUpperish = kUpper | kLetterOther | kMark;  // [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
 constexpr Mask kLowerish = kLower | kLetterOther | kMark;  // [\p{Ll}\p{Lm}\p{Lo}\p{M}]
@@ -28,11 +29,16 @@ constexpr std::array<std::uint8_t, 128> make_ascii_masks() {
     std::array<std::uint8_t, 128> m{};
     for (int c = 0; c < 128; ++c) {
         CodePointClass cls = CodePointClass::other;
-        if (c >= 'A' && c <= 'Z') cls = CodePointClass::upper;
-        else if (c >= 'a' && c <= 'z') cls = CodePointClass::lower;
-        else if (c >= '0' && c <= '9') cls = CodePointClass::number;
-        else if (c == '\r' || c == '\n') cls = CodePointClass::crlf;
-        else if (c == ' ' || (c >= 0x09 && c <= 0x0D)) cls = CodePointClass::space;
+        if (c >= 'A' && c <= 'Z')
+            cls = CodePointClass::upper;
+        else if (c >= 'a' && c <= 'z')
+            cls = CodePointClass::lower;
+        else if (c >= '0' && c <= '9')
+            cls = CodePointClass::number;
+        else if (c == '\r' || c == '\n')
+            cls = CodePointClass::crlf;
+        else if (c == ' ' || (c >= 0x09 && c <= 0x0D))
+            cls = CodePointClass::space;
         m[c] = static_cast<std::uint8_t>(bit(cls));
     }
     return m;

@@ -51,8 +51,9 @@ Tokenizer::~Tokenizer() = default;
 
 const Tokenizer& Tokenizer::o200k_harmony() {
     static const Tokenizer tokenizer = from_rank_bytes(
-        std::string_view(gossamer_o200k_base_begin,
-                         static_cast<std::size_t>(gossamer_o200k_base_end - gossamer_o200k_base_begin)),
+        std::string_view(
+            gossamer_o200k_base_begin,
+            static_cast<std::size_t>(gossamer_o200k_base_end - gossamer_o200k_base_begin)),
         "o200k_base.tiktoken (embedded)", kO200kSha256);
     return tokenizer;
 }
@@ -107,7 +108,9 @@ std::vector<Token> Tokenizer::encode(std::string_view text, const AllowedSpecial
     return out;
 }
 
-bool Tokenizer::valid(Token id) const { return id < ranks_->size() || is_special(id); }
+bool Tokenizer::valid(Token id) const {
+    return id < ranks_->size() || is_special(id);
+}
 
 std::string_view Tokenizer::token_bytes(Token id) const {
     if (id < ranks_->size()) return ranks_->bytes_of(id);

@@ -30,7 +30,7 @@ struct AllowedSpecial {
 };
 
 class Tokenizer {
-public:
+  public:
     // The rank file vendored into the binary at build time; SHA-256 verified on first use.
     // Throws std::runtime_error when the embedded data is corrupt.
     static const Tokenizer& o200k_harmony();
@@ -65,7 +65,7 @@ public:
     // Id of a whole byte string when it is one mergeable token.
     std::optional<Token> rank_of(std::string_view bytes) const;
 
-private:
+  private:
     explicit Tokenizer(std::unique_ptr<BpeRanks> ranks);
     std::unique_ptr<BpeRanks> ranks_;
     std::vector<std::string> special_text_;  // index = id - kFirstSpecial

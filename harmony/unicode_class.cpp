@@ -12,6 +12,8 @@ CodePointClass classify(char32_t cp) {
     return static_cast<CodePointClass>(kClassStage2[block * 256 + (cp & 0xFF)]);
 }
 
-const char* unicode_version() { return kUnicodeVersion; }
+const char* unicode_version() {
+    return kUnicodeVersion;
+}
 
 }  // namespace gossamer::harmony

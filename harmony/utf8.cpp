@@ -10,10 +10,14 @@ std::size_t decode(std::string_view s, std::size_t i, char32_t& cp) {
     // Lead byte -> (length, minimum value, bits of the lead byte); continuation bytes 10xxxxxx.
     std::size_t len = 0;
     char32_t value = 0, min = 0;
-    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2, value = b0 & 0x1Fu, min = 0x80;
-    else if (b0 >= 0xE0 && b0 <= 0xEF) len = 3, value = b0 & 0x0Fu, min = 0x800;
-    else if (b0 >= 0xF0 && b0 <= 0xF4) len = 4, value = b0 & 0x07u, min = 0x10000;
-    else return 0;
+    if (b0 >= 0xC2 && b0 <= 0xDF)
+        len = 2, value = b0 & 0x1Fu, min = 0x80;
+    else if (b0 >= 0xE0 && b0 <= 0xEF)
+        len = 3, value = b0 & 0x0Fu, min = 0x800;
+    else if (b0 >= 0xF0 && b0 <= 0xF4)
+        len = 4, value = b0 & 0x07u, min = 0x10000;
+    else
+        return 0;
     if (left < len) return 0;
     for (std::size_t k = 1; k < len; ++k) {
         if ((p[k] & 0xC0u) != 0x80u) return 0;
@@ -48,15 +52,19 @@ std::size_t invalid_length(std::string_view s, std::size_t i) {
     unsigned char b0 = p[0];
     std::size_t len = 0;
     unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-    else if (b0 >= 0xE0 && b0 <= 0xEF) len = 3, lo = b0 == 0xE0 ? 0xA0 : 0x80,
-                                        hi = b0 == 0xED ? 0x9F : 0xBF;
-    else if (b0 >= 0xF0 && b0 <= 0xF4) len = 4, lo = b0 == 0xF0 ? 0x90 : 0x80,
-                                        hi = b0 == 0xF4 ? 0x8F : 0xBF;
-    else return 1;
+    if (b0 >= 0xC2 && b0 <= 0xDF)
+        len = 2;
+    else if (b0 >= 0xE0 && b0 <= 0xEF)
+        len = 3, lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;
+    else if (b0 >= 0xF0 && b0 <= 0xF4)
+        len = 4, lo = b0 == 0xF0 ? 0x90 : 0x80, hi = b0 == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 1;
     std::size_t k = 1;
-    if (k < left && p[k] >= lo && p[k] <= hi) ++k;
-    else return 1;
+    if (k < left && p[k] >= lo && p[k] <= hi)
+        ++k;
+    else
+        return 1;
     while (k < len && k < left && (p[k] & 0xC0u) == 0x80u) ++k;
     return k;
 }

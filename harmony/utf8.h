@@ -18,7 +18,9 @@ std::size_t decode(std::string_view s, std::size_t i, char32_t& cp);
 
 // Length of the longest valid UTF-8 prefix of s.
 std::size_t valid_prefix(std::string_view s);
-inline bool is_valid(std::string_view s) { return valid_prefix(s) == s.size(); }
+inline bool is_valid(std::string_view s) {
+    return valid_prefix(s) == s.size();
+}
 
 // s with every maximal invalid subsequence replaced by U+FFFD (WHATWG / Rust lossy rules).
 std::string to_valid_lossy(std::string_view s);
@@ -28,14 +30,14 @@ void append(std::string& out, char32_t cp);
 // Incremental decoding of a token stream: bytes of a character split across tokens are held
 // back until complete; invalid sequences become U+FFFD and never leak into later output.
 class StreamDecoder {
-public:
+  public:
     // Returns the text that became complete with these bytes (possibly empty).
     std::string push(std::string_view bytes);
     // End of stream: a held-back incomplete sequence becomes U+FFFD.
     std::string flush();
     bool has_pending() const { return !pending_.empty(); }
 
-private:
+  private:
     std::string pending_;
 };
 

@@ -10,11 +10,11 @@ namespace gossamer::cli {
 
 using Args = std::span<const std::string_view>;
 
-int cmd_tokenize(Args args);          // cmd_tokenize.cpp
-int cmd_detokenize(Args args);        // cmd_tokenize.cpp
-int cmd_harmony_render(Args args);    // cmd_harmony_render.cpp
-int cmd_harmony_parse(Args args);     // cmd_harmony_parse.cpp
-int cmd_demo(Args args);              // cmd_demo.cpp
-int cmd_version(Args args);           // cmd_version.cpp
+int cmd_tokenize(Args args);        // cmd_tokenize.cpp
+int cmd_detokenize(Args args);      // cmd_tokenize.cpp
+int cmd_harmony_render(Args args);  // cmd_harmony_render.cpp
+int cmd_harmony_parse(Args args);   // cmd_harmony_parse.cpp
+int cmd_demo(Args args);            // cmd_demo.cpp
+int cmd_version(Args args);         // cmd_version.cpp
 
 }  // namespace gossamer::cli

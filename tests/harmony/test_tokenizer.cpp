@@ -18,7 +18,9 @@ using gossamer::harmony::Tokenizer;
 using Ids = std::vector<Token>;
 
 namespace {
-const Tokenizer& tok() { return Tokenizer::o200k_harmony(); }
+const Tokenizer& tok() {
+    return Tokenizer::o200k_harmony();
+}
 
 std::vector<std::string> pieces(std::string_view text) {
     std::vector<std::string> out;
@@ -90,7 +92,8 @@ TEST_CASE("tokenizer: pre-tokenizer pieces follow the regex alternatives") {
     CHECK(pieces("\tsep") == std::vector<std::string>{"\tsep"});
     CHECK(pieces("a\r\n\r\nb") == std::vector<std::string>{"a", "\r\n\r\n", "b"});
     // Lo letters are in both letter sets: an all-Lo run is one piece.
-    CHECK(pieces("\xE6\x97\xA5\xE6\x9C\xAC") == std::vector<std::string>{"\xE6\x97\xA5\xE6\x9C\xAC"});
+    CHECK(pieces("\xE6\x97\xA5\xE6\x9C\xAC") ==
+          std::vector<std::string>{"\xE6\x97\xA5\xE6\x9C\xAC"});
     // Invalid bytes are punctuation-like single characters and are kept.
     CHECK(pieces("a\xFF\xFE b") == std::vector<std::string>{"a", "\xFF\xFE", " b"});
 }
@@ -102,7 +105,8 @@ TEST_CASE("tokenizer: special tokens") {
     CHECK(tok().encode("<|start|>", AllowedSpecial::none()) == Ids{27, 91, 5236, 91, 29});
     CHECK(tok().encode("<|start|><|end|>", AllowedSpecial{false, {200007}}) ==
           Ids{27, 91, 5236, 91, 29, 200007});
-    CHECK(tok().encode("a<|<|call|>b", AllowedSpecial::all_tokens()) == Ids{64, 27, 91, 200012, 65});
+    CHECK(tok().encode("a<|<|call|>b", AllowedSpecial::all_tokens()) ==
+          Ids{64, 27, 91, 200012, 65});
     CHECK(tok().encode("<|reserved_200013|>", AllowedSpecial::all_tokens()) == Ids{200013});
     CHECK(tok().encode("<|reserved_0200013|>", AllowedSpecial::all_tokens()).size() > 1);
     CHECK(tok().decode(Ids{201088}) == "<|reserved_201088|>");
@@ -149,7 +153,8 @@ TEST_CASE("tokenizer: rank file errors name the file") {
     // The real file with the wrong expected hash is refused.
     std::string all_bytes;
     for (int b = 0; b < 256; ++b) {
-        static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        static const char* kB64 =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         all_bytes += std::string{kB64[b >> 2], kB64[(b & 3) << 4], '=', '='} + " " +
                      std::to_string(b) + "\n";
     }

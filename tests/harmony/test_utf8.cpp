@@ -15,13 +15,18 @@ TEST_CASE("utf8: validation rejects overlongs, surrogates and out-of-range value
     CHECK_FALSE(utf8::is_valid("\xED\xA0\x80"));      // surrogate U+D800
     CHECK_FALSE(utf8::is_valid("\xF4\x90\x80\x80"));  // above U+10FFFF
     CHECK_FALSE(utf8::is_valid("\xE6\x97"));          // truncated
-    CHECK(utf8::valid_prefix("ab\xFF" "cd") == 2);
+    CHECK(utf8::valid_prefix("ab\xFF"
+                             "cd") == 2);
 }
 
 TEST_CASE("utf8: lossy conversion replaces each maximal invalid subpart once") {
-    CHECK(utf8::to_valid_lossy("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
-    CHECK(utf8::to_valid_lossy("\xF0\x9F\x92") == "\xEF\xBF\xBD");      // one truncated char
-    CHECK(utf8::to_valid_lossy("\xF0\x9F" " ") == "\xEF\xBF\xBD ");
+    CHECK(utf8::to_valid_lossy("a\xFF"
+                               "b") ==
+          "a\xEF\xBF\xBD"
+          "b");
+    CHECK(utf8::to_valid_lossy("\xF0\x9F\x92") == "\xEF\xBF\xBD");  // one truncated char
+    CHECK(utf8::to_valid_lossy("\xF0\x9F"
+                               " ") == "\xEF\xBF\xBD ");
     CHECK(utf8::to_valid_lossy("\xE0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // bad second byte
 }
 
