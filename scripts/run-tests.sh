@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command of the README (and of .ci/run): installs dependencies, builds with the
+# `ci` preset (release, one CUDA architecture when nvcc exists) and runs every ctest test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+jobs=$(nproc)
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$jobs"
+ctest --preset ci -j "$jobs"
