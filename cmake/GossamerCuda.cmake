@@ -14,7 +14,7 @@ if(NOT GOSSAMER_CUDA STREQUAL "OFF")
     endif()
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
-    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 does not know C++20 flags for nvcc
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(GOSSAMER_HAVE_CUDA ON)
   elseif(GOSSAMER_CUDA STREQUAL "ON")
