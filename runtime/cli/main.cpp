@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     const Command* command = find_command(args, consumed);
     if (!command) {
         std::string name(args[0]);
-        if (args.size() >= 2 && name == "harmony") name += " " + std::string(args[1]);
+        if (args.size() >= 2 && args[0] == "harmony") name.append(" ").append(args[1]);
         std::fprintf(stderr, "gossamer: unknown command '%s'\n\n", name.c_str());
         print_usage(stderr);
         return 2;
