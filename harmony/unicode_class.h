@@ -1,6 +1,6 @@
 // Code point classes for the o200k pre-tokenizer regex: the Unicode general categories it
 // names (L*, M, N) and White_Space, from the generated table in unicode_tables.inc
-// (Unicode 15.0.0). Lookup only; the regex logic itself is in pretokenizer.cpp.
+// (Unicode 16.0, as tiktoken sees it). Lookup only; the regex logic is in pretokenizer.cpp.
 #pragma once
 
 #include <cstdint>
