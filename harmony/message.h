@@ -22,6 +22,8 @@ std::optional<Role> role_from_string(std::string_view text);
 
 enum class ReasoningEffort { low, medium, high };
 std::string_view to_string(ReasoningEffort effort);  // "low" | "medium" | "high"
+// "low" | "medium" | "high", or harmony's serde spelling "Low" | "Medium" | "High".
+std::optional<ReasoningEffort> reasoning_effort_from_string(std::string_view text);
 
 struct ToolDescription {
     std::string name;
@@ -37,6 +39,8 @@ struct ToolNamespace {
 
 // Namespaces keyed by name: rendered sorted by name, as harmony's BTreeMap does.
 using ToolNamespaces = std::map<std::string, ToolNamespace>;
+// Adds a namespace under its name, replacing one of the same name (harmony's with_tools).
+void add_tool_namespace(std::optional<ToolNamespaces>& tools, ToolNamespace ns);
 
 struct ChannelConfig {
     std::vector<std::string> valid_channels{"analysis", "commentary", "final"};
@@ -88,10 +92,23 @@ struct MessageFormatError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Checks what harmony refuses to render: a tool message without a name, system content in a
+// non-system message, developer content in a non-developer message. Throws
+// MessageFormatError naming the field under `where` ("messages[3].name: ...").
+void validate_message(const Message& message, std::string_view where = "message");
+
 // harmony's serde JSON: {"role", "name"?, "recipient"?, "channel"?, "content_type"?,
 // "content": string | [{"type":"text"|"system_content"|"developer_content", ...}]}.
+// Strict: unknown keys, wrong types, unknown roles, a tool message without a name, and
+// system/developer content in a message of another role throw MessageFormatError naming
+// the field ("messages[2].content[0].reasoning_effort: ..."). An optional field that is
+// null counts as absent. A system_content field that is missing takes SystemContent's
+// default (as harmony's Python SystemContent does); null clears it (no identity line...).
 Message message_from_json(const Json& json);
+// The inverse, in serde's shape: one text part as a plain string, every SystemContent
+// field written (null when absent), reasoning_effort as "Low" | "Medium" | "High".
 Json message_to_json(const Message& message);
 std::vector<Message> messages_from_json(const Json& array);
+Json messages_to_json(const std::vector<Message>& messages);
 
 }  // namespace gossamer::harmony
