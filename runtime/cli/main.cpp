@@ -25,9 +25,10 @@ constexpr Command kCommands[] = {
      "[--ordinary]  UTF-8 text on stdin -> JSON array of token ids"},
     {"detokenize", gossamer::cli::cmd_detokenize, "JSON array of ids on stdin -> bytes"},
     {"harmony render", gossamer::cli::cmd_harmony_render,
-     "[--for-completion] [--drop-analysis=MODE]  {\"messages\":[...]} -> {\"tokens\",\"text\"}"},
+     "[--for-completion[=ROLE] | --for-training] [--drop-analysis=MODE]  "
+     "{\"messages\":[...]} -> {\"tokens\",\"text\"}"},
     {"harmony parse", gossamer::cli::cmd_harmony_parse,
-     "JSON array of assistant output ids -> {\"messages\",\"errors\"}"},
+     "[--role=ROLE | --no-role]  JSON array of ids -> {\"messages\",\"message_info\",\"errors\"}"},
     {"version", gossamer::cli::cmd_version, "build information and compute devices"},
 };
 
