@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "harmony/schema_typescript.h"
+#include "harmony/text_join.h"
 
 namespace gossamer::harmony {
 
@@ -88,15 +89,6 @@ std::vector<std::string_view> lines(std::string_view text) {
         out.push_back(line);
         if (newline == std::string_view::npos) break;
         text.remove_prefix(newline + 1);
-    }
-    return out;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-    std::string out;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i > 0) out += separator;
-        out += parts[i];
     }
     return out;
 }

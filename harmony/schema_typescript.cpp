@@ -9,6 +9,8 @@
 #include <system_error>
 #include <vector>
 
+#include "harmony/text_join.h"
+
 namespace gossamer::harmony {
 namespace {
 
@@ -17,15 +19,6 @@ std::string wrap(std::string_view open, std::string_view body, std::string_view 
     std::string out;
     out.reserve(open.size() + body.size() + close.size());
     out.append(open).append(body).append(close);
-    return out;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-    std::string out;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (i > 0) out += separator;
-        out += parts[i];
-    }
     return out;
 }
 
