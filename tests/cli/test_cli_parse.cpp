@@ -16,47 +16,15 @@
 
 #include "harmony/special_tokens.h"
 #include "harmony/tokenizer.h"
+#include "tests/support/run_gossamer.h"
 
 namespace h = gossamer::harmony;
 using Json = nlohmann::json;  // unordered: comparisons ignore key order
 
 namespace {
 
-struct Run {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// `gossamer ARGS < input`, capturing stdout, stderr and the exit code.
-Run run_gossamer(const std::string& args, const std::string& input) {
-    static std::atomic<int> counter{0};
-    auto stem =
-        std::filesystem::temp_directory_path() /
-        ("gossamer_cli_parse_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    auto in_path = stem.string() + ".in";
-    auto err_path = stem.string() + ".err";
-    std::ofstream(in_path, std::ios::binary) << input;
-    std::string command = std::string("'") + GOSSAMER_BINARY + "' " + args + " < '" + in_path +
-                          "' 2> '" + err_path + "'";
-    Run run;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
-    int status = ::pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.err = read_file(err_path);
-    std::filesystem::remove(in_path);
-    std::filesystem::remove(err_path);
-    return run;
-}
+using gossamer::test::Run;
+using gossamer::test::run_gossamer;
 
 Run run_parse(const std::string& flags, const std::string& input) {
     return run_gossamer("harmony parse " + flags, input);

@@ -18,43 +18,17 @@
 
 #include "harmony/sha256.h"
 #include "harmony/special_tokens.h"
+#include "tests/support/run_gossamer.h"
 
 using gossamer::harmony::Token;
 using Json = nlohmann::ordered_json;
 
 namespace {
 
-struct Run {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
+using gossamer::test::Run;
 
-std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// Runs `gossamer <args>` with `input` on stdin; args are passed through the shell as given.
 Run run(const std::string& args, std::string_view input) {
-    static int counter = 0;
-    auto dir =
-        std::filesystem::temp_directory_path() /
-        ("gossamer_cli_render_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "in", std::ios::binary) << input;
-    std::string command = std::string("'") + GOSSAMER_BINARY + "' " + args + " < '" +
-                          (dir / "in").string() + "' > '" + (dir / "out").string() + "' 2> '" +
-                          (dir / "err").string() + "'";
-    int status = std::system(command.c_str());
-    Run r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir / "out");
-    r.err = slurp(dir / "err");
-    std::filesystem::remove_all(dir);
-    return r;
+    return gossamer::test::run_gossamer(args, input);
 }
 
 std::vector<Token> tokens_of(const Run& r) {
