@@ -10,6 +10,7 @@
 #     --build-dir    CMake build directory (default build/bench)
 #     --no-build     use the gossamer_bench_tokenizer already built there
 #     --reuse-corpora  keep bench/.scratch/corpora from an earlier run (e.g. to compare machines)
+#     --jobs N       parallel build jobs (default: all CPUs)
 # Needs cmake, ninja, a C++20 compiler, node >= 18 and npm (scripts/install-deps.sh --node).
 # Scratch files (corpora, the npm install) go to bench/.scratch, which git ignores.
 set -euo pipefail
@@ -101,9 +102,11 @@ done
 header="$scratch/header.md"
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 commit=unknown
-if git rev-parse --git-dir >/dev/null 2>&1; then
-  commit=$(git rev-parse --short HEAD)
-  git diff --quiet HEAD -- harmony bench || commit="$commit (harmony/ or bench/ has uncommitted changes)"
+if commit=$(git rev-parse --short HEAD 2>/dev/null); then
+  git diff --quiet HEAD -- harmony bench 2>/dev/null ||
+    commit="$commit (harmony/ or bench/ has uncommitted changes)"
+else
+  commit=unknown
 fi
 {
   echo "## Tokenizer benchmark: gossamer vs tiktoken@1.0.22"

@@ -5,14 +5,17 @@
 // with encode(text, "all") under the exact o200k_harmony special-token map.
 // tests/harmony/test_tokenizer_tiktoken.cpp compares gossamer against these ids.
 // Deterministic: same script + same tiktoken version = byte-identical output.
+// Also writes code_point_classes.txt (how tiktoken's regex classifies every code point).
 // Run: scripts/gen-tokenizer-golden.sh (installs tiktoken into a scratch dir first), or
-//   TIKTOKEN_PREFIX=<dir with node_modules/tiktoken> node scripts/gen-tokenizer-golden.mjs
+//   TIKTOKEN_PREFIX=<dir with node_modules/tiktoken> node scripts/gen-tokenizer-golden.mjs [OUT_DIR]
+// OUT_DIR defaults to tests/data/tokenizer.
 import { createRequire } from "module";
 import fs from "fs";
 import path from "path";
 import { fileURLToPath } from "url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = process.argv[2] ?? path.join(here, "..", "tests", "data", "tokenizer");
 const prefix = process.env.TIKTOKEN_PREFIX;
 if (!prefix) {
   console.error("gen-tokenizer-golden: set TIKTOKEN_PREFIX to a dir with node_modules/tiktoken " +
@@ -611,6 +614,18 @@ add("long/emoji-run", emoji.join("").repeat(3));
 add("long/base64", Buffer.from(Array.from({ length: 900 }, () => int(256))).toString("base64"));
 add("long/hex", Array.from({ length: 600 }, () => int(16).toString(16)).join(""));
 add("long/url", "https://example.com/" + Array.from({ length: 60 }, () => pick(["a", "bc", "def", "-", "_", "%20", "/", "?x=", "&y=", "1"])).join(""));
+// Long single pieces of one script (the heap-based merge for pieces over 128 bytes).
+const scriptRuns = {
+  cyrillic: "абвгдежзийклмнопрстуфхцчшщъыьэюя", greek: "αβγδεζηθικλμνξοπρστυφχψω",
+  devanagari: "कखगघचछजझटठडढणतथदधनपफबभमयरलवशसह\u093e\u093f\u0940\u0941\u0947\u094b\u094d\u0902",
+  hangul: "가나다라마바사아자차카타파하한국어서울", arabic: "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",
+  hebrew: "אבגדהוזחטיכלמנסעפצקרשת", thai: "กขคงจฉชซญดตถทนบปผพฟภมยรลวศสหอฮ\u0e31\u0e34\u0e35\u0e38",
+  latin_accents: "aeiouéèêëàâäôöûüçñßøåæœ", japanese: "あいうえおかきくけこアイウエオカキクケコ日本語",
+};
+for (const [name, alphabet] of Object.entries(scriptRuns)) {
+  const chars = [...alphabet];
+  add(`long/script-${name}`, Array.from({ length: range(150, 700) }, () => pick(chars)).join(""));
+}
 add("long/identifier", "ThisIsAVeryLongCamelCaseIdentifierThatKeepsGoing".repeat(5) + " snake_case_" + "abc_".repeat(60));
 
 // ---------------------------------------------------------------------------------------
@@ -666,9 +681,6 @@ for (let i = 0; i < 60; i++) {
   add(`random/soup/${i}`, s);
 }
 
-// This script's own source: real code full of escapes and literals in many scripts.
-add("code/self", fs.readFileSync(fileURLToPath(import.meta.url), "utf8").slice(0, 16000));
-
 // ---------------------------------------------------------------------------------------
 // Encode with tiktoken and write one case per line.
 const sameIds = (a, b) => a.length === b.length && a.every((t, i) => t === b[i]);
@@ -701,7 +713,7 @@ const header = {
       "[]); all and some are absent when all equals ordinary", some_allowed: SOME_ALLOWED,
 };
 const json = `{"header": ${JSON.stringify(header)},\n"cases": [\n${out.join(",\n")}\n]}\n`;
-const dest = path.join(here, "..", "tests", "data", "tokenizer", "tiktoken_cases.json");
+const dest = path.join(outDir, "tiktoken_cases.json");
 fs.writeFileSync(dest, json);
 
 // ---------------------------------------------------------------------------------------
@@ -731,7 +743,7 @@ for (let cp = 0; cp <= 0x10ffff; cp++) {
 const classLines = [`# Code point classes as tiktoken@${tiktokenVersion} (o200k regex) sees them; written by ` +
     "scripts/gen-tokenizer-golden.mjs. first last class (hex, inclusive); O other, N \\p{N}, " +
     "L letter/mark/whitespace", ...runs.map(([a, b, k]) => `${a.toString(16)} ${b.toString(16)} ${k}`)];
-fs.writeFileSync(path.join(here, "..", "tests", "data", "tokenizer", "code_point_classes.txt"),
+fs.writeFileSync(path.join(outDir, "code_point_classes.txt"),
     classLines.join("\n") + "\n");
 console.log(`wrote code_point_classes.txt: ${runs.length} runs`);
 console.log(`wrote ${path.relative(process.cwd(), dest)}: ${cases.length} cases (${withSpecials} with ` +

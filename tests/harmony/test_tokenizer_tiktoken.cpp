@@ -8,11 +8,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -138,7 +139,8 @@ std::string compare(const Case& c, const char* what, const Ids& got, const Ids& 
     return os.str();
 }
 
-// Runs `check` on every case; reports the first few mismatches in full and counts them all.
+// Encodes every case and compares with `expected`; reports the first few mismatches in full
+// and counts them all, by group.
 template <class F>
 void for_all_cases(const char* what, F&& encode, Ids Case::*expected) {
     const auto& cases = golden().cases;

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz: fuzz_tokenizer, fuzz_parser) with the `fuzz` preset
+# (clang, -fsanitize=fuzzer,address,undefined; the harmony library instrumented too) and runs
+# each for a fixed number of executions, starting from seeds made from tests/data plus the
+# corpus kept from earlier runs (tests/fuzz/corpus-<target>, git-ignored). Exits non-zero on
+# any crash, failed property, leak, timeout, out-of-memory or sanitizer report; the input that
+# caused it is saved as build/fuzz/artifacts/<target>-crash-... (replay: <binary> <file>).
+#   scripts/fuzz.sh [--runs N] [--max-len N] [--target NAME]... [--no-install] [--jobs N]
+#     --runs N       executions per target (default 200000)
+#     --max-len N    largest input in bytes (default 4096)
+#     --target NAME  only this target (repeatable)
+#     --no-install   do not call scripts/install-deps.sh --fuzz (clang, libclang-rt-14-dev)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=200000 max_len=4096 install=1 jobs=$(nproc)
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --max-len) max_len=$2; shift 2 ;;
+    --target) targets+=("$2"); shift 2 ;;
+    --no-install) install=0; shift ;;
+    --jobs) jobs=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "fuzz.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 1 ]] || { echo "fuzz.sh: --runs needs a positive number" >&2; exit 2; }
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser)
+
+# 1. clang and its libFuzzer runtime. On Debian 12 the runtime is libclang-rt-14-dev, which
+#    clang only recommends (so --no-install-recommends leaves it out).
+if [ "$install" = 1 ]; then
+  ./scripts/install-deps.sh --fuzz
+fi
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+fuzzer_rt="$(clang++ -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-x86_64.a"
+if [ ! -f "$fuzzer_rt" ]; then
+  fuzzer_rt=$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a)
+  [ -f "$fuzzer_rt" ] || { echo "fuzz.sh: clang's libFuzzer runtime is missing (Debian 12: apt-get install libclang-rt-14-dev)" >&2; exit 1; }
+fi
+
+# 2. Build.
+echo "== building ${targets[*]} (preset fuzz: build/fuzz)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz --target "${targets[@]}" -j "$jobs"
+
+# 3. Seeds: golden texts for the tokenizer; the same texts in the parser's three modes.
+seeds=build/fuzz/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" build/fuzz/artifacts
+python3 - "$seeds" <<'EOF'
+import json, os, sys
+out = sys.argv[1]
+cases = json.load(open("tests/data/tokenizer/tiktoken_cases.json", encoding="utf-8"))["cases"]
+# Every category, at most 4096 bytes each, 400 seeds in all.
+picked = [c for i, c in enumerate(cases) if i % max(1, len(cases) // 400) == 0 or c["name"].startswith("special/")]
+for n, c in enumerate(picked):
+    data = c["text"].encode("utf-8")[:4096]
+    open(os.path.join(out, "fuzz_tokenizer", f"seed{n:04d}"), "wb").write(data)
+    # Parser: mode byte % 3 == 0 text, 1 token program, 2 well-formed messages; bit 7 set =
+    # parse from <|start|> (no starting role).
+    for mode in (0x00, 0x81, 0x02):
+        open(os.path.join(out, "fuzz_parser", f"seed{n:04d}-{mode:02x}"), "wb").write(bytes([mode]) + data[:1024])
+conv = ("<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather "
+        "<|constrain|>json<|message|>{\"location\":\"Tokyo\"}<|call|>")
+open(os.path.join(out, "fuzz_parser", "assistant-start"), "wb").write(b"\x00" + conv.encode())
+open(os.path.join(out, "fuzz_parser", "no-role"), "wb").write(b"\x80<|start|>assistant" + conv.encode())
+EOF
+
+# 4. Run each target; libFuzzer exits non-zero on a crash, leak, timeout or OOM, and a UBSan
+#    report aborts (-fno-sanitize-recover). The log is also searched for sanitizer reports.
+status=0
+for t in "${targets[@]}"; do
+  bin="build/fuzz/tests/fuzz/$t"
+  corpus="tests/fuzz/corpus-$t"
+  mkdir -p "$corpus"
+  log="build/fuzz/$t.log"
+  echo "== $t: $runs executions (max_len $max_len), corpus $corpus + seeds; log $log"
+  set +e
+  "$bin" -runs="$runs" -max_len="$max_len" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+    -dict="tests/fuzz/${t#fuzz_}.dict" -artifact_prefix="build/fuzz/artifacts/$t-" \
+    "$corpus" "$seeds/$t" > "$log" 2>&1
+  rc=$?
+  set -e
+  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' "$log" | sed 's/^/   /' || true
+  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser): ' "$log"; then
+    echo "fuzz.sh: $t FAILED (exit $rc); the end of $log:" >&2
+    tail -n 40 "$log" >&2
+    ls -1 build/fuzz/artifacts/"$t"-* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true
+    status=1
+  else
+    echo "   $t: no crash, no sanitizer report"
+  fi
+done
+exit $status
