@@ -1,0 +1,183 @@
+// Times the CPU backend on a checkpoint (usually a random one written by `gossamer model
+// init`): prefill tok/s for a prompt, decode tok/s at batch 1 and at larger batches, peak RSS,
+// and the weight bytes a batch-1 decode step reads, as achieved GB/s. Prints one JSON object.
+//   gossamer_bench_engine --model DIR [--prompt N] [--decode N] [--batch B,...] [--runs R]
+//                         [--threads T]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cpu/cpu_backend.h"
+#include "engine/cpu/matmul.h"
+#include "engine/weights.h"
+
+namespace {
+
+using namespace gossamer::engine;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double peak_rss_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// Weight bytes one batch-1 decode step reads: every dense matrix of every layer, the k
+// chosen experts' MXFP4 blocks and scales, and the unembedding.
+double decode_weight_bytes(const ModelConfig& c) {
+    const double H = c.hidden_size, I = c.intermediate_size;
+    const double attention = (static_cast<double>(c.qkv_width()) * H + H * c.q_width()) * 2;
+    const double router = c.num_experts * H * 2;
+    const double expert = (2 * I * H + H * I) * (0.5 + 1.0 / 32);
+    const double per_layer = attention + router + c.experts_per_token * expert;
+    return per_layer * c.num_hidden_layers + static_cast<double>(c.vocab_size) * H * 2;
+}
+
+struct Options {
+    std::string model;
+    int prompt = 128, decode = 32, runs = 3, threads = 0;
+    std::vector<int> batches = {1, 4, 16};
+};
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::runtime_error(std::string(a) + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--model")
+            o.model = value();
+        else if (a == "--prompt")
+            o.prompt = std::stoi(value());
+        else if (a == "--decode")
+            o.decode = std::stoi(value());
+        else if (a == "--runs")
+            o.runs = std::stoi(value());
+        else if (a == "--threads")
+            o.threads = std::stoi(value());
+        else if (a == "--batch") {
+            o.batches.clear();
+            std::string list = value();
+            for (std::size_t p = 0; p < list.size();) {
+                auto comma = list.find(',', p);
+                o.batches.push_back(std::stoi(list.substr(p, comma - p)));
+                p = comma == std::string::npos ? list.size() : comma + 1;
+            }
+        } else
+            throw std::runtime_error("unknown option " + std::string(a));
+    }
+    if (o.model.empty()) throw std::runtime_error("--model DIR is required");
+    return o;
+}
+
+std::vector<TokenId> random_tokens(int n, int vocab, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> pick(0, std::min(vocab, 199997) - 1);
+    std::vector<TokenId> t(static_cast<std::size_t>(n));
+    for (auto& id : t) id = pick(rng);
+    return t;
+}
+
+// Prefill `prompt` tokens into each of `batch` fresh caches (not timed), then `steps` decode
+// steps serving all of them at once. Returns {prefill s per sequence, decode s per step}.
+std::pair<double, double> run_once(Backend& backend, const Options& o, int batch, unsigned seed) {
+    const int vocab = backend.config().vocab_size;
+    std::vector<std::unique_ptr<KvCache>> caches;
+    std::vector<float> logits;
+    double prefill = 0;
+    for (int b = 0; b < batch; ++b) {
+        caches.push_back(backend.new_cache(o.prompt + o.decode + 1));
+        auto prompt = random_tokens(o.prompt, vocab, seed + static_cast<unsigned>(b));
+        ForwardItem item{caches.back().get(), prompt, LogitsWanted::Last};
+        auto t0 = Clock::now();
+        backend.forward({&item, 1}, logits);
+        prefill += seconds_since(t0);
+    }
+    std::vector<std::vector<TokenId>> next(static_cast<std::size_t>(batch),
+                                           std::vector<TokenId>(1, 1));
+    auto t0 = Clock::now();
+    for (int s = 0; s < o.decode; ++s) {
+        std::vector<ForwardItem> items;
+        for (int b = 0; b < batch; ++b)
+            items.push_back({caches[static_cast<std::size_t>(b)].get(),
+                             next[static_cast<std::size_t>(b)], LogitsWanted::Last});
+        backend.forward(items, logits);
+        for (std::size_t b = 0; b < static_cast<std::size_t>(batch); ++b) {
+            const float* row = logits.data() + b * static_cast<std::size_t>(vocab);
+            next[b][0] = static_cast<TokenId>(std::max_element(row, row + vocab) - row);
+        }
+    }
+    return {prefill / batch, seconds_since(t0) / o.decode};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    const Options o = parse(argc, argv);
+    auto t0 = Clock::now();
+    Weights weights = load_weights(o.model);
+    const double load_s = seconds_since(t0);
+    cpu::CpuOptions cpu_options;
+    cpu_options.threads = o.threads;
+    auto backend = cpu::make_cpu_backend(weights, cpu_options);
+    const ModelConfig& c = weights.config;
+
+    nlohmann::ordered_json out;
+    out["backend"] = backend->name();
+    out["model"] = o.model;
+    out["layers"] = c.num_hidden_layers;
+    out["hidden"] = c.hidden_size;
+    out["experts"] = c.num_experts;
+    out["load_s"] = load_s;
+    out["prompt_tokens"] = o.prompt;
+    out["decode_tokens"] = o.decode;
+    out["runs"] = o.runs;
+    const double step_bytes = decode_weight_bytes(c);
+    out["decode_weight_bytes_per_step_b1"] = step_bytes;
+    nlohmann::ordered_json batches = nlohmann::ordered_json::array();
+    for (int batch : o.batches) {
+        std::vector<double> prefill, decode;
+        run_once(*backend, o, batch, 7);  // warm-up: page in the weights, size the buffers
+        for (int r = 0; r < o.runs; ++r) {
+            auto [p, d] = run_once(*backend, o, batch, 11 + static_cast<unsigned>(r));
+            prefill.push_back(p);
+            decode.push_back(d);
+        }
+        const double step = median(decode);
+        nlohmann::ordered_json b;
+        b["batch"] = batch;
+        b["prefill_tok_s"] = o.prompt / median(prefill);
+        b["decode_step_ms"] = step * 1e3;
+        b["decode_tok_s"] = batch / step;
+        b["decode_tok_s_per_seq"] = 1 / step;
+        if (batch == 1) b["decode_weight_gb_s"] = step_bytes / step / 1e9;
+        batches.push_back(b);
+    }
+    out["batches"] = batches;
+    out["peak_rss_mib"] = peak_rss_mib();
+    out["mapped_mib"] = static_cast<double>(weights.mapped_bytes) / (1024.0 * 1024.0);
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "gossamer_bench_engine: %s\n", e.what());
+    return 2;
+}

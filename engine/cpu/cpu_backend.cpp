@@ -1,0 +1,265 @@
+// The gpt-oss forward pass on the CPU (gpt_oss/torch/model.py, in fp32 activations). One call
+// runs every item of the batch through each layer together, so each weight is read once per
+// step; attention is the only part that looks at one sequence at a time.
+#include "engine/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "engine/cpu/attention.h"
+#include "engine/cpu/cpu_kv_cache.h"
+#include "engine/cpu/matmul.h"
+#include "engine/cpu/moe.h"
+#include "engine/cpu/norm.h"
+#include "engine/cpu/rope.h"
+#include "engine/cpu/thread_pool.h"
+#include "engine/model_error.h"
+
+namespace gossamer::engine::cpu {
+namespace {
+
+std::size_t z(int v) {
+    return static_cast<std::size_t>(v);
+}
+
+// Activations of one round, reused between calls. T = tokens in the round.
+struct Workspace {
+    std::vector<float> x;               // [T, hidden] the residual stream
+    std::vector<float> normed;          // [T, hidden]
+    std::vector<float> qkv;             // [T, qkv_width]
+    std::vector<float> attn;            // [T, q_width]
+    std::vector<float> delta;           // [T, hidden] a block's output before the residual add
+    std::vector<int> position;          // [T]
+    std::vector<CpuKvCache*> cache_of;  // [T]
+    MoeScratch moe;
+};
+
+class CpuBackend final : public Backend {
+  public:
+    CpuBackend(const Weights& weights, const CpuOptions& options)
+        : w_(weights),
+          cfg_(weights.config),
+          options_(options),
+          pool_(options.threads),
+          rope_(weights.config) {}
+
+    const ModelConfig& config() const override { return cfg_; }
+    std::string name() const override {
+        return std::string("cpu (") + matmul_isa() + ", " + std::to_string(pool_.size()) +
+               " threads)";
+    }
+    std::unique_ptr<KvCache> new_cache(int max_tokens) override {
+        return std::make_unique<CpuKvCache>(cfg_, max_tokens, options_.sliding_slack);
+    }
+    void forward(std::span<const ForwardItem> items, std::vector<float>& logits) override;
+
+  private:
+    std::vector<CpuKvCache*> check(std::span<const ForwardItem> items) const;
+    // One pass through the model for items whose tokens all fit their caches' max_append().
+    void round(std::span<const ForwardItem> items, std::span<CpuKvCache* const> caches,
+               std::vector<float>& logits);
+    void attention_block(int layer, int tokens);
+    void unembed(const std::vector<int>& rows, std::vector<float>& logits);
+
+    const Weights& w_;
+    const ModelConfig cfg_;
+    CpuOptions options_;
+    ThreadPool pool_;
+    YarnRope rope_;
+    Workspace ws_;
+};
+
+std::vector<CpuKvCache*> CpuBackend::check(std::span<const ForwardItem> items) const {
+    std::vector<CpuKvCache*> caches;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        auto* cache = dynamic_cast<CpuKvCache*>(items[i].cache);
+        if (!cache)
+            throw ModelError("cpu forward: item " + std::to_string(i) + " has no CPU cache");
+        if (std::find(caches.begin(), caches.end(), cache) != caches.end())
+            throw ModelError("cpu forward: a cache appears twice in one batch");
+        const auto end =
+            static_cast<long long>(cache->size()) + static_cast<long long>(items[i].tokens.size());
+        if (end > cache->max_tokens())
+            throw ModelError("cpu forward: item " + std::to_string(i) + " needs " +
+                             std::to_string(end) + " positions; its cache holds " +
+                             std::to_string(cache->max_tokens()));
+        for (TokenId id : items[i].tokens)
+            if (id < 0 || id >= cfg_.vocab_size)
+                throw ModelError("cpu forward: token id " + std::to_string(id) +
+                                 " outside the vocabulary [0, " + std::to_string(cfg_.vocab_size) +
+                                 ")");
+        caches.push_back(cache);
+    }
+    return caches;
+}
+
+void CpuBackend::forward(std::span<const ForwardItem> items, std::vector<float>& logits) {
+    const auto caches = check(items);
+    logits.clear();
+    bool fits = true;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        fits = fits && items[i].tokens.size() <= z(caches[i]->max_append());
+    if (fits) return round(items, caches, logits);
+
+    // Inputs longer than a sliding ring allows run as consecutive rounds; each item's logits
+    // are collected and concatenated in item order at the end.
+    std::vector<std::vector<float>> per_item(items.size());
+    std::vector<std::size_t> done(items.size(), 0);
+    for (bool more = true; more;) {
+        more = false;
+        std::vector<ForwardItem> part;
+        std::vector<CpuKvCache*> part_caches;
+        std::vector<std::size_t> owner;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const std::size_t left = items[i].tokens.size() - done[i];
+            if (left == 0) continue;
+            const std::size_t take = std::min(left, z(caches[i]->max_append()));
+            const bool last_part = take == left;
+            LogitsWanted want = items[i].logits;
+            if (want == LogitsWanted::Last && !last_part) want = LogitsWanted::None;
+            part.push_back({items[i].cache, items[i].tokens.subspan(done[i], take), want});
+            part_caches.push_back(caches[i]);
+            owner.push_back(i);
+            done[i] += take;
+            more = more || !last_part;
+        }
+        std::vector<float> part_logits;
+        round(part, part_caches, part_logits);
+        std::size_t offset = 0;
+        for (std::size_t p = 0; p < part.size(); ++p) {
+            const std::size_t rows = part[p].logits == LogitsWanted::All    ? part[p].tokens.size()
+                                     : part[p].logits == LogitsWanted::Last ? 1
+                                                                            : 0;
+            const std::size_t n = rows * z(cfg_.vocab_size);
+            auto& out = per_item[owner[p]];
+            out.insert(out.end(), part_logits.begin() + static_cast<std::ptrdiff_t>(offset),
+                       part_logits.begin() + static_cast<std::ptrdiff_t>(offset + n));
+            offset += n;
+        }
+    }
+    for (auto& out : per_item) logits.insert(logits.end(), out.begin(), out.end());
+}
+
+void CpuBackend::round(std::span<const ForwardItem> items, std::span<CpuKvCache* const> caches,
+                       std::vector<float>& logits) {
+    const int hidden = cfg_.hidden_size;
+    const auto H = z(hidden);
+    int tokens = 0;
+    for (const auto& item : items) tokens += static_cast<int>(item.tokens.size());
+    if (tokens == 0) return;
+
+    // Positions and the embedding rows; the caches grow to hold the new positions.
+    ws_.x.resize(z(tokens) * H);
+    ws_.position.resize(z(tokens));
+    ws_.cache_of.resize(z(tokens));
+    std::vector<int> logit_rows;
+    int t = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const int start = caches[i]->size();
+        const int n = static_cast<int>(items[i].tokens.size());
+        caches[i]->grow(start + n);
+        for (int j = 0; j < n; ++j, ++t) {
+            ws_.position[z(t)] = start + j;
+            ws_.cache_of[z(t)] = caches[i];
+            const std::uint16_t* row = w_.embedding.row(items[i].tokens[z(j)]);
+            for (std::size_t c = 0; c < H; ++c) ws_.x[z(t) * H + c] = bf16_to_float(row[c]);
+            if (items[i].logits == LogitsWanted::All ||
+                (items[i].logits == LogitsWanted::Last && j == n - 1))
+                logit_rows.push_back(t);
+        }
+    }
+
+    ws_.normed.resize(z(tokens) * H);
+    ws_.delta.resize(z(tokens) * H);
+    for (int layer = 0; layer < cfg_.num_hidden_layers; ++layer) {
+        const LayerWeights& lw = w_.layers[z(layer)];
+        rms_norm(ws_.x.data(), tokens, hidden, lw.attn_norm.data(), ws_.normed.data());
+        attention_block(layer, tokens);
+        for (std::size_t i = 0; i < z(tokens) * H; ++i) ws_.x[i] += ws_.delta[i];
+
+        rms_norm(ws_.x.data(), tokens, hidden, lw.mlp_norm.data(), ws_.normed.data());
+        moe_forward(cfg_, lw, ws_.normed.data(), tokens, ws_.delta.data(), pool_, ws_.moe);
+        for (std::size_t i = 0; i < z(tokens) * H; ++i) ws_.x[i] += ws_.delta[i];
+    }
+    unembed(logit_rows, logits);
+}
+
+// normed -> delta: QKV projection, RoPE, cache append, attention with sinks, out projection.
+void CpuBackend::attention_block(int layer, int tokens) {
+    const LayerWeights& lw = w_.layers[z(layer)];
+    const int hidden = cfg_.hidden_size, d = cfg_.head_dim;
+    const int qw = cfg_.q_width(), kvw = cfg_.kv_width(), width = cfg_.qkv_width();
+    const auto W = z(width);
+    ws_.qkv.resize(z(tokens) * W);
+    float* qkv = ws_.qkv.data();
+    const float* bias = lw.qkv_bias.data();
+    matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.q.data, qw, hidden, bias, qkv, W, pool_);
+    matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.k.data, kvw, hidden, bias + qw, qkv + qw,
+                W, pool_);
+    matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.v.data, kvw, hidden, bias + qw + kvw,
+                qkv + qw + kvw, W, pool_);
+
+    // RoPE on q and k at each token's absolute position; k and v go into the cache.
+    std::vector<float> cos(z(rope_.half())), sin(z(rope_.half()));
+    for (int t = 0; t < tokens; ++t) {
+        float* row = qkv + z(t) * W;
+        const int pos = ws_.position[z(t)];
+        rope_.angles(pos, cos.data(), sin.data());
+        rope_.rotate(row, cfg_.num_attention_heads, cos.data(), sin.data());
+        rope_.rotate(row + qw, cfg_.num_key_value_heads, cos.data(), sin.data());
+        CpuKvCache* cache = ws_.cache_of[z(t)];
+        std::memcpy(cache->key(layer, pos), row + qw, z(kvw) * sizeof(float));
+        std::memcpy(cache->value(layer, pos), row + qw + kvw, z(kvw) * sizeof(float));
+    }
+
+    // Attention per (token, kv head): the group of query heads shares the keys.
+    const int kv_heads = cfg_.num_key_value_heads, group = cfg_.group_size();
+    ws_.attn.resize(z(tokens) * z(qw));
+    const bool sliding = ModelConfig::is_sliding(layer);
+    pool_.parallel_for(z(tokens) * z(kv_heads), 1, [&](std::size_t begin, std::size_t end) {
+        thread_local std::vector<float> scores;
+        for (std::size_t task = begin; task < end; ++task) {
+            const int t = static_cast<int>(task / z(kv_heads));
+            const int kvh = static_cast<int>(task % z(kv_heads));
+            const int pos = ws_.position[z(t)];
+            const int first = sliding ? std::max(0, pos - cfg_.sliding_window + 1) : 0;
+            AttentionQuery query;
+            query.q = qkv + z(t) * W + z(kvh * group * d);
+            query.sinks = lw.sinks.data() + kvh * group;
+            query.group = group;
+            query.head_dim = d;
+            query.kv_head = kvh;
+            query.scale = 1.0f / std::sqrt(static_cast<float>(d));
+            attend(*ws_.cache_of[z(t)], layer, first, pos, query,
+                   ws_.attn.data() + z(t) * z(qw) + z(kvh * group * d), scores);
+        }
+    });
+    matmul_bf16(ws_.attn.data(), z(qw), tokens, lw.out.data, hidden, qw, lw.out_bias.data(),
+                ws_.delta.data(), z(hidden), pool_);
+}
+
+// Final norm and the untied unembedding for the rows that want logits.
+void CpuBackend::unembed(const std::vector<int>& rows, std::vector<float>& logits) {
+    if (rows.empty()) return;
+    const auto H = z(cfg_.hidden_size);
+    std::vector<float> picked(rows.size() * H), normed(rows.size() * H);
+    for (std::size_t r = 0; r < rows.size(); ++r)
+        std::memcpy(picked.data() + r * H, ws_.x.data() + z(rows[r]) * H, H * sizeof(float));
+    rms_norm(picked.data(), static_cast<int>(rows.size()), cfg_.hidden_size, w_.final_norm.data(),
+             normed.data());
+    const std::size_t start = logits.size();
+    logits.resize(start + rows.size() * z(cfg_.vocab_size));
+    matmul_bf16(normed.data(), H, static_cast<int>(rows.size()), w_.unembedding.data,
+                cfg_.vocab_size, cfg_.hidden_size, nullptr, logits.data() + start,
+                z(cfg_.vocab_size), pool_);
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptions& options) {
+    return std::make_unique<CpuBackend>(weights, options);
+}
+
+}  // namespace gossamer::engine::cpu

@@ -1,0 +1,23 @@
+// The CPU backend: the gpt-oss forward pass of gpt_oss/torch/model.py in fp32 activations,
+// reading bf16 and MXFP4 weights in place (engine/weights.h), multi-threaded and vectorised
+// through cpu/matmul.h. It must not sample or schedule (engine/sampler.h, engine/scheduler.h).
+#pragma once
+
+#include <memory>
+
+#include "engine/backend.h"
+#include "engine/weights.h"
+
+namespace gossamer::engine::cpu {
+
+struct CpuOptions {
+    int threads = 0;  // <= 0: one per hardware thread
+    // Extra positions a sliding-window layer's ring keeps beyond the window, so that prefix
+    // reuse can cut the cache back by up to this many tokens without recomputing from 0.
+    int sliding_slack = 4096;
+};
+
+// `weights` must outlive the backend.
+std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptions& options = {});
+
+}  // namespace gossamer::engine::cpu

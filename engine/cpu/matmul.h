@@ -1,0 +1,34 @@
+// The CPU backend's matrix products, with weights in their stored formats: bf16 matrices and
+// MXFP4 experts decoded inside the inner loop (never upcast in memory). fp32 activations and
+// accumulation. The best implementation for this CPU (AVX-512, AVX2+FMA or portable C++) is
+// chosen once at run time. Rows are split across the thread pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/cpu/thread_pool.h"
+
+namespace gossamer::engine::cpu {
+
+// y[t, r] = bias[r] + sum_c x[t, c] * W[r, c]   for t < tokens, r < rows, c < cols.
+// x: [tokens, cols] with row stride ldx; y: [tokens, rows] with row stride ldy (>= rows);
+// W: [rows, cols] bf16 row-major; bias may be null. x and y must not overlap.
+void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_t* w, int rows,
+                 int cols, const float* bias, float* y, std::size_t ldy, ThreadPool& pool);
+
+// The same with W in MXFP4: for each row, cols/32 blocks of 16 bytes (low nibble = even
+// column) and cols/32 E8M0 scales (value * 2^(scale-127)). cols % 32 == 0.
+void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
+                  const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
+                  std::size_t ldy, ThreadPool& pool);
+
+// Which implementation the dispatcher picked: "avx512", "avx2", or "portable".
+const char* matmul_isa();
+
+// Exact reference conversions (also used by tests and the loader).
+float bf16_to_float(std::uint16_t bits);
+std::uint16_t float_to_bf16(float value);                    // round to nearest even; NaN stays NaN
+float mxfp4_value(std::uint8_t nibble, std::uint8_t scale);  // LUT[nibble] * 2^(scale-127)
+
+}  // namespace gossamer::engine::cpu
