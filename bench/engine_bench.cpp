@@ -17,6 +17,7 @@
 
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/matmul.h"
+#include "engine/cpu/thread_pool.h"
 #include "engine/weights.h"
 
 namespace {
@@ -129,6 +130,25 @@ std::pair<double, double> run_once(Backend& backend, const Options& o, int batch
     return {prefill / batch, seconds_since(t0) / o.decode};
 }
 
+// The unembedding alone for `batch` rows (median of 5): a decode step minus this, divided by
+// the layer count, is the per-layer cost, so a checkpoint with few layers still tells what
+// the full model would cost.
+double unembed_seconds(const Weights& w, int batch, int threads) {
+    cpu::ThreadPool pool(threads);
+    const auto H = static_cast<std::size_t>(w.config.hidden_size);
+    const auto V = static_cast<std::size_t>(w.config.vocab_size);
+    std::vector<float> x(static_cast<std::size_t>(batch) * H, 0.01f),
+        y(static_cast<std::size_t>(batch) * V);
+    std::vector<double> times;
+    for (int r = 0; r < 6; ++r) {
+        auto t0 = Clock::now();
+        cpu::matmul_bf16(x.data(), H, batch, w.unembedding.data, w.config.vocab_size,
+                         w.config.hidden_size, nullptr, y.data(), V, pool);
+        if (r > 0) times.push_back(seconds_since(t0));
+    }
+    return median(times);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -163,12 +183,15 @@ int main(int argc, char** argv) try {
             decode.push_back(d);
         }
         const double step = median(decode);
+        const double head = unembed_seconds(weights, batch, o.threads);
         nlohmann::ordered_json b;
         b["batch"] = batch;
         b["prefill_tok_s"] = o.prompt / median(prefill);
         b["decode_step_ms"] = step * 1e3;
         b["decode_tok_s"] = batch / step;
         b["decode_tok_s_per_seq"] = 1 / step;
+        b["unembed_ms"] = head * 1e3;
+        b["decode_ms_per_layer"] = (step - head) * 1e3 / c.num_hidden_layers;
         if (batch == 1) b["decode_weight_gb_s"] = step_bytes / step / 1e9;
         batches.push_back(b);
     }
