@@ -15,24 +15,13 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/model_error.h"
 #include "engine/weights.h"
+#include "tests/support/golden.h"
 
 using namespace gossamer::engine;
+using gossamer::test::golden;
+using gossamer::test::read_raw;
 
 namespace {
-
-std::string golden(const std::string& name) {
-    return std::string(GOSSAMER_TEST_DATA) + "/golden/" + name;
-}
-
-template <typename T>
-std::vector<T> read_raw(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<T> out(bytes.size() / sizeof(T));
-    std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
-    return out;
-}
 
 const Weights& tiny(const std::string& name = "tiny-moe") {
     static Weights short_model = load_weights(golden("tiny-moe/model"));

@@ -1,0 +1,53 @@
+// Turns one row of logits into the next token: temperature, top-k, top-p and a seeded
+// generator, so the same seed and logits always give the same token. Also reports the
+// chosen token's log-probability and the most likely alternatives. It sees logits only; it
+// must not know about sequences, stop tokens or the backend (engine/scheduler.h).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace gossamer::engine {
+
+struct SamplingParams {
+    // The model card's defaults: temperature 1, top-p 1 (lower top-p makes gpt-oss loop).
+    // temperature 0 is greedy decoding (ties go to the lowest id).
+    float temperature = 1.0f;
+    float top_p = 1.0f;  // in (0, 1]
+    int top_k = 0;       // 0: no limit
+    std::uint64_t seed = 0;
+    int top_logprobs = 0;  // alternatives to report per token, at most 20
+};
+
+// Throws ModelError naming the field when a value is out of range (negative or non-finite
+// temperature, top_p outside (0, 1], negative top_k, top_logprobs outside [0, 20]).
+void validate(const SamplingParams& params);
+
+struct TokenLogprob {
+    std::int32_t token = 0;
+    float logprob = 0;  // log-softmax of the raw logits (before temperature and truncation)
+};
+
+struct Sample {
+    std::int32_t token = 0;
+    float logprob = 0;
+    std::vector<TokenLogprob> top;  // params.top_logprobs entries, most likely first
+};
+
+class Sampler {
+  public:
+    explicit Sampler(const SamplingParams& params);
+    Sample next(std::span<const float> logits);
+    const SamplingParams& params() const { return params_; }
+
+  private:
+    double uniform();  // [0, 1) from the seeded xoshiro256** state
+
+    SamplingParams params_;
+    std::uint64_t state_[4];
+    std::vector<std::int32_t> order_;  // scratch: candidate ids
+    std::vector<float> weight_;        // scratch: candidate probabilities
+};
+
+}  // namespace gossamer::engine

@@ -1,0 +1,324 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "engine/model_error.h"
+
+namespace gossamer::engine {
+
+struct Scheduler::Sequence {
+    SequenceId id = 0;
+    std::unique_ptr<KvCache> cache;
+    std::vector<TokenId> cached;  // the tokens whose keys and values the cache holds
+
+    // Set by other threads under the lock; acted on by step().
+    std::unique_ptr<GenerateRequest> queued;
+    bool cancel = false;
+    bool closing = false;
+
+    // The running request; only step() touches these.
+    bool running = false;
+    GenerateRequest request;
+    std::unique_ptr<Sampler> sampler;
+    std::vector<TokenId>
+        pending;          // tokens to feed: the prompt's uncached rest, then the last sample
+    std::size_t fed = 0;  // how many of `pending` are in the cache
+    GenerationStats stats;
+    Clock::time_point submitted, first_token;
+};
+
+struct Scheduler::Item {
+    Sequence* sequence = nullptr;
+    std::size_t take = 0;
+    LogitsWanted logits = LogitsWanted::None;
+};
+
+const char* to_string(FinishReason reason) {
+    switch (reason) {
+        case FinishReason::Stop:
+            return "stop";
+        case FinishReason::Length:
+            return "length";
+        case FinishReason::Context:
+            return "context";
+        case FinishReason::Cancelled:
+            return "cancelled";
+        case FinishReason::Error:
+            return "error";
+    }
+    return "error";
+}
+
+namespace {
+
+double seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+Scheduler::Scheduler(Backend& backend, const SchedulerOptions& options)
+    : backend_(backend), options_(options) {
+    const int model_max = backend.config().max_context();
+    max_context_ = options.max_context > 0 ? std::min(options.max_context, model_max) : model_max;
+    if (options_.max_batch_tokens < 1) options_.max_batch_tokens = 1;
+    if (options_.max_active < 1) options_.max_active = 1;
+}
+
+Scheduler::~Scheduler() = default;
+
+SequenceId Scheduler::open() {
+    std::lock_guard lock(mutex_);
+    auto s = std::make_unique<Sequence>();
+    s->id = next_id_++;
+    s->cache = backend_.new_cache(max_context_);
+    const SequenceId id = s->id;
+    sequences_.emplace(id, std::move(s));
+    return id;
+}
+
+void Scheduler::close(SequenceId id) {
+    std::lock_guard lock(mutex_);
+    auto it = sequences_.find(id);
+    if (it == sequences_.end()) return;
+    it->second->closing = true;
+    work_.notify_all();
+}
+
+void Scheduler::generate(SequenceId id, GenerateRequest request) {
+    validate(request.sampling);
+    std::lock_guard lock(mutex_);
+    auto it = sequences_.find(id);
+    if (it == sequences_.end() || it->second->closing)
+        throw ModelError("generate: unknown sequence " + std::to_string(id));
+    Sequence& s = *it->second;
+    if (s.running || s.queued)
+        throw ModelError("generate: sequence " + std::to_string(id) + " is already generating");
+    s.queued = std::make_unique<GenerateRequest>(std::move(request));
+    s.submitted = Clock::now();
+    s.cancel = false;
+    arrivals_.push_back(id);
+    work_.notify_all();
+}
+
+void Scheduler::cancel(SequenceId id) {
+    std::lock_guard lock(mutex_);
+    auto it = sequences_.find(id);
+    if (it == sequences_.end()) return;
+    it->second->cancel = true;
+    work_.notify_all();
+}
+
+bool Scheduler::busy() const {
+    std::lock_guard lock(mutex_);
+    return !arrivals_.empty();
+}
+
+bool Scheduler::wait_for_work(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    auto has_work = [&] {
+        if (!arrivals_.empty()) return true;
+        for (const auto& [id, s] : sequences_)
+            if (s->closing) return true;
+        return false;
+    };
+    work_.wait_for(lock, timeout, has_work);
+    return !arrivals_.empty();
+}
+
+int Scheduler::cached_tokens(SequenceId id) const {
+    std::lock_guard lock(mutex_);
+    auto it = sequences_.find(id);
+    return it == sequences_.end() ? 0 : it->second->cache->size();
+}
+
+void Scheduler::finish(Sequence& s, FinishReason reason, std::string error,
+                       std::vector<Delivery>& events, const Sample* last) {
+    TokenEvent e;
+    e.sequence = s.id;
+    e.has_token = last != nullptr;
+    if (last) e.sample = *last;
+    e.done = true;
+    e.reason = reason;
+    e.error = std::move(error);
+    if (s.stats.generated_tokens > 0)
+        s.stats.decode_seconds = seconds(Clock::now() - s.first_token);
+    else
+        s.stats.prefill_seconds = seconds(Clock::now() - s.submitted);
+    e.stats = s.stats;
+    events.emplace_back(std::move(s.request.on_token), std::move(e));
+    s.running = false;
+    s.sampler.reset();
+    s.pending.clear();
+    s.fed = 0;
+    std::erase(arrivals_, s.id);
+}
+
+// Checks a new request and cuts the cache back to the longest prefix it shares with the
+// prompt (at least one prompt token is always recomputed: its logits start generation).
+void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
+    s.running = true;
+    s.stats = {};
+    const auto& prompt = s.request.prompt;
+    s.stats.prompt_tokens = static_cast<int>(prompt.size());
+    std::string problem;
+    if (prompt.empty())
+        problem = "the prompt is empty";
+    else if (s.request.max_tokens < 1)
+        problem = "max_tokens must be >= 1";
+    else if (static_cast<int>(prompt.size()) >= max_context_)
+        problem = "the prompt has " + std::to_string(prompt.size()) +
+                  " tokens; the context holds " + std::to_string(max_context_) +
+                  " including at least one generated token";
+    for (TokenId t : prompt)
+        if (problem.empty() && (t < 0 || t >= backend_.config().vocab_size))
+            problem = "token id " + std::to_string(t) + " is outside the vocabulary";
+    if (!problem.empty()) return finish(s, FinishReason::Error, "generate: " + problem, events);
+
+    s.sampler = std::make_unique<Sampler>(s.request.sampling);
+    const auto common = static_cast<std::size_t>(
+        std::mismatch(s.cached.begin(), s.cached.end(), prompt.begin(), prompt.end()).first -
+        s.cached.begin());
+    int keep = static_cast<int>(std::min(common, prompt.size() - 1));
+    keep = s.cache->reusable_prefix(keep);
+    s.cache->truncate(keep);
+    s.cached.resize(static_cast<std::size_t>(keep));
+    s.stats.reused_tokens = keep;
+    s.pending.assign(prompt.begin() + keep, prompt.end());
+    s.fed = 0;
+}
+
+// Under the lock: closes, cancels and newly queued requests.
+void Scheduler::admit(std::vector<Delivery>& events) {
+    for (auto it = sequences_.begin(); it != sequences_.end();) {
+        Sequence& s = *it->second;
+        if (s.queued && !s.running) {
+            s.request = std::move(*s.queued);
+            s.queued.reset();
+            start(s, events);
+        }
+        if ((s.cancel || s.closing) && s.running) finish(s, FinishReason::Cancelled, {}, events);
+        s.cancel = false;
+        if (s.closing) {
+            std::erase(arrivals_, s.id);
+            it = sequences_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+// Decodes first (one token each, cheap and latency-bound), then prompt chunks in arrival
+// order until the token budget is spent.
+std::vector<Scheduler::Item> Scheduler::plan() {
+    std::vector<Item> items;
+    std::vector<Sequence*> active;
+    for (SequenceId id : arrivals_) {
+        auto it = sequences_.find(id);
+        if (it != sequences_.end() && it->second->running) active.push_back(it->second.get());
+        if (static_cast<int>(active.size()) == options_.max_active) break;
+    }
+    std::size_t budget = static_cast<std::size_t>(options_.max_batch_tokens);
+    for (Sequence* s : active)
+        if (s->stats.generated_tokens > 0) {
+            items.push_back({s, 1, LogitsWanted::Last});
+            budget -= std::min<std::size_t>(budget, 1);
+        }
+    for (Sequence* s : active) {
+        if (s->stats.generated_tokens > 0 || budget == 0) continue;
+        const std::size_t left = s->pending.size() - s->fed;
+        const std::size_t take = std::min(left, budget);
+        budget -= take;
+        items.push_back({s, take, take == left ? LogitsWanted::Last : LogitsWanted::None});
+    }
+    return items;
+}
+
+bool Scheduler::step() {
+    std::vector<Delivery> events;
+    std::vector<Item> items;
+    {
+        std::lock_guard lock(mutex_);
+        admit(events);
+        items = plan();
+    }
+
+    std::string failure;
+    if (!items.empty()) {
+        std::vector<ForwardItem> batch;
+        for (const Item& item : items)
+            batch.push_back({item.sequence->cache.get(),
+                             std::span<const TokenId>(item.sequence->pending)
+                                 .subspan(item.sequence->fed, item.take),
+                             item.logits});
+        try {
+            backend_.forward(batch, logits_);
+        } catch (const std::exception& e) {
+            failure = std::string("forward failed: ") + e.what();
+        }
+    }
+
+    {
+        std::lock_guard lock(mutex_);
+        const std::size_t vocab = static_cast<std::size_t>(backend_.config().vocab_size);
+        std::size_t row = 0;
+        for (const Item& item : items) {
+            Sequence& s = *item.sequence;
+            if (!failure.empty()) {
+                s.cache->truncate(0);  // state after a failed forward is unknown: start over
+                s.cached.clear();
+                finish(s, FinishReason::Error, failure, events);
+                continue;
+            }
+            s.cached.insert(s.cached.end(), s.pending.begin() + static_cast<std::ptrdiff_t>(s.fed),
+                            s.pending.begin() + static_cast<std::ptrdiff_t>(s.fed + item.take));
+            s.fed += item.take;
+            if (item.logits != LogitsWanted::Last) continue;
+            const Sample sample =
+                s.sampler->next(std::span<const float>(logits_).subspan(row * vocab, vocab));
+            ++row;
+            if (s.stats.generated_tokens++ == 0) {
+                s.first_token = Clock::now();
+                s.stats.prefill_seconds = seconds(s.first_token - s.submitted);
+            }
+            const auto& stop = s.request.stop;
+            if (std::find(stop.begin(), stop.end(), sample.token) != stop.end())
+                finish(s, FinishReason::Stop, {}, events, &sample);
+            else if (s.stats.generated_tokens >= s.request.max_tokens)
+                finish(s, FinishReason::Length, {}, events, &sample);
+            else if (s.cache->size() + 1 >= max_context_)
+                finish(s, FinishReason::Context, {}, events, &sample);
+            else {
+                TokenEvent e;
+                e.sequence = s.id;
+                e.has_token = true;
+                e.sample = sample;
+                events.emplace_back(s.request.on_token, std::move(e));
+                s.pending.assign(1, sample.token);
+                s.fed = 0;
+            }
+        }
+    }
+
+    // Delivered outside the lock so callbacks may call back into the scheduler.
+    for (auto& [callback, event] : events)
+        if (callback) callback(event);
+    return !items.empty() || !events.empty();
+}
+
+GenerateResult generate_now(Scheduler& scheduler, SequenceId sequence, GenerateRequest request) {
+    GenerateResult result;
+    bool done = false;
+    auto user = std::move(request.on_token);
+    request.on_token = [&](const TokenEvent& e) {
+        if (e.has_token) result.samples.push_back(e.sample);
+        if (e.done) result.final_event = e, done = true;
+        if (user) user(e);
+    };
+    scheduler.generate(sequence, std::move(request));
+    while (!done) scheduler.step();
+    return result;
+}
+
+}  // namespace gossamer::engine

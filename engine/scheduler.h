@@ -1,0 +1,129 @@
+// Continuous batching over one backend: sequences (conversations, each with its own KV
+// cache) receive generation requests from any thread; step() runs one batched forward for
+// every sequence that has work (decode tokens first, then prompt chunks up to a token
+// budget), samples, and reports each token through the request's callback. Prompts reuse the
+// longest cached prefix. The scheduler owns caches and sampling state; it must not know about
+// harmony or tools (runtime/ turns tokens into messages).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/sampler.h"
+
+namespace gossamer::engine {
+
+using SequenceId = std::uint64_t;
+
+enum class FinishReason {
+    Stop,       // a stop token was sampled (it is the last token reported)
+    Length,     // max_tokens reached
+    Context,    // the sequence reached the context limit
+    Cancelled,  // cancel() or close()
+    Error,      // invalid request or a backend failure; TokenEvent::error says what
+};
+const char* to_string(FinishReason reason);
+
+struct GenerationStats {
+    int prompt_tokens = 0;
+    int reused_tokens = 0;  // prompt tokens whose KV was kept from the sequence's last turn
+    int generated_tokens = 0;
+    double prefill_seconds = 0;  // submit to first token
+    double decode_seconds = 0;   // first token to the last
+};
+
+struct TokenEvent {
+    SequenceId sequence = 0;
+    bool has_token = false;  // false only on a final event without a token (cancel, error)
+    Sample sample;
+    bool done = false;
+    FinishReason reason = FinishReason::Stop;  // meaningful when done
+    std::string error;                         // when reason == Error
+    GenerationStats stats;                     // filled when done
+};
+
+struct GenerateRequest {
+    std::vector<TokenId> prompt;  // the whole context; the cached prefix is not recomputed
+    int max_tokens = 256;
+    SamplingParams sampling;
+    std::vector<TokenId> stop;  // e.g. <|return|>, <|call|>
+    // Called on the thread running step(), without the scheduler's lock held: it may call
+    // generate() or cancel(). Must not block for long: every sequence waits on it.
+    std::function<void(const TokenEvent&)> on_token;
+};
+
+struct SchedulerOptions {
+    int max_batch_tokens = 512;  // tokens per step: all decodes, then prompt chunks to fill
+    int max_active = 16;         // sequences in one step at most
+    int max_context = 0;         // positions per sequence; 0 = the model's (131072)
+};
+
+class Scheduler {
+  public:
+    explicit Scheduler(Backend& backend, const SchedulerOptions& options = {});
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // All of these are thread-safe.
+    SequenceId open();
+    // Cancels a running request (its callback gets a Cancelled event) and frees the cache.
+    void close(SequenceId id);
+    // Queues a request. Throws ModelError for an unknown sequence, one already generating,
+    // or invalid sampling parameters; other problems (empty prompt, too long, bad token id)
+    // finish the request with an Error event.
+    void generate(SequenceId id, GenerateRequest request);
+    void cancel(SequenceId id);  // no-op when nothing runs
+    bool busy() const;           // a request is queued or running
+    // Blocks until there is work or `timeout` passes; returns busy().
+    bool wait_for_work(std::chrono::milliseconds timeout);
+    int cached_tokens(SequenceId id) const;  // positions in the sequence's KV cache
+
+    // Runs one batched forward. Call from one thread at a time (the engine thread).
+    // Returns false when there was nothing to do.
+    bool step();
+
+  private:
+    struct Sequence;
+    struct Item;
+    using Clock = std::chrono::steady_clock;
+    // An event and the callback to deliver it to once the lock is released.
+    using Delivery = std::pair<std::function<void(const TokenEvent&)>, TokenEvent>;
+
+    void admit(std::vector<Delivery>& events);
+    void start(Sequence& s, std::vector<Delivery>& events);
+    std::vector<Item> plan();
+    void finish(Sequence& s, FinishReason reason, std::string error, std::vector<Delivery>& events,
+                const Sample* last = nullptr);
+
+    Backend& backend_;
+    SchedulerOptions options_;
+    int max_context_ = 0;
+    mutable std::mutex mutex_;
+    std::condition_variable work_;
+    SequenceId next_id_ = 1;
+    std::map<SequenceId, std::unique_ptr<Sequence>> sequences_;
+    std::deque<SequenceId> arrivals_;  // sequences with work, in arrival order
+    std::vector<float> logits_;
+};
+
+// Runs `request` on `sequence` by stepping the scheduler on this thread until it finishes;
+// returns the tokens and the final event. For the CLI and tests (the runtime steps the
+// scheduler on its engine thread instead).
+struct GenerateResult {
+    std::vector<Sample> samples;
+    TokenEvent final_event;
+};
+GenerateResult generate_now(Scheduler& scheduler, SequenceId sequence, GenerateRequest request);
+
+}  // namespace gossamer::engine
