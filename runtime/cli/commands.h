@@ -16,5 +16,9 @@ int cmd_harmony_render(Args args);  // cmd_harmony_render.cpp
 int cmd_harmony_parse(Args args);   // cmd_harmony_parse.cpp
 int cmd_demo(Args args);            // cmd_demo.cpp
 int cmd_version(Args args);         // cmd_version.cpp
+int cmd_model_init(Args args);      // cmd_model.cpp
+int cmd_model_info(Args args);      // cmd_model.cpp
+int cmd_model_forward(Args args);   // cmd_model.cpp
+int cmd_generate(Args args);       // cmd_generate.cpp
 
 }  // namespace gossamer::cli

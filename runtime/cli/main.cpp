@@ -29,6 +29,16 @@ constexpr Command kCommands[] = {
      "{\"messages\":[...]} -> {\"tokens\",\"text\"}"},
     {"harmony parse", gossamer::cli::cmd_harmony_parse,
      "[--role=ROLE | --no-role]  JSON array of ids -> {\"messages\",\"message_info\",\"errors\"}"},
+    {"model init", gossamer::cli::cmd_model_init,
+     "--preset 20b|120b|tiny --out DIR [--seed N] [--layers N] [--layout original|hf]  "
+     "write a random checkpoint"},
+    {"model info", gossamer::cli::cmd_model_info,
+     "DIR [--json]  load and validate a checkpoint; sizes, parameters, memory"},
+    {"model forward", gossamer::cli::cmd_model_forward,
+     "--model DIR --prompt-ids FILE --out FILE [--threads N]  int32 ids -> f32 logits [T, vocab]"},
+    {"generate", gossamer::cli::cmd_generate,
+     "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
+     "[--top-p P] [--top-k K] [--seed S] [--threads N] [--json]"},
     {"version", gossamer::cli::cmd_version, "build information and compute devices"},
 };
 
@@ -66,7 +76,9 @@ int main(int argc, char** argv) {
     const Command* command = find_command(args, consumed);
     if (!command) {
         std::string name(args[0]);
-        if (args.size() >= 2 && args[0] == "harmony") name.append(" ").append(args[1]);
+        const bool group = args[0] == "harmony" || args[0] == "model" || args[0] == "sandbox" ||
+                           args[0] == "sessions" || args[0] == "tool";
+        if (args.size() >= 2 && group) name.append(" ").append(args[1]);
         std::fprintf(stderr, "gossamer: unknown command '%s'\n\n", name.c_str());
         print_usage(stderr);
         return 2;

@@ -1,0 +1,436 @@
+#include "runtime/agent_loop.h"
+
+#include <boost/asio/post.hpp>
+
+#include "harmony/special_tokens.h"
+#include "harmony/tokenizer.h"
+#include "tools/schema_check.h"
+
+namespace gossamer::runtime {
+
+using harmony::Message;
+using harmony::Role;
+using Json = nlohmann::ordered_json;
+namespace tok = harmony::tok;
+
+const char* to_string(StopReason reason) {
+    switch (reason) {
+        case StopReason::Final:
+            return "final";
+        case StopReason::MaxTurns:
+            return "max_turns";
+        case StopReason::MaxOutputTokens:
+            return "max_output_tokens";
+        case StopReason::WallTime:
+            return "wall_time";
+        case StopReason::ContextFull:
+            return "context_full";
+        case StopReason::Cancelled:
+            return "cancelled";
+        case StopReason::Error:
+            return "error";
+    }
+    return "error";
+}
+
+// The generation in flight: its parser and what observers have been told.
+struct AgentLoop::Generation {
+    harmony::StreamParser parser{Role::assistant};
+    std::size_t announced = 0;  // messages whose message.started was emitted
+    std::size_t completed = 0;  // messages whose message.done was emitted
+    int tokens = 0;
+    int prompt_tokens = 0;
+};
+
+namespace {
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+        .count();
+}
+
+Json header_json(const Message& m) {
+    Json j;
+    j["role"] = std::string(harmony::to_string(m.role));
+    j["channel"] = m.channel ? Json(*m.channel) : Json();
+    j["recipient"] = m.recipient ? Json(*m.recipient) : Json();
+    return j;
+}
+
+bool is_assistant_call(const Message& m) {
+    return m.role == Role::assistant && m.recipient && *m.recipient != "assistant" &&
+           *m.recipient != "all";
+}
+
+}  // namespace
+
+std::vector<Message> opening_messages(const AgentSpec& spec, const ToolRegistry& tools,
+                                      const std::string& today) {
+    std::vector<Message> out;
+    harmony::SystemContent system;
+    if (spec.system.identity) system.model_identity = *spec.system.identity;
+    system.reasoning_effort = spec.model.reasoning_effort;
+    system.conversation_start_date = spec.system.date.value_or(today);
+    system.knowledge_cutoff = spec.system.knowledge_cutoff;
+    system.tools = tools.system_tools();
+    Message sys;
+    sys.role = Role::system;
+    sys.content.push_back(system);
+    out.push_back(std::move(sys));
+
+    harmony::DeveloperContent developer;
+    developer.instructions = spec.instructions;
+    developer.tools = tools.developer_tools();
+    if (developer.instructions || developer.tools) {
+        Message dev;
+        dev.role = Role::developer;
+        dev.content.push_back(developer);
+        out.push_back(std::move(dev));
+    }
+    out.push_back(Message::text(Role::user, spec.task));
+    return out;
+}
+
+AgentLoop::AgentLoop(boost::asio::io_context& io, ModelClient& model, ToolRegistry& tools,
+                     SessionStore& store, EventSink& events, AgentSettings settings)
+    : io_(io),
+      model_(model),
+      tools_(tools),
+      store_(store),
+      events_(events),
+      settings_(std::move(settings)),
+      renderer_(harmony::Tokenizer::o200k_harmony()),
+      window_(renderer_, settings_.context),
+      wall_timer_(io),
+      tool_timer_(io) {}
+
+AgentLoop::~AgentLoop() {
+    if (conversation_) model_.close(conversation_);
+}
+
+std::vector<std::int32_t> AgentLoop::stop_tokens() const {
+    return {static_cast<std::int32_t>(tok::kReturn), static_cast<std::int32_t>(tok::kCall),
+            static_cast<std::int32_t>(tok::kEndOfText)};
+}
+
+void AgentLoop::emit(const std::string& kind, Json data, bool persist) {
+    if (persist) store_.append_event(settings_.session_id, kind, data);
+    events_.on_event(Event{kind, settings_.session_id, std::move(data)});
+}
+
+void AgentLoop::run(std::function<void(const Outcome&)> done) {
+    done_ = std::move(done);
+    started_ = std::chrono::steady_clock::now();
+    conversation_ = model_.open();
+    for (auto& m : store_.messages(settings_.session_id)) messages_.push_back(std::move(m.message));
+    const auto events = store_.events(settings_.session_id);
+    for (const auto& e : events)
+        if (e.kind == "generation") ++turns_, output_tokens_ += e.data.value("output_tokens", 0);
+    emit("session.started", Json{{"messages", messages_.size()}, {"turns", turns_}}, false);
+
+    auto self = shared_from_this();
+    wall_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(settings_.limits.wall_time_seconds)));
+    wall_timer_.async_wait([self](const boost::system::error_code& ec) {
+        if (ec || self->finished_) return;
+        if (self->generation_) self->model_.cancel(self->conversation_);
+        if (self->call_in_flight_) self->tools_.cancel_all();
+        self->finish(StopReason::WallTime);
+    });
+
+    boost::asio::post(io_, [self] {
+        if (self->messages_.empty())
+            return self->finish(StopReason::Error, {}, "the session has no messages");
+        const Message& last = self->messages_.back();
+        if (is_assistant_call(last)) {
+            const auto index = self->messages_.size() - 1;
+            std::optional<StoredEvent> started;
+            for (auto& e : self->store_.events(self->settings_.session_id))
+                if (e.kind == "tool.started" &&
+                    e.data.value("message", -1) == static_cast<int>(index))
+                    started = std::move(e);
+            if (started) return self->resume_interrupted_call(index, *started);
+            return self->dispatch(index);
+        }
+        if (last.role == Role::assistant && last.channel == "final")
+            return self->finish(StopReason::Final, last.text_content());
+        self->next_generation();
+    });
+}
+
+void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEvent& started) {
+    const auto route = tools_.route(*messages_[call_index].recipient);
+    const bool rerun = route && route->tool->idempotent();
+    emit("warning",
+         Json{{"what",
+               rerun ? "re-running a tool call interrupted by a crash (the tool is idempotent)"
+                     : "a tool call was interrupted by a crash; the model is told"},
+              {"recipient", started.data.value("recipient", "")}},
+         true);
+    if (rerun) return dispatch(call_index);
+    reply(call_index,
+          "Error: this call was interrupted (the agent process stopped while it ran) and was not "
+          "completed; its effects are unknown. Check the state before calling it again.",
+          true, 0);
+}
+
+void AgentLoop::cancel() {
+    auto self = shared_from_this();
+    boost::asio::post(io_, [self] {
+        if (self->finished_) return;
+        if (self->generation_) self->model_.cancel(self->conversation_);
+        if (self->call_in_flight_) self->tools_.cancel_all();
+        self->finish(StopReason::Cancelled);
+    });
+}
+
+void AgentLoop::next_generation() {
+    if (finished_) return;
+    if (turns_ >= settings_.limits.max_turns) return finish(StopReason::MaxTurns);
+    const int budget = settings_.limits.max_output_tokens - output_tokens_;
+    if (budget <= 0) return finish(StopReason::MaxOutputTokens);
+    auto plan = window_.plan(messages_);
+    if (!plan)
+        return finish(StopReason::ContextFull, {},
+                      "the conversation no longer fits the context window");
+    if (!plan->trimmed.empty()) emit("context.trimmed", Json{{"what", plan->trimmed}}, true);
+
+    ModelRequest request;
+    request.prompt.assign(plan->prompt.begin(), plan->prompt.end());
+    request.max_tokens = std::min(budget, plan->max_new_tokens);
+    request.sampling = settings_.sampling;
+    request.sampling.seed = settings_.sampling.seed + static_cast<std::uint64_t>(turns_);
+    request.stop = stop_tokens();
+    generation_ = std::make_unique<Generation>();
+    generation_->prompt_tokens = static_cast<int>(request.prompt.size());
+    auto self = shared_from_this();
+    model_.generate(conversation_, std::move(request),
+                    [self](const TokenEvent& e) { self->on_token(e); });
+}
+
+void AgentLoop::on_token(const TokenEvent& e) {
+    if (finished_ || !generation_) return;
+    Generation& g = *generation_;
+    if (e.has_token) {
+        ++g.tokens;
+        g.parser.process(static_cast<harmony::Token>(e.sample.token));
+        const auto& parsed = g.parser.messages();
+        for (; g.completed < parsed.size(); ++g.completed) {
+            const Message& m = parsed[g.completed].message;
+            if (g.announced <= g.completed)
+                emit("message.started", header_json(m), false), ++g.announced;
+            Json done = header_json(m);
+            done["content_type"] = m.content_type ? Json(*m.content_type) : Json();
+            done["text"] = m.text_content();
+            emit("message.done", std::move(done), false);
+        }
+        if (g.parser.state() == harmony::StreamParser::State::content &&
+            g.announced == parsed.size()) {
+            Json h;
+            h["role"] = "assistant";
+            h["channel"] = g.parser.current_channel() ? Json(*g.parser.current_channel()) : Json();
+            h["recipient"] =
+                g.parser.current_recipient() ? Json(*g.parser.current_recipient()) : Json();
+            emit("message.started", std::move(h), false);
+            ++g.announced;
+        }
+        if (const auto& delta = g.parser.last_content_delta(); delta && !delta->empty())
+            emit("message.delta", Json{{"text", *delta}}, false);
+    }
+    if (e.done) on_generation_done(e);
+}
+
+void AgentLoop::on_generation_done(const TokenEvent& e) {
+    auto g = std::move(generation_);
+    if (e.reason == FinishReason::Cancelled) return;  // cancel() or the wall timer finishes
+    if (e.reason == FinishReason::Error) return finish(StopReason::Error, {}, e.error);
+    if (e.reason != FinishReason::Stop) g->parser.process_eos();
+
+    const std::size_t first_new = messages_.size();
+    const auto& parsed = g->parser.messages();
+    for (std::size_t i = g->completed; i < parsed.size(); ++i) {
+        Json done = header_json(parsed[i].message);
+        done["text"] = parsed[i].message.text_content();
+        emit("message.done", std::move(done), false);
+    }
+    ++turns_;
+    output_tokens_ += g->tokens;
+    // The new messages and the usage are one step: committed together, before acting.
+    store_.transaction([&] {
+        for (const auto& p : parsed) {
+            messages_.push_back(p.message);
+            store_.append_message(settings_.session_id, p.message,
+                                  window_.tokens_of(messages_, messages_.size() - 1));
+        }
+        emit("generation",
+             Json{{"turn", turns_},
+                  {"prompt_tokens", g->prompt_tokens},
+                  {"output_tokens", g->tokens},
+                  {"finish_reason", engine::to_string(e.reason)},
+                  {"parse_errors", g->parser.errors().size()}},
+             true);
+    });
+    emit("usage", Json{{"turns", turns_}, {"output_tokens", output_tokens_}}, false);
+    act_on(first_new, e.reason);
+}
+
+void AgentLoop::act_on(std::size_t first_new, FinishReason reason) {
+    for (std::size_t i = first_new; i < messages_.size(); ++i) {
+        if (!is_assistant_call(messages_[i])) continue;
+        if (i + 1 < messages_.size())
+            return reply(
+                i,
+                "Error: the call was followed by more output, so it was not run. End a tool "
+                "call with <|call|> and wait for its result.",
+                true, 0);
+        return dispatch(i);
+    }
+    if (messages_.size() > first_new) {
+        // A final answer; or, stopped by <|return|>, an answer written on another channel.
+        const Message& last = messages_.back();
+        const bool answer =
+            last.channel == "final" || (reason == FinishReason::Stop && last.channel != "analysis");
+        if (last.role == Role::assistant && answer)
+            return finish(StopReason::Final, last.text_content());
+    }
+    if (reason == FinishReason::Context) return finish(StopReason::ContextFull);
+    if (reason == FinishReason::Length && output_tokens_ >= settings_.limits.max_output_tokens)
+        return finish(StopReason::MaxOutputTokens);
+    next_generation();  // e.g. only analysis so far: let the model go on
+}
+
+std::optional<std::string> AgentLoop::call_problem(std::size_t index,
+                                                   const ToolRoute* route) const {
+    const Message& m = messages_[index];
+    const std::string& recipient = *m.recipient;
+    if (!route) {
+        std::string known;
+        for (const auto& r : tools_.recipients()) known += (known.empty() ? "" : ", ") + r;
+        return "Error: there is no tool '" + recipient +
+               "'. Available: " + (known.empty() ? "none" : known) + ".";
+    }
+    if (route->is_function && m.channel == "analysis")
+        return "Error: functions tools must be called on the commentary channel, not analysis. "
+               "The call was not run.";
+    if (route->is_function) {
+        Json args;
+        try {
+            args = Json::parse(m.text_content().empty() ? "{}" : m.text_content());
+        } catch (const Json::parse_error& e) {
+            return std::string("Error: the arguments are not valid JSON (") + e.what() +
+                   "). The call was not run.";
+        }
+        if (route->description && route->description->parameters) {
+            const auto problems =
+                tools::check_against_schema(args, *route->description->parameters);
+            if (!problems.empty()) {
+                std::string text =
+                    "Error: the arguments do not match the schema of " + recipient + ":";
+                for (const auto& p : problems) text += "\n- " + p;
+                return text + "\nThe call was not run.";
+            }
+        }
+    }
+    // Loop guard: the same call (recipient and arguments) several times in a row.
+    int identical = 0;
+    for (std::size_t i = index + 1; i-- > 0;) {
+        const Message& c = messages_[i];
+        if (c.role == Role::tool || !is_assistant_call(c)) continue;
+        if (*c.recipient != recipient || c.text_content() != m.text_content()) break;
+        ++identical;
+    }
+    if (identical > settings_.identical_call_limit)
+        return "Error: this exact call was made " + std::to_string(identical) +
+               " times in a row; it was not run again. Use the earlier results or try something "
+               "different.";
+    return std::nullopt;
+}
+
+void AgentLoop::dispatch(std::size_t index) {
+    if (finished_) return;
+    const Message& m = messages_[index];
+    const auto route = tools_.route(*m.recipient);
+    if (auto problem = call_problem(index, route ? &*route : nullptr))
+        return reply(index, *problem, true, 0);
+
+    tools::ToolCall call;
+    call.recipient = *m.recipient;
+    call.function = route->function;
+    call.arguments = m.text_content();
+    call.channel = m.channel.value_or("commentary");
+    call.content_type = m.content_type;
+    emit("tool.started",
+         Json{{"message", index}, {"recipient", call.recipient}, {"arguments", call.arguments}},
+         true);
+
+    const auto serial = ++call_serial_;
+    call_in_flight_ = true;
+    const auto begun = std::chrono::steady_clock::now();
+    auto self = shared_from_this();
+    const double timeout = settings_.limits.tool_timeout_seconds;
+    tool_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(timeout)));
+    tool_timer_.async_wait(
+        [self, serial, index, begun, timeout](const boost::system::error_code& ec) {
+            if (ec || self->finished_ || serial != self->call_serial_ || !self->call_in_flight_)
+                return;
+            self->call_in_flight_ = false;
+            self->tools_.cancel_all();
+            char text[128];
+            std::snprintf(text, sizeof text,
+                          "Error: the tool did not answer within %g s and was stopped.", timeout);
+            self->reply(index, text, true, elapsed_ms(begun));
+        });
+    tools::ToolContext context{io_.get_executor(), settings_.session_id, settings_.workspace,
+                               std::chrono::milliseconds(static_cast<long long>(timeout * 1000))};
+    route->tool->invoke(call, context, [self, serial, index, begun](tools::ToolOutput out) {
+        if (self->finished_ || serial != self->call_serial_ || !self->call_in_flight_) return;
+        self->call_in_flight_ = false;
+        self->tool_timer_.cancel();
+        self->reply(index, std::move(out.text), out.is_error, elapsed_ms(begun));
+    });
+}
+
+void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double ms) {
+    if (finished_) return;
+    const Message& call = messages_[index];
+    Message result = Message::text(Role::tool, std::move(text));
+    result.name = *call.recipient;
+    result.recipient = "assistant";
+    result.channel = call.channel.value_or("commentary");
+    store_.transaction([&] {
+        messages_.push_back(result);
+        store_.append_message(settings_.session_id, result,
+                              window_.tokens_of(messages_, messages_.size() - 1));
+        emit("tool.finished",
+             Json{{"message", index},
+                  {"recipient", *call.recipient},
+                  {"ok", !is_error},
+                  {"ms", ms},
+                  {"result", keep_head_and_tail(result.text_content(), 200)}},
+             true);
+    });
+    next_generation();
+}
+
+void AgentLoop::finish(StopReason reason, std::string final_answer, std::string error) {
+    if (finished_) return;
+    finished_ = true;
+    wall_timer_.cancel();
+    tool_timer_.cancel();
+    Outcome outcome{reason, std::move(final_answer), std::move(error), turns_, output_tokens_};
+    const std::string status = reason == StopReason::Final       ? "finished"
+                               : reason == StopReason::Cancelled ? "cancelled"
+                               : reason == StopReason::Error     ? "failed"
+                                                                 : "stopped";
+    Json data{{"reason", to_string(reason)}, {"turns", turns_}, {"output_tokens", output_tokens_}};
+    if (!outcome.final_answer.empty()) data["final"] = outcome.final_answer;
+    if (!outcome.error.empty()) data["error"] = outcome.error;
+    store_.transaction([&] {
+        store_.set_status(settings_.session_id, status, to_string(reason), outcome.final_answer);
+        emit("session.finished", std::move(data), true);
+    });
+    if (done_) boost::asio::post(io_, [done = std::move(done_), outcome] { done(outcome); });
+}
+
+}  // namespace gossamer::runtime

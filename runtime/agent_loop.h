@@ -1,0 +1,107 @@
+// The agent loop of one session, on the runtime's event loop: render the stored conversation
+// into the context window, generate until <|return|> / <|call|>, parse the tokens as they
+// stream (observers see every delta), commit the new messages, and either finish (a final
+// answer, a budget, an error) or dispatch the call to its tool, commit the result and go
+// again. Whatever the model writes becomes a tool error message it can react to, never a
+// crash. Every step is committed to the session store before it is acted on, so run() on a
+// stored session continues where a killed process stopped. It owns no model, tools or store.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harmony/message.h"
+#include "harmony/renderer.h"
+#include "harmony/stream_parser.h"
+#include "runtime/agent_spec.h"
+#include "runtime/context_window.h"
+#include "runtime/events.h"
+#include "runtime/model_client.h"
+#include "runtime/session_store.h"
+#include "runtime/tool_registry.h"
+
+namespace gossamer::runtime {
+
+enum class StopReason { Final, MaxTurns, MaxOutputTokens, WallTime, ContextFull, Cancelled, Error };
+const char* to_string(StopReason reason);
+
+struct Outcome {
+    StopReason reason = StopReason::Error;
+    std::string final_answer;
+    std::string error;
+    int turns = 0;  // model generations in this session
+    int output_tokens = 0;
+};
+
+struct AgentSettings {
+    std::string session_id;
+    engine::SamplingParams sampling;  // the seed advances by one per generation
+    LimitsSpec limits;
+    std::filesystem::path workspace;
+    ContextOptions context;
+    int identical_call_limit = 3;  // identical calls in a row that run; the next is refused
+};
+
+// The opening messages of a new session: system (identity, date, reasoning effort, built-in
+// tools), developer (instructions, function tools) when there is any, and the user's task.
+std::vector<harmony::Message> opening_messages(const AgentSpec& spec, const ToolRegistry& tools,
+                                               const std::string& today);
+
+class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
+  public:
+    AgentLoop(boost::asio::io_context& io, ModelClient& model, ToolRegistry& tools,
+              SessionStore& store, EventSink& events, AgentSettings settings);
+    ~AgentLoop();
+
+    // Continues the stored conversation until it stops; `done` runs on the event loop.
+    // A call that was running when an earlier process died is re-run if its tool is
+    // idempotent (and said so), else reported to the model as interrupted.
+    void run(std::function<void(const Outcome&)> done);
+    // Stops the generation or tool call in flight; the run ends as Cancelled.
+    void cancel();
+
+  private:
+    struct Generation;
+    void next_generation();
+    void on_token(const TokenEvent& event);
+    void on_generation_done(const TokenEvent& event);
+    void act_on(std::size_t first_new, FinishReason reason);
+    void dispatch(std::size_t call_index);
+    void reply(std::size_t call_index, std::string text, bool is_error, double ms);
+    std::optional<std::string> call_problem(std::size_t call_index, const ToolRoute* route) const;
+    void resume_interrupted_call(std::size_t call_index, const StoredEvent& started);
+    void finish(StopReason reason, std::string final_answer = {}, std::string error = {});
+    void emit(const std::string& kind, nlohmann::ordered_json data, bool persist);
+    std::vector<std::int32_t> stop_tokens() const;
+
+    boost::asio::io_context& io_;
+    ModelClient& model_;
+    ToolRegistry& tools_;
+    SessionStore& store_;
+    EventSink& events_;
+    AgentSettings settings_;
+    harmony::Renderer renderer_;
+    ContextWindow window_;
+
+    std::vector<harmony::Message> messages_;
+    ModelClient::Conversation conversation_ = 0;
+    std::unique_ptr<Generation> generation_;
+    int turns_ = 0;
+    int output_tokens_ = 0;
+    std::uint64_t call_serial_ = 0;  // identifies the call in flight; stale completions are ignored
+    bool call_in_flight_ = false;
+    bool finished_ = false;
+    std::function<void(const Outcome&)> done_;
+    boost::asio::steady_timer wall_timer_;
+    boost::asio::steady_timer tool_timer_;
+    std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace gossamer::runtime

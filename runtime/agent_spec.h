@@ -1,0 +1,107 @@
+// An agent described in YAML (docs/AGENT_SPEC.md): the model and how to sample it, the
+// developer instructions, system-message overrides, tools, limits, the task and where to
+// put the outputs. Parsing is strict: unknown keys, wrong types and out-of-range values are
+// errors naming the file, line and field. Data only: it must not start models or tools.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "harmony/message.h"
+
+namespace gossamer::runtime {
+
+// "FILE:LINE:COLUMN: FIELD: what is wrong".
+struct SpecError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct ModelSpec {
+    std::string path;             // checkpoint directory (relative to the spec file)
+    std::string backend = "cpu";  // cpu | cuda
+    harmony::ReasoningEffort reasoning_effort = harmony::ReasoningEffort::medium;
+    engine::SamplingParams sampling;  // temperature 1, top_p 1 by default (the model card's)
+    int threads = 0;                  // CPU threads; 0 = all cores
+};
+
+struct SystemSpec {
+    std::optional<std::string> date;  // default: today (UTC), YYYY-MM-DD
+    std::string knowledge_cutoff = "2024-06";
+    std::optional<std::string> identity;  // default: harmony's
+};
+
+struct PythonToolSpec {
+    std::string mode = "stateful";  // stateful | stateless
+    double timeout_seconds = 120;
+    int memory_mb = 1024;
+    bool network = false;
+    std::string interpreter = "/usr/bin/python3";
+    std::vector<std::string> extra_read_only;  // e.g. a virtualenv's site-packages
+};
+
+struct BrowserToolSpec {
+    std::string backend = "local";  // local | searxng | exa | youcom
+    std::string root;               // local: folder of documents
+    std::string url;                // searxng: base URL
+    std::vector<std::string> allow_domains, deny_domains;
+    int max_requests = 100;
+};
+
+struct PluginToolSpec {
+    std::string path;  // a native plugin (.so)
+};
+
+struct McpToolSpec {
+    std::string name;
+    std::vector<std::string> command;  // argv
+    bool sandboxed = false;
+    double timeout_seconds = 60;
+};
+
+struct ToolsSpec {
+    std::optional<PythonToolSpec> python;
+    std::optional<BrowserToolSpec> browser;
+    bool workspace_files = false;
+    std::vector<PluginToolSpec> plugins;
+    std::vector<McpToolSpec> mcp;
+};
+
+struct LimitsSpec {
+    int max_turns = 50;  // model generations in one run
+    int max_output_tokens = 65536;
+    double wall_time_seconds = 1800;
+    double tool_timeout_seconds = 120;  // default per call; a tool's own setting wins
+    int context_tokens = 0;             // 0: the model's window (131072)
+};
+
+struct OutputsSpec {
+    std::optional<std::string> final_answer;  // file for the final answer
+    std::optional<std::string> report;        // file for a JSON report of the run
+};
+
+struct AgentSpec {
+    std::string name;
+    ModelSpec model;
+    std::optional<std::string> instructions;
+    SystemSpec system;
+    ToolsSpec tools;
+    LimitsSpec limits;
+    std::string task;  // inline `task:` or the contents of `task_file:`
+    OutputsSpec outputs;
+    std::filesystem::path base_dir;  // the spec file's folder: relative paths resolve here
+    std::string source;              // the YAML text as given
+};
+
+// `origin` names the text in errors; relative paths resolve against `base_dir`.
+AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
+                           const std::filesystem::path& base_dir);
+AgentSpec load_agent_spec(const std::filesystem::path& file);
+
+// A spec path made absolute against the spec's folder.
+std::filesystem::path resolve(const AgentSpec& spec, const std::string& path);
+
+}  // namespace gossamer::runtime

@@ -1,0 +1,129 @@
+#include "runtime/cli/cli_args.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "engine/model_error.h"
+
+namespace gossamer::cli {
+
+std::optional<std::string> Parsed::get(std::string_view name) const {
+    for (const auto& [n, v] : options)
+        if (n == name) return v;
+    return std::nullopt;
+}
+
+std::string Parsed::need(std::string_view name) const {
+    auto v = get(name);
+    if (!v) throw InputError("missing required option " + std::string(name));
+    return *v;
+}
+
+bool Parsed::has(std::string_view name) const {
+    return std::find(switches.begin(), switches.end(), name) != switches.end();
+}
+
+Parsed parse_args(Args args, std::initializer_list<std::string_view> with_value,
+                  std::initializer_list<std::string_view> switches, std::size_t max_positionals) {
+    Parsed p;
+    auto takes_value = [&](std::string_view name) {
+        return std::find(with_value.begin(), with_value.end(), name) != with_value.end();
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string_view arg = args[i];
+        if (arg.size() > 2 && arg.substr(0, 2) == "--") {
+            const auto eq = arg.find('=');
+            const std::string_view name = arg.substr(0, eq);
+            if (takes_value(name)) {
+                std::string value;
+                if (eq != std::string_view::npos) {
+                    value = std::string(arg.substr(eq + 1));
+                } else {
+                    if (i + 1 >= args.size())
+                        throw InputError("option " + std::string(name) + " needs a value");
+                    value = std::string(args[++i]);
+                }
+                if (p.get(name)) throw InputError("option " + std::string(name) + " given twice");
+                p.options.emplace_back(std::string(name), std::move(value));
+                continue;
+            }
+            if (eq == std::string_view::npos &&
+                std::find(switches.begin(), switches.end(), arg) != switches.end()) {
+                p.switches.emplace_back(arg);
+                continue;
+            }
+            throw InputError("unknown argument '" + std::string(arg) + "'");
+        }
+        if (p.positionals.size() >= max_positionals)
+            throw InputError("unexpected argument '" + std::string(arg) + "'");
+        p.positionals.emplace_back(arg);
+    }
+    return p;
+}
+
+std::uint64_t parse_uint(const std::string& text, std::string_view option, std::uint64_t lo,
+                         std::uint64_t hi) {
+    std::uint64_t value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi)
+        throw InputError(std::string(option) + " must be an integer in [" + std::to_string(lo) +
+                         ", " + std::to_string(hi) + "], got '" + text + "'");
+    return value;
+}
+
+double parse_number(const std::string& text, std::string_view option, double lo, double hi) {
+    double value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || value < lo ||
+        value > hi) {
+        char range[64];
+        std::snprintf(range, sizeof range, "[%g, %g]", lo, hi);
+        throw InputError(std::string(option) + " must be a number in " + range + ", got '" + text +
+                         "'");
+    }
+    return value;
+}
+
+engine::Weights load_checkpoint(const std::filesystem::path& dir) {
+    engine::LoadOptions options;
+    const bool tty = ::isatty(STDERR_FILENO) == 1;
+    if (tty)
+        options.progress = [&](std::size_t done, std::size_t total) {
+            std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", dir.c_str(), done, total);
+            if (done == total) std::fputs("\r\033[K", stderr);  // clear the line when done
+        };
+    try {
+        return engine::load_weights(dir, options);
+    } catch (const engine::ModelError& e) {
+        if (tty) std::fputc('\n', stderr);
+        throw InputError(e.what());
+    }
+}
+
+std::vector<engine::TokenId> read_token_ids(const std::filesystem::path& path) {
+    static_assert(std::endian::native == std::endian::little, "id files are little-endian");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path.string() + ": cannot read (" + std::strerror(errno) + ")");
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.empty())
+        throw InputError(path.string() + ": empty (need at least one int32 token id)");
+    if (bytes.size() % 4 != 0)
+        throw InputError(path.string() + ": " + std::to_string(bytes.size()) +
+                         " bytes is not a whole number of little-endian int32 ids");
+    std::vector<engine::TokenId> ids(bytes.size() / 4);
+    std::memcpy(ids.data(), bytes.data(), bytes.size());
+    return ids;
+}
+
+}  // namespace gossamer::cli

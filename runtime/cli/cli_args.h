@@ -1,0 +1,50 @@
+// Option parsing shared by the CLI subcommands: "--name VALUE" / "--name=VALUE" options,
+// switches and positionals, numbers checked against their ranges, and the engine inputs
+// several commands take (a checkpoint directory, a raw int32 token-id file). Everything
+// wrong becomes an InputError (exit 2) naming the option or file. No command logic here.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/weights.h"
+#include "runtime/cli/cli_io.h"
+#include "runtime/cli/commands.h"
+
+namespace gossamer::cli {
+
+struct Parsed {
+    std::vector<std::pair<std::string, std::string>> options;
+    std::vector<std::string> switches;
+    std::vector<std::string> positionals;
+
+    std::optional<std::string> get(std::string_view name) const;
+    std::string need(std::string_view name) const;  // throws InputError when missing
+    bool has(std::string_view name) const;          // a switch was given
+};
+
+// Unknown options, repeated options, missing values and surplus positionals are refused.
+Parsed parse_args(Args args, std::initializer_list<std::string_view> with_value,
+                  std::initializer_list<std::string_view> switches, std::size_t max_positionals);
+
+// A decimal integer in [lo, hi], all of `text`.
+std::uint64_t parse_uint(const std::string& text, std::string_view option, std::uint64_t lo,
+                         std::uint64_t hi);
+// A finite decimal number in [lo, hi], all of `text`.
+double parse_number(const std::string& text, std::string_view option, double lo, double hi);
+
+// A checkpoint the user named, with progress on stderr when it is a terminal. A bad one is
+// bad input (exit 2), not an internal error.
+engine::Weights load_checkpoint(const std::filesystem::path& dir);
+
+// Raw little-endian int32 ids; refuses an empty file or one that is not whole ids.
+std::vector<engine::TokenId> read_token_ids(const std::filesystem::path& path);
+
+}  // namespace gossamer::cli

@@ -1,0 +1,51 @@
+#include "runtime/engine_client.h"
+
+#include <boost/asio/post.hpp>
+
+namespace gossamer::runtime {
+
+EngineClient::EngineClient(engine::Backend& backend, boost::asio::any_io_executor executor,
+                           const engine::SchedulerOptions& options)
+    : executor_(std::move(executor)),
+      scheduler_(backend, options),
+      context_window_(options.max_context > 0
+                          ? std::min(options.max_context, backend.config().max_context())
+                          : backend.config().max_context()),
+      vocab_size_(backend.config().vocab_size),
+      thread_([this] { run(); }) {}
+
+EngineClient::~EngineClient() {
+    stop_ = true;
+    thread_.join();
+}
+
+void EngineClient::run() {
+    while (!stop_)
+        if (!scheduler_.step()) scheduler_.wait_for_work(std::chrono::milliseconds(20));
+}
+
+ModelClient::Conversation EngineClient::open() {
+    return scheduler_.open();
+}
+
+void EngineClient::close(Conversation c) {
+    scheduler_.close(c);
+}
+
+void EngineClient::generate(Conversation c, ModelRequest request, OnToken on_token) {
+    engine::GenerateRequest r;
+    r.prompt = std::move(request.prompt);
+    r.max_tokens = request.max_tokens;
+    r.sampling = request.sampling;
+    r.stop = std::move(request.stop);
+    r.on_token = [executor = executor_, on_token = std::move(on_token)](const TokenEvent& e) {
+        boost::asio::post(executor, [on_token, e] { on_token(e); });
+    };
+    scheduler_.generate(c, std::move(r));
+}
+
+void EngineClient::cancel(Conversation c) {
+    scheduler_.cancel(c);
+}
+
+}  // namespace gossamer::runtime

@@ -1,0 +1,44 @@
+// The runtime's view of a language model: conversations (each keeps its KV cache between
+// generations) that receive token prompts and stream sampled tokens back on the runtime's
+// event loop. The real one is engine_client.h (the engine on its own thread); tests may drive
+// the agent loop with a scripted token source behind this same interface (a test double at
+// the engine boundary). It must not know about harmony messages or tools.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "engine/scheduler.h"
+
+namespace gossamer::runtime {
+
+using engine::FinishReason;
+using engine::TokenEvent;
+
+struct ModelRequest {
+    std::vector<std::int32_t> prompt;
+    int max_tokens = 1024;
+    engine::SamplingParams sampling;
+    std::vector<std::int32_t> stop;
+};
+
+// Called on the event loop for every token; the last call has done == true.
+using OnToken = std::function<void(const TokenEvent&)>;
+
+class ModelClient {
+  public:
+    using Conversation = std::uint64_t;
+    virtual ~ModelClient() = default;
+    virtual Conversation open() = 0;
+    virtual void close(Conversation c) = 0;
+    // At most one generation per conversation at a time.
+    virtual void generate(Conversation c, ModelRequest request, OnToken on_token) = 0;
+    // The running generation ends with a Cancelled event.
+    virtual void cancel(Conversation c) = 0;
+    virtual int context_window() const = 0;  // positions per conversation
+    virtual int vocab_size() const = 0;
+};
+
+}  // namespace gossamer::runtime

@@ -1,0 +1,54 @@
+// What every tool the agent can call implements: it describes itself as a harmony tool
+// namespace (name, description, JSON Schema per function) and runs a call asynchronously,
+// completing on the executor it is given. Tools know their own protocol only: they must not
+// know the engine, the session store or harmony rendering.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "harmony/message.h"
+
+namespace gossamer::tools {
+
+struct ToolCall {
+    std::string recipient;  // as the model addressed it: "python", "functions.read_file"
+    std::string function;   // the part after the namespace ("read_file"; empty for "python")
+    std::string arguments;  // the message content: JSON for functions, code for python
+    std::string channel;    // "commentary" or "analysis"; the result goes back on it
+    std::optional<std::string> content_type;  // "<|constrain|>json", "json", ...
+};
+
+struct ToolOutput {
+    std::string text;       // what the model reads (already sanitised by the tool)
+    bool is_error = false;  // the call failed; text says why in words the model can act on
+};
+
+struct ToolContext {
+    boost::asio::any_io_executor executor;  // where `done` must be called
+    std::string session_id;
+    std::filesystem::path workspace;  // the session's own directory
+    std::chrono::milliseconds timeout{120000};
+};
+
+using ToolDone = std::function<void(ToolOutput)>;
+
+class Tool {
+  public:
+    virtual ~Tool() = default;
+    // The namespace the model sees: "functions" tools go in the developer message, built-in
+    // ones ("python", "browser") in the system message.
+    virtual harmony::ToolNamespace describe() const = 0;
+    // Runs one call; `done` is called exactly once, on context.executor, also after cancel().
+    virtual void invoke(const ToolCall& call, const ToolContext& context, ToolDone done) = 0;
+    // Stops every call in flight (their `done` reports the cancellation).
+    virtual void cancel() {}
+    // Safe to run again after a crash interrupted it (same arguments, same effect).
+    virtual bool idempotent() const { return false; }
+};
+
+}  // namespace gossamer::tools
