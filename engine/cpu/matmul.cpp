@@ -1,10 +1,24 @@
+// Dispatch, threading and activation packing for the CPU matmuls, plus the portable kernels
+// (decode one weight row to fp32, then dot it with every token). The SIMD kernels live in
+// matmul_avx2.cpp and matmul_avx512.cpp; matmul_kernels.h says how they are called.
 #include "engine/cpu/matmul.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "engine/cpu/cpu_features.h"
+#include "engine/cpu/matmul_kernels.h"
+
 namespace gossamer::engine::cpu {
+
+using detail::MatmulArgs;
+using detail::MatmulKernels;
+
 namespace {
 
 constexpr float kE2M1[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
@@ -12,6 +26,26 @@ constexpr float kE2M1[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6
 
 // Rows per task: enough work per chunk to amortise the dispatch.
 constexpr std::size_t kRowGrain = 16;
+// Tokens packed and handed to the kernels at a time: bounds the packing buffer
+// (kTokenSlab x cols floats) and how long a weight row stays unread between uses.
+constexpr int kTokenSlab = 256;
+
+// mxfp4_value for every (scale, nibble): one 64-byte row per scale byte, so a kernel decodes a
+// block with one table row and a 16-entry permute; exact for all 256 scales, 255 included.
+struct Mxfp4Lut {
+    alignas(64) float v[256][16];
+};
+
+const Mxfp4Lut& mxfp4_lut() {
+    static const Mxfp4Lut lut = [] {
+        Mxfp4Lut t{};
+        for (int s = 0; s < 256; ++s)
+            for (int n = 0; n < 16; ++n)
+                t.v[s][n] = mxfp4_value(static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(s));
+        return t;
+    }();
+    return lut;
+}
 
 float dot(const float* a, const float* b, int n) {
     float acc[8] = {};
@@ -24,26 +58,151 @@ float dot(const float* a, const float* b, int n) {
     return sum;
 }
 
-// Decodes one weight row to fp32, then dots it with every token's activations.
 template <typename DecodeRow>
-void rows_times_tokens(const float* x, std::size_t ldx, int tokens, int rows, int cols,
-                       const float* bias, float* y, std::size_t ldy, ThreadPool& pool,
-                       DecodeRow decode_row) {
-    pool.parallel_for(static_cast<std::size_t>(rows), kRowGrain,
-                      [&](std::size_t begin, std::size_t end) {
-                          thread_local std::vector<float> row;
-                          row.resize(static_cast<std::size_t>(cols));
-                          for (std::size_t r = begin; r < end; ++r) {
-                              decode_row(static_cast<int>(r), row.data());
-                              const float b = bias ? bias[r] : 0.0f;
-                              for (int t = 0; t < tokens; ++t)
-                                  y[static_cast<std::size_t>(t) * ldy + r] =
-                                      b + dot(x + static_cast<std::size_t>(t) * ldx, row.data(), cols);
-                          }
-                      });
+void portable_rows(const MatmulArgs& a, int row_begin, int row_end, DecodeRow decode_row) {
+    thread_local std::vector<float> row;
+    row.resize(static_cast<std::size_t>(a.cols));
+    for (int r = row_begin; r < row_end; ++r) {
+        decode_row(r, row.data());
+        const float b = a.bias ? a.bias[r] : 0.0f;
+        for (int t = 0; t < a.tokens; ++t)
+            a.y[static_cast<std::size_t>(t) * a.ldy + static_cast<std::size_t>(r)] =
+                b + dot(a.x + static_cast<std::size_t>(t) * a.ldx, row.data(), a.cols);
+    }
+}
+
+void portable_bf16(const MatmulArgs& a, int row_begin, int row_end) {
+    const auto cols = static_cast<std::size_t>(a.cols);
+    portable_rows(a, row_begin, row_end, [&](int r, float* out) {
+        const std::uint16_t* in = a.w_bf16 + static_cast<std::size_t>(r) * cols;
+        for (std::size_t c = 0; c < cols; ++c) out[c] = bf16_to_float(in[c]);
+    });
+}
+
+void portable_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
+    const auto groups = static_cast<std::size_t>(a.cols / 32);
+    portable_rows(a, row_begin, row_end, [&](int r, float* out) {
+        const std::uint8_t* b = a.blocks + static_cast<std::size_t>(r) * groups * 16;
+        const std::uint8_t* s = a.scales + static_cast<std::size_t>(r) * groups;
+        for (std::size_t g = 0; g < groups; ++g) {
+            const float* lut = a.mxfp4_lut + 16 * static_cast<std::size_t>(s[g]);
+            for (std::size_t i = 0; i < 16; ++i) {
+                const std::uint8_t byte = b[g * 16 + i];
+                out[g * 32 + 2 * i] = lut[byte & 0x0f];
+                out[g * 32 + 2 * i + 1] = lut[byte >> 4];
+            }
+        }
+    });
+}
+
+// Implementations by rank: 0 portable, 1 avx2, 2 avx512.
+constexpr const char* kIsaNames[] = {"portable", "avx2", "avx512"};
+
+int isa_rank(std::string_view name) {
+    for (int i = 0; i < 3; ++i)
+        if (name == kIsaNames[i]) return i;
+    return -1;
+}
+
+// The kernels of that rank if this build has them and this CPU runs them, else null.
+const MatmulKernels* kernels_of_rank(int rank) {
+    const CpuFeatures& f = cpu_features();
+    switch (rank) {
+        case 0:
+            return detail::portable_kernels();
+        case 1:
+            return f.avx2_fma ? detail::avx2_kernels() : nullptr;
+        case 2:
+            return f.avx512 ? detail::avx512_kernels() : nullptr;
+        default:
+            return nullptr;
+    }
+}
+
+const MatmulKernels* best_at_or_below(int rank) {
+    for (int r = rank; r > 0; --r)
+        if (const MatmulKernels* k = kernels_of_rank(r)) return k;
+    return detail::portable_kernels();
+}
+
+const MatmulKernels* choose_at_startup() {
+    const char* env = std::getenv("GOSSAMER_CPU_ISA");
+    if (!env || !*env) return best_at_or_below(2);
+    if (isa_rank(env) < 0)
+        std::fprintf(stderr,
+                     "gossamer: GOSSAMER_CPU_ISA=%s is not one of portable, avx2, avx512; "
+                     "using the best this CPU supports\n",
+                     env);
+    return best_at_or_below(isa_rank(env) < 0 ? 2 : isa_rank(env));
+}
+
+std::atomic<const MatmulKernels*>& active_kernels() {
+    static std::atomic<const MatmulKernels*> active{choose_at_startup()};
+    return active;
+}
+
+// Copies x into the order a kernel expects (detail::Packing).
+void pack_activations(const float* x, std::size_t ldx, int tokens, int cols,
+                      const detail::Packing& packing, float* out, std::size_t ldo) {
+    const int group = packing.group;
+    for (int t = 0; t < tokens; ++t) {
+        const float* src = x + static_cast<std::size_t>(t) * ldx;
+        float* dst = out + static_cast<std::size_t>(t) * ldo;
+        int c = 0;
+        for (; c + group <= cols; c += group)
+            for (int i = 0; i < group; ++i) dst[c + i] = src[c + packing.order[i]];
+        for (; c < cols; ++c) dst[c] = src[c];
+    }
+}
+
+// Runs one format's kernel over all rows, a slab of tokens at a time.
+void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool& pool, bool mxfp4) {
+    if (args.tokens <= 0 || rows <= 0) return;
+    const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
+    const detail::RowKernel kernel = mxfp4 ? k.mxfp4 : k.bf16;
+    const detail::Packing& packing = mxfp4 ? k.mxfp4_packing : k.bf16_packing;
+    const int tokens = args.tokens;
+    // Packed rows are padded to 64 bytes so every token's activations start aligned.
+    const std::size_t ldp = (static_cast<std::size_t>(args.cols) + 15) / 16 * 16;
+    thread_local std::vector<float> packed;
+    float* base = nullptr;
+    if (packing.group > 0) {
+        packed.resize(ldp * static_cast<std::size_t>(std::min(tokens, kTokenSlab)) + 16);
+        const auto misalign = reinterpret_cast<std::uintptr_t>(packed.data()) % 64 / sizeof(float);
+        base = packed.data() + (misalign ? 16 - misalign : 0);
+    }
+    float* const y = args.y;
+    for (int t0 = 0; t0 < tokens; t0 += kTokenSlab) {
+        const int n = std::min(kTokenSlab, tokens - t0);
+        const float* xs = x + static_cast<std::size_t>(t0) * ldx;
+        if (packing.group > 0) {
+            pack_activations(xs, ldx, n, args.cols, packing, base, ldp);
+            args.x = base;
+            args.ldx = ldp;
+        } else {
+            args.x = xs;
+            args.ldx = ldx;
+        }
+        args.tokens = n;
+        args.y = y + static_cast<std::size_t>(t0) * args.ldy;
+        pool.parallel_for(static_cast<std::size_t>(rows), kRowGrain,
+                          [&](std::size_t begin, std::size_t end) {
+                              kernel(args, static_cast<int>(begin), static_cast<int>(end));
+                          });
+    }
 }
 
 }  // namespace
+
+namespace detail {
+
+const MatmulKernels* portable_kernels() {
+    static const MatmulKernels kernels{
+        "portable", {0, nullptr}, portable_bf16, {0, nullptr}, portable_mxfp4};
+    return &kernels;
+}
+
+}  // namespace detail
 
 float bf16_to_float(std::uint16_t bits) {
     const std::uint32_t wide = static_cast<std::uint32_t>(bits) << 16;
@@ -64,32 +223,54 @@ float mxfp4_value(std::uint8_t nibble, std::uint8_t scale) {
     return std::ldexp(kE2M1[nibble & 0x0f], static_cast<int>(scale) - 127);
 }
 
-const char* matmul_isa() { return "portable"; }
+const char* matmul_isa() {
+    return active_kernels().load(std::memory_order_acquire)->name;
+}
+
+const char* resolve_matmul_isa(std::string_view requested) {
+    const int rank = isa_rank(requested);
+    return best_at_or_below(rank < 0 ? 2 : rank)->name;
+}
+
+std::vector<std::string> supported_matmul_isas() {
+    std::vector<std::string> names;
+    for (int r = 2; r >= 0; --r)
+        if (kernels_of_rank(r)) names.emplace_back(kIsaNames[r]);
+    return names;
+}
+
+bool select_matmul_isa(std::string_view isa) {
+    const MatmulKernels* k = kernels_of_rank(isa_rank(isa));
+    if (!k) return false;
+    active_kernels().store(k, std::memory_order_release);
+    return true;
+}
 
 void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_t* w, int rows,
                  int cols, const float* bias, float* y, std::size_t ldy, ThreadPool& pool) {
-    rows_times_tokens(x, ldx, tokens, rows, cols, bias, y, ldy, pool, [&](int r, float* out) {
-        const std::uint16_t* in = w + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols);
-        for (int c = 0; c < cols; ++c) out[c] = bf16_to_float(in[c]);
-    });
+    MatmulArgs args;
+    args.tokens = tokens;
+    args.cols = cols;
+    args.w_bf16 = w;
+    args.bias = bias;
+    args.y = y;
+    args.ldy = ldy;
+    run(args, x, ldx, rows, pool, false);
 }
 
 void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                   const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
                   std::size_t ldy, ThreadPool& pool) {
-    const int groups = cols / 32;
-    rows_times_tokens(x, ldx, tokens, rows, cols, bias, y, ldy, pool, [&](int r, float* out) {
-        const std::uint8_t* b = blocks + static_cast<std::size_t>(r) * static_cast<std::size_t>(groups) * 16;
-        const std::uint8_t* s = scales + static_cast<std::size_t>(r) * static_cast<std::size_t>(groups);
-        for (int g = 0; g < groups; ++g) {
-            const float scale = std::ldexp(1.0f, static_cast<int>(s[g]) - 127);
-            for (int i = 0; i < 16; ++i) {
-                const std::uint8_t byte = b[g * 16 + i];
-                out[g * 32 + 2 * i] = kE2M1[byte & 0x0f] * scale;
-                out[g * 32 + 2 * i + 1] = kE2M1[byte >> 4] * scale;
-            }
-        }
-    });
+    MatmulArgs args;
+    args.tokens = tokens;
+    args.cols = cols;
+    args.blocks = blocks;
+    args.scales = scales;
+    args.mxfp4_lut = &mxfp4_lut().v[0][0];
+    args.bias = bias;
+    args.y = y;
+    args.ldy = ldy;
+    run(args, x, ldx, rows, pool, true);
 }
 
 }  // namespace gossamer::engine::cpu

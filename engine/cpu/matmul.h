@@ -6,6 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "engine/cpu/thread_pool.h"
 
@@ -23,8 +26,21 @@ void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_
                   const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
                   std::size_t ldy, ThreadPool& pool);
 
-// Which implementation the dispatcher picked: "avx512", "avx2", or "portable".
+// Which implementation the dispatcher picked: "avx512", "avx2", or "portable". Chosen at
+// first use: the best this CPU supports, or the environment variable GOSSAMER_CPU_ISA
+// (portable|avx2|avx512) as an upper bound (the best supported at or below it).
 const char* matmul_isa();
+
+// What GOSSAMER_CPU_ISA=`requested` selects on this CPU: the best supported implementation at
+// or below it; the best overall when `requested` is empty or unknown.
+const char* resolve_matmul_isa(std::string_view requested);
+
+// The implementations this CPU can run, best first (always ends with "portable").
+std::vector<std::string> supported_matmul_isas();
+
+// Switches the implementation for the whole process (tests, benchmarks; not while a matmul
+// runs). Returns false and changes nothing if `isa` is unknown or this CPU lacks it.
+bool select_matmul_isa(std::string_view isa);
 
 // Exact reference conversions (also used by tests and the loader).
 float bf16_to_float(std::uint16_t bits);

@@ -1,0 +1,53 @@
+// Internal to the CPU matmul: the table of row-range kernels each instruction set provides
+// (matmul.cpp, matmul_avx2.cpp, matmul_avx512.cpp) and the arguments they share. matmul.cpp
+// owns dispatch, threading and the activation packing; a kernel only computes rows
+// [row_begin, row_end) for every token. Nothing here may be inline code or a template: each
+// ISA file is compiled with its own -m flags, and a shared inline function could be linked
+// in its AVX-512 form and then run on a CPU without AVX-512.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gossamer::engine::cpu::detail {
+
+// How a kernel wants the activations laid out: each full group of `group` columns permuted so
+// that packed position i holds column order[i] of the group (the order its SIMD registers
+// hold the decoded weights in); the last cols % group columns stay in natural order.
+// group == 0: natural order throughout, no copy.
+struct Packing {
+    int group;
+    const std::uint8_t* order;  // [group]
+};
+
+struct MatmulArgs {
+    // Activations [tokens, cols], row stride ldx, packed as the kernel's Packing says.
+    const float* x = nullptr;
+    std::size_t ldx = 0;
+    int tokens = 0;
+    int cols = 0;
+    const std::uint16_t* w_bf16 = nullptr;  // [rows, cols]
+    const std::uint8_t* blocks = nullptr;   // [rows, cols/32, 16]
+    const std::uint8_t* scales = nullptr;   // [rows, cols/32]
+    const float* mxfp4_lut = nullptr;  // [256][16]: mxfp4_value(nibble, scale), 64-byte aligned
+    const float* bias = nullptr;       // [rows] or null
+    float* y = nullptr;                // [tokens, ldy]
+    std::size_t ldy = 0;
+};
+
+using RowKernel = void (*)(const MatmulArgs& args, int row_begin, int row_end);
+
+struct MatmulKernels {
+    const char* name;  // "portable", "avx2", "avx512"
+    Packing bf16_packing;
+    RowKernel bf16;
+    Packing mxfp4_packing;
+    RowKernel mxfp4;
+};
+
+// Each returns null when the file was not compiled for x86-64.
+const MatmulKernels* portable_kernels();
+const MatmulKernels* avx2_kernels();
+const MatmulKernels* avx512_kernels();
+
+}  // namespace gossamer::engine::cpu::detail

@@ -1,0 +1,382 @@
+// The CPU matmuls (engine/cpu/matmul.h) for every implementation this CPU supports, against a
+// plain double-precision reference: odd shapes, strides, bias, 1 and 3 threads, token counts
+// across the kernels' tile and slab edges; exact MXFP4 decoding for every nibble and scale
+// byte; the bf16 conversions; and the dispatcher's choices.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/cpu/cpu_features.h"
+#include "engine/cpu/matmul.h"
+#include "engine/cpu/thread_pool.h"
+
+using namespace gossamer::engine::cpu;
+
+namespace {
+
+constexpr double kE2M1[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
+
+std::uint32_t bits_of(float f) {
+    std::uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+}
+
+float float_of(std::uint32_t b) {
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+// Selects an implementation for one scope and restores the previous one afterwards.
+class IsaScope {
+  public:
+    explicit IsaScope(const std::string& isa) : previous_(matmul_isa()) {
+        REQUIRE(select_matmul_isa(isa));
+    }
+    ~IsaScope() { select_matmul_isa(previous_); }
+    IsaScope(const IsaScope&) = delete;
+    IsaScope& operator=(const IsaScope&) = delete;
+
+  private:
+    std::string previous_;
+};
+
+struct Problem {
+    int tokens = 0, rows = 0, cols = 0;
+    std::size_t ldx = 0, ldy = 0;
+    std::vector<float> x, bias;
+    bool with_bias = false;
+};
+
+Problem make_problem(std::mt19937& rng, int tokens, int rows, int cols, bool with_bias) {
+    Problem p;
+    p.tokens = tokens;
+    p.rows = rows;
+    p.cols = cols;
+    p.ldx = static_cast<std::size_t>(cols) + 5;  // strides larger than the data
+    p.ldy = static_cast<std::size_t>(rows) + 3;
+    p.with_bias = with_bias;
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    p.x.assign(p.ldx * static_cast<std::size_t>(tokens), std::numeric_limits<float>::quiet_NaN());
+    for (int t = 0; t < tokens; ++t)
+        for (int c = 0; c < cols; ++c) p.x[static_cast<std::size_t>(t) * p.ldx + c] = u(rng);
+    p.bias.resize(static_cast<std::size_t>(rows));
+    for (float& b : p.bias) b = 4.0f * u(rng);
+    return p;
+}
+
+// Runs `matmul(y)` and compares y with the double-precision reference `weight(r, c)`: each
+// value within 1e-5 of sum |x * w| (plus the bias' own rounding), and the padding of y (the
+// stride beyond `rows`) untouched.
+template <typename Weight, typename Matmul>
+void check_against_reference(const Problem& p, Weight weight, Matmul matmul) {
+    const float sentinel = -12345.0f;
+    std::vector<float> y(p.ldy * static_cast<std::size_t>(p.tokens), sentinel);
+    matmul(y.data());
+    int bad = 0;
+    for (int t = 0; t < p.tokens && bad < 5; ++t) {
+        const float* xt = p.x.data() + static_cast<std::size_t>(t) * p.ldx;
+        for (int r = 0; r < p.rows; ++r) {
+            double sum = p.with_bias ? p.bias[r] : 0.0, magnitude = std::fabs(sum);
+            for (int c = 0; c < p.cols; ++c) {
+                const double term = static_cast<double>(xt[c]) * weight(r, c);
+                sum += term;
+                magnitude += std::fabs(term);
+            }
+            const double got = y[static_cast<std::size_t>(t) * p.ldy + r];
+            const double tolerance = 1e-5 * magnitude + 1e-30;
+            if (!(std::fabs(got - sum) <= tolerance)) {
+                ++bad;
+                FAIL_CHECK("y[" << t << ", " << r << "] = " << got << ", reference " << sum
+                                << ", tolerance " << tolerance);
+            }
+        }
+        for (std::size_t r = static_cast<std::size_t>(p.rows); r < p.ldy; ++r)
+            if (y[static_cast<std::size_t>(t) * p.ldy + r] != sentinel) {
+                ++bad;
+                FAIL_CHECK("wrote past the rows: y[" << t << ", " << r << "]");
+            }
+    }
+}
+
+std::vector<std::uint16_t> random_bf16(std::mt19937& rng, std::size_t n) {
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<std::uint16_t> w(n);
+    for (auto& v : w) v = float_to_bf16(normal(rng));
+    return w;
+}
+
+void run_bf16_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
+                   bool with_bias) {
+    CAPTURE(tokens);
+    CAPTURE(rows);
+    CAPTURE(cols);
+    CAPTURE(with_bias);
+    const Problem p = make_problem(rng, tokens, rows, cols, with_bias);
+    const auto w = random_bf16(rng, static_cast<std::size_t>(rows) * cols);
+    check_against_reference(
+        p,
+        [&](int r, int c) {
+            return static_cast<double>(bf16_to_float(w[static_cast<std::size_t>(r) * cols + c]));
+        },
+        [&](float* y) {
+            matmul_bf16(p.x.data(), p.ldx, tokens, w.data(), rows, cols,
+                        with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
+        });
+}
+
+void run_mxfp4_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
+                    bool with_bias) {
+    CAPTURE(tokens);
+    CAPTURE(rows);
+    CAPTURE(cols);
+    CAPTURE(with_bias);
+    const Problem p = make_problem(rng, tokens, rows, cols, with_bias);
+    const int groups = cols / 32;
+    std::vector<std::uint8_t> blocks(static_cast<std::size_t>(rows) * groups * 16);
+    std::vector<std::uint8_t> scales(static_cast<std::size_t>(rows) * groups);
+    for (auto& b : blocks) b = static_cast<std::uint8_t>(rng());
+    // Every scale from 2^-27 to 2^27 appears (the range where no sum overflows).
+    const auto first = static_cast<std::size_t>(rng() % 55);
+    for (std::size_t i = 0; i < scales.size(); ++i)
+        scales[i] = static_cast<std::uint8_t>(100 + (first + i) % 55);
+    auto weight = [&](int r, int c) {
+        const std::size_t g = static_cast<std::size_t>(r) * groups + c / 32;
+        const std::uint8_t byte = blocks[g * 16 + (c % 32) / 2];
+        const int nibble = c % 2 ? byte >> 4 : byte & 0x0f;
+        return std::ldexp(kE2M1[nibble], scales[g] - 127);
+    };
+    check_against_reference(p, weight, [&](float* y) {
+        matmul_mxfp4(p.x.data(), p.ldx, tokens, blocks.data(), scales.data(), rows, cols,
+                     with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
+    });
+}
+
+}  // namespace
+
+TEST_CASE("matmul: bf16_to_float is exact for every bit pattern") {
+    for (std::uint32_t b = 0; b < 0x10000; ++b) {
+        const float f = bf16_to_float(static_cast<std::uint16_t>(b));
+        if (bits_of(f) != b << 16) {
+            FAIL("bf16 " << b << " -> fp32 bits " << bits_of(f));
+        }
+    }
+    CHECK(bf16_to_float(0x3f80) == 1.0f);
+    CHECK(bf16_to_float(0xc040) == -3.0f);
+    CHECK(bf16_to_float(0x7f80) == std::numeric_limits<float>::infinity());
+    CHECK(bf16_to_float(0x0001) == std::ldexp(1.0f, -133));  // smallest denormal
+}
+
+TEST_CASE("matmul: float_to_bf16 rounds to nearest, ties to even") {
+    // Hand-picked cases: ties go to the even neighbour, everything else to the nearer one.
+    CHECK(float_to_bf16(1.0f) == 0x3f80);
+    CHECK(float_to_bf16(float_of(0x3f808000)) == 0x3f80);  // tie, 0x3f80 is even
+    CHECK(float_to_bf16(float_of(0x3f818000)) == 0x3f82);  // tie, rounds up to even
+    CHECK(float_to_bf16(float_of(0x3f808001)) == 0x3f81);
+    CHECK(float_to_bf16(float_of(0x3f807fff)) == 0x3f80);
+    CHECK(float_to_bf16(float_of(0xbf818000)) == 0xbf82);  // negative tie
+    CHECK(float_to_bf16(float_of(0x00008000)) == 0x0000);  // denormal tie to even (zero)
+    CHECK(float_to_bf16(float_of(0x00018000)) == 0x0002);
+    CHECK(float_to_bf16(float_of(0x00000001)) == 0x0000);
+    CHECK(float_to_bf16(-0.0f) == 0x8000);
+    CHECK(float_to_bf16(std::numeric_limits<float>::infinity()) == 0x7f80);
+    CHECK(float_to_bf16(-std::numeric_limits<float>::infinity()) == 0xff80);
+    CHECK(float_to_bf16(std::numeric_limits<float>::max()) == 0x7f80);  // rounds up to inf
+    CHECK(float_to_bf16(float_of(0x7f7f7fff)) == 0x7f7f);               // largest finite
+    for (std::uint32_t nan : {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fff0000u, 0xff80ffffu}) {
+        CAPTURE(nan);
+        CHECK(std::isnan(bf16_to_float(float_to_bf16(float_of(nan)))));
+        CHECK((float_to_bf16(float_of(nan)) & 0x8000) == ((nan >> 16) & 0x8000));  // sign kept
+    }
+
+    // Against a double-precision definition: every high half with the low halves that matter
+    // (exact, just below, at and above the tie, just below the next), and random patterns.
+    auto expected = [](std::uint32_t b) -> std::uint16_t {
+        const float f = float_of(b);
+        const auto lo = static_cast<std::uint16_t>(b >> 16);
+        if ((b & 0xffff) == 0) return lo;
+        const auto hi = static_cast<std::uint16_t>(lo + 1);  // one step away from zero
+        auto value = [](std::uint16_t h) {
+            if ((h & 0x7fff) == 0x7f80)
+                return std::copysign(std::ldexp(1.0, 128), h & 0x8000 ? -1.0 : 1.0);
+            return static_cast<double>(bf16_to_float(h));
+        };
+        const double down = std::fabs(f - value(lo)), up = std::fabs(value(hi) - f);
+        if (down < up) return lo;
+        if (up < down) return hi;
+        return lo & 1 ? hi : lo;
+    };
+    std::mt19937 rng(7);
+    int bad = 0;
+    for (std::uint32_t high = 0; high < 0x10000 && bad < 5; ++high) {
+        if ((high & 0x7f80) == 0x7f80) continue;  // inf and NaN: checked above
+        for (std::uint32_t low : {0x0000u, 0x0001u, 0x7fffu, 0x8000u, 0x8001u, 0xffffu,
+                                  static_cast<std::uint32_t>(rng() & 0xffff)}) {
+            const std::uint32_t b = high << 16 | low;
+            if (float_to_bf16(float_of(b)) != expected(b)) {
+                ++bad;
+                FAIL_CHECK("fp32 bits " << b << " -> " << float_to_bf16(float_of(b))
+                                        << ", expected " << expected(b));
+            }
+        }
+    }
+}
+
+TEST_CASE("matmul: mxfp4_value decodes every nibble at every scale byte") {
+    for (int s = 0; s < 256; ++s)
+        for (int n = 0; n < 16; ++n) {
+            const auto want = static_cast<float>(std::ldexp(kE2M1[n], s - 127));
+            const float got =
+                mxfp4_value(static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(s));
+            if (bits_of(got) != bits_of(want))
+                FAIL_CHECK("nibble " << n << " scale " << s << ": " << got << ", expected "
+                                     << want);
+        }
+    CHECK(mxfp4_value(7, 127) == 6.0f);
+    CHECK(mxfp4_value(9, 128) == -1.0f);
+    CHECK(mxfp4_value(1, 0) == std::ldexp(1.0f, -128));  // denormal, exact
+    CHECK(mxfp4_value(7, 255) == std::numeric_limits<float>::infinity());
+    CHECK(mxfp4_value(1, 255) == std::ldexp(1.0f, 127));
+    CHECK(mxfp4_value(0, 255) == 0.0f);
+}
+
+TEST_CASE("matmul: the dispatcher picks the best supported implementation") {
+    const auto isas = supported_matmul_isas();
+    REQUIRE(!isas.empty());
+    CHECK(isas.back() == "portable");
+    const CpuFeatures& f = cpu_features();
+    CHECK((std::find(isas.begin(), isas.end(), "avx512") != isas.end()) == f.avx512);
+    CHECK((std::find(isas.begin(), isas.end(), "avx2") != isas.end()) == f.avx2_fma);
+    MESSAGE("supported: " << isas.front() << " (of " << isas.size()
+                          << "), active: " << matmul_isa());
+
+    CHECK(std::string(resolve_matmul_isa("")) == isas.front());
+    CHECK(std::string(resolve_matmul_isa("avx512")) == isas.front());
+    CHECK(std::string(resolve_matmul_isa("no-such-isa")) == isas.front());
+    CHECK(std::string(resolve_matmul_isa("portable")) == "portable");
+    CHECK(std::string(resolve_matmul_isa("avx2")) == (f.avx2_fma ? "avx2" : "portable"));
+
+    const std::string before = matmul_isa();
+    CHECK(!select_matmul_isa("no-such-isa"));
+    CHECK(!select_matmul_isa(""));
+    CHECK(matmul_isa() == before);
+    for (const auto& isa : isas) {
+        IsaScope scope(isa);
+        CHECK(matmul_isa() == isa);
+    }
+    CHECK(matmul_isa() == before);
+    if (!f.avx512) CHECK(!select_matmul_isa("avx512"));
+}
+
+TEST_CASE("matmul: bf16 equals the double-precision reference on every implementation") {
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        for (int threads : {1, 3}) {
+            CAPTURE(isa);
+            CAPTURE(threads);
+            ThreadPool pool(threads);
+            std::mt19937 rng(1234);
+            for (int rows : {1, 3, 17, 100})
+                for (int cols : {1, 7, 33, 2880})
+                    for (int tokens = 1; tokens <= 9; ++tokens)
+                        run_bf16_case(rng, pool, tokens, rows, cols, tokens % 2 == 1);
+            // Past the kernels' token blocks (64) and the packing slab (256).
+            run_bf16_case(rng, pool, 300, 7, 96, true);
+        }
+    }
+}
+
+TEST_CASE("matmul: mxfp4 equals the double-precision reference on every implementation") {
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        for (int threads : {1, 3}) {
+            CAPTURE(isa);
+            CAPTURE(threads);
+            ThreadPool pool(threads);
+            std::mt19937 rng(99);
+            for (int rows : {1, 3, 17, 100})
+                for (int cols : {32, 64, 96, 2880})
+                    for (int tokens = 1; tokens <= 9; ++tokens)
+                        run_mxfp4_case(rng, pool, tokens, rows, cols, tokens % 2 == 0);
+            run_mxfp4_case(rng, pool, 300, 7, 96, false);
+        }
+    }
+}
+
+TEST_CASE("matmul: mxfp4 applies every scale byte to every nibble exactly") {
+    // Row i holds one nonzero nibble (i % 16) in its first block, scaled by i / 16, at a
+    // column that moves around the block; its second block is all zeros under a random scale
+    // (255 included, which must still give zeros). So y = x[c] * mxfp4_value exactly, inf where
+    // that overflows, denormal at the bottom.
+    constexpr int kRows = 256 * 16, kCols = 64, kTokens = 5;
+    std::vector<std::uint8_t> blocks(static_cast<std::size_t>(kRows) * 2 * 16, 0);
+    std::vector<std::uint8_t> scales(static_cast<std::size_t>(kRows) * 2);
+    std::vector<int> column(kRows);
+    std::mt19937 rng(5);
+    for (int i = 0; i < kRows; ++i) {
+        const int nibble = i % 16, c = (i * 7) % 32;
+        column[i] = c;
+        const auto byte = static_cast<std::uint8_t>(c % 2 ? nibble << 4 : nibble);
+        blocks[static_cast<std::size_t>(i) * 32 + c / 2] = byte;
+        scales[static_cast<std::size_t>(i) * 2] = static_cast<std::uint8_t>(i / 16);
+        scales[static_cast<std::size_t>(i) * 2 + 1] =
+            i % 5 == 0 ? 255 : static_cast<std::uint8_t>(rng());
+    }
+    const float xs[kTokens] = {1.0f, -1.25f, 0.75f, 3.0f, -0.5f};
+    std::vector<float> x(static_cast<std::size_t>(kTokens) * kCols);
+    for (int t = 0; t < kTokens; ++t)
+        for (int c = 0; c < kCols; ++c)
+            x[static_cast<std::size_t>(t) * kCols + c] =
+                xs[t] * (1.0f + static_cast<float>(c % 4) / 4);
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        CAPTURE(isa);
+        ThreadPool pool(3);
+        std::vector<float> y(static_cast<std::size_t>(kTokens) * kRows);
+        matmul_mxfp4(x.data(), kCols, kTokens, blocks.data(), scales.data(), kRows, kCols, nullptr,
+                     y.data(), kRows, pool);
+        int bad = 0;
+        for (int t = 0; t < kTokens && bad < 5; ++t)
+            for (int i = 0; i < kRows; ++i) {
+                const float w = mxfp4_value(static_cast<std::uint8_t>(i % 16),
+                                            static_cast<std::uint8_t>(i / 16));
+                const float want = x[static_cast<std::size_t>(t) * kCols + column[i]] * w;
+                const float got = y[static_cast<std::size_t>(t) * kRows + i];
+                if (!(got == want)) {
+                    ++bad;
+                    FAIL_CHECK("token " << t << " nibble " << i % 16 << " scale " << i / 16 << ": "
+                                        << got << ", expected " << want);
+                }
+            }
+    }
+}
+
+TEST_CASE("matmul: results do not depend on the token count or the thread count") {
+    // The forward pass relies on this: a token's logits must not change with the batch.
+    std::mt19937 rng(3);
+    const int rows = 37, cols = 2880;
+    const Problem p = make_problem(rng, 70, rows, cols, true);
+    const auto w = random_bf16(rng, static_cast<std::size_t>(rows) * cols);
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        CAPTURE(isa);
+        ThreadPool one(1), three(3);
+        std::vector<float> all(p.ldy * 70), single(p.ldy);
+        matmul_bf16(p.x.data(), p.ldx, 70, w.data(), rows, cols, p.bias.data(), all.data(), p.ldy,
+                    three);
+        for (int t : {0, 3, 4, 63, 64, 69}) {
+            matmul_bf16(p.x.data() + static_cast<std::size_t>(t) * p.ldx, p.ldx, 1, w.data(), rows,
+                        cols, p.bias.data(), single.data(), p.ldy, one);
+            for (int r = 0; r < rows; ++r)
+                CHECK(single[r] == all[static_cast<std::size_t>(t) * p.ldy + r]);
+        }
+    }
+}
