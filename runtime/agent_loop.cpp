@@ -128,17 +128,21 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
         if (e.kind == "generation") ++turns_, output_tokens_ += e.data.value("output_tokens", 0);
     emit("session.started", Json{{"messages", messages_.size()}, {"turns", turns_}}, false);
 
-    auto self = shared_from_this();
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
     wall_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(settings_.limits.wall_time_seconds)));
-    wall_timer_.async_wait([self](const boost::system::error_code& ec) {
+    wall_timer_.async_wait([weak](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self) return;
         if (ec || self->finished_) return;
         if (self->generation_) self->model_.cancel(self->conversation_);
         if (self->call_in_flight_) self->tools_.cancel_all();
         self->finish(StopReason::WallTime);
     });
 
-    boost::asio::post(io_, [self] {
+    boost::asio::post(io_, [weak] {
+        auto self = weak.lock();
+        if (!self) return;
         if (self->messages_.empty())
             return self->finish(StopReason::Error, {}, "the session has no messages");
         const Message& last = self->messages_.back();
@@ -175,8 +179,10 @@ void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEven
 }
 
 void AgentLoop::cancel() {
-    auto self = shared_from_this();
-    boost::asio::post(io_, [self] {
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
+    boost::asio::post(io_, [weak] {
+        auto self = weak.lock();
+        if (!self) return;
         if (self->finished_) return;
         if (self->generation_) self->model_.cancel(self->conversation_);
         if (self->call_in_flight_) self->tools_.cancel_all();
@@ -203,9 +209,10 @@ void AgentLoop::next_generation() {
     request.stop = stop_tokens();
     generation_ = std::make_unique<Generation>();
     generation_->prompt_tokens = static_cast<int>(request.prompt.size());
-    auto self = shared_from_this();
-    model_.generate(conversation_, std::move(request),
-                    [self](const TokenEvent& e) { self->on_token(e); });
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
+    model_.generate(conversation_, std::move(request), [weak](const TokenEvent& e) {
+        if (auto self = weak.lock()) self->on_token(e);
+    });
 }
 
 void AgentLoop::on_token(const TokenEvent& e) {
@@ -366,12 +373,14 @@ void AgentLoop::dispatch(std::size_t index) {
     const auto serial = ++call_serial_;
     call_in_flight_ = true;
     const auto begun = std::chrono::steady_clock::now();
-    auto self = shared_from_this();
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
     const double timeout = settings_.limits.tool_timeout_seconds;
     tool_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(timeout)));
     tool_timer_.async_wait(
-        [self, serial, index, begun, timeout](const boost::system::error_code& ec) {
+        [weak, serial, index, begun, timeout](const boost::system::error_code& ec) {
+            auto self = weak.lock();
+            if (!self) return;
             if (ec || self->finished_ || serial != self->call_serial_ || !self->call_in_flight_)
                 return;
             self->call_in_flight_ = false;
@@ -383,7 +392,9 @@ void AgentLoop::dispatch(std::size_t index) {
         });
     tools::ToolContext context{io_.get_executor(), settings_.session_id, settings_.workspace,
                                std::chrono::milliseconds(static_cast<long long>(timeout * 1000))};
-    route->tool->invoke(call, context, [self, serial, index, begun](tools::ToolOutput out) {
+    route->tool->invoke(call, context, [weak, serial, index, begun](tools::ToolOutput out) {
+        auto self = weak.lock();
+        if (!self) return;
         if (self->finished_ || serial != self->call_serial_ || !self->call_in_flight_) return;
         self->call_in_flight_ = false;
         self->tool_timer_.cancel();

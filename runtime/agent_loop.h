@@ -60,7 +60,9 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
               SessionStore& store, EventSink& events, AgentSettings settings);
     ~AgentLoop();
 
-    // Continues the stored conversation until it stops; `done` runs on the event loop.
+    // Continues the stored conversation until it stops; `done` runs on the event loop. The
+    // caller keeps the loop alive until then (handlers hold it weakly: a loop destroyed
+    // early simply stops).
     // A call that was running when an earlier process died is re-run if its tool is
     // idempotent (and said so), else reported to the model as interrupted.
     void run(std::function<void(const Outcome&)> done);

@@ -19,6 +19,12 @@ int cmd_version(Args args);         // cmd_version.cpp
 int cmd_model_init(Args args);      // cmd_model.cpp
 int cmd_model_info(Args args);      // cmd_model.cpp
 int cmd_model_forward(Args args);   // cmd_model.cpp
+int cmd_run(Args args);             // cmd_run.cpp
+int cmd_resume(Args args);          // cmd_run.cpp
+int cmd_chat(Args args);            // cmd_run.cpp
+int cmd_sessions_list(Args args);   // cmd_sessions.cpp
+int cmd_sessions_show(Args args);   // cmd_sessions.cpp
+int cmd_sessions_export(Args args); // cmd_sessions.cpp
 int cmd_generate(Args args);       // cmd_generate.cpp
 
 }  // namespace gossamer::cli

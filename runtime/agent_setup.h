@@ -1,0 +1,23 @@
+// Turns an agent spec into the parts an agent loop runs with: the tool registry (every tool
+// the spec lists, or a SpecError naming one this build cannot provide) and the loop's
+// settings. Assembly only: it must not run anything.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "runtime/agent_loop.h"
+#include "runtime/agent_spec.h"
+#include "runtime/tool_registry.h"
+
+namespace gossamer::runtime {
+
+void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry);
+
+AgentSettings settings_for(const AgentSpec& spec, const std::string& session_id,
+                           const std::filesystem::path& workspace, int context_window);
+
+// Today's date, UTC, as YYYY-MM-DD (the system message's default date).
+std::string today_utc();
+
+}  // namespace gossamer::runtime

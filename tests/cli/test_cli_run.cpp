@@ -1,0 +1,190 @@
+// `gossamer run / resume / sessions` as a binary, driven by the replay model (a test double
+// at the engine boundary: scripted harmony text instead of a sampled model): a run ends with
+// its answer on disk and in sqlite; bad specs exit 2 naming file, line and field; and a run
+// killed with SIGKILL at many points resumes to the same transcript as an uninterrupted run.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tests/support/run_gossamer.h"
+#include "tests/support/temp_dir.h"
+
+using gossamer::test::read_file;
+using gossamer::test::run_gossamer;
+using gossamer::test::TempDir;
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSpec = R"(name: notes
+model: {reasoning_effort: low}
+instructions: Keep notes in files.
+tools: [workspace_files]
+limits: {max_turns: 12}
+task: Write two notes, list them and read one back.
+outputs: {final_answer: answer.txt, report: report.json}
+)";
+
+// One response per number of calls already made; every call is idempotent.
+const Json kReplay = Json::array({
+    "<|channel|>analysis<|message|>Two notes first.<|end|><|start|>assistant "
+    "to=functions.write_file<|channel|>commentary "
+    "<|constrain|>json<|message|>{\"path\":\"a.txt\",\"content\":\"alpha\"}<|call|>",
+    "<|channel|>commentary to=functions.write_file "
+    "<|constrain|>json<|message|>{\"path\":\"b.txt\",\"content\":\"beta\"}<|call|>",
+    "<|channel|>analysis<|message|>Now list.<|end|><|start|>assistant "
+    "to=functions.list_files<|channel|>commentary <|constrain|>json<|message|>{}<|call|>",
+    "<|channel|>commentary to=functions.read_file "
+    "<|constrain|>json<|message|>{\"path\":\"b.txt\"}<|call|>",
+    "<|channel|>analysis<|message|>b.txt holds beta; "
+    "done.<|end|><|start|>assistant<|channel|>final<|message|>The second note says beta.<|return|>",
+});
+
+struct Setup {
+    TempDir dir{"cli_run"};
+    std::string spec, replay, store;
+    Setup() {
+        spec = (dir.path / "agent.yaml").string();
+        replay = (dir.path / "replay.json").string();
+        store = (dir.path / "sessions.db").string();
+        std::ofstream(spec) << kSpec;
+        std::ofstream(replay) << kReplay.dump();
+    }
+    std::string flags() const { return " --store '" + store + "'"; }
+};
+
+Json sessions(const Setup& s) {
+    const auto r = run_gossamer("sessions list --json" + s.flags(), "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return Json::parse(r.out);
+}
+
+Json exported(const Setup& s, const std::string& id) {
+    const auto r = run_gossamer("sessions export " + id + s.flags(), "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return Json::parse(r.out);
+}
+
+// Starts `gossamer ARGS...` and SIGKILLs it after `delay`; returns once it is reaped.
+void run_and_kill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        ::execv(GOSSAMER_BINARY, argv.data());
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(delay);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+}
+
+}  // namespace
+
+TEST_CASE("cli run: a replayed agent run ends with its answer on disk and in sqlite") {
+    Setup s;
+    const auto r = run_gossamer("run '" + s.spec + "' --replay '" + s.replay + "'" + s.flags(), "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("The second note says beta.") != std::string::npos);
+    CHECK(read_file(s.dir.path / "answer.txt") == "The second note says beta.");
+    const auto report = Json::parse(read_file(s.dir.path / "report.json"));
+    CHECK(report["reason"] == "final");
+    CHECK(report["turns"] == 5);
+    const auto list = sessions(s);
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["status"] == "finished");
+    const auto id = list[0]["id"].get<std::string>();
+    const auto all = exported(s, id);
+    CHECK(all["messages"].size() == 15);  // 3 opening, 4 calls + results, 3 analysis, final
+    CHECK(fs::exists(s.dir.path / "workspaces" / id / "a.txt"));
+
+    const auto json =
+        run_gossamer("run '" + s.spec + "' --replay '" + s.replay + "' --json" + s.flags(), "");
+    REQUIRE(json.exit_code == 0);
+    std::istringstream lines(json.out);
+    std::string line, last;
+    int count = 0;
+    while (std::getline(lines, line)) last = line, ++count;
+    CHECK(count > 20);
+    CHECK(Json::parse(last)["event"] == "session.finished");
+
+    const auto again = run_gossamer("resume " + id + s.flags(), "");
+    CHECK(again.exit_code == 2);
+    CHECK(again.err.find("already finished") != std::string::npos);
+}
+
+TEST_CASE("cli run: bad specs and arguments exit 2 naming file, line and field") {
+    Setup s;
+    auto with_spec = [&](const std::string& yaml) {
+        std::ofstream(s.spec) << yaml;
+        return run_gossamer("run '" + s.spec + "' --replay '" + s.replay + "'" + s.flags(), "");
+    };
+    auto r = with_spec("name: x\nmodel: {}\ntask: t\nlimits:\n  max_turns: 0\n");
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("agent.yaml:5:14: limits.max_turns: must be in [1, 100000], got 0") !=
+          std::string::npos);
+    r = with_spec("name: x\nmodel: {}\ntask: t\ncolour: blue\n");
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("agent.yaml:4:1: colour: unknown key") != std::string::npos);
+    r = with_spec("name: x\nmodel: {}\n");
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("no task") != std::string::npos);
+    r = with_spec("name: [x\n");
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("invalid YAML") != std::string::npos);
+    CHECK(run_gossamer("run /nonexistent.yaml" + s.flags(), "").exit_code == 2);
+    CHECK(run_gossamer("resume nope" + s.flags(), "").exit_code == 2);
+    CHECK(run_gossamer("sessions show nope" + s.flags(), "").exit_code == 2);
+}
+
+TEST_CASE("cli run: SIGKILL at any point, then resume, gives the uninterrupted transcript") {
+    Setup reference;
+    const auto r = run_gossamer(
+        "run '" + reference.spec + "' --replay '" + reference.replay + "'" + reference.flags(), "");
+    REQUIRE(r.exit_code == 0);
+    const auto expected = exported(reference, sessions(reference)[0]["id"])["messages"];
+
+    int resumed = 0;
+    for (int delay_ms = 30; delay_ms <= 400; delay_ms += 37) {
+        Setup s;
+        run_and_kill(
+            {"run", s.spec, "--replay", s.replay, "--replay-delay-ms", "3", "--store", s.store},
+            std::chrono::milliseconds(delay_ms));
+        const auto list = sessions(s);
+        if (list.empty()) continue;  // killed before the session was created
+        const auto id = list[0]["id"].get<std::string>();
+        if (list[0]["status"] != "finished") {
+            const auto again = run_gossamer("resume " + id + s.flags(), "");
+            CHECK_MESSAGE(again.exit_code == 0, again.err);
+            ++resumed;
+        }
+        const auto all = exported(s, id);
+        CHECK_MESSAGE(all["messages"] == expected, "killed after " << delay_ms << " ms");
+        // A call is never run twice silently: a second tool.started for a message comes
+        // with a warning saying it is re-run.
+        std::map<int, int> starts;
+        int warnings = 0;
+        for (const auto& e : all["events"]) {
+            if (e["kind"] == "tool.started") ++starts[e["data"]["message"].get<int>()];
+            if (e["kind"] == "warning") ++warnings;
+        }
+        int reruns = 0;
+        for (const auto& [message, n] : starts) reruns += n - 1;
+        CHECK(reruns <= warnings);
+    }
+    MESSAGE("resumed " << resumed << " killed runs");
+    CHECK(resumed >= 3);
+}
