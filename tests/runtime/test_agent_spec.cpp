@@ -1,0 +1,103 @@
+// Agent specs: a full spec parses into every field; mistakes name file, line and field.
+#include <doctest/doctest.h>
+
+#include "runtime/agent_spec.h"
+
+using namespace gossamer::runtime;
+
+namespace {
+
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_agent_spec(yaml, "a.yaml", "/base");
+    } catch (const SpecError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("agent spec: every field of a full spec") {
+    const auto spec = parse_agent_spec(R"(
+name: researcher
+model:
+  path: models/20b
+  backend: cpu
+  reasoning_effort: high
+  sampling: {temperature: 0.7, top_p: 0.95, top_k: 40, seed: 7}
+  threads: 8
+instructions: |
+  Cite sources.
+system: {date: 2026-01-02, knowledge_cutoff: 2024-06, identity: You are Ada.}
+tools:
+  - python: {mode: stateless, timeout: 30, memory_mb: 512, network: false}
+  - browser: {backend: local, root: docs, max_requests: 20, deny_domains: [example.com]}
+  - workspace_files
+  - plugin: {path: plugins/libweather.so}
+  - mcp: {name: fs, command: [npx, server-filesystem, /data], timeout: 10}
+limits: {max_turns: 9, max_output_tokens: 5000, wall_time: 60, tool_timeout: 15, context_tokens: 32768}
+task: Find out.
+outputs: {final_answer: out/answer.md, report: out/report.json}
+)",
+                                       "a.yaml", "/base");
+    CHECK(spec.name == "researcher");
+    CHECK(spec.model.path == "models/20b");
+    CHECK(spec.model.reasoning_effort == gossamer::harmony::ReasoningEffort::high);
+    CHECK(spec.model.sampling.temperature == doctest::Approx(0.7));
+    CHECK(spec.model.sampling.top_p == doctest::Approx(0.95));
+    CHECK(spec.model.sampling.top_k == 40);
+    CHECK(spec.model.sampling.seed == 7);
+    CHECK(spec.model.threads == 8);
+    CHECK(spec.instructions == "Cite sources.\n");
+    CHECK(spec.system.date == "2026-01-02");
+    CHECK(spec.system.identity == "You are Ada.");
+    REQUIRE(spec.tools.python);
+    CHECK(spec.tools.python->mode == "stateless");
+    CHECK(spec.tools.python->memory_mb == 512);
+    REQUIRE(spec.tools.browser);
+    CHECK(spec.tools.browser->root == "docs");
+    CHECK(spec.tools.browser->deny_domains == std::vector<std::string>{"example.com"});
+    CHECK(spec.tools.workspace_files);
+    CHECK(spec.tools.plugins.at(0).path == "plugins/libweather.so");
+    CHECK(spec.tools.mcp.at(0).command.size() == 3);
+    CHECK(spec.limits.max_turns == 9);
+    CHECK(spec.limits.context_tokens == 32768);
+    CHECK(spec.task == "Find out.");
+    CHECK(resolve(spec, *spec.outputs.final_answer) == "/base/out/answer.md");
+}
+
+TEST_CASE("agent spec: defaults are the model card's and the design's") {
+    const auto spec = parse_agent_spec("name: x\nmodel: {path: m}\ntask: t\n", "a.yaml", "/");
+    CHECK(spec.model.sampling.temperature == 1.0f);
+    CHECK(spec.model.sampling.top_p == 1.0f);
+    CHECK(spec.model.reasoning_effort == gossamer::harmony::ReasoningEffort::medium);
+    CHECK(spec.system.knowledge_cutoff == "2024-06");
+    CHECK(spec.limits.max_turns == 50);
+    CHECK_FALSE(spec.tools.python);
+}
+
+TEST_CASE("agent spec: mistakes name the file, line, column and field") {
+    CHECK(error_of("name: x\nmodel: {path: m}\ntask: t\nmodle: 3\n") ==
+          "a.yaml:4:1: modle: unknown key (expected one of: name, model, instructions, system, "
+          "tools, "
+          "limits, task, task_file, outputs)");
+    CHECK(error_of("name: x\nmodel:\n  path: m\n  sampling: {temperature: hot}\ntask: t\n")
+              .find("a.yaml:4:27: model.sampling.temperature: expected a number") == 0);
+    CHECK(error_of("name: x\nmodel: {path: m, backend: tpu}\ntask: t\n")
+              .find("model.backend: must be cpu or cuda") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {path: m}\ntools: [ruby]\n")
+              .find("a.yaml:3:9: tools[0]: unknown tool 'ruby'") == 0);
+    CHECK(error_of("name: x\nmodel: {path: m}\ntools:\n  - python: {mode: eager}\n")
+              .find("tools[0].python.mode") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {path: m}\ntools:\n  - browser: {}\n").find("needs `root:`") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {path: m}\ntask: a\ntask_file: b\n").find("not both") !=
+          std::string::npos);
+    CHECK(error_of("model: {path: m}\n").find("name: required") != std::string::npos);
+    CHECK(error_of("name: x\n").find("model: required") != std::string::npos);
+    CHECK(error_of("- a\n- b\n").find("must be a mapping") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {path: m}\nlimits: {max_turns: 1.5}\n")
+              .find("limits.max_turns: expected an integer") != std::string::npos);
+    CHECK(error_of("name: [x\n").find("a.yaml:2:1: invalid YAML") == 0);
+}
