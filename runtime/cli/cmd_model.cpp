@@ -86,7 +86,7 @@ fs::path existing_ancestor(fs::path path) {
 
 }  // namespace
 
-// gossamer model init --preset 20b|120b|tiny --out DIR [--seed N] [--layers N]
+// gossamer model init --preset 20b|120b|tiny|nano --out DIR [--seed N] [--layers N]
 //                     [--layout original|hf]
 int cmd_model_init(Args args) {
     const Parsed p =
