@@ -404,18 +404,18 @@ void AgentLoop::dispatch(std::size_t index) {
 
 void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double ms) {
     if (finished_) return;
-    const Message& call = messages_[index];
+    const std::string recipient = *messages_[index].recipient;  // copied: push_back reallocates
     Message result = Message::text(Role::tool, std::move(text));
-    result.name = *call.recipient;
+    result.name = recipient;
     result.recipient = "assistant";
-    result.channel = call.channel.value_or("commentary");
+    result.channel = messages_[index].channel.value_or("commentary");
     store_.transaction([&] {
         messages_.push_back(result);
         store_.append_message(settings_.session_id, result,
                               window_.tokens_of(messages_, messages_.size() - 1));
         emit("tool.finished",
              Json{{"message", index},
-                  {"recipient", *call.recipient},
+                  {"recipient", recipient},
                   {"ok", !is_error},
                   {"ms", ms},
                   {"result", keep_head_and_tail(result.text_content(), 200)}},

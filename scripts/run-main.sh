@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # The main-job command of the README: installs dependencies, builds the release preset and
-# runs the main job. For now that is `gossamer demo` (tokenize and render a demo
-# conversation); the agent issues replace it with a real agent run.
+# runs the quickstart agent (examples/quickstart) through the real agent loop, tools and
+# session store. Until the trained nano model lands (issue 9), the model side is the replay
+# script next to the spec: a scripted model, a test double that needs no weights. With real
+# weights: build/release/gossamer run examples/quickstart/agent.yaml --model DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 ./build/release/gossamer version
-./build/release/gossamer demo
+store=build/main/sessions.db
+mkdir -p build/main
+./build/release/gossamer run examples/quickstart/agent.yaml \
+  --replay examples/quickstart/replay.json --store "$store"
+./build/release/gossamer sessions list --store "$store" | head -5

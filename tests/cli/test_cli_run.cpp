@@ -188,3 +188,14 @@ TEST_CASE("cli run: SIGKILL at any point, then resume, gives the uninterrupted t
     MESSAGE("resumed " << resumed << " killed runs");
     CHECK(resumed >= 3);
 }
+
+TEST_CASE("cli run: the quickstart example runs with its replay script") {
+    TempDir dir("quickstart");
+    const std::string root = std::string(GOSSAMER_TEST_DATA) + "/../../examples/quickstart/";
+    const auto r = run_gossamer("run '" + root + "agent.yaml' --replay '" + root +
+                                    "replay.json' --store '" + (dir.path / "s.db").string() + "'",
+                                "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("buy oat milk") != std::string::npos);
+    CHECK(r.out.find("[final after 3 turns") != std::string::npos);
+}

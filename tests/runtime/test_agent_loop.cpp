@@ -92,6 +92,10 @@ TEST_CASE("agent loop: tool calls in both header forms run and their results com
     CHECK(decode(prompts[2])
               .find("<|start|>functions.read_file to=assistant<|channel|>commentary<|message|>the "
                     "answer is 7<|end|>") != std::string::npos);
+    const auto finished = h.sink.of("tool.finished");
+    REQUIRE(finished.size() == 2);
+    CHECK(finished[0].data["recipient"] == "functions.write_file");
+    CHECK(finished[1].data["recipient"] == "functions.read_file");
     CHECK(h.store.events(id).size() >= 6);  // generation x3, tool.started/finished x2, finished
 }
 
