@@ -21,8 +21,15 @@ bool is_analysis(const Message& m) {
     return m.role == harmony::Role::assistant && m.channel == "analysis";
 }
 
+// What a cached rendering depends on, cheaply: the conversation is append-only (the agent
+// loop never edits a stored message), so role, sizes and the flag catch every change the
+// loop makes; tools that edit messages call invalidate().
 std::string key_of(const Message& m, bool has_function_tools) {
-    return harmony::message_to_json(m).dump() + (has_function_tools ? "1" : "0");
+    std::string key(harmony::to_string(m.role));
+    key += '|' + m.recipient.value_or("") + '|' + m.channel.value_or("") + '|' +
+           std::to_string(m.content.size()) + '|' + std::to_string(m.text_content().size()) +
+           (has_function_tools ? "|f" : "|-");
+    return key;
 }
 
 }  // namespace

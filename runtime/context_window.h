@@ -44,6 +44,11 @@ class ContextWindow {
     int tokens_of(const std::vector<harmony::Message>& messages, std::size_t index);
 
     const ContextOptions& options() const { return options_; }
+    // Forget cached renderings (after editing stored messages in place).
+    void invalidate() {
+        cache_.clear();
+        cache_key_.clear();
+    }
 
   private:
     const std::vector<harmony::Token>& rendered(const std::vector<harmony::Message>& messages,
@@ -55,7 +60,7 @@ class ContextWindow {
     ContextOptions options_;
     std::vector<harmony::Token> suffix_;              // <|start|>assistant
     std::vector<std::vector<harmony::Token>> cache_;  // per message index
-    std::vector<std::string> cache_key_;              // the JSON each entry was rendered from
+    std::vector<std::string> cache_key_;              // what each entry was rendered from
 };
 
 // `text` with its middle replaced by "[... N characters trimmed ...]" when longer than
