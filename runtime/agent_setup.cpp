@@ -4,19 +4,65 @@
 #include <ctime>
 #include <memory>
 
+#include "tools/mcp/mcp_tool.h"
 #include "tools/workspace_files.h"
 
 namespace gossamer::runtime {
+
+namespace {
+
+// Starts a server and adds its tools; start-up failures and name clashes name the entry.
+void add_server(const AgentSpec& spec, ToolRegistry& registry, const std::string& what,
+                tools::McpServerSpec server) {
+    std::shared_ptr<tools::McpTool> tool;
+    try {
+        tool = std::make_shared<tools::McpTool>(std::move(server));
+    } catch (const std::exception& e) {
+        throw SpecError(spec.name + ": tools: " + what + ": " + e.what());
+    }
+    try {
+        registry.add(tool);
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(spec.name + ": tools: " + what + ": " + e.what());
+    }
+}
+
+}  // namespace
+
+std::filesystem::path self_executable() {
+    std::error_code ec;
+    auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path("gossamer") : path;
+}
 
 void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
     const auto& t = spec.tools;
     if (t.workspace_files) registry.add(std::make_shared<tools::WorkspaceFiles>());
     if (t.python) throw SpecError(spec.name + ": tools: python: not available in this build yet");
     if (t.browser) throw SpecError(spec.name + ": tools: browser: not available in this build yet");
-    if (!t.plugins.empty())
-        throw SpecError(spec.name + ": tools: plugin: not available in this build yet");
-    if (!t.mcp.empty())
-        throw SpecError(spec.name + ": tools: mcp: not available in this build yet");
+    for (const auto& plugin : t.plugins) {
+        tools::McpServerSpec server;
+        const auto library = resolve(spec, plugin.path);
+        server.name = library.filename().string();
+        server.process.argv = {self_executable().string(), "plugin", "serve", library.string()};
+        server.process.env = tools::allowlisted_environment();
+        server.call_timeout = std::chrono::milliseconds(
+            static_cast<long long>(spec.limits.tool_timeout_seconds * 1000));
+        add_server(spec, registry, "plugin " + plugin.path, std::move(server));
+    }
+    for (const auto& mcp : t.mcp) {
+        if (mcp.sandboxed)
+            throw SpecError(spec.name + ": tools: mcp " + mcp.name +
+                            ": sandboxed servers are not available in this build yet");
+        tools::McpServerSpec server;
+        server.name = mcp.name.empty() ? mcp.command.front() : mcp.name;
+        server.process.argv = mcp.command;
+        server.process.env = tools::allowlisted_environment(mcp.env);
+        server.process.cwd = spec.base_dir.string();
+        server.call_timeout =
+            std::chrono::milliseconds(static_cast<long long>(mcp.timeout_seconds * 1000));
+        add_server(spec, registry, "mcp " + server.name, std::move(server));
+    }
 }
 
 AgentSettings settings_for(const AgentSpec& spec, const std::string& session_id,

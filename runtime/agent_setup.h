@@ -12,7 +12,12 @@
 
 namespace gossamer::runtime {
 
+// Starts MCP servers and plugin hosts (`gossamer plugin serve`, run from self_executable()),
+// so this may take a moment; a server that cannot start is a SpecError naming its entry.
 void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry);
+
+// The running gossamer binary (plugins are served by it in their own process).
+std::filesystem::path self_executable();
 
 AgentSettings settings_for(const AgentSpec& spec, const std::string& session_id,
                            const std::filesystem::path& workspace, int context_window);

@@ -228,7 +228,12 @@ void read_tools(const Reader& r, const YAML::Node& n, ToolsSpec& t) {
             t.plugins.push_back(p);
         } else if (kind == "mcp") {
             McpToolSpec m;
-            r.only_keys(cfg, f, {"name", "command", "sandboxed", "timeout"});
+            r.only_keys(cfg, f, {"name", "command", "env", "sandboxed", "timeout"});
+            each(cfg, f, "env", [&](auto& v, auto& g) {
+                r.require_map(v, g);
+                for (const auto& kv : v)
+                    m.env.emplace_back(kv.first.template as<std::string>(), r.text(kv.second, g));
+            });
             each(cfg, f, "name", [&](auto& v, auto& g) { m.name = r.text(v, g); });
             each(cfg, f, "command", [&](auto& v, auto& g) { m.command = r.texts(v, g); });
             each(cfg, f, "sandboxed", [&](auto& v, auto& g) { m.sandboxed = r.boolean(v, g); });

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/sampler.h"
@@ -57,7 +58,8 @@ struct PluginToolSpec {
 
 struct McpToolSpec {
     std::string name;
-    std::vector<std::string> command;  // argv
+    std::vector<std::string> command;                      // argv
+    std::vector<std::pair<std::string, std::string>> env;  // added to the allowlisted environment
     bool sandboxed = false;
     double timeout_seconds = 60;
 };

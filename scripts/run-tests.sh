@@ -3,7 +3,9 @@
 # `ci` preset (release, one CUDA architecture when nvcc exists) and runs every ctest test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --node
+# The real MCP servers the MCP client tests talk to (pinned in tests/mcp/package-lock.json).
+npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error >/dev/null
 jobs=$(nproc)
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"

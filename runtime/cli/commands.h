@@ -10,21 +10,23 @@ namespace gossamer::cli {
 
 using Args = std::span<const std::string_view>;
 
-int cmd_tokenize(Args args);        // cmd_tokenize.cpp
-int cmd_detokenize(Args args);      // cmd_tokenize.cpp
-int cmd_harmony_render(Args args);  // cmd_harmony_render.cpp
-int cmd_harmony_parse(Args args);   // cmd_harmony_parse.cpp
-int cmd_demo(Args args);            // cmd_demo.cpp
-int cmd_version(Args args);         // cmd_version.cpp
-int cmd_model_init(Args args);      // cmd_model.cpp
-int cmd_model_info(Args args);      // cmd_model.cpp
-int cmd_model_forward(Args args);   // cmd_model.cpp
-int cmd_run(Args args);             // cmd_run.cpp
-int cmd_resume(Args args);          // cmd_run.cpp
-int cmd_chat(Args args);            // cmd_run.cpp
-int cmd_sessions_list(Args args);   // cmd_sessions.cpp
-int cmd_sessions_show(Args args);   // cmd_sessions.cpp
-int cmd_sessions_export(Args args); // cmd_sessions.cpp
-int cmd_generate(Args args);       // cmd_generate.cpp
+int cmd_tokenize(Args args);         // cmd_tokenize.cpp
+int cmd_detokenize(Args args);       // cmd_tokenize.cpp
+int cmd_harmony_render(Args args);   // cmd_harmony_render.cpp
+int cmd_harmony_parse(Args args);    // cmd_harmony_parse.cpp
+int cmd_demo(Args args);             // cmd_demo.cpp
+int cmd_version(Args args);          // cmd_version.cpp
+int cmd_model_init(Args args);       // cmd_model.cpp
+int cmd_model_info(Args args);       // cmd_model.cpp
+int cmd_model_forward(Args args);    // cmd_model.cpp
+int cmd_run(Args args);              // cmd_run.cpp
+int cmd_resume(Args args);           // cmd_run.cpp
+int cmd_chat(Args args);             // cmd_run.cpp
+int cmd_sessions_list(Args args);    // cmd_sessions.cpp
+int cmd_sessions_show(Args args);    // cmd_sessions.cpp
+int cmd_sessions_export(Args args);  // cmd_sessions.cpp
+int cmd_plugin_serve(Args args);     // cmd_plugin.cpp
+int cmd_plugin_info(Args args);      // cmd_plugin.cpp
+int cmd_generate(Args args);         // cmd_generate.cpp
 
 }  // namespace gossamer::cli

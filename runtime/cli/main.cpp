@@ -30,7 +30,7 @@ constexpr Command kCommands[] = {
     {"harmony parse", gossamer::cli::cmd_harmony_parse,
      "[--role=ROLE | --no-role]  JSON array of ids -> {\"messages\",\"message_info\",\"errors\"}"},
     {"model init", gossamer::cli::cmd_model_init,
-     "--preset 20b|120b|tiny --out DIR [--seed N] [--layers N] [--layout original|hf]  "
+     "--preset 20b|120b|tiny|nano --out DIR [--seed N] [--layers N] [--layout original|hf]  "
      "write a random checkpoint"},
     {"model info", gossamer::cli::cmd_model_info,
      "DIR [--json]  load and validate a checkpoint; sizes, parameters, memory"},
@@ -45,6 +45,10 @@ constexpr Command kCommands[] = {
     {"sessions show", gossamer::cli::cmd_sessions_show, "ID [--store DB]"},
     {"sessions export", gossamer::cli::cmd_sessions_export,
      "ID [--format json|harmony] [--store DB]"},
+    {"plugin serve", gossamer::cli::cmd_plugin_serve,
+     "LIB  a native plugin as an MCP stdio server"},
+    {"plugin info", gossamer::cli::cmd_plugin_info,
+     "LIB [--json]  the tools a native plugin declares"},
     {"generate", gossamer::cli::cmd_generate,
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--json]"},
@@ -86,7 +90,7 @@ int main(int argc, char** argv) {
     if (!command) {
         std::string name(args[0]);
         const bool group = args[0] == "harmony" || args[0] == "model" || args[0] == "sandbox" ||
-                           args[0] == "sessions" || args[0] == "tool";
+                           args[0] == "sessions" || args[0] == "tool" || args[0] == "plugin";
         if (args.size() >= 2 && group) name.append(" ").append(args[1]);
         std::fprintf(stderr, "gossamer: unknown command '%s'\n\n", name.c_str());
         print_usage(stderr);

@@ -1,0 +1,80 @@
+// Function tools from a native plugin and a real MCP server inside an agent run (`gossamer
+// run` driven by the replay model, a test double at the engine boundary): both appear in
+// the developer message, calls reach them and results come back; clashes are refused.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/mcp_servers.h"
+#include "tests/support/run_gossamer.h"
+#include "tests/support/temp_dir.h"
+
+using gossamer::test::run_gossamer;
+using Json = nlohmann::json;
+
+TEST_CASE("cli function tools: a plugin and an MCP server in one agent run") {
+    gossamer::test::TempDir dir("fn_tools");
+    const std::string plugin = std::string(GOSSAMER_PLUGIN_DIR) + "/libtextstats.so";
+    std::ofstream(dir.path / "agent.yaml") << "name: fn\nmodel: {}\n"
+                                              "tools:\n"
+                                              "  - plugin: {path: '"
+                                           << plugin
+                                           << "'}\n"
+                                              "  - mcp: {name: everything, command: ['"
+                                           << gossamer::test::mcp_server("everything")
+                                           << "']}\n"
+                                              "task: Count the words, then echo.\n";
+    const Json replay = Json::array({
+        " to=functions.word_count<|channel|>commentary <|constrain|>json<|message|>{\"text\":\"one "
+        "two three\"}<|call|>",
+        " to=functions.echo<|channel|>commentary "
+        "<|constrain|>json<|message|>{\"message\":\"hi\"}<|call|>",
+        "<|channel|>final<|message|>3 words; echoed.<|return|>",
+    });
+    std::ofstream(dir.path / "replay.json") << replay.dump();
+    const std::string store = (dir.path / "s.db").string();
+    const auto run =
+        run_gossamer("run '" + (dir.path / "agent.yaml").string() + "' --replay '" +
+                         (dir.path / "replay.json").string() + "' --store '" + store + "'",
+                     "");
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    const auto id =
+        Json::parse(run_gossamer("sessions list --json --store '" + store + "'", "").out)[0]["id"];
+    const auto all = Json::parse(
+        run_gossamer("sessions export " + id.get<std::string>() + " --store '" + store + "'", "")
+            .out);
+    const auto& messages = all["messages"];
+    const std::string developer = messages[1].dump();
+    CHECK(developer.find("\"word_count\"") != std::string::npos);  // both sources in one namespace
+    CHECK(developer.find("\"echo\"") != std::string::npos);
+    std::vector<std::string> results;
+    for (const auto& m : messages)
+        if (m["role"] == "tool") results.push_back(m["content"].get<std::string>());
+    REQUIRE(results.size() == 2);
+    CHECK(Json::parse(results[0])["words"] == 3);
+    CHECK(results[1] == "Echo: hi");
+
+    const auto rendered = run_gossamer(
+        "sessions export " + id.get<std::string>() + " --format harmony --store '" + store + "'",
+        "");
+    CHECK(rendered.out.find("type word_count = (_: {\ntext: string,\n}) => any;") !=
+          std::string::npos);
+    CHECK(rendered.out.find("// Echoes back the input") != std::string::npos);
+}
+
+TEST_CASE("cli function tools: the same function from two sources is refused at load") {
+    gossamer::test::TempDir dir("fn_clash");
+    const std::string plugin = std::string(GOSSAMER_PLUGIN_DIR) + "/libtextstats.so";
+    std::ofstream(dir.path / "agent.yaml")
+        << "name: clash\nmodel: {}\ntools:\n  - plugin: {path: '" << plugin
+        << "'}\n  - plugin: {path: '" << plugin << "'}\ntask: t\n";
+    std::ofstream(dir.path / "replay.json") << "[\"<|channel|>final<|message|>x<|return|>\"]";
+    const auto run = run_gossamer("run '" + (dir.path / "agent.yaml").string() + "' --replay '" +
+                                      (dir.path / "replay.json").string() + "' --store '" +
+                                      (dir.path / "s.db").string() + "'",
+                                  "");
+    CHECK(run.exit_code == 2);
+    CHECK(run.err.find("two tools define the function 'functions.word_count'") !=
+          std::string::npos);
+}
