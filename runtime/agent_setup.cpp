@@ -4,6 +4,7 @@
 #include <ctime>
 #include <memory>
 
+#include "tools/browser/browser_tool.h"
 #include "tools/mcp/mcp_tool.h"
 #include "tools/workspace_files.h"
 
@@ -39,7 +40,20 @@ void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
     const auto& t = spec.tools;
     if (t.workspace_files) registry.add(std::make_shared<tools::WorkspaceFiles>());
     if (t.python) throw SpecError(spec.name + ": tools: python: not available in this build yet");
-    if (t.browser) throw SpecError(spec.name + ": tools: browser: not available in this build yet");
+    if (t.browser) {  // tools/browser: one browser (pages, cursors, request budget) per run
+        tools::browser::BrowserOptions o;
+        o.backend = t.browser->backend;
+        if (!t.browser->root.empty()) o.root = resolve(spec, t.browser->root);
+        o.base_url = t.browser->url;
+        o.allow_domains = t.browser->allow_domains;
+        o.deny_domains = t.browser->deny_domains;
+        o.max_requests = t.browser->max_requests;
+        try {
+            registry.add(std::make_shared<tools::browser::BrowserTool>(std::move(o)));
+        } catch (const std::invalid_argument& e) {
+            throw SpecError(spec.name + ": tools: browser: " + e.what());
+        }
+    }
     for (const auto& plugin : t.plugins) {
         tools::McpServerSpec server;
         const auto library = resolve(spec, plugin.path);

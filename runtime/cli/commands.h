@@ -28,5 +28,6 @@ int cmd_sessions_export(Args args);  // cmd_sessions.cpp
 int cmd_plugin_serve(Args args);     // cmd_plugin.cpp
 int cmd_plugin_info(Args args);      // cmd_plugin.cpp
 int cmd_generate(Args args);         // cmd_generate.cpp
+int cmd_tool_browser(Args args);     // cmd_tool_browser.cpp
 
 }  // namespace gossamer::cli

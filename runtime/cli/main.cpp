@@ -52,6 +52,9 @@ constexpr Command kCommands[] = {
     {"generate", gossamer::cli::cmd_generate,
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--json]"},
+    {"tool browser", gossamer::cli::cmd_tool_browser,
+     "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private]  "
+     "JSON array of browser calls -> the tool messages"},
     {"version", gossamer::cli::cmd_version, "build information and compute devices"},
 };
 
