@@ -429,13 +429,20 @@ void AgentLoop::finish(StopReason reason, std::string final_answer, std::string 
     finished_ = true;
     wall_timer_.cancel();
     tool_timer_.cancel();
-    Outcome outcome{reason, std::move(final_answer), std::move(error), turns_, output_tokens_};
+    Outcome outcome{reason, std::move(final_answer), Json::array(), std::move(error),
+                    turns_, output_tokens_};
+    if (reason == StopReason::Final)
+        if (auto annotated = tools_.annotate_final(outcome.final_answer)) {
+            outcome.final_answer = std::move(annotated->text);
+            outcome.annotations = std::move(annotated->annotations);
+        }
     const std::string status = reason == StopReason::Final       ? "finished"
                                : reason == StopReason::Cancelled ? "cancelled"
                                : reason == StopReason::Error     ? "failed"
                                                                  : "stopped";
     Json data{{"reason", to_string(reason)}, {"turns", turns_}, {"output_tokens", output_tokens_}};
     if (!outcome.final_answer.empty()) data["final"] = outcome.final_answer;
+    if (!outcome.annotations.empty()) data["annotations"] = outcome.annotations;
     if (!outcome.error.empty()) data["error"] = outcome.error;
     store_.transaction([&] {
         store_.set_status(settings_.session_id, status, to_string(reason), outcome.final_answer);

@@ -34,7 +34,8 @@ const char* to_string(StopReason reason);
 
 struct Outcome {
     StopReason reason = StopReason::Error;
-    std::string final_answer;
+    std::string final_answer;  // citations already turned into links (see annotations)
+    nlohmann::ordered_json annotations = nlohmann::ordered_json::array();  // url_citation, ...
     std::string error;
     int turns = 0;  // model generations in this session
     int output_tokens = 0;

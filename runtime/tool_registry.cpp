@@ -63,6 +63,13 @@ std::vector<std::string> ToolRegistry::recipients() const {
     return out;
 }
 
+std::optional<tools::AnnotatedAnswer> ToolRegistry::annotate_final(
+    const std::string& answer) const {
+    for (const auto& e : entries_)
+        if (auto a = e.tool->annotate_final(answer)) return a;
+    return std::nullopt;
+}
+
 void ToolRegistry::cancel_all() {
     for (auto& e : entries_) e.tool->cancel();
 }

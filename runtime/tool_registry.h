@@ -33,6 +33,8 @@ class ToolRegistry {
     std::optional<harmony::ToolNamespaces> developer_tools() const;
     std::vector<std::string> recipients() const;  // every name the model may address
     void cancel_all();
+    // The first tool's rewrite of a final answer (browser citations), or nullopt.
+    std::optional<tools::AnnotatedAnswer> annotate_final(const std::string& answer) const;
 
   private:
     struct Entry {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "harmony/message.h"
 
@@ -37,6 +38,14 @@ struct ToolContext {
 
 using ToolDone = std::function<void(ToolOutput)>;
 
+// A final answer rewritten by a tool that owns marks in it (the browser's 【3†L1-L4】
+// citations): the text for the reader and annotations such as
+// {"type": "url_citation", "start_index", "end_index", "title", "url"}.
+struct AnnotatedAnswer {
+    std::string text;
+    nlohmann::ordered_json annotations = nlohmann::ordered_json::array();
+};
+
 class Tool {
   public:
     virtual ~Tool() = default;
@@ -49,6 +58,10 @@ class Tool {
     virtual void cancel() {}
     // Safe to run again after a crash interrupted it (same arguments, same effect).
     virtual bool idempotent() const { return false; }
+    // Rewrites the final answer when it holds marks this tool understands; nullopt if none.
+    virtual std::optional<AnnotatedAnswer> annotate_final(std::string_view) const {
+        return std::nullopt;
+    }
 };
 
 }  // namespace gossamer::tools

@@ -69,6 +69,7 @@ void write_outputs(const rt::AgentSpec& spec, const rt::SessionRecord& record,
                                       {"name", spec.name},
                                       {"reason", rt::to_string(o.reason)},
                                       {"final", o.final_answer},
+                                      {"annotations", o.annotations},
                                       {"error", o.error},
                                       {"turns", o.turns},
                                       {"output_tokens", o.output_tokens}};

@@ -199,3 +199,16 @@ TEST_CASE("cli run: the quickstart example runs with its replay script") {
     CHECK(r.out.find("buy oat milk") != std::string::npos);
     CHECK(r.out.find("[final after 3 turns") != std::string::npos);
 }
+
+TEST_CASE("cli run: the research example runs with its replay script and cites its source") {
+    TempDir dir("research");
+    const std::string root = std::string(GOSSAMER_TEST_DATA) + "/../../examples/research/";
+    const auto r = run_gossamer("run '" + root + "agent.yaml' --json --replay '" + root +
+                                    "replay.json' --store '" + (dir.path / "s.db").string() + "'",
+                                "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+    const auto finished = Json::parse(last);
+    CHECK(finished["final"].get<std::string>().find("local://docs/otters.md") != std::string::npos);
+    CHECK(finished["annotations"].size() == 1);
+}

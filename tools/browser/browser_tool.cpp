@@ -251,4 +251,18 @@ CitedText BrowserTool::cite(std::string_view final_answer) const {
     return normalize_citations(final_answer, cursor_urls());
 }
 
+std::optional<AnnotatedAnswer> BrowserTool::annotate_final(std::string_view final_answer) const {
+    const CitedText cited = cite(final_answer);
+    if (cited.citations.empty()) return std::nullopt;
+    AnnotatedAnswer out;
+    out.text = cited.text;
+    for (const auto& c : cited.citations)
+        out.annotations.push_back({{"type", "url_citation"},
+                                   {"start_index", c.start_index},
+                                   {"end_index", c.end_index},
+                                   {"title", c.title},
+                                   {"url", c.url}});
+    return out;
+}
+
 }  // namespace gossamer::tools::browser

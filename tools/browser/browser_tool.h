@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,8 @@ class BrowserTool final : public Tool {
     std::vector<std::string> cursor_urls() const;
     // The final answer with its 【cursor†Lx-Ly】 marks turned into URL citations.
     CitedText cite(std::string_view final_answer) const;
+    // cite() as the runtime asks for it: nullopt when the answer has no citation of a page.
+    std::optional<AnnotatedAnswer> annotate_final(std::string_view final_answer) const override;
 
   private:
     struct Job {
