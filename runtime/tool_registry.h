@@ -5,6 +5,7 @@
 // must not run calls (the agent loop does, with timeouts and the store).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -33,6 +34,9 @@ class ToolRegistry {
     std::optional<harmony::ToolNamespaces> developer_tools() const;
     std::vector<std::string> recipients() const;  // every name the model may address
     void cancel_all();
+    void for_each(const std::function<void(tools::Tool&)>& f) const {
+        for (const auto& e : entries_) f(*e.tool);
+    }
     // The first tool's rewrite of a final answer (browser citations), or nullopt.
     std::optional<tools::AnnotatedAnswer> annotate_final(const std::string& answer) const;
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,7 @@
 #include "runtime/replay_model.h"
 #include "runtime/session_store.h"
 #include "runtime/terminal_view.h"
+#include "tools/mcp/mcp_tool.h"
 
 namespace gossamer::cli {
 namespace fs = std::filesystem;
@@ -78,16 +80,36 @@ void write_outputs(const rt::AgentSpec& spec, const rt::SessionRecord& record,
     }
 }
 
-// Runs the stored session `record` to its end.
-int drive(rt::SessionStore& store, const rt::SessionRecord& record, const rt::AgentSpec& spec,
-          const DriveOptions& options) {
-    boost::asio::io_context io;
-    rt::ToolRegistry tools;
+// The spec's tools; a tool that cannot start is bad input naming its entry.
+std::unique_ptr<rt::ToolRegistry> tools_for(const rt::AgentSpec& spec) {
+    auto tools = std::make_unique<rt::ToolRegistry>();
     try {
-        rt::add_spec_tools(spec, tools);
+        rt::add_spec_tools(spec, *tools);
     } catch (const std::exception& e) {
         throw InputError(e.what());
     }
+    return tools;
+}
+
+// Tool servers' stderr goes to <store folder>/logs/<session>.log.
+void attach_session_log(rt::ToolRegistry& tools, const fs::path& file) {
+    fs::create_directories(file.parent_path());
+    auto log = std::make_shared<std::ofstream>(file, std::ios::app);
+    auto mutex = std::make_shared<std::mutex>();
+    tools.for_each([&](tools::Tool& tool) {
+        if (auto* mcp = dynamic_cast<tools::McpTool*>(&tool))
+            mcp->client().set_log_sink([log, mutex](const std::string& line) {
+                std::lock_guard lock(*mutex);
+                *log << line << '\n' << std::flush;
+            });
+    });
+}
+
+// Runs the stored session `record` to its end with `tools`.
+int drive(rt::SessionStore& store, const rt::SessionRecord& record, const rt::AgentSpec& spec,
+          rt::ToolRegistry& tools, const DriveOptions& options) {
+    boost::asio::io_context io;
+    attach_session_log(tools, store.path().parent_path() / "logs" / (record.id + ".log"));
     const std::string model_ref = options.model.value_or(record.model);
     std::optional<engine::Weights> weights;
     std::unique_ptr<engine::Backend> backend;
@@ -138,6 +160,7 @@ int drive(rt::SessionStore& store, const rt::SessionRecord& record, const rt::Ag
         io.stop();
     });
     io.run();
+    tools.cancel_all();  // nothing may complete onto this io_context once it is gone
     loop.reset();
     write_outputs(spec, record, outcome);
     return exit_code(outcome.reason);
@@ -185,19 +208,14 @@ int cmd_run(Args args) {
     record.spec_yaml = spec.source;
     record.spec_path = fs::absolute(p.positionals[0]).string();
     record.model = model_ref_from(p, spec);
-    rt::ToolRegistry tools;  // only to render the opening messages
-    try {
-        rt::add_spec_tools(spec, tools);
-    } catch (const std::exception& e) {
-        throw InputError(e.what());
-    }
+    auto tools = tools_for(spec);
     store.transaction([&] {
         store.create(record);
-        for (const auto& m : rt::opening_messages(spec, tools, rt::today_utc()))
+        for (const auto& m : rt::opening_messages(spec, *tools, rt::today_utc()))
             store.append_message(record.id, m, 0);
     });
     DriveOptions options{p.has("--json"), record.model, delay_of(p)};
-    return drive(store, record, spec, options);
+    return drive(store, record, spec, *tools, options);
 }
 
 // gossamer resume ID [--model DIR | --replay FILE] [--store DB] [--json]
@@ -214,8 +232,9 @@ int cmd_resume(Args args) {
     const rt::AgentSpec spec = spec_of(*record);
     DriveOptions options{p.has("--json"), std::nullopt, delay_of(p)};
     if (p.get("--replay") || p.get("--model")) options.model = model_ref_from(p, spec);
+    auto tools = tools_for(spec);
     store.set_status(record->id, "running", "");
-    return drive(store, *record, spec, options);
+    return drive(store, *record, spec, *tools, options);
 }
 
 // gossamer chat SPEC [--model DIR | --replay FILE] [--store DB]: one user turn per line.
@@ -234,12 +253,7 @@ int cmd_chat(Args args) {
     record.spec_yaml = spec.source;
     record.spec_path = fs::absolute(p.positionals[0]).string();
     record.model = model_ref_from(p, spec);
-    rt::ToolRegistry tools;
-    try {
-        rt::add_spec_tools(spec, tools);
-    } catch (const std::exception& e) {
-        throw InputError(e.what());
-    }
+    auto tools = tools_for(spec);
     bool opened = false;
     int code = 0;
     const bool tty = ::isatty(STDIN_FILENO) == 1;
@@ -249,14 +263,14 @@ int cmd_chat(Args args) {
             spec.task = line;
             store.transaction([&] {
                 store.create(record);
-                for (const auto& m : rt::opening_messages(spec, tools, rt::today_utc()))
+                for (const auto& m : rt::opening_messages(spec, *tools, rt::today_utc()))
                     store.append_message(record.id, m, 0);
             });
             opened = true;
         } else {
             store.append_message(record.id, harmony::Message::text(harmony::Role::user, line), 0);
         }
-        code = drive(store, record, spec, DriveOptions{p.has("--json"), record.model, 0});
+        code = drive(store, record, spec, *tools, DriveOptions{p.has("--json"), record.model, 0});
         if (code == 4) break;
     }
     return code;

@@ -55,6 +55,11 @@ TEST_CASE("cli function tools: a plugin and an MCP server in one agent run") {
     CHECK(Json::parse(results[0])["words"] == 3);
     CHECK(results[1] == "Echo: hi");
 
+    // The servers' stderr went to the session log.
+    const auto log =
+        gossamer::test::read_file(dir.path / "logs" / (id.get<std::string>() + ".log"));
+    CHECK(log.find("[everything] ") != std::string::npos);
+
     const auto rendered = run_gossamer(
         "sessions export " + id.get<std::string>() + " --format harmony --store '" + store + "'",
         "");

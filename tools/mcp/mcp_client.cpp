@@ -33,6 +33,7 @@ void McpClient::start() {
             std::lock_guard lock(mutex_);
             stderr_.push_back(line);
             if (stderr_.size() > kStderrLines) stderr_.pop_front();
+            if (log_sink_) log_sink_("[" + spec_.name + "] " + line);
         });
     handshake();
     list_tools();
@@ -104,6 +105,12 @@ void McpClient::list_tools() {
 std::vector<McpToolInfo> McpClient::tools() const {
     std::lock_guard lock(mutex_);
     return tools_;
+}
+
+void McpClient::set_log_sink(std::function<void(const std::string&)> sink) {
+    std::lock_guard lock(mutex_);
+    log_sink_ = std::move(sink);
+    for (const auto& line : stderr_) log_sink_("[" + spec_.name + "] " + line);  // start-up lines
 }
 
 std::vector<std::string> McpClient::recent_stderr() const {

@@ -57,6 +57,9 @@ class McpClient {
     void cancel(std::int64_t handle, const std::string& reason = "cancelled by the agent");
     // The last stderr lines of the server (for error messages and the session log).
     std::vector<std::string> recent_stderr() const;
+    // Also sends every stderr line ("[name] line") to `sink` (the session log), starting with
+    // the recent lines already kept; thread-safe.
+    void set_log_sink(std::function<void(const std::string&)> sink);
     int restarts() const { return restarts_; }
     int server_pid() const { return process_ ? process_->pid() : -1; }  // leads its process group
 
@@ -73,6 +76,7 @@ class McpClient {
     mutable std::mutex mutex_;
     std::vector<McpToolInfo> tools_;
     std::deque<std::string> stderr_;
+    std::function<void(const std::string&)> log_sink_;
     std::atomic<bool> tools_changed_{false};
     int restarts_ = 0;
     std::map<std::string, std::int64_t> progress_tokens_;  // token -> request id

@@ -24,29 +24,32 @@ void McpTool::invoke(const ToolCall& call, const ToolContext& context, ToolDone 
         });
         return;
     }
-    auto handle = std::make_shared<std::int64_t>(0);
+    auto state = std::make_shared<CallState>();
     auto executor = context.executor;
-    std::lock_guard lock(mutex_);
-    *handle =
-        client_->call(call.function, arguments, [this, handle, executor, done](McpCallResult r) {
-            {
-                std::lock_guard inner(mutex_);
-                in_flight_.erase(*handle);
-            }
+    // Not under mutex_: the client may complete at once (e.g. a server that cannot restart).
+    const auto handle =
+        client_->call(call.function, arguments, [this, state, executor, done](McpCallResult r) {
             ToolOutput out =
                 r.protocol_error ? ToolOutput{r.error, true} : mcp_result_to_output(r.result);
-            boost::asio::post(executor, [done, out = std::move(out)] { done(out); });
+            std::lock_guard lock(mutex_);  // cancel() cannot slip between the check and the post
+            state->finished = true;
+            in_flight_.erase(state->handle);
+            if (state->wanted)
+                boost::asio::post(executor, [done, out = std::move(out)] { done(out); });
         });
-    if (*handle != 0) in_flight_.insert(*handle);
+    std::lock_guard lock(mutex_);
+    state->handle = handle;
+    if (handle != 0 && !state->finished) in_flight_[handle] = state;
 }
 
 void McpTool::cancel() {
-    std::set<std::int64_t> handles;
+    std::map<std::int64_t, std::shared_ptr<CallState>> calls;
     {
         std::lock_guard lock(mutex_);
-        handles.swap(in_flight_);
+        calls.swap(in_flight_);
+        for (auto& [handle, state] : calls) state->wanted = false;
     }
-    for (auto h : handles) client_->cancel(h);
+    for (const auto& [handle, state] : calls) client_->cancel(handle);
 }
 
 }  // namespace gossamer::tools

@@ -2,11 +2,13 @@
 // them with their input schemas; invoke() calls the server and completes on the agent's
 // executor; cancel() sends notifications/cancelled for every call in flight. Server
 // annotations (idempotentHint, ...) are untrusted, so calls are never treated as idempotent.
+// After cancel() returns, no completion of an earlier call is posted any more (the caller's
+// event loop may be gone).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 
 #include "tools/mcp/mcp_client.h"
 #include "tools/tool.h"
@@ -23,8 +25,13 @@ class McpTool final : public Tool {
 
   private:
     std::shared_ptr<McpClient> client_;
+    struct CallState {
+        std::int64_t handle = 0;
+        bool wanted = true;     // false once cancel() dropped it
+        bool finished = false;  // the client completed it
+    };
     std::mutex mutex_;
-    std::set<std::int64_t> in_flight_;
+    std::map<std::int64_t, std::shared_ptr<CallState>> in_flight_;
 };
 
 }  // namespace gossamer::tools
