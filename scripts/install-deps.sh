@@ -12,6 +12,9 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev doctest-dev libyaml-cpp-dev
   libseccomp-dev libgumbo-dev
 )
+# bubblewrap: the sandbox benchmark's comparison; python3-*: what the Python tool's
+# interpreter offers inside the sandbox (numpy, sympy, pandas, scipy, matplotlib).
+packages+=(bubblewrap python3-numpy python3-sympy python3-pandas python3-scipy python3-matplotlib)
 want_node=0
 for arg in "$@"; do
   case "$arg" in

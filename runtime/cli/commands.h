@@ -28,6 +28,8 @@ int cmd_sessions_export(Args args);  // cmd_sessions.cpp
 int cmd_plugin_serve(Args args);     // cmd_plugin.cpp
 int cmd_plugin_info(Args args);      // cmd_plugin.cpp
 int cmd_generate(Args args);         // cmd_generate.cpp
+int cmd_sandbox_exec(Args args);     // cmd_sandbox.cpp
+int cmd_doctor(Args args);           // cmd_sandbox.cpp
 int cmd_tool_browser(Args args);     // cmd_tool_browser.cpp
 
 }  // namespace gossamer::cli

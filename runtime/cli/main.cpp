@@ -52,9 +52,13 @@ constexpr Command kCommands[] = {
     {"generate", gossamer::cli::cmd_generate,
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--json]"},
+    {"sandbox exec", gossamer::cli::cmd_sandbox_exec,
+     "[--policy FILE] [--net] [--workspace DIR] [--timeout S] [--unsandboxed] -- CMD ARGS...  "
+     "run a command in the sandbox"},
     {"tool browser", gossamer::cli::cmd_tool_browser,
      "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private]  "
      "JSON array of browser calls -> the tool messages"},
+    {"doctor", gossamer::cli::cmd_doctor, "[--json]  which sandbox layers work on this machine"},
     {"version", gossamer::cli::cmd_version, "build information and compute devices"},
 };
 

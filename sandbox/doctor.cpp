@@ -1,0 +1,181 @@
+// Layer probes and their two renderings (doctor.h). Each probe runs in a child created by a
+// raw clone, so a failing or dangerous step never touches this process.
+#include "sandbox/doctor.h"
+
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "sandbox/cgroups.h"
+#include "sandbox/landlock.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp_filter.h"
+
+namespace gossamer::sandbox {
+namespace {
+
+// Runs `body` in a child made with `flags`; returns 0 when the clone worked and the body
+// returned 0, else the errno of the clone or the body's result.
+template <typename Body>
+int in_child(unsigned long flags, Body body) {
+    const long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid < 0) return errno;
+    if (pid == 0) ::_exit(body());
+    int status = 0;
+    while (::waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return EFAULT;
+}
+
+std::string failure(const char* call, int err) {
+    return std::string(call) + ": " + std::strerror(err);
+}
+
+LayerStatus probe_seccomp() {
+    std::vector<sock_filter> program;
+    try {
+        program = compile_seccomp(seccomp_rules(false));
+    } catch (const std::exception& e) {
+        return {Layer::seccomp, false, e.what()};
+    }
+    const int rc = in_child(0, [&] {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
+        if (install_seccomp(program) != 0) return 11;
+        // ptrace must now fail with EPERM
+        return ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == -1 && errno == EPERM ? 0 : 12;
+    });
+    if (rc == 0)
+        return {Layer::seccomp, true,
+                "filter of " + std::to_string(program.size()) + " BPF instructions installs"};
+    return {Layer::seccomp, false,
+            rc == 11 ? "prctl(PR_SET_SECCOMP) failed"
+                     : "filter did not deny ptrace (" + std::to_string(rc) + ")"};
+}
+
+LayerStatus probe_landlock(int abi) {
+    if (abi <= 0) return {Layer::landlock, false, "landlock_create_ruleset: not supported"};
+    Policy policy;
+    const LandlockPlan plan = build_landlock_plan(policy, abi);
+    const int rc = in_child(0, [&] {
+        ChildReport error;
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
+        return apply_landlock(plan, error) ? 0 : 11;
+    });
+    return {Layer::landlock, rc == 0,
+            rc == 0 ? "ABI " + std::to_string(abi) + ", restrict_self works"
+                    : "landlock_restrict_self failed with ABI " + std::to_string(abi)};
+}
+
+LayerStatus probe_rlimits() {
+    const int rc = in_child(0, [] {
+        rlimit core{0, 0};
+        return ::setrlimit(RLIMIT_CORE, &core) == 0 ? 0 : errno;
+    });
+    return {Layer::rlimits, rc == 0, rc == 0 ? "setrlimit works" : failure("setrlimit", rc)};
+}
+
+void probe_end_to_end(DoctorReport& report) {
+    Policy policy = default_policy();
+    policy.limits.wall_ms = 10'000;
+    policy.required.clear();  // see what works rather than refuse
+    const SandboxResult result = run(policy, LaunchRequest{{"true"}, "", false});
+    report.end_to_end = result.stop == StopReason::exited && result.exit_code == 0;
+    report.end_to_end_detail = result.report;
+    report.pivot_root =
+        result.stop != StopReason::setup_failed && result.stop != StopReason::refused;
+    report.pivot_root_detail =
+        report.pivot_root ? "tmpfs root, binds, pivot_root and /proc work" : result.report;
+}
+
+}  // namespace
+
+std::vector<NamespaceProbe> probe_namespaces() {
+    std::vector<NamespaceProbe> probes;
+    const int user = in_child(CLONE_NEWUSER, [] { return 0; });
+    probes.push_back(
+        {Layer::user_ns, user == 0,
+         user == 0 ? "clone(CLONE_NEWUSER) works" : failure("clone(CLONE_NEWUSER)", user)});
+    const std::pair<Layer, std::pair<unsigned long, const char*>> others[] = {
+        {Layer::pid_ns, {CLONE_NEWPID, "CLONE_NEWPID"}},
+        {Layer::mount_ns, {CLONE_NEWNS, "CLONE_NEWNS"}},
+        {Layer::net_ns, {CLONE_NEWNET, "CLONE_NEWNET"}},
+        {Layer::ipc_ns, {CLONE_NEWIPC, "CLONE_NEWIPC"}},
+        {Layer::uts_ns, {CLONE_NEWUTS, "CLONE_NEWUTS"}},
+        {Layer::cgroup_ns, {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}},
+    };
+    for (const auto& [layer, flag] : others) {
+        const std::string call = std::string("clone(CLONE_NEWUSER|") + flag.second + ")";
+        if (user != 0) {
+            probes.push_back(
+                {layer, false, "needs a user namespace (" + failure("clone", user) + ")"});
+            continue;
+        }
+        const int rc = in_child(CLONE_NEWUSER | flag.first, [] { return 0; });
+        probes.push_back({layer, rc == 0, rc == 0 ? call + " works" : failure(call.c_str(), rc)});
+    }
+    return probes;
+}
+
+DoctorReport run_doctor() {
+    DoctorReport report;
+    utsname uts{};
+    if (::uname(&uts) == 0) report.kernel = uts.release;
+    for (const NamespaceProbe& probe : probe_namespaces())
+        report.layers.push_back({probe.layer, probe.ok, probe.detail});
+    report.layers.push_back(probe_seccomp());
+    report.landlock_abi = landlock_abi();
+    report.layers.push_back(probe_landlock(report.landlock_abi));
+    const CgroupProbe cgroups = probe_cgroups();
+    report.cgroup_version = cgroups.version;
+    report.layers.push_back({Layer::cgroup_memory, cgroups.memory, cgroups.detail});
+    report.layers.push_back({Layer::cgroup_pids, cgroups.pids, cgroups.detail});
+    report.layers.push_back(probe_rlimits());
+    probe_end_to_end(report);
+    return report;
+}
+
+std::string doctor_text(const DoctorReport& report) {
+    std::string out = "kernel " + report.kernel + ", landlock ABI " +
+                      std::to_string(report.landlock_abi) + ", cgroups " + report.cgroup_version +
+                      "\n";
+    for (const LayerStatus& s : report.layers) {
+        out += std::string(s.ok ? "  ok       " : "  MISSING  ") + std::string(layer_name(s.layer));
+        out += std::string(16 - std::min<std::size_t>(15, layer_name(s.layer).size()), ' ');
+        out += s.detail + "\n";
+        if (!s.ok) out += "           fix: " + std::string(layer_fix_hint(s.layer)) + "\n";
+    }
+    out += std::string(report.pivot_root ? "  ok       " : "  MISSING  ") + "filesystem      " +
+           report.pivot_root_detail + "\n";
+    out += std::string(report.end_to_end ? "  ok       " : "  FAILED   ") + "end-to-end      " +
+           "/bin/true in the default sandbox: " + report.end_to_end_detail + "\n";
+    return out;
+}
+
+std::string doctor_json(const DoctorReport& report) {
+    nlohmann::ordered_json root;
+    root["kernel"] = report.kernel;
+    root["landlock_abi"] = report.landlock_abi;
+    root["cgroup_version"] = report.cgroup_version;
+    root["layers"] = nlohmann::ordered_json::object();
+    for (const LayerStatus& s : report.layers) {
+        nlohmann::ordered_json entry = {{"ok", s.ok}, {"detail", s.detail}};
+        if (!s.ok) entry["fix"] = std::string(layer_fix_hint(s.layer));
+        root["layers"][std::string(layer_name(s.layer))] = entry;
+    }
+    root["filesystem"] = {{"ok", report.pivot_root}, {"detail", report.pivot_root_detail}};
+    root["end_to_end"] = {{"ok", report.end_to_end}, {"detail", report.end_to_end_detail}};
+    return root.dump(2);
+}
+
+}  // namespace gossamer::sandbox

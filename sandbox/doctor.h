@@ -1,0 +1,48 @@
+// `gossamer doctor`: which isolation layers work on this machine, found by trying each one
+// in a short-lived child (never by reading version numbers alone), ending with a real
+// sandboxed run of /bin/true. Also used by the launcher to name the layer missing when
+// clone fails. Parent side; forks children, so call it from a command or a test, not from
+// a hot path.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sandbox/layers.h"
+
+namespace gossamer::sandbox {
+
+struct NamespaceProbe {
+    Layer layer;
+    bool ok = false;
+    std::string detail;  // the call tried and its errno on failure
+};
+// user namespace alone, then each other namespace inside a user namespace.
+std::vector<NamespaceProbe> probe_namespaces();
+
+struct LayerStatus {
+    Layer layer;
+    bool ok = false;
+    std::string detail;
+};
+
+struct DoctorReport {
+    std::vector<LayerStatus> layers;
+    int landlock_abi = 0;
+    std::string cgroup_version;  // "v1", "v2", "hybrid", "none"
+    bool pivot_root = false;     // the whole filesystem setup (tmpfs, binds, pivot_root)
+    std::string pivot_root_detail;
+    bool end_to_end = false;  // /bin/true ran in the default sandbox
+    std::string end_to_end_detail;
+    std::string kernel;  // uname -r
+};
+
+DoctorReport run_doctor();
+
+// A terminal table, one layer per line with its fix hint when missing.
+std::string doctor_text(const DoctorReport& report);
+// One JSON object: {"kernel", "landlock_abi", "cgroup_version", "layers": {name: {ok, detail,
+// fix}}, "pivot_root": {...}, "end_to_end": {...}}.
+std::string doctor_json(const DoctorReport& report);
+
+}  // namespace gossamer::sandbox

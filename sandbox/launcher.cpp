@@ -1,0 +1,304 @@
+// Parent side of a launch (launcher.h): plan, pipes, cgroups, clone, maps, release.
+#include "sandbox/launcher.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "sandbox/doctor.h"
+#include "sandbox/landlock.h"
+#include "sandbox/seccomp_filter.h"
+
+namespace gossamer::sandbox {
+namespace {
+
+std::string errno_text(int err) {
+    return std::string(std::strerror(err));
+}
+
+bool needs_layer(const Policy& policy, Layer layer) {
+    const auto layers = required_layers(policy);
+    return std::find(layers.begin(), layers.end(), layer) != layers.end();
+}
+
+[[noreturn]] void refuse(Layer layer, const std::string& why) {
+    throw LaunchError("sandbox layer '" + std::string(layer_name(layer)) +
+                      "' is required by the policy but unavailable here: " + why +
+                      ". Fix: " + std::string(layer_fix_hint(layer)) +
+                      ". (`gossamer doctor` lists every layer; `gossamer sandbox exec "
+                      "--unsandboxed` runs without isolation.)");
+}
+
+// Compiled once per network setting; the rules do not depend on anything else.
+const std::vector<sock_filter>& seccomp_program(bool network) {
+    static std::mutex mutex;
+    static std::map<bool, std::vector<sock_filter>> cache;
+    std::lock_guard lock(mutex);
+    auto it = cache.find(network);
+    if (it == cache.end())
+        it = cache.emplace(network, compile_seccomp(seccomp_rules(network))).first;
+    return it->second;
+}
+
+std::string env_value(const Policy& policy, const std::string& name) {
+    for (const auto& [key, value] : policy.env)
+        if (key == name) return value;
+    return "";
+}
+
+std::vector<std::string> exec_candidates(const Policy& policy, const std::string& command) {
+    if (command.find('/') != std::string::npos) return {command};
+    std::vector<std::string> paths;
+    std::string path_var = env_value(policy, "PATH");
+    if (path_var.empty()) path_var = "/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= path_var.size()) {
+        const std::size_t end = std::min(path_var.find(':', start), path_var.size());
+        const std::string dir = path_var.substr(start, end - start);
+        paths.push_back((dir.empty() ? "." : dir) + "/" + command);
+        start = end + 1;
+    }
+    return paths;
+}
+
+struct Pipe {
+    int read = -1, write = -1;
+    Pipe() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw LaunchError("pipe2: " + errno_text(errno));
+        read = fds[0], write = fds[1];
+    }
+    Pipe(const Pipe&) = delete;
+    Pipe& operator=(const Pipe&) = delete;
+    ~Pipe() { close_both(); }
+    void close_both() { close_read(), close_write(); }
+    void close_read() {
+        if (read >= 0) ::close(read), read = -1;
+    }
+    void close_write() {
+        if (write >= 0) ::close(write), write = -1;
+    }
+    int take_read() { return std::exchange(read, -1); }
+};
+
+// stdin is written whole before the child starts, so the parent never blocks or gets SIGPIPE.
+void fill_stdin(Pipe& pipe, const std::string& bytes, bool keep_open) {
+    if (bytes.size() > 65536) {
+        const int wanted = static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20));
+        ::fcntl(pipe.write, F_SETPIPE_SZ, wanted);
+    }
+    const int capacity = ::fcntl(pipe.write, F_GETPIPE_SZ);
+    if (capacity < 0 || bytes.size() > static_cast<std::size_t>(capacity))
+        throw LaunchError("stdin of " + std::to_string(bytes.size()) +
+                          " bytes exceeds the pipe capacity (" + std::to_string(capacity) +
+                          " bytes); pass large inputs through the workspace");
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(pipe.write, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw LaunchError("write(stdin pipe): " + errno_text(errno));
+        done += static_cast<std::size_t>(n);
+    }
+    if (!keep_open) pipe.close_write();
+}
+
+void write_proc_file(pid_t pid, const char* name, const std::string& text) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        const int err = errno;
+        if (fd >= 0) ::close(fd);
+        throw LaunchError("write " + path + " '" + text.substr(0, text.find('\n')) +
+                          "': " + errno_text(err));
+    }
+    ::close(fd);
+}
+
+// Who the sandbox is on the host: the caller, or policy.root_host_uid when the caller is
+// root (a process of host uid 0 owns every root file it can reach, and the kernel never
+// applies RLIMIT_NPROC to uid 0).
+struct HostIds {
+    uid_t uid;
+    gid_t gid;
+};
+HostIds host_ids(const Policy& policy) {
+    if (::geteuid() != 0) return {::geteuid(), ::getegid()};
+    return {policy.root_host_uid, policy.root_host_uid};
+}
+
+// The host ids appear as policy.inner_uid inside; nothing else is mapped.
+void write_id_maps(pid_t pid, std::uint32_t inner, HostIds host) {
+    write_proc_file(pid, "setgroups", "deny");
+    write_proc_file(pid, "uid_map",
+                    std::to_string(inner) + " " + std::to_string(host.uid) + " 1\n");
+    write_proc_file(pid, "gid_map",
+                    std::to_string(inner) + " " + std::to_string(host.gid) + " 1\n");
+}
+
+// As root the sandbox runs as another host uid: hand it the workspace directory (its top
+// only; what the sandbox creates inside is its own).
+void give_workspace(const Policy& policy, HostIds host) {
+    if (policy.workspace_host.empty() || ::geteuid() != 0 || host.uid == 0) return;
+    struct stat st {};
+    if (::stat(policy.workspace_host.c_str(), &st) == 0 && st.st_uid == host.uid &&
+        st.st_gid == host.gid)
+        return;
+    if (::chown(policy.workspace_host.c_str(), host.uid, host.gid) != 0)
+        throw LaunchError("chown " + policy.workspace_host + " to " + std::to_string(host.uid) +
+                          ": " + errno_text(errno));
+}
+
+// One byte on the sync pipe lets the child past its next wait_for_parent().
+void release(Pipe& sync) {
+    const char go = 1;
+    if (::write(sync.write, &go, 1) != 1)
+        throw LaunchError("write(sync pipe): " + errno_text(errno));
+}
+
+unsigned long clone_flags(const Policy& policy) {
+    unsigned long flags = CLONE_PIDFD | SIGCHLD;
+    if (!policy.isolation) return flags;
+    flags |= CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (!policy.network) flags |= CLONE_NEWNET;
+    return flags;
+}
+
+[[noreturn]] void explain_clone_failure(const Policy& policy, int err) {
+    for (const NamespaceProbe& probe : probe_namespaces())
+        if (!probe.ok && needs_layer(policy, probe.layer)) refuse(probe.layer, probe.detail);
+    throw LaunchError("clone(" + std::to_string(clone_flags(policy)) + "): " + errno_text(err));
+}
+
+void check_layers_before_launch(const Policy& policy, int abi, Launched& launched) {
+    if (!policy.isolation) return;
+    if (abi == 0) {
+        if (needs_layer(policy, Layer::landlock)) refuse(Layer::landlock, "landlock ABI 0");
+        launched.notes.push_back(
+            "landlock unavailable: the filesystem is fenced by the mount "
+            "namespace only");
+    }
+    if (needs_layer(policy, Layer::seccomp) && ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+        refuse(Layer::seccomp, "prctl(PR_GET_SECCOMP): " + errno_text(errno));
+}
+
+void check_cgroups(const Policy& policy, Launched& launched) {
+    const RunCgroups& cg = *launched.cgroups;
+    if (needs_layer(policy, Layer::cgroup_memory) && !cg.memory_limited())
+        refuse(Layer::cgroup_memory, "no writable memory cgroup");
+    if (needs_layer(policy, Layer::cgroup_pids) && !cg.pids_limited())
+        refuse(Layer::cgroup_pids, "no writable pids cgroup");
+    for (const auto& note : cg.notes()) launched.notes.push_back(note);
+    if (!policy.cgroups && policy.isolation)
+        launched.notes.push_back("cgroups disabled by the policy: limits are rlimits only");
+}
+
+// After the clone: close the child's ends here and keep ours in `launched`.
+void keep_parent_ends(Launched& launched, Pipe& in, Pipe& out, Pipe* err, Pipe& report) {
+    in.close_read(), out.close_write(), report.close_write();
+    if (err) err->close_write();
+    if (in.write >= 0) {  // keep_stdin_open
+        launched.stdin_fd = std::exchange(in.write, -1);
+        ::fcntl(launched.stdin_fd, F_SETFL, O_NONBLOCK);
+    }
+    launched.stdout_fd = out.take_read();
+    launched.stderr_fd = err ? err->take_read() : -1;
+    launched.report_fd = report.take_read();
+}
+
+}  // namespace
+
+ChildPlan build_child_plan(const Policy& policy, const LaunchRequest& request, int abi) {
+    if (request.argv.empty() || request.argv[0].empty())
+        throw LaunchError("no command to run (argv is empty)");
+    ChildPlan plan;
+    plan.isolate = policy.isolation;
+    plan.seccomp_required = needs_layer(policy, Layer::seccomp);
+    plan.cgroup_ns = policy.isolation;
+    plan.cgroup_ns_required = needs_layer(policy, Layer::cgroup_ns);
+    plan.merge_stderr = request.merge_stderr;
+    if (policy.isolation) {
+        plan.mounts = build_mount_plan(policy, lookup_host);
+        plan.landlock = build_landlock_plan(policy, abi);
+        plan.seccomp = seccomp_program(policy.network);
+        plan.cwd = policy.cwd;
+    } else {
+        plan.cwd = policy.workspace_host;
+    }
+    plan.rlimits = rlimit_plan(policy.limits);
+    plan.hostname = policy.hostname;
+    plan.inner_uid = policy.inner_uid;
+    plan.exec_paths = exec_candidates(policy, request.argv[0]);
+    plan.argv_storage = request.argv;
+    for (const auto& [name, value] : policy.env) plan.env_storage.push_back(name + "=" + value);
+    finalize_pointers(plan);
+    return plan;
+}
+
+Launched::~Launched() {
+    if (pid > 0) {
+        kill_all();
+        while (::waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+        }
+    }
+    for (int fd : {pidfd, stdin_fd, stdout_fd, stderr_fd, report_fd})
+        if (fd >= 0) ::close(fd);
+}
+
+void Launched::kill_all() {
+    if (pid <= 0) return;
+    if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    if (!isolated) ::kill(-pid, SIGKILL);  // its process group (it called setsid)
+    if (cgroups) cgroups->kill_all();
+}
+
+std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& request) {
+    auto launched = std::make_unique<Launched>();
+    launched->isolated = policy.isolation;
+    const int abi = policy.isolation ? landlock_abi() : 0;
+    check_layers_before_launch(policy, abi, *launched);
+    ChildPlan plan = build_child_plan(policy, request, abi);
+
+    Pipe in, out, report, sync;
+    std::unique_ptr<Pipe> err = request.merge_stderr ? nullptr : std::make_unique<Pipe>();
+    fill_stdin(in, request.stdin_bytes, request.keep_stdin_open);
+    if (policy.isolation) give_workspace(policy, host_ids(policy));
+    launched->cgroups = std::make_unique<RunCgroups>();
+    if (policy.cgroups)
+        launched->cgroups->create(detect_cgroups(), policy.limits,
+                                  needs_layer(policy, Layer::cgroup_pids));
+    check_cgroups(policy, *launched);
+
+    // The child's stderr is our stdout pipe when merged (and dup'ed again in the child).
+    const int fds[kChildFdCount] = {in.read, out.write, err ? err->write : out.write, report.write,
+                                    sync.read};
+    int pidfd = -1;
+    const long rc = ::syscall(SYS_clone, clone_flags(policy), nullptr, &pidfd, nullptr, nullptr);
+    if (rc == 0) child_main(plan, fds);
+    if (rc < 0) explain_clone_failure(policy, errno);
+    launched->pid = static_cast<pid_t>(rc);
+    launched->pidfd = pidfd;
+    sync.close_read();
+    keep_parent_ends(*launched, in, out, err.get(), report);
+
+    if (policy.isolation) write_id_maps(launched->pid, policy.inner_uid, host_ids(policy));
+    release(sync);  // maps written: the child builds its filesystem meanwhile
+    if (!launched->cgroups->attach(launched->pid))
+        launched->notes.push_back("could not move the sandbox into its cgroups");
+    release(sync);  // in the cgroups: the child may start the command
+    sync.close_write();
+    return launched;
+}
+
+}  // namespace gossamer::sandbox

@@ -1,0 +1,64 @@
+// Starts a sandboxed process: prepares the ChildPlan from a policy, creates the pipes and the
+// run's cgroups, clones into new user, pid, mount, ipc, uts (and net) namespaces, writes the
+// uid/gid maps, attaches the cgroups and releases the child. Fails closed: a required layer
+// that is missing makes launch() throw LaunchError naming it and how to fix it. Parent side;
+// call from any thread (the child dies with the thread that launched it: PR_SET_PDEATHSIG).
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/cgroups.h"
+#include "sandbox/child.h"
+#include "sandbox/policy.h"
+
+namespace gossamer::sandbox {
+
+struct LaunchError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct LaunchRequest {
+    std::vector<std::string> argv;  // argv[0] searched along the policy's PATH
+    std::string stdin_bytes;        // all of stdin, then EOF (at most the pipe's capacity)
+    bool merge_stderr = false;      // the command's stderr into its stdout
+    // Keep stdin open after stdin_bytes and hand its write end to the caller
+    // (Launched::stdin_fd): for a long-lived interpreter driven call by call (the stateful
+    // Python tool). async_run ignores it.
+    bool keep_stdin_open = false;
+};
+
+// A running sandbox: the init's pid and pidfd and the parent's ends of its pipes. Owns
+// every descriptor; the destructor kills the sandbox if it still runs and reaps it.
+struct Launched {
+    pid_t pid = -1;  // the sandbox's init (or the command itself when unsandboxed)
+    int pidfd = -1;
+    int stdin_fd = -1;  // only with LaunchRequest::keep_stdin_open (non-blocking, CLOEXEC)
+    int stdout_fd = -1;
+    int stderr_fd = -1;  // -1 when stderr is merged into stdout
+    int report_fd = -1;
+    bool isolated = true;
+    std::unique_ptr<RunCgroups> cgroups;
+    std::vector<std::string> notes;  // optional layers that are missing on this machine
+
+    Launched() = default;
+    Launched(const Launched&) = delete;
+    Launched& operator=(const Launched&) = delete;
+    ~Launched();
+
+    // SIGKILL to the init: the kernel then kills every process in the pid namespace.
+    void kill_all();
+};
+
+std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& request);
+
+// The ChildPlan for a policy and request (pure apart from reading the host for the mount
+// plan and the Landlock ABI); exposed for tests.
+ChildPlan build_child_plan(const Policy& policy, const LaunchRequest& request, int landlock_abi);
+
+}  // namespace gossamer::sandbox
