@@ -6,6 +6,7 @@
 
 #include "tools/browser/browser_tool.h"
 #include "tools/mcp/mcp_tool.h"
+#include "tools/python/python_tool.h"
 #include "tools/workspace_files.h"
 
 namespace gossamer::runtime {
@@ -30,6 +31,28 @@ void add_server(const AgentSpec& spec, ToolRegistry& registry, const std::string
 
 }  // namespace
 
+// `gossamer sandbox exec --interactive ... -- COMMAND`: the server in gossamer's sandbox,
+// seeing only the system's read-only binds and the paths the spec lists.
+static std::vector<std::string> sandboxed_argv(const AgentSpec& spec, const McpToolSpec& mcp) {
+    std::vector<std::string> argv = {
+        self_executable().string(),   "sandbox", "exec", "--interactive", "--memory-mb",
+        std::to_string(mcp.memory_mb)};
+    std::string paths;
+    for (const auto& p : mcp.read_only) {
+        if (!paths.empty()) paths += ',';
+        paths += resolve(spec, p).string();
+    }
+    if (!paths.empty()) argv.insert(argv.end(), {"--read-only", paths});
+    if (mcp.network) argv.push_back("--net");
+    argv.push_back("--");
+    for (std::size_t i = 0; i < mcp.command.size(); ++i) {
+        const auto& part = mcp.command[i];  // a relative program path is the spec's
+        argv.push_back(i == 0 && part.find('/') != std::string::npos ? resolve(spec, part).string()
+                                                                     : part);
+    }
+    return argv;
+}
+
 std::filesystem::path self_executable() {
     std::error_code ec;
     auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -39,7 +62,18 @@ std::filesystem::path self_executable() {
 void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
     const auto& t = spec.tools;
     if (t.workspace_files) registry.add(std::make_shared<tools::WorkspaceFiles>());
-    if (t.python) throw SpecError(spec.name + ": tools: python: not available in this build yet");
+    if (t.python) {  // tools/python: kernels per session; the workspace comes with each call
+        tools::python::PythonOptions o;
+        o.mode = t.python->mode == "stateless" ? tools::python::Mode::stateless
+                                               : tools::python::Mode::stateful;
+        o.timeout = std::chrono::milliseconds(static_cast<long long>(t.python->timeout_seconds * 1000));
+        o.memory_mb = static_cast<std::uint64_t>(t.python->memory_mb);
+        o.network = t.python->network;
+        o.interpreter = t.python->interpreter;
+        for (const auto& path : t.python->extra_read_only)
+            o.extra_read_only.push_back(resolve(spec, path).string());
+        registry.add(std::make_shared<tools::python::PythonTool>(std::move(o)));
+    }
     if (t.browser) {  // tools/browser: one browser (pages, cursors, request budget) per run
         tools::browser::BrowserOptions o;
         o.backend = t.browser->backend;
@@ -65,12 +99,9 @@ void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
         add_server(spec, registry, "plugin " + plugin.path, std::move(server));
     }
     for (const auto& mcp : t.mcp) {
-        if (mcp.sandboxed)
-            throw SpecError(spec.name + ": tools: mcp " + mcp.name +
-                            ": sandboxed servers are not available in this build yet");
         tools::McpServerSpec server;
         server.name = mcp.name.empty() ? mcp.command.front() : mcp.name;
-        server.process.argv = mcp.command;
+        server.process.argv = mcp.sandboxed ? sandboxed_argv(spec, mcp) : mcp.command;
         server.process.env = tools::allowlisted_environment(mcp.env);
         server.process.cwd = spec.base_dir.string();
         server.call_timeout =

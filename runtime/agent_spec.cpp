@@ -228,7 +228,13 @@ void read_tools(const Reader& r, const YAML::Node& n, ToolsSpec& t) {
             t.plugins.push_back(p);
         } else if (kind == "mcp") {
             McpToolSpec m;
-            r.only_keys(cfg, f, {"name", "command", "env", "sandboxed", "timeout"});
+            r.only_keys(cfg, f,
+                        {"name", "command", "env", "sandboxed", "read_only", "network", "memory_mb",
+                         "timeout"});
+            each(cfg, f, "read_only", [&](auto& v, auto& g) { m.read_only = r.texts(v, g); });
+            each(cfg, f, "network", [&](auto& v, auto& g) { m.network = r.boolean(v, g); });
+            each(cfg, f, "memory_mb",
+                 [&](auto& v, auto& g) { m.memory_mb = r.integer(v, g, 64, 1 << 20); });
             each(cfg, f, "env", [&](auto& v, auto& g) {
                 r.require_map(v, g);
                 for (const auto& kv : v)

@@ -60,7 +60,10 @@ struct McpToolSpec {
     std::string name;
     std::vector<std::string> command;                      // argv
     std::vector<std::pair<std::string, std::string>> env;  // added to the allowlisted environment
-    bool sandboxed = false;
+    bool sandboxed = false;                                // run it inside gossamer's sandbox
+    std::vector<std::string> read_only;  // sandboxed: host paths it may read (its install)
+    bool network = false;                // sandboxed: a network namespace with no network
+    int memory_mb = 8192;                // sandboxed: address-space and memory cap
     double timeout_seconds = 60;
 };
 

@@ -1,13 +1,18 @@
 // `gossamer sandbox exec` (run a command in the sandbox, for debugging and tests) and
 // `gossamer doctor` (which isolation layers work on this machine). Thin: parsing and
 // printing only; everything else is sandbox/.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +20,7 @@
 #include "runtime/cli/cli_io.h"
 #include "runtime/cli/commands.h"
 #include "sandbox/doctor.h"
+#include "sandbox/launcher.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sanitize.h"
@@ -53,6 +59,77 @@ sbx::Policy policy_from_options(const Parsed& p) {
     return policy;
 }
 
+// --read-only A,B: more host paths visible read-only at the same place (e.g. an MCP
+// server's installation).
+void add_read_only(sbx::Policy& policy, const std::string& list) {
+    for (std::size_t start = 0; start <= list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        const std::string path = list.substr(start, comma - start);
+        start = comma + 1;
+        if (path.empty()) continue;
+        std::error_code ec;
+        const auto absolute = std::filesystem::canonical(path, ec);
+        if (ec) throw InputError("--read-only '" + path + "' does not exist");
+        policy.read_only_binds.push_back({absolute.string(), absolute.string(), false});
+    }
+}
+
+bool write_all(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// --interactive: stream our stdin to the command and its output back as it comes (an MCP
+// server or a REPL in the sandbox), until it exits; returns its shell status.
+int relay(const sbx::Policy& policy, sbx::LaunchRequest request) {
+    request.keep_stdin_open = true;
+    std::unique_ptr<sbx::Launched> run;
+    try {
+        run = sbx::launch(policy, request);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gossamer sandbox: %s\n", e.what());
+        return 125;
+    }
+    for (const auto& note : run->notes)
+        std::fprintf(stderr, "gossamer sandbox: note: %s\n", note.c_str());
+    const int in_flags = ::fcntl(run->stdin_fd, F_GETFL);
+    ::fcntl(run->stdin_fd, F_SETFL, in_flags & ~O_NONBLOCK);  // simple blocking writes
+    int ours = STDIN_FILENO, to_child = run->stdin_fd;
+    int out = run->stdout_fd, err = run->stderr_fd;
+    char buffer[65536];
+    while (out >= 0 || err >= 0) {
+        pollfd fds[3] = {{ours, POLLIN, 0}, {out, POLLIN, 0}, {err, POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0 && errno != EINTR) break;
+        auto pump = [&](pollfd& f, int& from, int to) {
+            if (from < 0 || !(f.revents & (POLLIN | POLLHUP | POLLERR))) return;
+            const ssize_t n = ::read(from, buffer, sizeof buffer);
+            if (n > 0 && (to < 0 || write_all(to, buffer, static_cast<std::size_t>(n)))) return;
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+            if (from == ours && to_child >= 0) {  // EOF on our stdin: pass it on
+                ::close(to_child);
+                to_child = run->stdin_fd = -1;
+            }
+            from = -1;
+        };
+        pump(fds[0], ours, to_child);
+        pump(fds[1], out, STDOUT_FILENO);
+        pump(fds[2], err, STDERR_FILENO);
+    }
+    if (to_child >= 0) ::close(to_child), run->stdin_fd = -1;
+    int status = 0;
+    while (::waitpid(run->pid, &status, __WALL) < 0 && errno == EINTR) {
+    }
+    run->pid = -1;  // reaped here; the destructor must not wait for it again
+    return WIFEXITED(status) ? WEXITSTATUS(status)
+                             : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 void write_stream(std::FILE* out, const std::string& bytes) {
     std::fwrite(bytes.data(), 1, bytes.size(), out);
     std::fflush(out);
@@ -63,9 +140,16 @@ void write_stream(std::FILE* out, const std::string& bytes) {
 int cmd_sandbox_exec(Args args) {
     const auto dashes = std::find(args.begin(), args.end(), std::string_view("--"));
     const Parsed p =
-        parse_args(Args(args.begin(), dashes), {"--policy", "--workspace", "--timeout"},
-                   {"--net", "--unsandboxed", "--sanitize", "--print-policy"}, 0);
-    const sbx::Policy policy = policy_from_options(p);
+        parse_args(Args(args.begin(), dashes),
+                   {"--policy", "--workspace", "--timeout", "--read-only", "--memory-mb", "--pids"},
+                   {"--net", "--unsandboxed", "--sanitize", "--print-policy", "--interactive"}, 0);
+    sbx::Policy policy = policy_from_options(p);
+    if (auto list = p.get("--read-only")) add_read_only(policy, *list);
+    if (auto mb = p.get("--memory-mb"))
+        policy.limits.memory_bytes = parse_uint(*mb, "--memory-mb", 16, 1 << 20) << 20;
+    if (auto pids = p.get("--pids")) policy.limits.pids = parse_uint(*pids, "--pids", 1, 65536);
+    if (p.has("--interactive") && !p.get("--timeout"))
+        policy.limits.wall_ms = 0;  // a server lives long
     if (p.has("--print-policy")) {
         write_stdout(sbx::policy_to_json(policy) + "\n");
         return 0;
@@ -74,12 +158,13 @@ int cmd_sandbox_exec(Args args) {
         throw InputError("usage: gossamer sandbox exec [options] -- CMD ARGS...");
     sbx::LaunchRequest request;
     for (auto it = dashes + 1; it != args.end(); ++it) request.argv.emplace_back(*it);
-    if (!::isatty(0)) request.stdin_bytes = read_stdin();
     if (!policy.isolation)
         std::fprintf(stderr,
                      "gossamer sandbox: WARNING: --unsandboxed: no namespaces, no "
                      "seccomp, no Landlock; the command sees this whole machine with "
                      "your privileges (only limits and the environment apply)\n");
+    if (p.has("--interactive")) return relay(policy, std::move(request));
+    if (!::isatty(0)) request.stdin_bytes = read_stdin();
     const sbx::SandboxResult result = sbx::run(policy, request);
     const bool clean = p.has("--sanitize");
     write_stream(stdout, clean ? sbx::sanitize_for_model(result.stdout_text) : result.stdout_text);

@@ -3,6 +3,8 @@
 // the developer message, calls reach them and results come back; clashes are refused.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -82,4 +84,38 @@ TEST_CASE("cli function tools: the same function from two sources is refused at 
     CHECK(run.exit_code == 2);
     CHECK(run.err.find("two tools define the function 'functions.word_count'") !=
           std::string::npos);
+}
+
+TEST_CASE("cli function tools: an MCP server inside the sandbox") {
+    gossamer::test::TempDir dir("fn_sandboxed");
+    const auto server = gossamer::test::mcp_server("everything");
+    const auto install = std::filesystem::path(GOSSAMER_TEST_DATA).parent_path() / "mcp";
+    std::ofstream(dir.path / "agent.yaml")
+        << "name: boxed\nmodel: {}\ntools:\n  - mcp: {name: everything, sandboxed: true, "
+           "read_only: ['"
+        << std::filesystem::canonical(install).string() << "'], command: ['" << server
+        << "']}\ntask: t\n";
+    const Json replay = Json::array({
+        " to=functions.get-env<|channel|>commentary <|constrain|>json<|message|>{}<|call|>",
+        "<|channel|>final<|message|>done<|return|>",
+    });
+    std::ofstream(dir.path / "replay.json") << replay.dump();
+    ::setenv("GOSSAMER_TEST_SECRET_TOKEN", "hunter2-secret", 1);
+    const std::string store = (dir.path / "s.db").string();
+    const auto run =
+        run_gossamer("run '" + (dir.path / "agent.yaml").string() + "' --json --replay '" +
+                         (dir.path / "replay.json").string() + "' --store '" + store + "'",
+                     "");
+    ::unsetenv("GOSSAMER_TEST_SECRET_TOKEN");
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    const auto id =
+        Json::parse(run_gossamer("sessions list --json --store '" + store + "'", "").out)[0]["id"];
+    const auto all = Json::parse(
+        run_gossamer("sessions export " + id.get<std::string>() + " --store '" + store + "'", "")
+            .out);
+    std::string env;
+    for (const auto& m : all["messages"])
+        if (m["role"] == "tool") env = m["content"].get<std::string>();
+    CHECK(env.find("\"HOME\": \"/workspace\"") != std::string::npos);  // the sandbox's environment
+    CHECK(env.find("hunter2-secret") == std::string::npos);
 }
