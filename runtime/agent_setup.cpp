@@ -66,7 +66,8 @@ void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
         tools::python::PythonOptions o;
         o.mode = t.python->mode == "stateless" ? tools::python::Mode::stateless
                                                : tools::python::Mode::stateful;
-        o.timeout = std::chrono::milliseconds(static_cast<long long>(t.python->timeout_seconds * 1000));
+        o.timeout =
+            std::chrono::milliseconds(static_cast<long long>(t.python->timeout_seconds * 1000));
         o.memory_mb = static_cast<std::uint64_t>(t.python->memory_mb);
         o.network = t.python->network;
         o.interpreter = t.python->interpreter;

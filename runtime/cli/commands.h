@@ -27,9 +27,11 @@ int cmd_sessions_show(Args args);    // cmd_sessions.cpp
 int cmd_sessions_export(Args args);  // cmd_sessions.cpp
 int cmd_plugin_serve(Args args);     // cmd_plugin.cpp
 int cmd_plugin_info(Args args);      // cmd_plugin.cpp
+int cmd_tools_list(Args args);       // cmd_tools_list.cpp
 int cmd_generate(Args args);         // cmd_generate.cpp
 int cmd_sandbox_exec(Args args);     // cmd_sandbox.cpp
 int cmd_doctor(Args args);           // cmd_sandbox.cpp
 int cmd_tool_browser(Args args);     // cmd_tool_browser.cpp
+int cmd_tool_python(Args args);      // cmd_tool_python.cpp
 
 }  // namespace gossamer::cli

@@ -49,6 +49,8 @@ constexpr Command kCommands[] = {
      "LIB  a native plugin as an MCP stdio server"},
     {"plugin info", gossamer::cli::cmd_plugin_info,
      "LIB [--json]  the tools a native plugin declares"},
+    {"tools list", gossamer::cli::cmd_tools_list,
+     "SPEC  the tool namespaces as the model sees them"},
     {"generate", gossamer::cli::cmd_generate,
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--json]"},
@@ -58,6 +60,9 @@ constexpr Command kCommands[] = {
     {"tool browser", gossamer::cli::cmd_tool_browser,
      "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private]  "
      "JSON array of browser calls -> the tool messages"},
+    {"tool python", gossamer::cli::cmd_tool_python,
+     "[--stateful [--session ID]] [--workspace DIR] [--timeout S] [--net]  "
+     "Python code on stdin -> the tool's output"},
     {"doctor", gossamer::cli::cmd_doctor, "[--json]  which sandbox layers work on this machine"},
     {"version", gossamer::cli::cmd_version, "build information and compute devices"},
 };
@@ -97,7 +102,8 @@ int main(int argc, char** argv) {
     if (!command) {
         std::string name(args[0]);
         const bool group = args[0] == "harmony" || args[0] == "model" || args[0] == "sandbox" ||
-                           args[0] == "sessions" || args[0] == "tool" || args[0] == "plugin";
+                           args[0] == "sessions" || args[0] == "tool" || args[0] == "tools" ||
+                           args[0] == "plugin";
         if (args.size() >= 2 && group) name.append(" ").append(args[1]);
         std::fprintf(stderr, "gossamer: unknown command '%s'\n\n", name.c_str());
         print_usage(stderr);

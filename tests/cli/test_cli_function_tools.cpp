@@ -119,3 +119,20 @@ TEST_CASE("cli function tools: an MCP server inside the sandbox") {
     CHECK(env.find("\"HOME\": \"/workspace\"") != std::string::npos);  // the sandbox's environment
     CHECK(env.find("hunter2-secret") == std::string::npos);
 }
+
+TEST_CASE("cli function tools: gossamer tools list prints the namespaces as the model sees them") {
+    gossamer::test::TempDir dir("tools_list");
+    const std::string plugin = std::string(GOSSAMER_PLUGIN_DIR) + "/libtextstats.so";
+    std::ofstream(dir.path / "agent.yaml")
+        << "name: t\nmodel: {}\ntools:\n  - workspace_files\n  - plugin: {path: '" << plugin
+        << "'}\ntask: t\n";
+    const auto r = run_gossamer("tools list '" + (dir.path / "agent.yaml").string() + "'", "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("# developer message\n\n# Tools\n\n## functions\n\nnamespace functions {\n") ==
+          0);
+    CHECK(r.out.find("// Counts words, lines and characters of a text.\ntype word_count = (_: "
+                     "{\ntext: string,\n}) => any;") != std::string::npos);
+    CHECK(r.out.find("type read_file = (_: {") != std::string::npos);
+    CHECK(r.out.find("} // namespace functions") != std::string::npos);
+    CHECK(run_gossamer("tools list /nonexistent.yaml", "").exit_code == 2);
+}

@@ -212,3 +212,45 @@ TEST_CASE("cli run: the research example runs with its replay script and cites i
     CHECK(finished["final"].get<std::string>().find("local://docs/otters.md") != std::string::npos);
     CHECK(finished["annotations"].size() == 1);
 }
+
+TEST_CASE("cli run: Ctrl-C stops cleanly and the session resumes to the end") {
+    Setup s;
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        ::execl(GOSSAMER_BINARY, GOSSAMER_BINARY, "run", s.spec.c_str(), "--replay",
+                s.replay.c_str(), "--replay-delay-ms", "20", "--store", s.store.c_str(),
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    ::kill(pid, SIGINT);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 4);
+    const auto list = sessions(s);
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["status"] == "cancelled");
+    const auto again = run_gossamer("resume " + list[0]["id"].get<std::string>() + s.flags(), "");
+    CHECK_MESSAGE(again.exit_code == 0, again.err);
+    CHECK(again.out.find("The second note says beta.") != std::string::npos);
+}
+
+TEST_CASE("cli run: chat takes one user turn per line in one session") {
+    Setup s;
+    std::ofstream(s.replay) << Json::array({"<|channel|>final<|message|>Noted.<|return|>"}).dump();
+    const auto r = run_gossamer("chat '" + s.spec + "' --replay '" + s.replay + "'" + s.flags(),
+                                "first question\nsecond question\n");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto list = sessions(s);
+    REQUIRE(list.size() == 1);
+    const auto all = exported(s, list[0]["id"]);
+    std::vector<std::string> users;
+    for (const auto& m : all["messages"])
+        if (m["role"] == "user") users.push_back(m["content"].get<std::string>());
+    CHECK(users == std::vector<std::string>{"first question", "second question"});
+    CHECK(all["messages"].back()["content"] == "Noted.");
+}

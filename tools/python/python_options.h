@@ -1,0 +1,28 @@
+// How the Python tool is configured (from the agent spec's tools.python or the CLI): the
+// mode, limits, network, the interpreter and extra read-only paths. Plain data; the sandbox
+// policy built from it is python_policy.h's job.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gossamer::tools::python {
+
+enum class Mode { stateless, stateful };
+
+struct PythonOptions {
+    Mode mode = Mode::stateful;
+    std::chrono::milliseconds timeout{120'000};  // per call; 0: the ToolContext's timeout
+    std::uint64_t memory_mb = 1024;
+    bool network = false;
+    std::string interpreter = "/usr/bin/python3";
+    std::vector<std::string> extra_read_only;    // host paths, visible at the same path inside
+    std::uint64_t max_output_bytes = 32 * 1024;  // what the model reads: head + tail kept
+};
+
+// Where the session's workspace appears inside the sandbox (harmony's description names it).
+inline constexpr const char* kWorkspaceInside = "/mnt/data";
+
+}  // namespace gossamer::tools::python
