@@ -37,18 +37,35 @@ static std::vector<std::string> sandboxed_argv(const AgentSpec& spec, const McpT
     std::vector<std::string> argv = {
         self_executable().string(),   "sandbox", "exec", "--interactive", "--memory-mb",
         std::to_string(mcp.memory_mb)};
-    std::string paths;
-    for (const auto& p : mcp.read_only) {
-        if (!paths.empty()) paths += ',';
-        paths += resolve(spec, p).string();
+    // Each path appears at the same place inside, except under /tmp (the sandbox's own), which
+    // moves to /opt/gossamer-ro/N; the command's paths are rewritten to match.
+    std::vector<std::pair<std::string, std::string>> moved;
+    std::string binds;
+    for (std::size_t i = 0; i < mcp.read_only.size(); ++i) {
+        std::error_code ec;
+        auto host = std::filesystem::weakly_canonical(resolve(spec, mcp.read_only[i]), ec).string();
+        std::string inside = host;
+        if (host == "/tmp" || host.rfind("/tmp/", 0) == 0) {
+            inside = "/opt/gossamer-ro/" + std::to_string(i);
+            moved.emplace_back(host, inside);
+        }
+        if (!binds.empty()) binds += ',';
+        binds += host;
+        if (inside != host) binds += "=" + inside;
     }
-    if (!paths.empty()) argv.insert(argv.end(), {"--read-only", paths});
+    if (!binds.empty()) argv.insert(argv.end(), {"--read-only", binds});
     if (mcp.network) argv.push_back("--net");
     argv.push_back("--");
     for (std::size_t i = 0; i < mcp.command.size(); ++i) {
-        const auto& part = mcp.command[i];  // a relative program path is the spec's
-        argv.push_back(i == 0 && part.find('/') != std::string::npos ? resolve(spec, part).string()
-                                                                     : part);
+        std::string part = mcp.command[i];  // a relative program path is the spec's
+        if (i == 0 && part.find('/') != std::string::npos) {
+            std::error_code ec;
+            part = std::filesystem::weakly_canonical(resolve(spec, part), ec).string();
+        }
+        for (const auto& [host, inside] : moved)
+            if (part == host || part.rfind(host + "/", 0) == 0)
+                part = inside + part.substr(host.size());
+        argv.push_back(part);
     }
     return argv;
 }

@@ -60,17 +60,22 @@ sbx::Policy policy_from_options(const Parsed& p) {
 }
 
 // --read-only A,B: more host paths visible read-only at the same place (e.g. an MCP
-// server's installation).
+// server's installation); HOST=SANDBOX puts one elsewhere (paths under /tmp, /proc and /dev
+// are the sandbox's own).
 void add_read_only(sbx::Policy& policy, const std::string& list) {
     for (std::size_t start = 0; start <= list.size();) {
         const auto comma = std::min(list.find(',', start), list.size());
-        const std::string path = list.substr(start, comma - start);
+        const std::string item = list.substr(start, comma - start);
         start = comma + 1;
-        if (path.empty()) continue;
+        if (item.empty()) continue;
+        const auto eq = item.find('=');
+        const std::string host = item.substr(0, eq);
         std::error_code ec;
-        const auto absolute = std::filesystem::canonical(path, ec);
-        if (ec) throw InputError("--read-only '" + path + "' does not exist");
-        policy.read_only_binds.push_back({absolute.string(), absolute.string(), false});
+        const auto absolute = std::filesystem::canonical(host, ec);
+        if (ec) throw InputError("--read-only '" + host + "' does not exist");
+        const std::string inside =
+            eq == std::string::npos ? absolute.string() : item.substr(eq + 1);
+        policy.read_only_binds.push_back({absolute.string(), inside, false});
     }
 }
 
