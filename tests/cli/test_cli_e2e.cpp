@@ -1,7 +1,8 @@
 // End to end with no test double: `gossamer run` on a random checkpoint of the real
 // vocabulary (preset nano) through the real CPU engine, scheduler, sampler, parser and
-// tools. Random weights write random tokens; whatever they are, the run must end cleanly
-// within its budget, and the session must be in sqlite.
+// tools (the sandboxed Python tool and the workspace files). Random weights write random
+// tokens; whatever they are, the run must end cleanly within its budget, and the session must
+// be in sqlite.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -22,7 +23,7 @@ TEST_CASE("e2e: gossamer run on a random nano checkpoint ends cleanly within its
     std::ofstream(dir.path / "agent.yaml")
         << "name: e2e\n"
            "model: {path: nano, reasoning_effort: low, sampling: {seed: 5}}\n"
-           "tools: [workspace_files]\n"
+           "tools: [workspace_files, python]\n"
            "limits: {max_turns: 3, max_output_tokens: 96, wall_time: 120}\n"
            "task: What is 2 + 2?\n";
     const std::string store = (dir.path / "s.db").string();

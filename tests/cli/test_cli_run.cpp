@@ -61,6 +61,12 @@ struct Setup {
     std::string flags() const { return " --store '" + store + "'"; }
 };
 
+std::string sessions_of(const std::filesystem::path& store) {
+    const auto r = run_gossamer("sessions list --json --store '" + store.string() + "'", "");
+    REQUIRE(r.exit_code == 0);
+    return Json::parse(r.out)[0]["id"].get<std::string>();
+}
+
 Json sessions(const Setup& s) {
     const auto r = run_gossamer("sessions list --json" + s.flags(), "");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
@@ -253,4 +259,25 @@ TEST_CASE("cli run: chat takes one user turn per line in one session") {
         if (m["role"] == "user") users.push_back(m["content"].get<std::string>());
     CHECK(users == std::vector<std::string>{"first question", "second question"});
     CHECK(all["messages"].back()["content"] == "Noted.");
+}
+
+TEST_CASE("cli run: the coding example runs real Python in the sandbox") {
+    TempDir dir("coding");
+    const std::string root = std::string(GOSSAMER_TEST_DATA) + "/../../examples/coding/";
+    const auto r = run_gossamer("run '" + root + "agent.yaml' --json --replay '" + root +
+                                    "replay.json' --store '" + (dir.path / "s.db").string() + "'",
+                                "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::istringstream lines(r.out);
+    std::vector<Json> results;
+    for (std::string line; std::getline(lines, line);) {
+        const auto e = Json::parse(line);
+        if (e["event"] == "tool.finished") results.push_back(e);
+    }
+    REQUIRE(results.size() == 2);
+    CHECK(results[0]["recipient"] == "python");
+    CHECK(results[0]["result"] == "1229\n");  // the sieve really ran
+    CHECK(results[1]["result"].get<std::string>().find("primes.txt") != std::string::npos);
+    const auto id = sessions_of(dir.path / "s.db");
+    CHECK(std::filesystem::file_size(dir.path / "workspaces" / id / "primes.txt") > 4000);
 }
