@@ -1,0 +1,176 @@
+"""The gpt-oss architecture in PyTorch, fp32, on one screen.
+
+Mirrors openai/gpt-oss gpt_oss/torch/model.py (see /work/shared/reference/gpt-oss.md section 1):
+RMSNorm (eps 1e-5, fp32 gain), fused QKV with bias, YaRN RoPE (half-split pairing), GQA with
+learned attention sinks, sliding window on even layers, top-k MoE with softmax over the selected
+logits, interleaved SwiGLU (gate clamped <= limit, linear clamped to +-limit, +1, alpha 1.702),
+untied unembedding without bias. Parameter names equal the checkpoint tensor names, except that
+the MoE expert weights are dense fp32 here (`mlp1_weight`, `mlp2_weight`); checkpoint.py
+converts them to and from MXFP4 blocks/scales.
+"""
+import json
+import math
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class ModelConfig:
+    num_hidden_layers: int = 36
+    num_experts: int = 128
+    experts_per_token: int = 4
+    vocab_size: int = 201088
+    hidden_size: int = 2880
+    intermediate_size: int = 2880
+    swiglu_limit: float = 7.0
+    head_dim: int = 64
+    num_attention_heads: int = 64
+    num_key_value_heads: int = 8
+    sliding_window: int = 128
+    initial_context_length: int = 4096
+    rope_theta: float = 150000.0
+    rope_scaling_factor: float = 32.0
+    rope_ntk_alpha: float = 1.0
+    rope_ntk_beta: float = 32.0
+
+    @classmethod
+    def from_json(cls, path):
+        with open(path) as f:
+            d = json.load(f)
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def to_dict(self):
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, n, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.scale = nn.Parameter(torch.ones(n))
+
+    def forward(self, x):
+        t = x.float()
+        t = t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + self.eps)
+        return t * self.scale
+
+
+def yarn_cos_sin(cfg: ModelConfig, n_pos: int, device=None):
+    d = cfg.head_dim
+    freq = cfg.rope_theta ** (torch.arange(0, d, 2, dtype=torch.float32, device=device) / d)
+    s = cfg.rope_scaling_factor
+    if s > 1.0:
+        conc = 0.1 * math.log(s) + 1.0
+        d_half = d / 2
+        low = d_half * math.log(cfg.initial_context_length / (cfg.rope_ntk_beta * 2 * math.pi)) / math.log(cfg.rope_theta)
+        high = d_half * math.log(cfg.initial_context_length / (cfg.rope_ntk_alpha * 2 * math.pi)) / math.log(cfg.rope_theta)
+        interp = 1.0 / (s * freq)
+        extrap = 1.0 / freq
+        ramp = (torch.arange(d_half, dtype=torch.float32, device=device) - low) / (high - low)
+        mask = 1 - ramp.clamp(0, 1)
+        inv_freq = interp * (1 - mask) + extrap * mask
+    else:
+        conc = 1.0
+        inv_freq = 1.0 / freq
+    t = torch.arange(n_pos, dtype=torch.float32, device=device)
+    ang = torch.einsum("i,j->ij", t, inv_freq)
+    return ang.cos() * conc, ang.sin() * conc
+
+
+def rope(x, cos, sin):  # x [T, ..., d]; half-split pairing (i, i + d/2)
+    shape = (cos.shape[0],) + (1,) * (x.dim() - 2) + (cos.shape[1],)
+    cos, sin = cos.view(shape), sin.view(shape)
+    x1, x2 = torch.chunk(x, 2, dim=-1)
+    return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
+
+
+class AttentionBlock(nn.Module):
+    def __init__(self, cfg: ModelConfig, layer_idx: int):
+        super().__init__()
+        self.cfg = cfg
+        self.window = cfg.sliding_window if layer_idx % 2 == 0 else 0
+        self.norm = RMSNorm(cfg.hidden_size)
+        qkv_dim = cfg.head_dim * (cfg.num_attention_heads + 2 * cfg.num_key_value_heads)
+        self.qkv = nn.Linear(cfg.hidden_size, qkv_dim)
+        self.out = nn.Linear(cfg.head_dim * cfg.num_attention_heads, cfg.hidden_size)
+        self.sinks = nn.Parameter(torch.zeros(cfg.num_attention_heads))
+
+    def forward(self, x, cos, sin):  # x [B, T, H]
+        c = self.cfg
+        B, T, _ = x.shape
+        nq, nkv, d = c.num_attention_heads, c.num_key_value_heads, c.head_dim
+        g = nq // nkv
+        qkv = self.qkv(self.norm(x))
+        q = qkv[..., : nq * d].view(B, T, nkv, g, d)
+        k = qkv[..., nq * d : (nq + nkv) * d].view(B, T, nkv, d)
+        v = qkv[..., (nq + nkv) * d :].view(B, T, nkv, d)
+        q = rope(q.transpose(0, 1), cos, sin).transpose(0, 1)
+        k = rope(k.transpose(0, 1), cos, sin).transpose(0, 1)
+        s = torch.einsum("bqhgd,bkhd->bhgqk", q, k) * (1.0 / math.sqrt(d))
+        i = torch.arange(T, device=x.device)
+        masked = i[None, :] > i[:, None]
+        if self.window:
+            masked = masked | (i[None, :] <= i[:, None] - self.window)
+        s = s.masked_fill(masked, float("-inf"))
+        sink = self.sinks.view(nkv, g, 1, 1).expand(B, nkv, g, T, 1)
+        p = torch.softmax(torch.cat([s, sink], dim=-1), dim=-1)[..., :-1]
+        o = torch.einsum("bhgqk,bkhd->bqhgd", p, v).reshape(B, T, nq * d)
+        return x + self.out(o)
+
+
+class MLPBlock(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        E, H, I = cfg.num_experts, cfg.hidden_size, cfg.intermediate_size
+        self.norm = RMSNorm(H)
+        self.gate = nn.Linear(H, E)
+        self.mlp1_weight = nn.Parameter(torch.randn(E, 2 * I, H) / math.sqrt(H))
+        self.mlp1_bias = nn.Parameter(torch.zeros(E, 2 * I))
+        self.mlp2_weight = nn.Parameter(torch.randn(E, H, I) / math.sqrt(I))
+        self.mlp2_bias = nn.Parameter(torch.zeros(E, H))
+
+    def forward(self, x):  # x [B, T, H]
+        c = self.cfg
+        h = self.norm(x)
+        vals, idx = torch.topk(self.gate(h), k=c.experts_per_token, dim=-1, sorted=True)
+        w = torch.softmax(vals, dim=-1)  # [B, T, k]
+        u = torch.einsum("eoh,bth->bteo", self.mlp1_weight, h) + self.mlp1_bias  # all experts
+        glu = u[..., 0::2].clamp(max=c.swiglu_limit)
+        lin = u[..., 1::2].clamp(-c.swiglu_limit, c.swiglu_limit)
+        a = glu * torch.sigmoid(1.702 * glu) * (lin + 1)
+        y = torch.einsum("ehi,btei->bteh", self.mlp2_weight, a) + self.mlp2_bias  # [B, T, E, H]
+        y = torch.gather(y, 2, idx.unsqueeze(-1).expand(-1, -1, -1, y.shape[-1]))
+        return x + (w.unsqueeze(-1) * y).sum(2)
+
+
+class Transformer(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embedding = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.block = nn.ModuleList(
+            nn.ModuleDict({"attn": AttentionBlock(cfg, i), "mlp": MLPBlock(cfg)})
+            for i in range(cfg.num_hidden_layers))
+        self.norm = RMSNorm(cfg.hidden_size)
+        self.unembedding = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+
+    def hidden(self, tokens):  # tokens [B, T] or [T] -> final normed hidden [B, T, H]
+        if tokens.dim() == 1:
+            tokens = tokens[None]
+        cos, sin = yarn_cos_sin(self.cfg, tokens.shape[1], tokens.device)
+        x = self.embedding(tokens)
+        for b in self.block:
+            x = b["mlp"](b["attn"](x, cos, sin))
+        return self.norm(x)
+
+    def forward(self, tokens, rows=None):
+        """Logits [B, T, V]; with `rows` (LongTensor) only those unembedding rows [B, T, len(rows)]."""
+        h = self.hidden(tokens)
+        if rows is None:
+            return self.unembedding(h)
+        return h @ self.unembedding.weight[rows].t()
