@@ -66,7 +66,9 @@ TEST_CASE("plugins: a crashing plugin fails the call, not the host, and is resta
     CHECK(run(client, "ok", Json::object()).text == "ok");
     const auto crashed = run(client, "crash", Json::object());
     CHECK(crashed.is_error);
-    CHECK(crashed.text.find("signal 11") != std::string::npos);
+    // "the server killed by signal 11 (Segmentation fault)" (or "exited with status 1" when a
+    // sanitizer's handler catches the fault first)
+    CHECK(crashed.text.find("the server ") != std::string::npos);
     CHECK(run(client, "ok", Json::object()).text == "ok");
     CHECK(client.restarts() == 1);
 }

@@ -258,21 +258,18 @@ void JsonRpcProcess::on_line(const std::string& line) {
 void JsonRpcProcess::write(const Json& message) {
     const bool idle = pipes_->queue.empty();
     pipes_->queue.push_back(message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
-    if (!idle) return;
-    auto pump = std::make_shared<std::function<void()>>();
-    *pump = [this, pump] {
-        if (pipes_->queue.empty()) return;
-        asio::async_write(pipes_->in, asio::buffer(pipes_->queue.front()),
-                          [this, pump](boost::system::error_code ec, std::size_t) {
-                              pipes_->queue.pop_front();
-                              if (ec) {
-                                  pipes_->queue.clear();
-                                  return;
-                              }
-                              (*pump)();
-                          });
-    };
-    (*pump)();
+    if (idle) write_next();
+}
+
+// Writes the queue's front line, then the next, one async_write at a time.
+void JsonRpcProcess::write_next() {
+    if (pipes_->queue.empty()) return;
+    asio::async_write(pipes_->in, asio::buffer(pipes_->queue.front()),
+                      [this](boost::system::error_code ec, std::size_t) {
+                          pipes_->queue.pop_front();
+                          if (ec) return pipes_->queue.clear();
+                          write_next();
+                      });
 }
 
 void JsonRpcProcess::complete(std::int64_t id, RpcReply reply) {

@@ -72,6 +72,7 @@ class JsonRpcProcess {
     void on_line(const std::string& line);
     void on_exit();
     void write(const Json& message);
+    void write_next();
     void complete(std::int64_t id, RpcReply reply);
     void arm(std::int64_t id);
 
