@@ -185,6 +185,34 @@ int delay_of(const Parsed& p) {
     return d ? static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000)) : 0;
 }
 
+rt::AgentSpec load_spec(const std::string& path) {
+    try {
+        return rt::load_agent_spec(path);
+    } catch (const rt::SpecError& e) {
+        throw InputError(e.what());
+    }
+}
+
+// A new session's record for the spec at the command's first positional.
+rt::SessionRecord record_for(const Parsed& p, const rt::AgentSpec& spec) {
+    rt::SessionRecord record;
+    record.name = spec.name;
+    record.spec_yaml = spec.source;
+    record.spec_path = fs::absolute(p.positionals[0]).string();
+    record.model = model_ref_from(p, spec);
+    return record;
+}
+
+// Creates the session with its opening messages, in one transaction.
+void open_session(rt::SessionStore& store, rt::SessionRecord& record, const rt::AgentSpec& spec,
+                  const rt::ToolRegistry& tools) {
+    store.transaction([&] {
+        store.create(record);
+        for (const auto& m : rt::opening_messages(spec, tools, rt::today_utc()))
+            store.append_message(record.id, m, 0);
+    });
+}
+
 }  // namespace
 
 // gossamer run SPEC [--task TEXT] [--model DIR | --replay FILE] [--store DB] [--json]
@@ -192,28 +220,15 @@ int cmd_run(Args args) {
     const Parsed p = parse_args(
         args, {"--task", "--model", "--replay", "--replay-delay-ms", "--store"}, {"--json"}, 1);
     if (p.positionals.empty()) throw InputError("missing the agent spec (gossamer run SPEC.yaml)");
-    rt::AgentSpec spec;
-    try {
-        spec = rt::load_agent_spec(p.positionals[0]);
-    } catch (const rt::SpecError& e) {
-        throw InputError(e.what());
-    }
+    rt::AgentSpec spec = load_spec(p.positionals[0]);
     if (auto task = p.get("--task")) spec.task = *task;
     if (spec.task.empty())
         throw InputError("no task: set task or task_file in the spec, or pass --task TEXT");
 
     rt::SessionStore store(store_path(p));
-    rt::SessionRecord record;
-    record.name = spec.name;
-    record.spec_yaml = spec.source;
-    record.spec_path = fs::absolute(p.positionals[0]).string();
-    record.model = model_ref_from(p, spec);
+    rt::SessionRecord record = record_for(p, spec);
     auto tools = tools_for(spec);
-    store.transaction([&] {
-        store.create(record);
-        for (const auto& m : rt::opening_messages(spec, *tools, rt::today_utc()))
-            store.append_message(record.id, m, 0);
-    });
+    open_session(store, record, spec, *tools);
     DriveOptions options{p.has("--json"), record.model, delay_of(p)};
     return drive(store, record, spec, *tools, options);
 }
@@ -241,18 +256,9 @@ int cmd_resume(Args args) {
 int cmd_chat(Args args) {
     const Parsed p = parse_args(args, {"--model", "--replay", "--store"}, {"--json"}, 1);
     if (p.positionals.empty()) throw InputError("missing the agent spec (gossamer chat SPEC.yaml)");
-    rt::AgentSpec spec;
-    try {
-        spec = rt::load_agent_spec(p.positionals[0]);
-    } catch (const rt::SpecError& e) {
-        throw InputError(e.what());
-    }
+    rt::AgentSpec spec = load_spec(p.positionals[0]);
     rt::SessionStore store(store_path(p));
-    rt::SessionRecord record;
-    record.name = spec.name;
-    record.spec_yaml = spec.source;
-    record.spec_path = fs::absolute(p.positionals[0]).string();
-    record.model = model_ref_from(p, spec);
+    rt::SessionRecord record = record_for(p, spec);
     auto tools = tools_for(spec);
     bool opened = false;
     int code = 0;
@@ -261,11 +267,7 @@ int cmd_chat(Args args) {
         if (line.empty()) continue;
         if (!opened) {
             spec.task = line;
-            store.transaction([&] {
-                store.create(record);
-                for (const auto& m : rt::opening_messages(spec, *tools, rt::today_utc()))
-                    store.append_message(record.id, m, 0);
-            });
+            open_session(store, record, spec, *tools);
             opened = true;
         } else {
             store.append_message(record.id, harmony::Message::text(harmony::Role::user, line), 0);
