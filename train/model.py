@@ -110,15 +110,22 @@ class AttentionBlock(nn.Module):
         v = qkv[..., (nq + nkv) * d :].view(B, T, nkv, d)
         q = rope(q.transpose(0, 1), cos, sin).transpose(0, 1)
         k = rope(k.transpose(0, 1), cos, sin).transpose(0, 1)
-        s = torch.einsum("bqhgd,bkhd->bhgqk", q, k) * (1.0 / math.sqrt(d))
+        # scores [B*nkv, g*T, T]: one batched matmul per KV head, queries of its group stacked
+        qh = q.permute(0, 2, 3, 1, 4).reshape(B * nkv, g * T, d)
+        kh = k.permute(0, 2, 3, 1).reshape(B * nkv, d, T)
+        vh = v.permute(0, 2, 1, 3).reshape(B * nkv, T, d)
+        s = torch.bmm(qh, kh) * (1.0 / math.sqrt(d))
         i = torch.arange(T, device=x.device)
         masked = i[None, :] > i[:, None]
         if self.window:
             masked = masked | (i[None, :] <= i[:, None] - self.window)
-        s = s.masked_fill(masked, float("-inf"))
-        sink = self.sinks.view(nkv, g, 1, 1).expand(B, nkv, g, T, 1)
-        p = torch.softmax(torch.cat([s, sink], dim=-1), dim=-1)[..., :-1]
-        o = torch.einsum("bhgqk,bkhd->bqhgd", p, v).reshape(B, T, nq * d)
+        s = s.view(B * nkv, g, T, T).masked_fill(masked, float("-inf"))
+        # softmax over [scores, sink] without materialising the extra column:
+        # p_j = softmax(s)_j * P(not sink), P(not sink) = sigmoid(logsumexp(s) - sink)
+        sink = self.sinks.view(1, nkv, g, 1, 1).expand(B, nkv, g, 1, 1).reshape(B * nkv, g, 1, 1)
+        p = torch.softmax(s, dim=-1) * torch.sigmoid(torch.logsumexp(s, dim=-1, keepdim=True) - sink)
+        o = torch.bmm(p.view(B * nkv, g * T, T), vh)  # [B*nkv, g*T, d]
+        o = o.view(B, nkv, g, T, d).permute(0, 3, 1, 2, 4).reshape(B, T, nq * d)
         return x + self.out(o)
 
 
@@ -139,13 +146,23 @@ class MLPBlock(nn.Module):
         h = self.norm(x)
         vals, idx = torch.topk(self.gate(h), k=c.experts_per_token, dim=-1, sorted=True)
         w = torch.softmax(vals, dim=-1)  # [B, T, k]
-        u = torch.einsum("eoh,bth->bteo", self.mlp1_weight, h) + self.mlp1_bias  # all experts
-        glu = u[..., 0::2].clamp(max=c.swiglu_limit)
-        lin = u[..., 1::2].clamp(-c.swiglu_limit, c.swiglu_limit)
-        a = glu * torch.sigmoid(1.702 * glu) * (lin + 1)
-        y = torch.einsum("ehi,btei->bteh", self.mlp2_weight, a) + self.mlp2_bias  # [B, T, E, H]
-        y = torch.gather(y, 2, idx.unsqueeze(-1).expand(-1, -1, -1, y.shape[-1]))
-        return x + (w.unsqueeze(-1) * y).sum(2)
+        # Each expert runs only on the tokens routed to it (the same sum as running every expert
+        # and gathering the selected ones, at k/E of the cost).
+        flat_h, flat_idx, flat_w = h.reshape(-1, h.shape[-1]), idx.reshape(-1), w.reshape(-1)
+        token = torch.arange(flat_h.shape[0], device=x.device).repeat_interleave(c.experts_per_token)
+        out = torch.zeros_like(flat_h)
+        for e in range(c.num_experts):
+            sel = (flat_idx == e).nonzero().squeeze(-1)
+            if sel.numel() == 0:
+                continue
+            t = token[sel]
+            u = flat_h[t] @ self.mlp1_weight[e].t() + self.mlp1_bias[e]
+            glu = u[:, 0::2].clamp(max=c.swiglu_limit)
+            lin = u[:, 1::2].clamp(-c.swiglu_limit, c.swiglu_limit)
+            a = glu * torch.sigmoid(1.702 * glu) * (lin + 1)
+            y = a @ self.mlp2_weight[e].t() + self.mlp2_bias[e]
+            out = out.index_add(0, t, flat_w[sel].unsqueeze(-1) * y)
+        return x + out.view_as(x)
 
 
 class Transformer(nn.Module):

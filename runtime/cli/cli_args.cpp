@@ -111,6 +111,14 @@ engine::Weights load_checkpoint(const std::filesystem::path& dir) {
     }
 }
 
+std::filesystem::path bundled_model() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    auto dir = exe.parent_path() / "models" / "gpt-oss-nano";
+    return std::filesystem::exists(dir / "config.json", ec) ? dir : std::filesystem::path();
+}
+
 std::vector<engine::TokenId> read_token_ids(const std::filesystem::path& path) {
     static_assert(std::endian::native == std::endian::little, "id files are little-endian");
     std::ifstream in(path, std::ios::binary);

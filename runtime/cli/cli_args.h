@@ -44,6 +44,10 @@ double parse_number(const std::string& text, std::string_view option, double lo,
 // bad input (exit 2), not an internal error.
 engine::Weights load_checkpoint(const std::filesystem::path& dir);
 
+// The gpt-oss-nano checkpoint unpacked next to this binary by the build (models/CMakeLists.txt):
+// <directory of /proc/self/exe>/models/gpt-oss-nano. Empty when it is not there.
+std::filesystem::path bundled_model();
+
 // Raw little-endian int32 ids; refuses an empty file or one that is not whole ids.
 std::vector<engine::TokenId> read_token_ids(const std::filesystem::path& path);
 

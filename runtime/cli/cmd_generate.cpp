@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/backend_factory.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/scheduler.h"
 #include "harmony/special_tokens.h"
@@ -63,12 +64,14 @@ double per_second(double count, double seconds) {
 }  // namespace
 
 // gossamer generate --model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N
-//   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N] [--json]
+//   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N]
+//   [--backend cpu|cuda|auto] [--json]
 int cmd_generate(Args args) {
-    const Parsed p = parse_args(args,
-                                {"--model", "--prompt", "--prompt-ids", "--max-tokens",
-                                 "--temperature", "--top-p", "--top-k", "--seed", "--threads"},
-                                {"--json"}, 0);
+    const Parsed p =
+        parse_args(args,
+                   {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature",
+                    "--top-p", "--top-k", "--seed", "--threads", "--backend"},
+                   {"--json"}, 0);
     const std::string model = p.need("--model");
     const int max_tokens =
         static_cast<int>(parse_uint(p.need("--max-tokens"), "--max-tokens", 1, 131072));
@@ -80,7 +83,8 @@ int cmd_generate(Args args) {
 
     const eng::Weights weights = load_checkpoint(model);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend = eng::cpu::make_cpu_backend(weights, cpu);
+    auto backend =
+        eng::make_backend(weights, {p.get("--backend").value_or("auto"), cpu.threads, 0});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

@@ -1,6 +1,7 @@
 // `gossamer harmony render`: harmony messages (JSON on stdin) -> token ids and their text.
 // A thin shell over harmony::Renderer; the contract is in docs/CLI.md.
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,13 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: gossamer harmony render [--for-completion[=ROLE]] [--for-training]\n"
     "                               [--drop-analysis=completed-turns|harmony-first-final|none]\n"
+    "                               [--lines]\n"
     "\n"
     "stdin:  {\"messages\": [...]} (harmony's JSON message form)\n"
     "stdout: {\"tokens\": [...], \"text\": \"...\"} and a newline\n"
+    "\n"
+    "  --lines                  many requests, one JSON object per line; one result line each\n"
+    "                           ({\"error\": \"...\"} for a bad line, the others still render)\n"
     "\n"
     "  --for-completion[=ROLE]  end with <|start|>ROLE (default ROLE: assistant)\n"
     "  --for-training           end a final answer with <|return|> instead of <|end|>\n"
@@ -30,6 +35,7 @@ struct Request {
     Mode mode = Mode::conversation;
     harmony::Role next_role = harmony::Role::assistant;
     harmony::RenderOptions options;
+    bool lines = false;
 };
 
 // The value of "--name=value" when arg has that form.
@@ -71,6 +77,8 @@ Request parse_flags(Args args) {
             request.next_role = parse_role(*role);
         } else if (arg == "--for-training") {
             set_mode(request, Mode::training);
+        } else if (arg == "--lines") {
+            request.lines = true;
         } else if (auto drop = flag_value(arg, "--drop-analysis")) {
             request.options.drop_analysis = parse_drop(*drop);
         } else {
@@ -80,11 +88,10 @@ Request parse_flags(Args args) {
     return request;
 }
 
-std::vector<harmony::Message> read_messages() {
-    auto request = parse_json(read_stdin(), "standard input");
+std::vector<harmony::Message> read_messages(const std::string& text, const std::string& where) {
+    auto request = parse_json(text, where);
     if (!request.is_object())
-        throw InputError(std::string("standard input must be a JSON object {\"messages\": [...]}, "
-                                     "got ") +
+        throw InputError(where + " must be a JSON object {\"messages\": [...]}, got " +
                          request.type_name());
     for (const auto& [key, value] : request.items())
         if (key != "messages")
@@ -112,6 +119,39 @@ std::vector<harmony::Token> render(const harmony::Renderer& renderer, const Requ
     return {};  // unreachable
 }
 
+std::string render_line(const harmony::Renderer& renderer, const Request& request,
+                        const std::string& text, const std::string& where) {
+    auto messages = read_messages(text, where);
+    std::vector<harmony::Token> tokens;
+    try {
+        tokens = render(renderer, request, messages);
+    } catch (const harmony::MessageFormatError& e) {
+        throw InputError(e.what());
+    }
+    nlohmann::ordered_json out;
+    out["tokens"] = tokens;
+    out["text"] = harmony::Tokenizer::o200k_harmony().decode(tokens);
+    // The input was valid UTF-8 and every piece is whole, so the text is valid UTF-8.
+    return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+// --lines: one request per line, one result per line, so a training-data generator renders
+// thousands of conversations with one tokenizer load.
+int render_lines(const harmony::Renderer& renderer, const Request& request) {
+    std::istringstream in(read_stdin());
+    std::string line, out;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (line.empty()) continue;
+        try {
+            out += render_line(renderer, request, line, "line " + std::to_string(number));
+        } catch (const InputError& e) {
+            out += nlohmann::json{{"error", e.what()}}.dump() + "\n";
+        }
+    }
+    write_stdout(out);
+    return 0;
+}
+
 }  // namespace
 
 int cmd_harmony_render(Args args) {
@@ -121,20 +161,9 @@ int cmd_harmony_render(Args args) {
             return 0;
         }
     Request request = parse_flags(args);
-    auto messages = read_messages();
-    const auto& tokenizer = harmony::Tokenizer::o200k_harmony();
-    harmony::Renderer renderer(tokenizer);
-    std::vector<harmony::Token> tokens;
-    try {
-        tokens = render(renderer, request, messages);
-    } catch (const harmony::MessageFormatError& e) {
-        throw InputError(e.what());
-    }
-    nlohmann::ordered_json out;
-    out["tokens"] = tokens;
-    out["text"] = tokenizer.decode(tokens);
-    // The input was valid UTF-8 and every piece is whole, so the text is valid UTF-8.
-    write_stdout(out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    harmony::Renderer renderer(harmony::Tokenizer::o200k_harmony());
+    if (request.lines) return render_lines(renderer, request);
+    write_stdout(render_line(renderer, request, read_stdin(), "standard input"));
     return 0;
 }
 

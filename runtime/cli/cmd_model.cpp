@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/backend_factory.h"
 #include "engine/checkpoint_writer.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/model_error.h"
@@ -317,9 +318,11 @@ int cmd_model_info(Args args) {
 }
 
 // gossamer model forward --model DIR --prompt-ids FILE --out FILE [--threads N]
+//   [--backend cpu|cuda|auto]
 int cmd_model_forward(Args args) {
     static_assert(std::endian::native == std::endian::little, "logits files are little-endian");
-    const Parsed p = parse_args(args, {"--model", "--prompt-ids", "--out", "--threads"}, {}, 0);
+    const Parsed p =
+        parse_args(args, {"--model", "--prompt-ids", "--out", "--threads", "--backend"}, {}, 0);
     const fs::path model = p.need("--model");
     const fs::path prompt_path = p.need("--prompt-ids");
     const fs::path out_path = p.need("--out");
@@ -341,7 +344,7 @@ int cmd_model_forward(Args args) {
         throw InputError(prompt_path.string() + ": " + std::to_string(ids.size()) +
                          " ids exceed the model's context of " + std::to_string(max_tokens));
 
-    auto backend = eng::cpu::make_cpu_backend(w, cpu);
+    auto backend = eng::make_backend(w, {p.get("--backend").value_or("auto"), cpu.threads, 0});
     auto cache = backend->new_cache(static_cast<int>(ids.size()));
     std::vector<float> logits;
     eng::ForwardItem item{cache.get(), ids, eng::LogitsWanted::All};

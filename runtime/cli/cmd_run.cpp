@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/cpu/cpu_backend.h"
+#include "engine/backend_factory.h"
 #include "runtime/agent_setup.h"
 #include "runtime/cli/cli_args.h"
 #include "runtime/engine_client.h"
@@ -124,12 +124,11 @@ int drive(rt::SessionStore& store, const rt::SessionRecord& record, const rt::Ag
             throw InputError(e.what());
         }
     } else {
-        if (spec.model.backend == "cuda")
-            throw InputError("model.backend: cuda is not available in this build yet; use cpu");
         weights = load_checkpoint(model_ref);
-        engine::cpu::CpuOptions cpu;
-        cpu.threads = spec.model.threads;
-        backend = engine::cpu::make_cpu_backend(*weights, cpu);
+        engine::BackendChoice choice;
+        choice.kind = spec.model.backend;
+        choice.threads = spec.model.threads;
+        backend = engine::make_backend(*weights, choice);
         engine::SchedulerOptions scheduler;
         scheduler.max_context = wanted_window;
         model = std::make_unique<rt::EngineClient>(*backend, io.get_executor(), scheduler);
@@ -174,10 +173,17 @@ fs::path store_path(const Parsed& p) {
 std::string model_ref_from(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto r = p.get("--replay")) return kReplayPrefix + fs::absolute(*r).string();
     if (auto m = p.get("--model")) return fs::absolute(*m).string();
-    if (spec.model.path.empty())
+    if (!spec.model.path.empty()) return rt::resolve(spec, spec.model.path).string();
+    auto nano = bundled_model();
+    if (nano.empty())
         throw InputError(
-            "no model: set model.path in the spec, or pass --model DIR (or --replay FILE)");
-    return rt::resolve(spec, spec.model.path).string();
+            "no model: set model.path in the spec, or pass --model DIR (or --replay FILE); the "
+            "bundled gpt-oss-nano is not next to this binary (the build unpacks it into "
+            "<build dir>/models/gpt-oss-nano)");
+    std::fprintf(stderr,
+                 "gossamer: no model configured, using the bundled gpt-oss-nano (a tiny demo "
+                 "model that does arithmetic with python and looks up facts; docs/NANO.md)\n");
+    return nano.string();
 }
 
 int delay_of(const Parsed& p) {
@@ -215,13 +221,16 @@ void open_session(rt::SessionStore& store, rt::SessionRecord& record, const rt::
 
 }  // namespace
 
-// gossamer run SPEC [--task TEXT] [--model DIR | --replay FILE] [--store DB] [--json]
+// gossamer run SPEC [--task TEXT] [--model DIR | --replay FILE] [--store DB]
+//   [--backend cpu|cuda|auto] [--json]
 int cmd_run(Args args) {
     const Parsed p = parse_args(
-        args, {"--task", "--model", "--replay", "--replay-delay-ms", "--store"}, {"--json"}, 1);
+        args, {"--task", "--model", "--replay", "--replay-delay-ms", "--store", "--backend"},
+        {"--json"}, 1);
     if (p.positionals.empty()) throw InputError("missing the agent spec (gossamer run SPEC.yaml)");
     rt::AgentSpec spec = load_spec(p.positionals[0]);
     if (auto task = p.get("--task")) spec.task = *task;
+    if (auto backend = p.get("--backend")) spec.model.backend = *backend;
     if (spec.task.empty())
         throw InputError("no task: set task or task_file in the spec, or pass --task TEXT");
 

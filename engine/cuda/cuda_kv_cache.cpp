@@ -1,0 +1,86 @@
+#include "engine/cuda/cuda_kv_cache.h"
+
+#include <algorithm>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/random_fill.cuh"
+
+namespace gossamer::engine::cuda {
+namespace {
+
+int full_layers(const ModelConfig& c) {
+    return c.num_hidden_layers / 2;
+}
+int sliding_layers(const ModelConfig& c) {
+    return (c.num_hidden_layers + 1) / 2;
+}
+
+int pool_pages(const ModelConfig& c, std::size_t page_bytes, std::uint64_t bytes) {
+    if (page_bytes == 0) return c.max_context() / kKvPage * 1024;  // no full layers: free pages
+    return static_cast<int>(std::min<std::uint64_t>(bytes / page_bytes, 1u << 30));
+}
+
+void fill(std::uint8_t* p, std::size_t bytes, std::size_t element_bytes, std::uint64_t seed,
+          cudaStream_t stream) {
+    if (element_bytes == 4)
+        fill_f32(reinterpret_cast<float*>(p), bytes / 4, seed, 0.0f, 1.0f, stream);
+    else
+        fill_bf16(reinterpret_cast<std::uint16_t*>(p), bytes / 2, seed, 1.0f, stream);
+}
+
+}  // namespace
+
+KvPool::KvPool(const ModelConfig& config, std::size_t element_bytes_, std::uint64_t bytes)
+    : element_bytes(element_bytes_),
+      page_bytes(static_cast<std::size_t>(full_layers(config)) * 2 * kKvPage *
+                 static_cast<std::size_t>(config.kv_width()) * element_bytes_),
+      pages(pool_pages(config, page_bytes, bytes)) {
+    if (page_bytes > 0) storage.grow(static_cast<std::size_t>(pages.pages()) * page_bytes);
+}
+
+CudaKvCache::CudaKvCache(const ModelConfig& config, int max_tokens, int sliding_slack,
+                         std::shared_ptr<KvPool> pool)
+    : pool_(std::move(pool)),
+      book_(config, max_tokens, sliding_slack, pool_->pages),
+      sliding_layers_(sliding_layers(config)),
+      kv_width_(static_cast<std::size_t>(config.kv_width())) {
+    page_table_.grow(static_cast<std::size_t>(KvBook::pages_for(max_tokens)));
+    ring_.grow(static_cast<std::size_t>(sliding_layers_) * 2 *
+               static_cast<std::size_t>(book_.ring()) * kv_width_ * pool_->element_bytes);
+    pool_->ring_bytes += ring_.bytes();
+}
+
+CudaKvCache::~CudaKvCache() {
+    pool_->ring_bytes -= ring_.bytes();
+}
+
+unsigned long long CudaKvCache::bytes() const {
+    return ring_.bytes() + book_.page_table().size() * pool_->page_bytes;
+}
+
+void CudaKvCache::grow(int new_size) {
+    const std::size_t first = book_.grow(new_size);
+    const auto& table = book_.page_table();
+    if (first < table.size())
+        CUDA_CHECK(cudaMemcpy(page_table_.get() + first, table.data() + first,
+                              (table.size() - first) * sizeof(int), cudaMemcpyHostToDevice));
+}
+
+SeqKv CudaKvCache::view() const {
+    SeqKv v;
+    v.pool = pool_->storage.get();
+    v.page_table = page_table_.get();
+    v.ring = ring_.get();
+    v.ring_slots = book_.ring();
+    return v;
+}
+
+void CudaKvCache::fill_random(std::uint64_t seed, cudaStream_t stream) {
+    fill(ring_.get(), ring_.bytes(), pool_->element_bytes, seed, stream);
+    std::uint64_t salt = 0;
+    for (int page : book_.page_table())
+        fill(pool_->storage.get() + static_cast<std::size_t>(page) * pool_->page_bytes,
+             pool_->page_bytes, pool_->element_bytes, seed + ++salt * 0x1000193ull, stream);
+}
+
+}  // namespace gossamer::engine::cuda

@@ -1,0 +1,56 @@
+// The CUDA backend's KV cache of one sequence: KvBook's bookkeeping (kv_pages.h) plus the
+// device memory it describes: pages of the backend's shared pool for full-attention layers
+// and a ring of its own for sliding layers (layouts in kv_view.h). Elements are bf16 bits or
+// fp32 (precise). It stores; kernels read and write through view().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "engine/cuda/device_buffer.h"
+#include "engine/cuda/kv_pages.h"
+#include "engine/cuda/kv_view.h"
+#include "engine/kv_cache.h"
+#include "engine/model_config.h"
+
+namespace gossamer::engine::cuda {
+
+// The pages of all caches of one backend.
+struct KvPool {
+    KvPool(const ModelConfig& config, std::size_t element_bytes, std::uint64_t bytes);
+    std::size_t element_bytes = 0;
+    std::size_t page_bytes = 0;  // full_layers * 2 * kKvPage * kv_width * element_bytes
+    DeviceBuffer<std::uint8_t> storage;
+    PagePool pages;
+    std::uint64_t ring_bytes = 0;  // rings of the live caches
+};
+
+class CudaKvCache final : public KvCache {
+  public:
+    CudaKvCache(const ModelConfig& config, int max_tokens, int sliding_slack,
+                std::shared_ptr<KvPool> pool);
+    ~CudaKvCache() override;
+
+    int size() const override { return book_.size(); }
+    int reusable_prefix(int n) const override { return book_.reusable_prefix(n); }
+    void truncate(int n) override { book_.truncate(n); }
+    unsigned long long bytes() const override;
+
+    int max_tokens() const { return book_.max_tokens(); }
+    int max_append() const { return book_.max_append(); }
+    // Takes pages for positions < new_size and updates the device page table.
+    void grow(int new_size);
+    SeqKv view() const;
+    // Random keys and values in every slot the cache holds (benchmarks).
+    void fill_random(std::uint64_t seed, cudaStream_t stream);
+
+  private:
+    std::shared_ptr<KvPool> pool_;  // declared before book_: outlives it
+    KvBook book_;
+    int sliding_layers_ = 0;
+    std::size_t kv_width_ = 0;
+    DeviceBuffer<int> page_table_;
+    DeviceBuffer<std::uint8_t> ring_;
+};
+
+}  // namespace gossamer::engine::cuda
