@@ -2,7 +2,10 @@
 // bubblewrap (when /usr/bin/bwrap exists), medians of N runs (default 20), one table.
 //   gossamer_bench_sandbox [--runs N] [--json]
 // Each "cold call" builds a whole new sandbox (namespaces, mounts, seccomp, Landlock,
-// cgroups) and tears it down, as the stateless Python tool does per call.
+// cgroups) and tears it down, as the stateless Python tool does per call. "gossamer sandbox"
+// is the default launch (on a cgroup v1 host: a pre-placed launcher from the launch pool;
+// on a delegated v2 host: clone3 into the cgroup); "cgroups, no pool" is the slow path
+// (clone, then move into the cgroup); "no cgroups" skips the per-run cgroups.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/launch_pool.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
 
@@ -132,14 +136,22 @@ int main(int argc, char** argv) {
     const sbx::Policy policy = sbx::default_policy();
     sbx::Policy no_cgroups = policy;
     no_cgroups.cgroups = false;
-    auto in_sandbox = [](std::vector<std::string> cmd, const sbx::Policy& with) {
-        return [&with, cmd] {
-            const auto r = sbx::run(with, sbx::LaunchRequest{cmd, "", false});
+    auto in_sandbox = [](std::vector<std::string> cmd, const sbx::Policy& with,
+                         bool use_pool = true) {
+        return [&with, cmd, use_pool] {
+            sbx::LaunchRequest request{cmd, "", false};
+            request.use_pool = use_pool;
+            const auto r = sbx::run(with, request);
             if (r.stop != sbx::StopReason::exited) std::fprintf(stderr, "%s\n", r.report.c_str());
             return r.stop == sbx::StopReason::exited && r.exit_code == 0;
         };
     };
     const std::vector<std::string> py = {"/usr/bin/python3", "-c", "pass"};
+    // The default pool starts with the first launch; let it fill before measuring.
+    if (sbx::LaunchPool* pool = sbx::default_launch_pool()) {
+        sbx::run(policy, sbx::LaunchRequest{{"/usr/bin/true"}, "", false});
+        pool->wait_ready(2, std::chrono::seconds(5));
+    }
     const std::vector<std::string> tru = {"/usr/bin/true"};
 
     std::printf("cold-call latency, %d runs each, interleaved (ms)\n\n", runs);
@@ -151,17 +163,31 @@ int main(int argc, char** argv) {
     for (const auto* cmd : {&tru, &py}) {
         const std::string what = cmd == &tru ? "true" : "python3 -c pass";
         std::vector<std::string> names = {what + ", bare", what + ", gossamer sandbox",
+                                          what + ", gossamer, cgroups, no pool",
                                           what + ", gossamer, no cgroups", what + ", bwrap"};
         std::vector<Variant> variants = {
             {names[0].c_str(), [cmd] { return spawn(*cmd); }, {}},
             {names[1].c_str(), in_sandbox(*cmd, policy), {}},
-            {names[2].c_str(), in_sandbox(*cmd, no_cgroups), {}},
+            {names[2].c_str(), in_sandbox(*cmd, policy, false), {}},
+            {names[3].c_str(), in_sandbox(*cmd, no_cgroups), {}},
         };
         if (have_bwrap)
-            variants.push_back({names[3].c_str(), [cmd] { return spawn(bwrap(*cmd)); }, {}});
+            variants.push_back({names[4].c_str(), [cmd] { return spawn(bwrap(*cmd)); }, {}});
         measure(variants, runs);
         print_table(variants);
     }
     if (!have_bwrap) std::printf("\n(bubblewrap not installed: apt-get install bubblewrap)\n");
+    if (const sbx::LaunchPool* pool = sbx::default_launch_pool()) {
+        const auto s = pool->stats();
+        std::printf(
+            "\nlaunch pool: %llu launches took a pre-placed launcher, %llu found none "
+            "ready (slow path), %llu placement failures\n",
+            static_cast<unsigned long long>(s.claimed), static_cast<unsigned long long>(s.missed),
+            static_cast<unsigned long long>(s.failed));
+    } else {
+        std::printf(
+            "\nlaunch pool: not used here (cgroup v2 delegated, no v1 memory cgroup, "
+            "or GOSSAMER_SANDBOX_POOL=0)\n");
+    }
     return 0;
 }

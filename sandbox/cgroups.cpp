@@ -1,6 +1,7 @@
 // Per-run cgroups, v2 or v1 (cgroups.h).
 #include "sandbox/cgroups.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,16 +139,50 @@ RunCgroups::~RunCgroups() {
 void RunCgroups::create(const CgroupLayout& layout, const Limits& limits, bool v1_pids) {
     const std::string name = unique_name();
     if (!layout.v2_dir.empty()) create_v2(layout.v2_dir + "/" + name, layout.v2_dir, limits);
-    if (!memory_limited_ && !layout.v1_memory.empty() && limits.memory_bytes)
-        create_v1_memory(layout.v1_memory + "/" + name, limits);
-    if (v1_pids && !pids_limited_ && !layout.v1_pids.empty() && limits.pids)
-        create_v1_pids(layout.v1_pids + "/" + name, limits);
+    if (!memory_limited_ && !layout.v1_memory.empty() && limits.memory_bytes &&
+        ::mkdir((layout.v1_memory + "/" + name).c_str(), 0755) == 0) {
+        dirs_.push_back(layout.v1_memory + "/" + name);
+        limit_v1_memory(dirs_.back(), limits);
+    }
+    if (v1_pids && !pids_limited_ && !layout.v1_pids.empty() && limits.pids &&
+        ::mkdir((layout.v1_pids + "/" + name).c_str(), 0755) == 0) {
+        dirs_.push_back(layout.v1_pids + "/" + name);
+        limit_v1_pids(dirs_.back(), limits);
+    }
     if (limits.memory_bytes && !memory_limited_)
         notes_.push_back("no writable memory cgroup: memory limited by RLIMIT_AS only");
 }
 
+bool RunCgroups::prepare_v1(const CgroupLayout& layout, bool v1_pids) {
+    const std::string name = unique_name();
+    if (layout.v1_memory.empty() || (v1_pids && layout.v1_pids.empty())) return false;
+    if (::mkdir((layout.v1_memory + "/" + name).c_str(), 0755) != 0) return false;
+    v1_memory_dir_ = layout.v1_memory + "/" + name;
+    dirs_.push_back(v1_memory_dir_);
+    if (!v1_pids) return true;
+    if (::mkdir((layout.v1_pids + "/" + name).c_str(), 0755) != 0) return false;
+    v1_pids_dir_ = layout.v1_pids + "/" + name;
+    dirs_.push_back(v1_pids_dir_);
+    return true;
+}
+
+void RunCgroups::apply_limits(const Limits& limits) {
+    if (!v1_memory_dir_.empty() && limits.memory_bytes) limit_v1_memory(v1_memory_dir_, limits);
+    if (!v1_pids_dir_.empty() && limits.pids) limit_v1_pids(v1_pids_dir_, limits);
+    if (limits.memory_bytes && !memory_limited_)
+        notes_.push_back("no writable memory cgroup: memory limited by RLIMIT_AS only");
+}
+
+bool v2_usable(const CgroupLayout& layout) {
+    if (layout.v2_dir.empty()) return false;
+    std::istringstream words(read_text(layout.v2_dir + "/cgroup.subtree_control"));
+    for (std::string w; words >> w;)
+        if (w == "memory" || w == "pids") return true;
+    return false;
+}
+
 // v2: usable when our cgroup delegates memory/pids to its children (both in one directory,
-// so one move).
+// so one move, or none with clone3(CLONE_INTO_CGROUP)).
 void RunCgroups::create_v2(const std::string& dir, const std::string& parent,
                            const Limits& limits) {
     std::istringstream words(read_text(parent + "/cgroup.subtree_control"));
@@ -165,17 +200,13 @@ void RunCgroups::create_v2(const std::string& dir, const std::string& parent,
         pids_dir_ = dir, pids_limited_ = true;
 }
 
-void RunCgroups::create_v1_memory(const std::string& dir, const Limits& limits) {
-    if (::mkdir(dir.c_str(), 0755) != 0) return;
-    dirs_.push_back(dir);
+void RunCgroups::limit_v1_memory(const std::string& dir, const Limits& limits) {
     if (!write_text(dir + "/memory.limit_in_bytes", std::to_string(limits.memory_bytes))) return;
     write_text(dir + "/memory.memsw.limit_in_bytes", std::to_string(limits.memory_bytes));
     memory_dir_ = dir, memory_limited_ = true;
 }
 
-void RunCgroups::create_v1_pids(const std::string& dir, const Limits& limits) {
-    if (::mkdir(dir.c_str(), 0755) != 0) return;
-    dirs_.push_back(dir);
+void RunCgroups::limit_v1_pids(const std::string& dir, const Limits& limits) {
     if (write_text(dir + "/pids.max", std::to_string(limits.pids + 1)))
         pids_dir_ = dir, pids_limited_ = true;
 }
@@ -183,10 +214,28 @@ void RunCgroups::create_v1_pids(const std::string& dir, const Limits& limits) {
 bool RunCgroups::attach(pid_t pid) {
     bool ok = true;
     // A move costs an RCU grace period in the kernel (~5-10 ms on this v1 host when moves
-    // are rare); clone3(CLONE_INTO_CGROUP) would avoid it on v2 only.
+    // are rare): the launch pool and clone3(CLONE_INTO_CGROUP) keep it off the launch path.
     for (const std::string& dir : dirs_)
         ok &= write_text(dir + "/cgroup.procs", std::to_string(pid));
     return ok;
+}
+
+bool RunCgroups::holds(pid_t pid) const {
+    if (dirs_.empty()) return false;
+    // One line per hierarchy, "4:memory:/.../gossamer-PID-N": each of our directories ends
+    // in the run's unique name, so as many lines must end in it as we made directories.
+    const std::string name = dirs_.front().substr(dirs_.front().rfind('/'));
+    std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
+    std::size_t found = 0;
+    for (std::string line; std::getline(in, line);)
+        found += line.size() >= name.size() &&
+                 line.compare(line.size() - name.size(), name.size(), name) == 0;
+    return found == dirs_.size();
+}
+
+int RunCgroups::open_v2() const {
+    if (!v2_ || dirs_.size() != 1) return -1;
+    return ::open(dirs_.front().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 void RunCgroups::kill_all() {

@@ -193,6 +193,8 @@ void child_main(const ChildPlan& plan, const int (&fds)[kChildFdCount]) noexcept
         exec_command(plan);
     }
     become_inner_user(plan.inner_uid);
+    // A change of our host uid (as root: to root_host_uid) clears the parent-death signal.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     contain(plan);
     init_loop(plan);
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -19,6 +20,7 @@
 
 #include "sandbox/doctor.h"
 #include "sandbox/landlock.h"
+#include "sandbox/launch_pool.h"
 #include "sandbox/seccomp_filter.h"
 
 namespace gossamer::sandbox {
@@ -219,6 +221,20 @@ void keep_parent_ends(Launched& launched, Pipe& in, Pipe& out, Pipe* err, Pipe& 
 
 }  // namespace
 
+long clone_into_cgroup(unsigned long flags, int cgroup_fd, int* pidfd) {
+    struct {  // struct clone_args of <linux/sched.h>, version 2 (88 bytes, Linux 5.7)
+        std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+            set_tid, set_tid_size, cgroup;
+    } args{};
+    constexpr std::uint64_t kIntoCgroup = 0x200000000ULL;  // CLONE_INTO_CGROUP
+    constexpr unsigned long kSignalMask = 0xff;            // CSIGNAL
+    args.flags = (flags & ~kSignalMask) | kIntoCgroup;
+    args.pidfd = reinterpret_cast<std::uintptr_t>(pidfd);
+    args.exit_signal = flags & kSignalMask;
+    args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    return ::syscall(SYS_clone3, &args, sizeof args);
+}
+
 ChildPlan build_child_plan(const Policy& policy, const LaunchRequest& request, int abi) {
     if (request.argv.empty() || request.argv[0].empty())
         throw LaunchError("no command to run (argv is empty)");
@@ -274,19 +290,50 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
     std::unique_ptr<Pipe> err = request.merge_stderr ? nullptr : std::make_unique<Pipe>();
     fill_stdin(in, request.stdin_bytes, request.keep_stdin_open);
     if (policy.isolation) give_workspace(policy, host_ids(policy));
-    launched->cgroups = std::make_unique<RunCgroups>();
-    if (policy.cgroups)
-        launched->cgroups->create(detect_cgroups(), policy.limits,
-                                  needs_layer(policy, Layer::cgroup_pids));
+    // The run's fresh cgroups: from a pooled launcher already inside them (v1), else made now.
+    const bool v1_pids = needs_layer(policy, Layer::cgroup_pids);
+    std::unique_ptr<PooledLauncher> pooled;
+    LaunchPool* pool = nullptr;
+    if (policy.cgroups && request.use_pool) {
+        pool = request.pool ? request.pool : default_launch_pool();
+        if (pool) pooled = pool->claim(v1_pids, policy.limits);
+    }
+    if (pooled) {
+        launched->cgroups = pooled->take_cgroups(policy.limits);
+    } else {
+        launched->cgroups = std::make_unique<RunCgroups>();
+        if (policy.cgroups)
+            launched->cgroups->create(pool ? pool->layout() : detect_cgroups(), policy.limits,
+                                      v1_pids);
+    }
     check_cgroups(policy, *launched);
 
     // The child's stderr is our stdout pipe when merged (and dup'ed again in the child).
     const int fds[kChildFdCount] = {in.read, out.write, err ? err->write : out.write, report.write,
                                     sync.read};
     int pidfd = -1;
-    const long rc = ::syscall(SYS_clone, clone_flags(policy), nullptr, &pidfd, nullptr, nullptr);
-    if (rc == 0) child_main(plan, fds);
-    if (rc < 0) explain_clone_failure(policy, errno);
+    long rc = -1;
+    bool in_cgroups = false;  // born inside its cgroups: nothing to move
+    if (pooled) {
+        rc = pooled->start(plan, fds, clone_flags(policy), pidfd);
+        in_cgroups = rc > 0;
+        pooled.reset();  // the launcher is reaped; on failure: the slow path, same cgroups
+        if (rc == -EIO)
+            throw LaunchError("the sandbox's launcher died while starting it; try again");
+    }
+    if (!in_cgroups) {
+        if (const int cgroup_fd = launched->cgroups->open_v2(); cgroup_fd >= 0) {
+            rc = clone_into_cgroup(clone_flags(policy), cgroup_fd, &pidfd);
+            if (rc == 0) child_main(plan, fds);
+            ::close(cgroup_fd);
+            in_cgroups = rc > 0;  // else (old kernel, seccomp'd clone3, ...) clone and move
+        }
+    }
+    if (!in_cgroups) {
+        rc = ::syscall(SYS_clone, clone_flags(policy), nullptr, &pidfd, nullptr, nullptr);
+        if (rc == 0) child_main(plan, fds);
+        if (rc < 0) explain_clone_failure(policy, errno);
+    }
     launched->pid = static_cast<pid_t>(rc);
     launched->pidfd = pidfd;
     sync.close_read();
@@ -294,7 +341,7 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
 
     if (policy.isolation) write_id_maps(launched->pid, policy.inner_uid, host_ids(policy));
     release(sync);  // maps written: the child builds its filesystem meanwhile
-    if (!launched->cgroups->attach(launched->pid))
+    if (!in_cgroups && !launched->cgroups->attach(launched->pid))
         launched->notes.push_back("could not move the sandbox into its cgroups");
     release(sync);  // in the cgroups: the child may start the command
     sync.close_write();

@@ -1,8 +1,11 @@
 // Starts a sandboxed process: prepares the ChildPlan from a policy, creates the pipes and the
 // run's cgroups, clones into new user, pid, mount, ipc, uts (and net) namespaces, writes the
-// uid/gid maps, attaches the cgroups and releases the child. Fails closed: a required layer
+// uid/gid maps and releases the child. The child starts inside its cgroups (v2: clone3 with
+// CLONE_INTO_CGROUP; v1: cloned by a pre-placed launcher, launch_pool.h) or, when that is
+// not possible, is moved there before it may start the command. Fails closed: a required layer
 // that is missing makes launch() throw LaunchError naming it and how to fix it. Parent side;
-// call from any thread (the child dies with the thread that launched it: PR_SET_PDEATHSIG).
+// call from any thread (the child dies with the thread that launched it, or with the pool's
+// thread when a pooled launcher cloned it: PR_SET_PDEATHSIG).
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +22,8 @@
 
 namespace gossamer::sandbox {
 
+class LaunchPool;
+
 struct LaunchError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -31,6 +36,11 @@ struct LaunchRequest {
     // (Launched::stdin_fd): for a long-lived interpreter driven call by call (the stateful
     // Python tool). async_run ignores it.
     bool keep_stdin_open = false;
+    // Runs that get cgroup v1 cgroups take a launcher from this pool (launch_pool.h), or
+    // from the process's default pool when null; false: always the slow path (clone, then
+    // move into the cgroups), for comparisons and tests.
+    LaunchPool* pool = nullptr;
+    bool use_pool = true;
 };
 
 // A running sandbox: the init's pid and pidfd and the parent's ends of its pipes. Owns
@@ -56,6 +66,12 @@ struct Launched {
 };
 
 std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& request);
+
+// clone3(CLONE_INTO_CGROUP): the child is born in the cgroup v2 directory `cgroup_fd`
+// (`flags` as for clone: namespaces, CLONE_PIDFD, the exit signal in the low byte). Returns
+// like clone (0 in the child, which shares nothing but a copy of our memory); -1 with errno.
+// Exposed for tests.
+long clone_into_cgroup(unsigned long flags, int cgroup_fd, int* pidfd);
 
 // The ChildPlan for a policy and request (pure apart from reading the host for the mount
 // plan and the Landlock ABI); exposed for tests.

@@ -133,7 +133,12 @@ SandboxResult describe_run(const RunFacts& facts, const Policy& policy,
         }
         if (r.kind == ReportKind::exited) exited = &r;
     }
-    if (facts.timed_out) {
+    if (facts.cancelled && !exited) {
+        result.stop = StopReason::signaled;
+        result.term_signal = SIGKILL;
+        result.cancelled = true;
+        result.report = "killed: the run was cancelled; every process in the sandbox was killed";
+    } else if (facts.timed_out) {
         result.stop = StopReason::timed_out;
         result.timed_out = true;
         result.report = "killed: wall-clock limit of " + std::to_string(policy.limits.wall_ms) +

@@ -17,6 +17,7 @@ struct RunFacts {
     bool isolated = true;
     int init_status = 0;  // wait status of the init (of the command itself when unsandboxed)
     bool timed_out = false;
+    bool cancelled = false;  // RunHandle::cancel killed the sandbox
     std::vector<ChildReport> reports;
     std::uint64_t oom_kills = 0;
     std::uint64_t pids_refused = 0;

@@ -25,6 +25,7 @@ struct SandboxResult {
     int exit_code = -1;   // for `exited`
     int term_signal = 0;  // for `signaled`
     bool timed_out = false;
+    bool cancelled = false;          // RunHandle::cancel: the whole sandbox was killed
     bool oom_killed = false;         // the memory cgroup killed something
     bool cpu_limit_hit = false;      // SIGXCPU, or SIGKILL at the CPU limit
     bool file_limit_hit = false;     // SIGXFSZ

@@ -12,9 +12,12 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "sandbox/output_cap.h"
@@ -38,6 +41,39 @@ struct Stream {
     bool open = false;
 
     Stream(asio::io_context& io, std::uint64_t max_bytes) : descriptor(io), cap(max_bytes) {}
+};
+
+// The threads that finish runs off the caller's path (reap the init, remove the cgroups).
+// At exit the process waits for them (briefly: the init is already ending), so its last
+// runs leave no cgroup behind.
+class Reapers {
+  public:
+    static Reapers& get() {
+        static Reapers* reapers = [] {  // never destroyed: a late thread may still report
+            auto* made = new Reapers;
+            std::atexit([] { get().wait_idle(std::chrono::seconds(2)); });
+            return made;
+        }();
+        return *reapers;
+    }
+    void started() {
+        std::lock_guard lock(mutex_);
+        ++running_;
+    }
+    void finished() {
+        std::lock_guard lock(mutex_);
+        --running_;
+        idle_.notify_all();
+    }
+    void wait_idle(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        idle_.wait_for(lock, timeout, [this] { return running_ == 0; });
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable idle_;
+    int running_ = 0;
 };
 
 class RunOperation : public std::enable_shared_from_this<RunOperation> {
@@ -87,7 +123,12 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
     // reaped leaves the reaping and the cgroup removal to a thread of their own.
     void hand_off_reaping() {
         if (!launched_) return;
-        std::thread([launched = std::move(launched_)]() mutable { launched.reset(); }).detach();
+        Reapers& reapers = Reapers::get();
+        reapers.started();
+        std::thread([launched = std::move(launched_), &reapers]() mutable {
+            launched.reset();
+            reapers.finished();
+        }).detach();
     }
 
   private:
@@ -172,6 +213,14 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
         launched_->kill_all();
     }
 
+  public:
+    void cancel() {
+        if (finished_ || exited_ || !launched_ || timed_out_) return;
+        cancelled_ = true;
+        launched_->kill_all();
+    }
+
+  private:
     void on_grace_expired() {
         if (out_.open) close(out_);
         if (err_.open) close(err_);
@@ -216,6 +265,7 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
         facts.isolated = launched_->isolated;
         facts.init_status = init_status_;
         facts.timed_out = timed_out_;
+        facts.cancelled = cancelled_;
         cpu_ms_ = reported_cpu_ms();
         facts.cpu_ms = cpu_ms_;
         facts.reports = reports_;
@@ -254,15 +304,28 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
     asio::posix::stream_descriptor pidfd_;
     asio::steady_timer wall_timer_, grace_timer_;
     Clock::time_point started_at_;
-    bool exited_ = false, timed_out_ = false, finished_ = false;
+    bool exited_ = false, timed_out_ = false, cancelled_ = false, finished_ = false;
     int init_status_ = 0;
     double wall_ms_ = 0, cpu_ms_ = 0;
 };
 
 }  // namespace
 
-void async_run(asio::io_context& io, const Policy& policy, LaunchRequest request, RunHandler done) {
-    std::make_shared<RunOperation>(io, policy, std::move(request), std::move(done))->start();
+void RunHandle::cancel() const {
+    if (cancel_) cancel_();
+}
+
+RunHandle async_run(asio::io_context& io, const Policy& policy, LaunchRequest request,
+                    RunHandler done) {
+    auto op = std::make_shared<RunOperation>(io, policy, std::move(request), std::move(done));
+    op->start();
+    RunHandle handle;
+    handle.cancel_ = [&io, weak = std::weak_ptr<RunOperation>(op)] {
+        asio::post(io, [weak] {
+            if (auto alive = weak.lock()) alive->cancel();
+        });
+    };
+    return handle;
 }
 
 SandboxResult run(const Policy& policy, const LaunchRequest& request) {

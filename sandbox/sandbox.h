@@ -19,11 +19,25 @@ namespace gossamer::sandbox {
 
 using RunHandler = std::function<void(SandboxResult)>;
 
-// Starts the run and returns; `done` is called on `io` (exactly once) with the result. A
-// refusal (missing required layer, bad request) is delivered as a result with
+// Cancels an asynchronous run: the whole sandbox is killed at once (SIGKILL to its init, so
+// the kernel kills every process in its pid namespace) and the run completes with
+// `cancelled` set (stop == signaled, SIGKILL). Callable from any thread, any number of
+// times, while the run's io_context exists; nothing happens once the run has completed.
+class RunHandle {
+  public:
+    RunHandle() = default;
+    void cancel() const;
+
+  private:
+    friend RunHandle async_run(boost::asio::io_context&, const Policy&, LaunchRequest, RunHandler);
+    std::function<void()> cancel_;
+};
+
+// Starts the run and returns its handle; `done` is called on `io` (exactly once) with the
+// result. A refusal (missing required layer, bad request) is delivered as a result with
 // stop == refused, never thrown.
-void async_run(boost::asio::io_context& io, const Policy& policy, LaunchRequest request,
-               RunHandler done);
+RunHandle async_run(boost::asio::io_context& io, const Policy& policy, LaunchRequest request,
+                    RunHandler done);
 
 // Runs to completion on a private io_context on the calling thread.
 SandboxResult run(const Policy& policy, const LaunchRequest& request);

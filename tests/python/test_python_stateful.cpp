@@ -122,3 +122,24 @@ TEST_CASE("python: cancel reports the call in flight and the next call works") {
     CHECK(contains(out->text, "cancelled"));
     CHECK(python_call(tool, "print('ok')").text == "ok\n");
 }
+
+TEST_CASE("python: an idle kernel is stopped and the next call says its state was lost") {
+    auto options = python_options(py::Mode::stateful, 30);
+    options.idle_timeout = std::chrono::milliseconds(500);
+    py::PythonTool tool(options);
+    const char* alive = "pgrep -x sleep -a | grep -q 'sleep 1002'";
+    CHECK(python_call(tool,
+                      "import subprocess\nx = 41\nsubprocess.Popen(['sleep', '1002'])\nprint(x)")
+              .text == "41\n");
+    CHECK(std::system(alive) == 0);  // the kernel's sandbox (and its background child) runs
+    // idle: the kernel is stopped (its whole sandbox is killed)
+    for (int i = 0; i < 100 && std::system(alive) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(std::system(alive) != 0);
+    const auto next = python_call(tool, "print('x' in globals())");
+    CHECK(contains(next.text,
+                   "[WARN] The Python kernel was stopped after 0.5 seconds without a "
+                   "call. The Python kernel was restarted"));
+    CHECK(contains(next.text, "False\n"));
+    CHECK(python_call(tool, "print('again')").text == "again\n");  // noted once
+}

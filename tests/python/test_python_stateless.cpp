@@ -1,6 +1,9 @@
 // The stateless Python tool: the gpt-oss docker tool's semantics in our sandbox.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <thread>
+
 #include "tests/python/python_support.h"
 
 using namespace gossamer::test;
@@ -78,4 +81,34 @@ TEST_CASE("python: numpy, sympy, pandas and scipy import") {
                                  "print(sympy.factor(sympy.Symbol('x')**2 - 1))\n"
                                  "print(pandas.DataFrame({'a': [1, 2]}).a.sum())\n");
     CHECK(out.text == "45\n(x - 1)*(x + 1)\n3\n");
+}
+
+TEST_CASE("python: a cancelled stateless call kills its whole sandbox at once") {
+    py::PythonTool tool(python_options(py::Mode::stateless, 60));
+    boost::asio::io_context io;
+    gossamer::tools::ToolContext context{io.get_executor(), "s1", {}};
+    std::optional<gossamer::tools::ToolOutput> out;
+    tool.invoke({"python", "",
+                 "import subprocess, time\n"
+                 "subprocess.Popen(['sleep', '1001'])\n"
+                 "time.sleep(60)\n",
+                 "analysis", std::nullopt},
+                context, [&](gossamer::tools::ToolOutput o) { out = std::move(o); });
+    const char* alive = "pgrep -x sleep -a | grep -q 'sleep 1001'";
+    for (int i = 0; i < 200 && std::system(alive) != 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(std::system(alive) == 0);  // the sandbox runs
+    const auto cancelled_at = std::chrono::steady_clock::now();
+    tool.cancel();
+    auto guard = boost::asio::make_work_guard(io);
+    while (!out) io.run_one_for(std::chrono::milliseconds(50));
+    CHECK(out->is_error);
+    CHECK(contains(out->text, "cancelled"));
+    // the whole tree is gone long before the 60 s wall-clock limit
+    while (std::system(alive) == 0 &&
+           std::chrono::steady_clock::now() - cancelled_at < std::chrono::seconds(5))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(std::chrono::steady_clock::now() - cancelled_at < std::chrono::seconds(2));
+    CHECK(std::system(alive) != 0);
+    CHECK(python_call(tool, "print('next')").text == "next\n");
 }

@@ -99,6 +99,14 @@ void Kernel::start() {
         sandbox::launch(python_policy(options_, workspace_, std::chrono::milliseconds(0)), request);
 }
 
+void Kernel::stop_idle(std::chrono::milliseconds idle) {
+    if (!process_) return;
+    process_.reset();  // SIGKILL to the sandbox's init, then reaped
+    pending_.clear();
+    idle_note_ = "[WARN] The Python kernel was stopped after " + seconds_text(idle) +
+                 " without a call." + restart_sentence() + "\n";
+}
+
 void Kernel::interrupt() {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
@@ -204,8 +212,10 @@ ToolOutput Kernel::execute(const std::string& code, std::chrono::milliseconds ti
     Wait w = send(std::to_string(code.size()) + "\n" + code, deadline);
     std::string output;
     if (w == Wait::ready) w = receive(output, deadline);
-    if (w == Wait::ready) return model_output(output, "", 0);
-    return model_output("", stop(w, timeout), 0);
+    ToolOutput result =
+        w == Wait::ready ? model_output(output, "", 0) : model_output("", stop(w, timeout), 0);
+    result.text.insert(0, std::exchange(idle_note_, {}));
+    return result;
 }
 
 }  // namespace gossamer::tools::python

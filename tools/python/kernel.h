@@ -33,6 +33,9 @@ class Kernel {
     void interrupt();
     // Forgets an interrupt() that arrived after the cell it was meant for had finished.
     void clear_interrupt();
+    // Stops a kernel that was idle for `idle` (its whole sandbox is killed); the output of
+    // the next execute() begins with a line saying so.
+    void stop_idle(std::chrono::milliseconds idle);
 
   private:
     enum class Wait { ready, timed_out, interrupted, closed };
@@ -45,8 +48,9 @@ class Kernel {
     PythonOptions options_;
     std::filesystem::path workspace_;
     std::unique_ptr<sandbox::Launched> process_;
-    std::string pending_;  // bytes read after the last complete reply
-    int wake_fd_ = -1;     // eventfd: interrupt() writes, execute() polls
+    std::string pending_;    // bytes read after the last complete reply
+    std::string idle_note_;  // set by stop_idle, prepended to the next call's output
+    int wake_fd_ = -1;       // eventfd: interrupt() writes, execute() polls
 };
 
 }  // namespace gossamer::tools::python

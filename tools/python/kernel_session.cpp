@@ -12,7 +12,9 @@ ToolOutput cancelled() {
 }  // namespace
 
 KernelSession::KernelSession(PythonOptions options, std::filesystem::path workspace)
-    : workspace_(workspace), kernel_(std::move(options), std::move(workspace)) {
+    : workspace_(workspace),
+      idle_timeout_(options.idle_timeout),
+      kernel_(std::move(options), std::move(workspace)) {
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -60,7 +62,15 @@ void KernelSession::loop() {
         Job job;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            const auto ready = [&] { return stopping_ || !queue_.empty(); };
+            if (idle_timeout_.count() > 0 && kernel_.running()) {
+                if (!wake_.wait_for(lock, idle_timeout_, ready)) {
+                    kernel_.stop_idle(idle_timeout_);  // idle: free its sandbox
+                    continue;
+                }
+            } else {
+                wake_.wait(lock, ready);
+            }
             if (stopping_ && queue_.empty()) return;
             job = std::move(queue_.front());
             queue_.pop_front();

@@ -1,7 +1,8 @@
 // One agent session's kernel and the thread it lives on: cells queue up and run one at a
 // time in call order; each completion is posted to the caller's executor. The thread also
 // launches the kernel (the sandbox dies with the thread that launched it) and restarts it
-// right after a crash or timeout so the next call finds it warm. No policy decisions here.
+// right after a crash or timeout so the next call finds it warm, and stops it after
+// PythonOptions::idle_timeout without a call. No policy decisions here.
 #pragma once
 
 #include <condition_variable>
@@ -39,6 +40,7 @@ class KernelSession {
     static void finish(Job& job, ToolOutput output);
 
     std::filesystem::path workspace_;
+    std::chrono::milliseconds idle_timeout_;
     Kernel kernel_;
     std::mutex mutex_;
     std::condition_variable wake_;

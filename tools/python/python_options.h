@@ -20,6 +20,9 @@ struct PythonOptions {
     std::string interpreter = "/usr/bin/python3";
     std::vector<std::string> extra_read_only;    // host paths, visible at the same path inside
     std::uint64_t max_output_bytes = 32 * 1024;  // what the model reads: head + tail kept
+    // Stateful: a kernel with no call for this long is stopped (its sandbox killed); the
+    // next call starts a fresh one and its output says the state was lost. 0: never.
+    std::chrono::milliseconds idle_timeout{30 * 60 * 1000};
 };
 
 // Where the session's workspace appears inside the sandbox (harmony's description names it).

@@ -70,7 +70,8 @@ KernelSession& PythonTool::session_for(const ToolContext& context) {
 
 void PythonTool::run_stateless(const std::string& code, const ToolContext& context, ToolDone done) {
     const auto timeout = timeout_for(context);
-    auto call = std::make_shared<StatelessCall>(StatelessCall{context.executor, std::move(done)});
+    auto call = std::make_shared<StatelessCall>(
+        StatelessCall{context.executor, std::move(done), false, {}});
     std::uint64_t id = 0;
     {
         std::lock_guard lock(mutex_);
@@ -82,11 +83,15 @@ void PythonTool::run_stateless(const std::string& code, const ToolContext& conte
     request.stdin_bytes = code;
     request.merge_stderr = true;
     auto policy = python_policy(options_, context.workspace, timeout);
-    boost::asio::post(io_, [this, id, timeout, policy = std::move(policy),
+    boost::asio::post(io_, [this, id, call, timeout, policy = std::move(policy),
                             request = std::move(request)]() mutable {
-        sandbox::async_run(io_, policy, std::move(request), [this, id, timeout](auto result) {
-            complete(id, stateless_output(result, timeout));
-        });
+        {
+            std::lock_guard lock(mutex_);
+            if (!stateless_.count(id)) return;  // cancelled before it started
+        }
+        call->run = sandbox::async_run(
+            io_, policy, std::move(request),
+            [this, id, timeout](auto result) { complete(id, stateless_output(result, timeout)); });
     });
 }
 
@@ -104,14 +109,18 @@ void PythonTool::complete(std::uint64_t id, ToolOutput output) {
 }
 
 void PythonTool::cancel() {
-    std::vector<std::uint64_t> ids;
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<StatelessCall>>> calls;
     {
         std::lock_guard lock(mutex_);
-        for (auto& [id, call] : stateless_) ids.push_back(id);
+        for (auto& [id, call] : stateless_) calls.emplace_back(id, call);
         for (auto& [name, session] : sessions_) session->cancel_all();
     }
-    // A cancelled stateless run is left to its wall-clock limit; its result is dropped.
-    for (auto id : ids) complete(id, cancelled());
+    // A cancelled stateless run's sandbox is killed whole (on the io thread, which owns the
+    // handle); the call is reported cancelled now and the run's own result is dropped.
+    for (auto& [id, call] : calls) {
+        boost::asio::post(io_, [call = call] { call->run.cancel(); });
+        complete(id, cancelled());
+    }
 }
 
 }  // namespace gossamer::tools::python

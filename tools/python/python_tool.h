@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "sandbox/sandbox.h"
 #include "tools/python/kernel_session.h"
 #include "tools/python/python_options.h"
 #include "tools/tool.h"
@@ -34,6 +35,7 @@ class PythonTool final : public Tool {
         boost::asio::any_io_executor executor;
         ToolDone done;
         bool finished = false;
+        sandbox::RunHandle run;  // set and used on io_thread_ only
     };
     std::chrono::milliseconds timeout_for(const ToolContext& context) const;
     void run_stateless(const std::string& code, const ToolContext& context, ToolDone done);
