@@ -107,6 +107,7 @@ struct Timer {
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows survive a timeout (device_check.sh)
     std::string presets = "20b,120b", contexts = "1024,32768,131072";
     int steps = 20;
     for (int i = 1; i + 1 < argc; i += 2) {

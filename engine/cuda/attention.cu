@@ -40,9 +40,9 @@ template <typename KV>
 __global__ void __launch_bounds__(kThreads)
     attention_partial_kernel(const float* __restrict__ qkv, float scale, int splits,
                              float* __restrict__ partial, RoundView round, LayerShape shape) {
-    const int t = static_cast<int>(blockIdx.z);
+    const int t = static_cast<int>(blockIdx.x);  // x: tokens may exceed 65535 (y, z may not)
     const int kvh = static_cast<int>(blockIdx.y);
-    const int split = static_cast<int>(blockIdx.x);
+    const int split = static_cast<int>(blockIdx.z);
     const int tid = static_cast<int>(threadIdx.x);
     const int lane = tid & 31, warp = tid / 32;
     const int group = shape.heads / shape.kv_heads;
@@ -178,8 +178,10 @@ void attention(const AttentionArgs& args, const RoundView& round, const LayerSha
         shape.heads / shape.kv_heads > kMaxG)
         throw ModelError(
             "cuda attention: needs head_dim 64 and at most 16 query heads per KV head");
-    const dim3 grid(static_cast<unsigned>(args.splits), static_cast<unsigned>(shape.kv_heads),
-                    static_cast<unsigned>(args.tokens));
+    if (args.splits < 1 || args.splits > 65535)
+        throw ModelError("cuda attention: splits must be in 1..65535");
+    const dim3 grid(static_cast<unsigned>(args.tokens), static_cast<unsigned>(shape.kv_heads),
+                    static_cast<unsigned>(args.splits));
     attention_partial_kernel<KV><<<grid, kThreads, 0, stream>>>(args.qkv, args.scale, args.splits,
                                                                 args.partial, round, shape);
     CUDA_CHECK_LAUNCH("attention_partial_kernel");

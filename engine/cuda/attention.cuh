@@ -1,7 +1,7 @@
 // Causal attention with gpt-oss sinks, sliding window (even layers) and GQA, as cpu::attend:
 // o_h = sum_j e^{s_j} v_j / (sum_j e^{s_j} + e^{sink_h}), s_j = q_h . k_j / sqrt(d), over keys
-// [pos - window + 1 (sliding) or 0, pos]. Split-K (flash-decoding): block (split, kv head,
-// token) runs an online softmax over its share of the keys for the whole query group (each key
+// [pos - window + 1 (sliding) or 0, pos]. Split-K (flash-decoding): block (token, kv head,
+// split) runs an online softmax over its share of the keys for the whole query group (each key
 // read once per group); a combine kernel merges the splits and the sink. Decode gets many
 // splits per token, prefill one split per (token, kv head). head_dim must be 64, group <= 16.
 // Tolerance against the CPU: fp32 summation order (~1e-6 relative) with an fp32 cache.

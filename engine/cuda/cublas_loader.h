@@ -1,4 +1,4 @@
-// cuBLAS loaded on first use with dlopen (libcublas.so.13, else libcublas.so) instead of
+// cuBLAS loaded on first use with dlopen (libcublas.so.<runtime major>) instead of
 // linked: the gossamer binary starts without mapping cuBLAS/cuBLASLt (~600 MB of libraries)
 // and runs where they are missing; the backend then uses its GEMV kernels for every batch.
 #pragma once

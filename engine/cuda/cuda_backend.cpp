@@ -137,6 +137,9 @@ CudaBackendImpl::CudaBackendImpl(DeviceWeights weights, const CudaOptions& optio
         pool_bytes = free / 2;
     }
     pool_ = std::make_shared<KvPool>(cfg_, options_.precise ? 4 : 2, pool_bytes);
+    // The copies above ran on the legacy stream, which stream_ (non-blocking) does not wait
+    // for, and a pageable cudaMemcpy may return before its DMA lands.
+    CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 CudaBackendImpl::~CudaBackendImpl() {
@@ -154,8 +157,9 @@ std::vector<CudaKvCache*> CudaBackendImpl::check(std::span<const ForwardItem> it
     std::vector<CudaKvCache*> caches;
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto* cache = dynamic_cast<CudaKvCache*>(items[i].cache);
-        if (!cache)
-            throw ModelError("cuda forward: item " + std::to_string(i) + " has no CUDA cache");
+        if (!cache || cache->pool() != pool_.get())
+            throw ModelError("cuda forward: item " + std::to_string(i) +
+                             " has no CUDA cache of this backend");
         if (std::find(caches.begin(), caches.end(), cache) != caches.end())
             throw ModelError("cuda forward: a cache appears twice in one batch");
         const auto end =
@@ -171,6 +175,18 @@ std::vector<CudaKvCache*> CudaBackendImpl::check(std::span<const ForwardItem> it
                                  ")");
         caches.push_back(cache);
     }
+    // Pool pages for every item up front: a grow that failed half-way through the batch would
+    // leave the earlier caches grown (the contract: unchanged when forward throws on input).
+    long long pages = 0;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        pages +=
+            caches[i]->pages_to_grow(caches[i]->size() + static_cast<int>(items[i].tokens.size()));
+    if (pages > pool_->pages.free_pages())
+        throw ModelError("cuda forward: the batch needs " + std::to_string(pages) +
+                         " KV pages of " + std::to_string(kKvPage) + " positions; " +
+                         std::to_string(pool_->pages.free_pages()) + " of " +
+                         std::to_string(pool_->pages.pages()) +
+                         " are free (raise CudaOptions::kv_pool_bytes or close sequences)");
     return caches;
 }
 
@@ -236,7 +252,7 @@ void CudaBackendImpl::round(std::span<const ForwardItem> items,
     for (std::size_t i = 0; i < items.size(); ++i) {
         const int start = caches[i]->size();
         const int n = static_cast<int>(items[i].tokens.size());
-        caches[i]->grow(start + n);
+        caches[i]->grow(start + n, stream_);
         seqs.push_back(caches[i]->view());
         for (int j = 0; j < n; ++j) {
             if (items[i].logits == LogitsWanted::All ||
@@ -388,8 +404,9 @@ void CudaBackendImpl::unembed(int rows, std::vector<float>& logits) {
 void CudaBackendImpl::fill_cache_random(KvCache& cache, int n, std::uint64_t seed) {
     CUDA_CHECK(cudaSetDevice(options_.device));
     auto* c = dynamic_cast<CudaKvCache*>(&cache);
-    if (!c) throw ModelError("cuda fill_cache_random: not a CUDA cache");
-    c->grow(n);
+    if (!c || c->pool() != pool_.get())
+        throw ModelError("cuda fill_cache_random: not a CUDA cache of this backend");
+    c->grow(n, stream_);
     c->fill_random(seed, stream_);
     CUDA_CHECK(cudaStreamSynchronize(stream_));
 }

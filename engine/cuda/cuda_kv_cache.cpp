@@ -58,12 +58,14 @@ unsigned long long CudaKvCache::bytes() const {
     return ring_.bytes() + book_.page_table().size() * pool_->page_bytes;
 }
 
-void CudaKvCache::grow(int new_size) {
+void CudaKvCache::grow(int new_size, cudaStream_t stream) {
     const std::size_t first = book_.grow(new_size);
     const auto& table = book_.page_table();
+    // The host table may change after this returns: pageable copies are staged at the call.
     if (first < table.size())
-        CUDA_CHECK(cudaMemcpy(page_table_.get() + first, table.data() + first,
-                              (table.size() - first) * sizeof(int), cudaMemcpyHostToDevice));
+        CUDA_CHECK(cudaMemcpyAsync(page_table_.get() + first, table.data() + first,
+                                   (table.size() - first) * sizeof(int), cudaMemcpyHostToDevice,
+                                   stream));
 }
 
 SeqKv CudaKvCache::view() const {

@@ -4,6 +4,7 @@
 // fp32 (precise). It stores; kernels read and write through view().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -38,9 +39,17 @@ class CudaKvCache final : public KvCache {
 
     int max_tokens() const { return book_.max_tokens(); }
     int max_append() const { return book_.max_append(); }
-    // Takes pages for positions < new_size and updates the device page table.
-    void grow(int new_size);
+    // Pages grow(new_size) would take from the pool.
+    int pages_to_grow(int new_size) const {
+        const int have = static_cast<int>(book_.page_table().size());
+        return new_size <= size() ? 0 : std::max(0, KvBook::pages_for(new_size) - have);
+    }
+    // Takes pages for positions < new_size and updates the device page table on `stream` (the
+    // stream whose kernels read it next: a plain cudaMemcpy would run on the legacy stream,
+    // which does not order with the backend's non-blocking one).
+    void grow(int new_size, cudaStream_t stream);
     SeqKv view() const;
+    const KvPool* pool() const { return pool_.get(); }
     // Random keys and values in every slot the cache holds (benchmarks).
     void fill_random(std::uint64_t seed, cudaStream_t stream);
 

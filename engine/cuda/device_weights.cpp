@@ -107,6 +107,9 @@ DeviceWeights upload_weights(const Weights& weights) {
         copy(d.mlp2_scales, s.mlp2.scales, m2 / 32);
         vec(d.mlp2_bias, s.mlp2_bias);
     }
+    // A pageable cudaMemcpy may return before its DMA lands; the backend's stream does not
+    // wait for the legacy stream.
+    CUDA_CHECK(cudaDeviceSynchronize());
     return w;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/cuda/kv_pages.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 
 #include "engine/model_error.h"
@@ -25,9 +26,9 @@ int PagePool::take() {
 }
 
 void PagePool::give_back(int page) {
-    free_.push_back(page);
-    // Keep the lowest id on top so allocation order does not depend on release order.
-    std::sort(free_.begin(), free_.end(), std::greater<>());
+    // Keep the lowest id on top so allocation order does not depend on release order: a
+    // sorted insert (a sort per page made freeing a 128K-token cache take seconds).
+    free_.insert(std::upper_bound(free_.begin(), free_.end(), page, std::greater<>()), page);
 }
 
 KvBook::KvBook(const ModelConfig& config, int max_tokens, int sliding_slack, PagePool& pool)
