@@ -11,8 +11,10 @@ domain* when every token of its reference answer is in the model's vocabulary (t
 the model cannot write other tokens, so out-of-domain tasks are reported apart (and count as
 failures in the overall success rate).
 
-Success: the run ends with a final answer that contains the expected value (the python output,
-or the document's fact), and for browser tasks at least one citation that became an annotation.
+Success: the run ends with a final answer that contains the expected value as a whole (the
+python output, or the document's fact; not as digits inside a longer number), after at least
+one valid tool call, and for browser tasks with at least one citation that became an
+annotation.
 Tool call validity: a call is valid when the recipient is a tool of the agent, the tool accepted
 its arguments (JSON and schema for the browser) and, for python, the code is not a SyntaxError.
 """
@@ -21,6 +23,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -70,7 +73,9 @@ def run_task(gossamer, model, task, data, workdir):
                 calls += 1  # a call to a tool the agent does not have (answered with an error)
     fin = next((e for e in reversed(events) if e.get("event") == "session.finished"), {})
     final = fin.get("final") or ""
-    ok = fin.get("reason") == "final" and task["answer"] in final
+    # the value as a whole (not a digit run inside a longer number), after at least one valid call
+    value = re.compile(r"(?<![\d.])" + re.escape(task["answer"]) + r"(?!\.?\d)")
+    ok = fin.get("reason") == "final" and bool(value.search(final)) and valid >= 1
     if task["kind"] == "browser":
         ok = ok and len(fin.get("annotations") or []) >= 1
     return dict(question=task["question"], kind=task["kind"], answer=task["answer"], final=final,

@@ -85,6 +85,8 @@ void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
                                                : tools::python::Mode::stateful;
         o.timeout =
             std::chrono::milliseconds(static_cast<long long>(t.python->timeout_seconds * 1000));
+        o.idle_timeout = std::chrono::milliseconds(
+            static_cast<long long>(t.python->idle_timeout_seconds * 1000));
         o.memory_mb = static_cast<std::uint64_t>(t.python->memory_mb);
         o.network = t.python->network;
         o.interpreter = t.python->interpreter;

@@ -114,7 +114,8 @@ void read_model(const Reader& r, const YAML::Node& n, ModelSpec& m) {
     each(n, "model", "path", [&](auto& v, auto& f) { m.path = r.text(v, f); });
     each(n, "model", "backend", [&](auto& v, auto& f) {
         m.backend = r.text(v, f);
-        if (m.backend != "cpu" && m.backend != "cuda") r.fail(v, f, "must be cpu or cuda");
+        if (m.backend != "cpu" && m.backend != "cuda" && m.backend != "auto")
+            r.fail(v, f, "must be cpu, cuda or auto");
     });
     each(n, "model", "reasoning_effort", [&](auto& v, auto& f) {
         auto e = harmony::reasoning_effort_from_string(r.text(v, f));
@@ -175,9 +176,9 @@ void read_tools(const Reader& r, const YAML::Node& n, ToolsSpec& t) {
         const YAML::Node cfg = body.IsNull() ? YAML::Node(YAML::NodeType::Map) : body;
         if (kind == "python") {
             PythonToolSpec p;
-            r.only_keys(
-                cfg, f,
-                {"mode", "timeout", "memory_mb", "network", "interpreter", "extra_read_only"});
+            r.only_keys(cfg, f,
+                        {"mode", "timeout", "idle_timeout", "memory_mb", "network", "interpreter",
+                         "extra_read_only"});
             each(cfg, f, "mode", [&](auto& v, auto& g) {
                 p.mode = r.text(v, g);
                 if (p.mode != "stateful" && p.mode != "stateless")
@@ -185,6 +186,8 @@ void read_tools(const Reader& r, const YAML::Node& n, ToolsSpec& t) {
             });
             each(cfg, f, "timeout",
                  [&](auto& v, auto& g) { p.timeout_seconds = r.number(v, g, 0.1, 86400); });
+            each(cfg, f, "idle_timeout",
+                 [&](auto& v, auto& g) { p.idle_timeout_seconds = r.number(v, g, 1, 7 * 86400); });
             each(cfg, f, "memory_mb",
                  [&](auto& v, auto& g) { p.memory_mb = r.integer(v, g, 16, 1 << 20); });
             each(cfg, f, "network", [&](auto& v, auto& g) { p.network = r.boolean(v, g); });

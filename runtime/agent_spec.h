@@ -22,8 +22,9 @@ struct SpecError : std::runtime_error {
 };
 
 struct ModelSpec {
-    std::string path;             // checkpoint directory (relative to the spec file)
-    std::string backend = "cpu";  // cpu | cuda
+    std::string path;  // checkpoint directory (relative to the spec file)
+    std::string backend =
+        "cpu";  // cpu | cuda | auto (cuda when usable); cpu until CUDA is GPU-verified
     harmony::ReasoningEffort reasoning_effort = harmony::ReasoningEffort::medium;
     engine::SamplingParams sampling;  // temperature 1, top_p 1 by default (the model card's)
     int threads = 0;                  // CPU threads; 0 = all cores
@@ -38,6 +39,7 @@ struct SystemSpec {
 struct PythonToolSpec {
     std::string mode = "stateful";  // stateful | stateless
     double timeout_seconds = 120;
+    double idle_timeout_seconds = 1800;  // stateful: an idle kernel is stopped after this
     int memory_mb = 1024;
     bool network = false;
     std::string interpreter = "/usr/bin/python3";

@@ -4,6 +4,9 @@
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --node     also Node.js and npm (benchmarks against tiktoken)
 #   scripts/install-deps.sh --fuzz     also clang and its libFuzzer runtime
+#   scripts/install-deps.sh --train    also PyTorch for train/ (gpt-oss-nano) and OpenBLAS:
+#                                      Debian's torch calls the system BLAS, and the reference
+#                                      BLAS it gets by default is ~20x slower
 set -euo pipefail
 
 packages=(
@@ -20,6 +23,7 @@ for arg in "$@"; do
   case "$arg" in
     --node) want_node=1 ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --train) packages+=(python3-torch python3-numpy libopenblas0-openmp) ;;
     *) echo "install-deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main-job command of the README: installs dependencies, builds the release preset and
-# runs the quickstart agent (examples/quickstart) through the real agent loop, tools and
-# session store. Until the trained nano model lands (issue 9), the model side is the replay
-# script next to the spec: a scripted model, a test double that needs no weights. With real
-# weights: build/release/gossamer run examples/quickstart/agent.yaml --model DIR.
+# runs the quickstart agent (examples/quickstart) through the real agent loop, the real
+# sandboxed python tool and the session store. The model side is the replay script next to
+# the spec (a scripted model, a test double that needs no weights) until gpt-oss-nano answers
+# well enough to be the default (issue 9, docs/NANO.md). With real weights:
+# build/release/gossamer run examples/quickstart/agent.yaml --model DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh

@@ -357,15 +357,22 @@ def browser_conversation(rng, i, split):
 
 # ---------------------------------------------------------------- rendering and splits
 def loss_mask(tokens):
-    """1 for tokens the model generates: after `<|start|>assistant` through the terminator."""
-    mask, on = [0] * len(tokens), False
+    """1 for tokens the model generates: after `<|start|>assistant` through the terminator, and
+    the `<|start|>assistant` it writes itself when one of its messages follows another (the
+    runtime does not stop at <|end|>; after a tool result the runtime writes that header)."""
+    mask, on, after_end = [0] * len(tokens), False, False
     for i, t in enumerate(tokens):
         if on:
             mask[i] = 1
             if t in (END, CALL, RETURN):
-                on = False
+                on, after_end = False, t == END
+        elif t == START and after_end and i + 1 < len(tokens) and tokens[i + 1] == ASSISTANT:
+            mask[i] = 1
         elif t == ASSISTANT and i > 0 and tokens[i - 1] == START:
-            on = True
+            mask[i] = int(after_end)
+            on, after_end = True, False
+        else:
+            after_end = False
     return mask
 
 

@@ -138,6 +138,56 @@ def write_reference(out, test, n_prompts=4):
     return [int(l.argmax()) for l in logits]
 
 
+def resume_from(d, model, w_other, used, unk):
+    """Compact weights from an exported checkpoint: its rows of the ids both vocabularies share
+    (new ids keep their fresh initialisation), w_other from an unused row."""
+    full = checkpoint.load(d)
+    old_used = set((full.embedding.weight.abs().sum(-1) > 0).nonzero().squeeze(-1).tolist())
+    sd = {k: v for k, v in full.state_dict().items() if k not in ("embedding.weight", "unembedding.weight")}
+    model.load_state_dict(sd, strict=False)
+    unused_id = next(i for i in range(full.cfg.vocab_size) if i not in old_used)
+    with torch.no_grad():
+        w_other.copy_(full.unembedding.weight[unused_id])
+        for i, t in enumerate(used):
+            if t in old_used:
+                model.embedding.weight[i] = full.embedding.weight[t]
+                model.unembedding.weight[i] = full.unembedding.weight[t]
+        model.embedding.weight[unk].zero_()
+        model.unembedding.weight[unk].zero_()
+    print(f"resumed from {d}: {sum(t in old_used for t in used)}/{len(used)} ids carried over", flush=True)
+
+
+def tighten_other(model, w_other, n_other, convs, remap, unk, target=-20.7):
+    """Moves w_other along -u (u: the mean direction of the final hidden states on training
+    text) until no training position gives the unused rows a log-probability above `target`
+    (log 1e-9, three orders under the 1e-6 goal). The used rows' logits do not change, so only
+    the unused mass drops. Sound only when every h has h.u > 0 (checked; else unchanged)."""
+    hs, lse = [], []
+    with torch.no_grad():
+        for i in range(0, len(convs), 8):
+            x, _, _, valid = collate(convs[i:i + 8], remap, unk)
+            h = model.hidden(x)
+            logits = model.unembedding(h)
+            logits[..., unk] = float("-inf")
+            keep = valid > 0
+            hs.append(h[keep])
+            lse.append(torch.logsumexp(logits, -1)[keep])
+        h, lse = torch.cat(hs), torch.cat(lse)
+        u = h.mean(0)
+        u = u / u.norm()
+        proj = h @ u
+        if proj.min().item() <= 0:
+            print(f"tighten_other: some h.u <= 0 ({proj.min().item():.3g}); w_other unchanged", flush=True)
+            return 0.0
+        # other - logaddexp(lse, other) <= other - lse, so other - lse <= target suffices
+        need = (h @ w_other + math.log(n_other) - lse - target) / proj
+        alpha = max(0.0, need.max().item())
+        w_other -= alpha * u
+    print(f"tighten_other: {h.shape[0]} positions, min h.u {proj.min().item():.3g}, moved w_other by "
+          f"{alpha:.3g} along -u", flush=True)
+    return alpha
+
+
 def question_hash(q):
     """What bench/nano_eval.py compares to keep training questions out of the evaluation."""
     return hashlib.sha256(q.encode()).hexdigest()[:12]
@@ -157,12 +207,18 @@ def main():
     ap.add_argument("--heads", type=int, default=NANO["num_attention_heads"])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--resume", default=None,
+                    help="continue from an exported checkpoint (its config and vocabulary; the "
+                         "exported weights are bf16/MXFP4-rounded)")
     a = ap.parse_args()
     random.seed(a.seed)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     NANO.update(num_hidden_layers=a.layers, hidden_size=a.hidden, intermediate_size=a.hidden,
                 num_attention_heads=a.heads)
+    if a.resume:
+        with open(os.path.join(a.resume, "config.json")) as f:
+            NANO.update(json.load(f))
     t0 = time.time()
     train, test = data.split_data(a.n_train, a.n_test, a.seed)
     t_data = time.time() - t0
@@ -182,6 +238,8 @@ def main():
         model.unembedding.weight.normal_(0, 0.02)
         model.unembedding.weight[unk].fill_(0)
     w_other = torch.nn.Parameter(torch.zeros(cfg.hidden_size, device=dev))
+    if a.resume:
+        resume_from(a.resume, model, w_other, used, unk)
     params = [p for p in model.parameters()] + [w_other]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0, betas=(0.9, 0.98))
     print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
@@ -219,6 +277,7 @@ def main():
     # the unk row must not win in the export either: it becomes an unused row (w_other)
     with torch.no_grad():
         model.unembedding.weight[unk].copy_(w_other)
+    alpha = tighten_other(model, w_other, n_other, train[:1500], remap, unk)
     remap_test = dict(remap)
     ev = evaluate(model, w_other, n_other, test, remap_test, unk)
     print(f"held-out fp32: {json.dumps(ev)}", flush=True)
@@ -235,6 +294,7 @@ def main():
                        device=str(dev), torch=torch.__version__, curve=curve, heldout_fp32=ev,
                        heldout_quant=evq, vocab_used=len(used), heldout_unseen_token=unseen,
                        n_train=len(train), n_test=len(test), reference_argmax=argmax, vocab=used,
+                       resumed_from=a.resume, tighten_other_alpha=alpha,
                        train_question_hashes=sorted({question_hash(c["task"]["question"]) for c in train})),
                   f)
     print(f"exported {a.out} after {step} steps ({t_trained:.0f}s training, {t_data:.0f}s data)", flush=True)

@@ -21,6 +21,7 @@
 #include "engine/cuda/norm.cuh"
 #include "engine/cuda/rope.cuh"
 #include "engine/cuda/router.cuh"
+#include "engine/forward_rounds.h"
 
 namespace gossamer::engine::cuda {
 namespace {
@@ -193,48 +194,9 @@ std::vector<CudaKvCache*> CudaBackendImpl::check(std::span<const ForwardItem> it
 void CudaBackendImpl::forward(std::span<const ForwardItem> items, std::vector<float>& logits) {
     CUDA_CHECK(cudaSetDevice(options_.device));
     const auto caches = check(items);
-    logits.clear();
-    bool fits = true;
-    for (std::size_t i = 0; i < items.size(); ++i)
-        fits = fits && items[i].tokens.size() <= z(caches[i]->max_append());
-    if (fits) return round(items, caches, logits);
-
-    // As the CPU backend: inputs longer than a sliding ring allows run as consecutive rounds.
-    std::vector<std::vector<float>> per_item(items.size());
-    std::vector<std::size_t> done(items.size(), 0);
-    for (bool more = true; more;) {
-        more = false;
-        std::vector<ForwardItem> part;
-        std::vector<CudaKvCache*> part_caches;
-        std::vector<std::size_t> owner;
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            const std::size_t left = items[i].tokens.size() - done[i];
-            if (left == 0) continue;
-            const std::size_t take = std::min(left, z(caches[i]->max_append()));
-            const bool last_part = take == left;
-            LogitsWanted want = items[i].logits;
-            if (want == LogitsWanted::Last && !last_part) want = LogitsWanted::None;
-            part.push_back({items[i].cache, items[i].tokens.subspan(done[i], take), want});
-            part_caches.push_back(caches[i]);
-            owner.push_back(i);
-            done[i] += take;
-            more = more || !last_part;
-        }
-        std::vector<float> part_logits;
-        round(part, part_caches, part_logits);
-        std::size_t offset = 0;
-        for (std::size_t p = 0; p < part.size(); ++p) {
-            const std::size_t rows = part[p].logits == LogitsWanted::All    ? part[p].tokens.size()
-                                     : part[p].logits == LogitsWanted::Last ? 1
-                                                                            : 0;
-            const std::size_t n = std::min(rows * z(cfg_.vocab_size), part_logits.size() - offset);
-            auto& out = per_item[owner[p]];
-            out.insert(out.end(), part_logits.begin() + static_cast<std::ptrdiff_t>(offset),
-                       part_logits.begin() + static_cast<std::ptrdiff_t>(offset + n));
-            offset += n;
-        }
-    }
-    for (auto& out : per_item) logits.insert(logits.end(), out.begin(), out.end());
+    forward_in_rounds<CudaKvCache>(
+        items, caches, z(cfg_.vocab_size),
+        [this](auto part, auto part_caches, auto& out) { round(part, part_caches, out); }, logits);
 }
 
 void CudaBackendImpl::round(std::span<const ForwardItem> items,

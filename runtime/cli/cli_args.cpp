@@ -111,6 +111,15 @@ engine::Weights load_checkpoint(const std::filesystem::path& dir) {
     }
 }
 
+std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
+                                              const engine::BackendChoice& choice) {
+    try {
+        return engine::make_backend(weights, choice);
+    } catch (const engine::ModelError& e) {
+        throw InputError(std::string("backend '") + choice.kind + "': " + e.what());
+    }
+}
+
 std::filesystem::path bundled_model() {
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/backend_factory.h"
 #include "engine/weights.h"
 #include "runtime/cli/cli_io.h"
 #include "runtime/cli/commands.h"
@@ -43,6 +45,11 @@ double parse_number(const std::string& text, std::string_view option, double lo,
 // A checkpoint the user named, with progress on stderr when it is a terminal. A bad one is
 // bad input (exit 2), not an internal error.
 engine::Weights load_checkpoint(const std::filesystem::path& dir);
+
+// The backend the user named (cpu | cuda | auto, engine/backend_factory.h); an unknown name or
+// an unusable GPU is bad input (exit 2) with the reason.
+std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
+                                              const engine::BackendChoice& choice);
 
 // The gpt-oss-nano checkpoint unpacked next to this binary by the build (models/CMakeLists.txt):
 // <directory of /proc/self/exe>/models/gpt-oss-nano. Empty when it is not there.

@@ -83,8 +83,7 @@ int cmd_generate(Args args) {
 
     const eng::Weights weights = load_checkpoint(model);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend =
-        eng::make_backend(weights, {p.get("--backend").value_or("auto"), cpu.threads, 0});
+    auto backend = open_backend(weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

@@ -128,7 +128,7 @@ int drive(rt::SessionStore& store, const rt::SessionRecord& record, const rt::Ag
         engine::BackendChoice choice;
         choice.kind = spec.model.backend;
         choice.threads = spec.model.threads;
-        backend = engine::make_backend(*weights, choice);
+        backend = open_backend(*weights, choice);
         engine::SchedulerOptions scheduler;
         scheduler.max_context = wanted_window;
         model = std::make_unique<rt::EngineClient>(*backend, io.get_executor(), scheduler);

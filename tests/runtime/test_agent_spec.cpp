@@ -31,7 +31,7 @@ instructions: |
   Cite sources.
 system: {date: 2026-01-02, knowledge_cutoff: 2024-06, identity: You are Ada.}
 tools:
-  - python: {mode: stateless, timeout: 30, memory_mb: 512, network: false}
+  - python: {mode: stateless, timeout: 30, idle_timeout: 600, memory_mb: 512, network: false}
   - browser: {backend: local, root: docs, max_requests: 20, deny_domains: [example.com]}
   - workspace_files
   - plugin: {path: plugins/libweather.so}
@@ -55,6 +55,7 @@ outputs: {final_answer: out/answer.md, report: out/report.json}
     REQUIRE(spec.tools.python);
     CHECK(spec.tools.python->mode == "stateless");
     CHECK(spec.tools.python->memory_mb == 512);
+    CHECK(spec.tools.python->idle_timeout_seconds == doctest::Approx(600));
     REQUIRE(spec.tools.browser);
     CHECK(spec.tools.browser->root == "docs");
     CHECK(spec.tools.browser->deny_domains == std::vector<std::string>{"example.com"});
@@ -85,7 +86,7 @@ TEST_CASE("agent spec: mistakes name the file, line, column and field") {
     CHECK(error_of("name: x\nmodel:\n  path: m\n  sampling: {temperature: hot}\ntask: t\n")
               .find("a.yaml:4:27: model.sampling.temperature: expected a number") == 0);
     CHECK(error_of("name: x\nmodel: {path: m, backend: tpu}\ntask: t\n")
-              .find("model.backend: must be cpu or cuda") != std::string::npos);
+              .find("model.backend: must be cpu, cuda or auto") != std::string::npos);
     CHECK(error_of("name: x\nmodel: {path: m}\ntools: [ruby]\n")
               .find("a.yaml:3:9: tools[0]: unknown tool 'ruby'") == 0);
     CHECK(error_of("name: x\nmodel: {path: m}\ntools:\n  - python: {mode: eager}\n")

@@ -1,0 +1,60 @@
+// The shipped gpt-oss-nano checkpoint (models/gpt-oss-nano.tar.xz, unpacked by the build) in the
+// C++ engine against the training code's own forward pass: train/train.py wrote the exported
+// checkpoint's last-position logits on held-out prompts (reference/), so what was evaluated in
+// training is what runs here.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "engine/cpu/cpu_backend.h"
+#include "engine/weights.h"
+#include "tests/support/golden.h"
+
+using namespace gossamer::engine;
+using gossamer::test::read_raw;
+
+namespace {
+
+std::filesystem::path nano(const char* file) {
+    return std::filesystem::path(GOSSAMER_NANO_DIR) / file;
+}
+
+}  // namespace
+
+TEST_CASE("nano: the engine reproduces the training code's logits on held-out prompts") {
+    const Weights weights = load_weights(GOSSAMER_NANO_DIR);
+    auto backend = cpu::make_cpu_backend(weights, {.threads = 2});
+    const auto prompts = read_raw<std::int32_t>(nano("reference/prompts.i32"));
+    const auto lengths = read_raw<std::int32_t>(nano("reference/lengths.i32"));
+    const auto expected = read_raw<float>(nano("reference/logits.f32"));
+    const int vocab = backend->config().vocab_size;
+    REQUIRE(vocab == 201088);
+    REQUIRE(!lengths.empty());
+    REQUIRE(expected.size() == lengths.size() * static_cast<std::size_t>(vocab));
+
+    std::size_t offset = 0;
+    for (std::size_t p = 0; p < lengths.size(); ++p) {
+        std::vector<TokenId> prompt(
+            prompts.begin() + static_cast<std::ptrdiff_t>(offset),
+            prompts.begin() + static_cast<std::ptrdiff_t>(offset + lengths[p]));
+        offset += static_cast<std::size_t>(lengths[p]);
+        auto cache = backend->new_cache(static_cast<int>(prompt.size()) + 1);
+        std::vector<float> logits;
+        ForwardItem item{cache.get(), prompt, LogitsWanted::Last};
+        backend->forward({&item, 1}, logits);
+        REQUIRE(logits.size() == static_cast<std::size_t>(vocab));
+        const float* want = expected.data() + p * static_cast<std::size_t>(vocab);
+        float worst = 0;
+        for (int i = 0; i < vocab; ++i) worst = std::max(worst, std::fabs(logits[i] - want[i]));
+        const auto top = std::max_element(logits.begin(), logits.end()) - logits.begin();
+        const auto top_want = std::max_element(want, want + vocab) - want;
+        MESSAGE("prompt " << p << " (" << prompt.size()
+                          << " tokens): max |engine - training| = " << worst);
+        CHECK(worst < 1e-3f);
+        CHECK(top == top_want);
+    }
+}
