@@ -71,6 +71,17 @@ def collate(convs, remap, unk=0):
     return x[:, :-1], x[:, 1:], m[:, 1:], valid[:, 1:]
 
 
+def weight_copies(convs, weight):
+    """Loss weight `weight` (instead of 1) for generated tokens that also occur in the user's
+    question or a tool's output of the same conversation: the numbers and names the model must
+    copy, a few tokens among many template ones, so copying is learned sooner."""
+    for c in convs:
+        toks, mask = c["tokens"], c["mask"]
+        u = next(i for i in range(len(toks) - 1) if toks[i] == data.START and toks[i + 1] == 1428)
+        seen = {t for t, m in zip(toks[u:], mask[u:]) if not m and t < 199998}
+        c["mask"] = [weight if m and t in seen else m for t, m in zip(toks, mask)]
+
+
 def full_logits(model, w_other, n_other, x):
     """Compact logits [B,T,K] and the shared logit of the n_other unused rows (+ log n_other)."""
     h = model.hidden(x)
@@ -207,6 +218,8 @@ def main():
     ap.add_argument("--heads", type=int, default=NANO["num_attention_heads"])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--copy-weight", type=float, default=1.0,
+                    help="loss weight of generated tokens copied from the question/tool output")
     ap.add_argument("--resume", default=None,
                     help="continue from an exported checkpoint (its config and vocabulary; the "
                          "exported weights are bf16/MXFP4-rounded)")
@@ -224,6 +237,8 @@ def main():
     t_data = time.time() - t0
     print(f"data: {len(train)} train, {len(test)} held-out conversations ({t_data:.1f}s)", flush=True)
 
+    if a.copy_weight != 1.0:
+        weight_copies(train, a.copy_weight)
     used = sorted({t for c in train for t in c["tokens"]})
     unk = len(used)  # compact id for any token not seen in training (input: zero embedding)
     remap = {t: i for i, t in enumerate(used)}

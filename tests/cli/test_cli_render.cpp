@@ -220,3 +220,21 @@ TEST_CASE("cli render: gossamer demo renders its conversation and exits 0") {
     CHECK(r.out.find("result: OK") != std::string::npos);
     CHECK(run("demo --verbose", "").exit_code == 2);
 }
+
+TEST_CASE("cli render: --lines renders one result per request line, a bad line in place") {
+    std::string one(kSimpleConvoInput);
+    one.erase(std::remove(one.begin(), one.end(), '\n'), one.end());
+    const auto single = run("harmony render --for-completion", kSimpleConvoInput);
+    REQUIRE(single.exit_code == 0);
+    const auto r = run("harmony render --for-completion --lines",
+                       one + "\nnot json\n\n" + R"({"messages": 1})" + "\n" + one + "\n");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::vector<std::string> lines;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    REQUIRE(lines.size() == 4);  // the empty input line gives no result
+    CHECK(lines[0] + "\n" == single.out);
+    CHECK(Json::parse(lines[1]).at("error").get<std::string>().find("line 2") == 0);
+    CHECK(Json::parse(lines[2]).contains("error"));
+    CHECK(lines[3] + "\n" == single.out);
+}

@@ -151,6 +151,20 @@ TEST_CASE("cli run: bad specs and arguments exit 2 naming file, line and field")
     r = with_spec("name: [x\n");
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("invalid YAML") != std::string::npos);
+    std::ofstream(s.spec) << kSpec;  // a valid spec again
+    const bool bundled = std::filesystem::exists(
+        std::filesystem::path(GOSSAMER_BINARY).parent_path() / "models/gpt-oss-nano/config.json");
+    if (!bundled) {  // no model anywhere: say what to set, and where a bundled one would be
+        r = run_gossamer("run '" + s.spec + "'" + s.flags(), "");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("no model: set model.path") != std::string::npos);
+        CHECK(r.err.find("bundled gpt-oss-nano") != std::string::npos);
+    }
+    r = run_gossamer("run '" + s.spec + "' --model '" + GOSSAMER_TEST_DATA +
+                         "/golden/tiny-moe/model' --backend bogus" + s.flags(),
+                     "");
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("backend 'bogus'") != std::string::npos);
     CHECK(run_gossamer("run /nonexistent.yaml" + s.flags(), "").exit_code == 2);
     CHECK(run_gossamer("resume nope" + s.flags(), "").exit_code == 2);
     CHECK(run_gossamer("sessions show nope" + s.flags(), "").exit_code == 2);
