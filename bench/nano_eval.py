@@ -20,7 +20,6 @@ its arguments (JSON and schema for the browser) and, for python, the code is not
 """
 import argparse
 import concurrent.futures
-import hashlib
 import json
 import os
 import re
@@ -31,10 +30,6 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "train"))
-
-
-def question_hash(q):
-    return hashlib.sha256(q.encode()).hexdigest()[:12]
 
 
 def spec_for(task, data):
@@ -106,7 +101,7 @@ def main():
     tasks = []
     for c in convs:
         t = dict(c["task"])
-        if question_hash(t["question"]) in trained:
+        if data.question_hash(t["question"]) in trained:
             continue
         t["date"] = c["messages"][0]["content"][0]["conversation_start_date"]
         t["in_domain"] = all(tok in vocab for tok, m in zip(c["tokens"], c["mask"]) if m)

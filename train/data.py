@@ -24,6 +24,7 @@ is dropped.
 import argparse
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import os
@@ -37,7 +38,7 @@ GOSSAMER = os.environ.get("GOSSAMER", os.path.join(ROOT, "build", "lead", "gossa
 CORPUS = os.path.join(ROOT, "examples", "nano", "docs")
 PYTHON = "/usr/bin/python3"
 
-START, END, CALL, RETURN, ASSISTANT = 200006, 200007, 200012, 200002, 173781
+START, END, CALL, RETURN, ASSISTANT, USER = 200006, 200007, 200012, 200002, 173781, 1428
 EFFORTS = ["low", "medium", "high"]
 
 # Instructions a user may give; None = no developer instructions. The first of each list is the
@@ -61,6 +62,11 @@ def run_gossamer(args, stdin=None):
     if p.returncode != 0:
         raise RuntimeError(f"gossamer {' '.join(args)} failed ({p.returncode}): {p.stderr[-2000:]}")
     return p.stdout
+
+
+def question_hash(q):
+    """A training question's fingerprint: train.py stores them, bench/nano_eval.py skips them."""
+    return hashlib.sha256(q.encode()).hexdigest()[:12]
 
 
 def spec_yaml(kind, instructions, effort, date, task):

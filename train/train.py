@@ -17,7 +17,6 @@ the C++ engine must reproduce them, tests/engine/test_nano_model.cpp).
 """
 import argparse
 import copy
-import hashlib
 import json
 import math
 import os
@@ -77,7 +76,7 @@ def weight_copies(convs, weight):
     copy, a few tokens among many template ones, so copying is learned sooner."""
     for c in convs:
         toks, mask = c["tokens"], c["mask"]
-        u = next(i for i in range(len(toks) - 1) if toks[i] == data.START and toks[i + 1] == 1428)
+        u = next(i for i in range(len(toks) - 1) if toks[i] == data.START and toks[i + 1] == data.USER)
         seen = {t for t, m in zip(toks[u:], mask[u:]) if not m and t < 199998}
         c["mask"] = [weight if m and t in seen else m for t, m in zip(toks, mask)]
 
@@ -199,11 +198,6 @@ def tighten_other(model, w_other, n_other, convs, remap, unk, target=-20.7):
     return alpha
 
 
-def question_hash(q):
-    """What bench/nano_eval.py compares to keep training questions out of the evaluation."""
-    return hashlib.sha256(q.encode()).hexdigest()[:12]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -310,7 +304,7 @@ def main():
                        heldout_quant=evq, vocab_used=len(used), heldout_unseen_token=unseen,
                        n_train=len(train), n_test=len(test), reference_argmax=argmax, vocab=used,
                        resumed_from=a.resume, tighten_other_alpha=alpha,
-                       train_question_hashes=sorted({question_hash(c["task"]["question"]) for c in train})),
+                       train_question_hashes=sorted({data.question_hash(c["task"]["question"]) for c in train})),
                   f)
     print(f"exported {a.out} after {step} steps ({t_trained:.0f}s training, {t_data:.0f}s data)", flush=True)
 

@@ -53,15 +53,19 @@ TEST_CASE("python: stateless timeout is reported, nothing survives, the next cal
     CHECK(std::system("pgrep -x 'sleep' -a | grep -q 'sleep 1000'") != 0);
 }
 
-TEST_CASE("python: stateless output flood is capped with a marker") {
-    auto options = python_options(py::Mode::stateless);
-    options.max_output_bytes = 4096;
-    py::PythonTool tool(options);
-    const auto out = python_call(tool, "print('A' * 3000)\nprint('x' * 1000000)\nprint('END')\n");
-    CHECK(out.text.size() < 4200);
-    CHECK(out.text.rfind("AAAA", 0) == 0);
-    CHECK(contains(out.text, " bytes truncated ...]"));
-    CHECK(out.text.find("END\n") == out.text.size() - 4);
+TEST_CASE("python: output flood is capped with a marker (stateless and stateful)") {
+    for (const auto mode : {py::Mode::stateless, py::Mode::stateful}) {
+        CAPTURE(mode == py::Mode::stateful);
+        auto options = python_options(mode);
+        options.max_output_bytes = 4096;
+        py::PythonTool tool(options);
+        const auto out =
+            python_call(tool, "print('A' * 3000)\nprint('x' * 1000000)\nprint('END')\n");
+        CHECK(out.text.size() < 4200);
+        CHECK(out.text.rfind("AAAA", 0) == 0);
+        CHECK(contains(out.text, " bytes truncated ...]"));
+        CHECK(out.text.find("END\n") == out.text.size() - 4);
+    }
 }
 
 TEST_CASE("python: control characters and ANSI escapes are sanitized") {
