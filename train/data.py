@@ -382,12 +382,41 @@ def loss_mask(tokens):
     return mask
 
 
+def without_opening(conv):
+    """The conversation from the user's message on, without the system/developer messages: a
+    training-only copy drill in exactly the shape of a task (the distances between the question,
+    the calls, the tool outputs and the answer are unchanged; RoPE sees only those) at a third
+    of the tokens, so the copy mechanism gets many more examples per second of CPU."""
+    msgs = conv["messages"]
+    u = next(k for k, m in enumerate(msgs) if m["role"] == "user")
+    return dict(conv, messages=msgs[u:], no_loss=[k - u for k in conv["no_loss"]])
+
+
+COPY_Q = ["Repeat exactly: {x}", "Say back: {x}", "Copy this: {x}", "{x}\nRepeat that."]
+
+
+def copy_conversation(rng):
+    """A pure copy drill: a few numbers and names, repeated back verbatim (training only)."""
+    items = [rng.choice([str(rng.randint(0, 10 ** rng.randint(1, 6))), name(rng),
+                         rng.choice(entities()[1::5])["name"], rng.choice(["*", "+", "-", ",", "."])])
+             for _ in range(rng.randint(2, 16))]
+    x = " ".join(items)
+    q = rng.choice(COPY_Q).format(x=x)
+    return dict(messages=[{"role": "user", "content": q}, say("final", x)], no_loss=[],
+                task=dict(kind="copy", question=q, answer=x, effort=None, instructions=None))
+
+
 def make_example(split, seed, i):
-    """Messages of example i (not yet rendered), or None when the generator skipped it."""
+    """Messages of example i (not yet rendered), or None when the generator skipped it. Splits
+    "short" (tasks without their opening messages) and "copy" (copy drills) are training-only."""
     rng = random.Random(f"{split}:{seed}:{i}")
+    if split == "copy":
+        return copy_conversation(rng)
     if rng.random() < 0.3:
-        return browser_conversation(rng, i, split)
-    return python_conversation(rng, i, split, want_error=rng.random() < 0.12)
+        conv = browser_conversation(rng, i, split)
+    else:
+        conv = python_conversation(rng, i, split, want_error=rng.random() < 0.12)
+    return without_opening(conv) if conv is not None and split == "short" else conv
 
 
 def generate(split, n, seed=0):
@@ -402,9 +431,9 @@ def generate(split, n, seed=0):
     return convs
 
 
-def split_data(n_train, n_test, seed=0):
+def split_data(n_train, n_test, seed=0, n_short=0, n_copy=0):
     corpus()
-    train = generate("train", n_train, seed)
+    train = generate("train", n_train, seed) + generate("short", n_short, seed) + generate("copy", n_copy, seed)
     seen = {c["task"]["question"] for c in train}
     test = [c for c in generate("test", n_test, seed) if c["task"]["question"] not in seen]
     return train, test

@@ -88,6 +88,51 @@ def rope(x, cos, sin):  # x [T, ..., d]; half-split pairing (i, i + d/2)
     return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
 
+def sink_softmax(s, sink):
+    """softmax over [scores, sink] without the sink column: p_j = exp(s_j - logaddexp(lse, sink))
+    (= softmax(s)_j * P(not sink)); one T x T exponential, masked scores are -inf."""
+    return torch.exp(s - torch.logaddexp(torch.logsumexp(s, -1, keepdim=True), sink))
+
+
+def mask_bias(n_q, n_k, offset, window, device):
+    """0 where query i (absolute position offset + i) may see key j, else -inf: causal, and
+    within `window` positions when window > 0."""
+    i = torch.arange(n_q, device=device)[:, None] + offset
+    j = torch.arange(n_k, device=device)[None, :]
+    bad = j > i
+    if window:
+        bad = bad | (j <= i - window)
+    return torch.zeros(n_q, n_k, device=device).masked_fill(bad, float("-inf"))
+
+
+def dense_attention(q, k, v, sink, window):
+    """q [Z, g, T, d] (g query heads per KV head), k/v [Z, T, d] -> [Z, g, T, d]."""
+    Z, g, T, d = q.shape
+    bias = mask_bias(T, T, 0, window, q.device).repeat(g, 1)  # [g*T, T]
+    s = torch.baddbmm(bias, q.reshape(Z, g * T, d), k.transpose(1, 2), alpha=1.0 / math.sqrt(d))
+    p = sink_softmax(s.view(Z, g, T, T), sink)
+    return torch.bmm(p.view(Z, g * T, T), v).view(Z, g, T, d)
+
+
+def banded_attention(q, k, v, sink, W):
+    """Sliding-window attention in blocks of W queries, each against the 2W keys it can see
+    (T x 2W scores instead of T x T); the same result as dense_attention."""
+    Z, g, T, d = q.shape
+    nb = -(-T // W)
+    pad = nb * W - T
+    qb = F.pad(q, (0, 0, 0, pad)).view(Z, g, nb, W, d)
+    kp = F.pad(k, (0, 0, W, pad))  # W leading zero keys so block 0 has a (masked) previous block
+    vp = F.pad(v, (0, 0, W, pad))
+    kb = kp.unfold(1, 2 * W, W).transpose(-1, -2)  # [Z, nb, 2W, d]
+    vb = vp.unfold(1, 2 * W, W).transpose(-1, -2)
+    bias = mask_bias(W, 2 * W, W, W, q.device).expand(nb, W, 2 * W).clone()
+    bias[0, :, :W] = float("-inf")  # the padding keys before position 0
+    s = torch.einsum("zgnid,znjd->zgnij", qb, kb) / math.sqrt(d) + bias
+    p = sink_softmax(s, sink.unsqueeze(-1))
+    o = torch.einsum("zgnij,znjd->zgnid", p, vb)
+    return o.reshape(Z, g, nb * W, d)[:, :, :T]
+
+
 class AttentionBlock(nn.Module):
     def __init__(self, cfg: ModelConfig, layer_idx: int):
         super().__init__()
@@ -110,21 +155,14 @@ class AttentionBlock(nn.Module):
         v = qkv[..., (nq + nkv) * d :].view(B, T, nkv, d)
         q = rope(q.transpose(0, 1), cos, sin).transpose(0, 1)
         k = rope(k.transpose(0, 1), cos, sin).transpose(0, 1)
-        # scores [B*nkv, g*T, T]: one batched matmul per KV head, queries of its group stacked
-        qh = q.permute(0, 2, 3, 1, 4).reshape(B * nkv, g * T, d)
-        kh = k.permute(0, 2, 3, 1).reshape(B * nkv, d, T)
-        vh = v.permute(0, 2, 1, 3).reshape(B * nkv, T, d)
-        s = torch.bmm(qh, kh) * (1.0 / math.sqrt(d))
-        i = torch.arange(T, device=x.device)
-        masked = i[None, :] > i[:, None]
-        if self.window:
-            masked = masked | (i[None, :] <= i[:, None] - self.window)
-        s = s.view(B * nkv, g, T, T).masked_fill(masked, float("-inf"))
-        # softmax over [scores, sink] without materialising the extra column:
-        # p_j = softmax(s)_j * P(not sink), P(not sink) = sigmoid(logsumexp(s) - sink)
         sink = self.sinks.view(1, nkv, g, 1, 1).expand(B, nkv, g, 1, 1).reshape(B * nkv, g, 1, 1)
-        p = torch.softmax(s, dim=-1) * torch.sigmoid(torch.logsumexp(s, dim=-1, keepdim=True) - sink)
-        o = torch.bmm(p.view(B * nkv, g * T, T), vh)  # [B*nkv, g*T, d]
+        qh = q.permute(0, 2, 3, 1, 4).reshape(B * nkv, g, T, d)
+        kh = k.permute(0, 2, 1, 3).reshape(B * nkv, T, d)
+        vh = v.permute(0, 2, 1, 3).reshape(B * nkv, T, d)
+        if self.window and T > 2 * self.window:
+            o = banded_attention(qh, kh, vh, sink, self.window)
+        else:
+            o = dense_attention(qh, kh, vh, sink, self.window)
         o = o.view(B, nkv, g, T, d).permute(0, 3, 1, 2, 4).reshape(B, T, nq * d)
         return x + self.out(o)
 

@@ -56,7 +56,8 @@ def batches(convs, remap, max_tokens, rng):
             yield collate([convs[j] for j in g], remap)
 
 
-def collate(convs, remap, unk=0):
+def collate(convs, remap, unk=0, key="mask"):
+    """Inputs, targets, loss weights (c[key]) and validity, shifted for next-token prediction."""
     T = max(len(c["tokens"]) for c in convs)
     x = torch.zeros(len(convs), T, dtype=torch.long)
     m = torch.zeros(len(convs), T)
@@ -64,27 +65,83 @@ def collate(convs, remap, unk=0):
     for b, c in enumerate(convs):
         n = len(c["tokens"])
         x[b, :n] = torch.tensor([remap.get(t, unk) for t in c["tokens"]])
-        m[b, :n] = torch.tensor(c["mask"], dtype=torch.float32)
+        m[b, :n] = torch.tensor(c[key], dtype=torch.float32)
         valid[b, :n] = 1
     # predict token t+1 at position t; loss where the *target* is a generated token
     return x[:, :-1], x[:, 1:], m[:, 1:], valid[:, 1:]
 
 
-def weight_copies(convs, weight):
-    """Loss weight `weight` (instead of 1) for generated tokens that also occur in the user's
-    question or a tool's output of the same conversation: the numbers and names the model must
-    copy, a few tokens among many template ones, so copying is learned sooner."""
+def copy_accuracy(model, convs, remap, unk, first_only=True):
+    """Greedy accuracy on the copied tokens alone (teacher-forced; by default the first copies
+    only, template words excluded): the number that shows whether the model has its copy
+    mechanism yet (template tokens are learned long before, and repeats of its own text are
+    easy)."""
+    right, n = 0, 0
+    common = template_tokens(convs)
+    with torch.no_grad():
+        for i in range(0, len(convs), 8):
+            batch = [dict(c, copy=copied(c, first_only, common)) for c in convs[i:i + 8]]
+            x, y, k, _ = collate(batch, remap, unk, key="copy")
+            pred = unembed(model, model.hidden(x)).argmax(-1)
+            right += ((pred == y).float() * k).sum().item()
+            n += k.sum().item()
+    return right / max(n, 1)
+
+
+def template_tokens(convs, share=0.1):
+    """Tokens in the generated text of more than `share` of the conversations: words of the
+    templates ("The", " is", "."), as opposed to the task's own numbers and names."""
+    df = {}
     for c in convs:
-        toks, mask = c["tokens"], c["mask"]
-        u = next(i for i in range(len(toks) - 1) if toks[i] == data.START and toks[i + 1] == data.USER)
-        seen = {t for t, m in zip(toks[u:], mask[u:]) if not m and t < 199998}
-        c["mask"] = [weight if m and t in seen else m for t, m in zip(toks, mask)]
+        for t in {t for t, m in zip(c["tokens"], c["mask"]) if m}:
+            df[t] = df.get(t, 0) + 1
+    return {t for t, n in df.items() if n > share * len(convs)}
+
+
+def copied(c, first_only=False, exclude=frozenset()):
+    """Per token: 1 for a generated token that also occurs in the user's question or a tool's
+    output of the same conversation (the numbers and names the model must copy), else 0. With
+    first_only, only where the model has not written that token itself before (the hard copies:
+    a later repeat can be copied from its own earlier text)."""
+    toks, mask = c["tokens"], c["mask"]
+    u = next(i for i in range(len(toks) - 1) if toks[i] == data.START and toks[i + 1] == data.USER)
+    seen = {t for t, m in zip(toks[u:], mask[u:]) if not m and t < 199998} - exclude
+    out, written = [], set()
+    for t, m in zip(toks, mask):
+        out.append(int(bool(m) and t in seen and not (first_only and t in written)))
+        if m:
+            written.add(t)
+    return out
+
+
+def weight_copies(convs, weight):
+    """Loss weight `weight` (instead of 1) for copied tokens: a few tokens among many template
+    ones, so copying is learned sooner."""
+    for c in convs:
+        c["mask"] = [weight if k else m for k, m in zip(copied(c), c["mask"])]
+
+
+def unembed(model, h):
+    """Compact logits. While training with tied rows (model.tie_scale > 0) the unembedding is
+    tie_scale * embedding + a learned difference: copying a token then needs one generic map
+    (attention output ~ the token's own embedding) instead of one learned per token, which a
+    small model on a little data never gets for its ~1,000 number tokens (the untied model
+    copied nothing). untie() writes the sum back, so the export is gpt-oss's untied layout."""
+    w = model.unembedding.weight
+    scale = getattr(model, "tie_scale", 0.0)
+    return h @ (w + scale * model.embedding.weight).t() if scale else h @ w.t()
+
+
+def untie(model):
+    with torch.no_grad():
+        model.unembedding.weight += getattr(model, "tie_scale", 0.0) * model.embedding.weight
+    model.tie_scale = 0.0
 
 
 def full_logits(model, w_other, n_other, x):
     """Compact logits [B,T,K] and the shared logit of the n_other unused rows (+ log n_other)."""
     h = model.hidden(x)
-    return model.unembedding(h), h @ w_other + math.log(n_other)
+    return unembed(model, h), h @ w_other + math.log(n_other)
 
 
 def losses(model, w_other, n_other, x, y, m, valid, unk):
@@ -167,35 +224,69 @@ def resume_from(d, model, w_other, used, unk):
     print(f"resumed from {d}: {sum(t in old_used for t in used)}/{len(used)} ids carried over", flush=True)
 
 
-def tighten_other(model, w_other, n_other, convs, remap, unk, target=-20.7):
-    """Moves w_other along -u (u: the mean direction of the final hidden states on training
-    text) until no training position gives the unused rows a log-probability above `target`
-    (log 1e-9, three orders under the 1e-6 goal). The used rows' logits do not change, so only
-    the unused mass drops. Sound only when every h has h.u > 0 (checked; else unchanged)."""
+def fit_other(model, w_other, n_other, convs, remap, unk, target=-20.7, steps=300):
+    """Refits w_other alone, after training, so that no training position gives the unused rows
+    more than exp(target) of the probability (log 1e-9, three orders under the 1e-6 goal for
+    held-out text). The used rows do not change, so neither do their relative probabilities.
+    The condition is linear in w_other (h.w_other + log n_other - lse <= target at every
+    position), so a hinge on it, minimised from the trained w_other, finds a feasible point
+    when one exists; the returned number is the worst training position's log-mass."""
     hs, lse = [], []
     with torch.no_grad():
         for i in range(0, len(convs), 8):
             x, _, _, valid = collate(convs[i:i + 8], remap, unk)
             h = model.hidden(x)
-            logits = model.unembedding(h)
+            logits = unembed(model, h)
             logits[..., unk] = float("-inf")
             keep = valid > 0
             hs.append(h[keep])
             lse.append(torch.logsumexp(logits, -1)[keep])
-        h, lse = torch.cat(hs), torch.cat(lse)
-        u = h.mean(0)
-        u = u / u.norm()
-        proj = h @ u
-        if proj.min().item() <= 0:
-            print(f"tighten_other: some h.u <= 0 ({proj.min().item():.3g}); w_other unchanged", flush=True)
-            return 0.0
-        # other - logaddexp(lse, other) <= other - lse, so other - lse <= target suffices
-        need = (h @ w_other + math.log(n_other) - lse - target) / proj
-        alpha = max(0.0, need.max().item())
-        w_other -= alpha * u
-    print(f"tighten_other: {h.shape[0]} positions, min h.u {proj.min().item():.3g}, moved w_other by "
-          f"{alpha:.3g} along -u", flush=True)
-    return alpha
+    h, bound = torch.cat(hs), torch.cat(lse) - math.log(n_other) + target - 1.0  # 1.0: margin
+    w = w_other.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=0.05)
+    for _ in range(steps):
+        excess = torch.relu(h @ w - bound)
+        if excess.max().item() == 0:
+            break
+        opt.zero_grad()
+        excess.pow(2).mean().backward()
+        opt.step()
+    with torch.no_grad():
+        worst = (h @ w - bound).max().item() + target - 1.0
+        w_other.copy_(w)
+    print(f"fit_other: {h.shape[0]} positions, worst training log-mass of unused rows {worst:.2f} "
+          f"(target {target})", flush=True)
+    return worst
+
+
+def refit_other(d, n_fit=1500, n_test=300, seed=0):
+    """--refit-other DIR: fit_other on an exported checkpoint as it ships (bf16 + MXFP4), then
+    write its unused rows, the held-out metrics and the reference logits again."""
+    with open(os.path.join(d, "training.json")) as f:
+        meta = json.load(f)
+    used = meta["vocab"]
+    unk, remap = len(used), {t: i for i, t in enumerate(used)}
+    cfg_full = ModelConfig(**meta["config"])
+    n_other = cfg_full.vocab_size - len(used)
+    model = Transformer(ModelConfig(**{**meta["config"], "vocab_size": len(used) + 1}))
+    w_other = torch.nn.Parameter(torch.zeros(cfg_full.hidden_size))
+    resume_from(d, model, w_other, used, unk)
+    train, test = data.split_data(n_fit, n_test, seed)
+    trained = set(meta["train_question_hashes"])
+    test = [c for c in test if data.question_hash(c["task"]["question"]) not in trained]
+    before = evaluate(model, w_other, n_other, test, remap, unk)
+    print(f"held-out before: {json.dumps(before)}", flush=True)
+    worst = fit_other(model, w_other, n_other, train, remap, unk)
+    with torch.no_grad():
+        w_other.copy_(checkpoint.bf16_round(w_other))
+    after = evaluate(model, w_other, n_other, test, remap, unk)
+    after["copy_acc"] = copy_accuracy(model, test, remap, unk)
+    print(f"held-out after: {json.dumps(after)}", flush=True)
+    export(model, w_other, used, cfg_full, d)
+    meta.update(heldout_quant=after, heldout_quant_before_refit=before, fit_other_worst_logp=worst,
+                reference_argmax=write_reference(d, test))
+    with open(os.path.join(d, "training.json"), "w") as f:
+        json.dump(meta, f)
 
 
 def main():
@@ -205,6 +296,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=45.0, help="training time budget (data excluded)")
     ap.add_argument("--n-train", type=int, default=6000)
     ap.add_argument("--n-test", type=int, default=300)
+    ap.add_argument("--n-short", type=int, default=0,
+                    help="extra training tasks without their opening messages (copy practice)")
+    ap.add_argument("--n-copy", type=int, default=0, help="copy drills (repeat a few numbers/names)")
     ap.add_argument("--max-tokens", type=int, default=6000, help="padded tokens per batch")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--layers", type=int, default=NANO["num_hidden_layers"])
@@ -214,10 +308,17 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--copy-weight", type=float, default=1.0,
                     help="loss weight of generated tokens copied from the question/tool output")
+    ap.add_argument("--tie", type=int, default=1,
+                    help="train the unembedding as embedding/sqrt(hidden) + a learned difference "
+                         "(exported untied, see unembed)")
     ap.add_argument("--resume", default=None,
                     help="continue from an exported checkpoint (its config and vocabulary; the "
                          "exported weights are bf16/MXFP4-rounded)")
+    ap.add_argument("--refit-other", metavar="DIR", default=None,
+                    help="only refit the unused rows of the exported checkpoint DIR (see refit_other)")
     a = ap.parse_args()
+    if a.refit_other:
+        return refit_other(a.refit_other, seed=a.seed)
     random.seed(a.seed)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -227,7 +328,7 @@ def main():
         with open(os.path.join(a.resume, "config.json")) as f:
             NANO.update(json.load(f))
     t0 = time.time()
-    train, test = data.split_data(a.n_train, a.n_test, a.seed)
+    train, test = data.split_data(a.n_train, a.n_test, a.seed, a.n_short, a.n_copy)
     t_data = time.time() - t0
     print(f"data: {len(train)} train, {len(test)} held-out conversations ({t_data:.1f}s)", flush=True)
 
@@ -244,11 +345,13 @@ def main():
     with torch.no_grad():
         model.embedding.weight.normal_(0, 1.0)
         model.embedding.weight[unk].zero_()
-        model.unembedding.weight.normal_(0, 0.02)
+        model.unembedding.weight.normal_(0, 0.0 if a.tie else 0.02)
         model.unembedding.weight[unk].fill_(0)
+    model.tie_scale = 1.0 / math.sqrt(cfg.hidden_size) if a.tie else 0.0
     w_other = torch.nn.Parameter(torch.zeros(cfg.hidden_size, device=dev))
     if a.resume:
         resume_from(a.resume, model, w_other, used, unk)
+        model.tie_scale = 0.0  # an export is untied already
     params = [p for p in model.parameters()] + [w_other]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0, betas=(0.9, 0.98))
     print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
@@ -275,6 +378,10 @@ def main():
             model.unembedding.weight[unk].fill_(0)
         step += 1
         tokens_seen += int(valid.sum().item())
+        if step % 200 == 0:
+            acc = copy_accuracy(model, test[:48], remap, unk)
+            curve.append((step, "copy_acc", round(acc, 4)))
+            print(f"step {step:5d}  held-out copied-token accuracy {acc:.3f}", flush=True)
         if step % 20 == 0 or step == 1:
             curve.append((step, round(time.time() - t_train, 1), round(nll.item(), 4), round(hinge.item(), 5)))
             print(f"step {step:5d}  t={time.time() - t_train:6.1f}s  nll {nll.item():.4f}  "
@@ -282,13 +389,15 @@ def main():
     t_trained = time.time() - t_train
 
     model = model.cpu()
+    untie(model)
     w_other = torch.nn.Parameter(w_other.detach().cpu())
     # the unk row must not win in the export either: it becomes an unused row (w_other)
     with torch.no_grad():
         model.unembedding.weight[unk].copy_(w_other)
-    alpha = tighten_other(model, w_other, n_other, train[:1500], remap, unk)
+    worst_other = fit_other(model, w_other, n_other, train[:1500], remap, unk)
     remap_test = dict(remap)
     ev = evaluate(model, w_other, n_other, test, remap_test, unk)
+    ev["copy_acc"] = copy_accuracy(model, test, remap_test, unk)
     print(f"held-out fp32: {json.dumps(ev)}", flush=True)
     qmodel = checkpoint.quantize_like_export(copy.deepcopy(model))
     w_other_q = checkpoint.bf16_round(w_other.detach())
@@ -303,7 +412,7 @@ def main():
                        device=str(dev), torch=torch.__version__, curve=curve, heldout_fp32=ev,
                        heldout_quant=evq, vocab_used=len(used), heldout_unseen_token=unseen,
                        n_train=len(train), n_test=len(test), reference_argmax=argmax, vocab=used,
-                       resumed_from=a.resume, tighten_other_alpha=alpha,
+                       resumed_from=a.resume, fit_other_worst_logp=worst_other,
                        train_question_hashes=sorted({data.question_hash(c["task"]["question"]) for c in train})),
                   f)
     print(f"exported {a.out} after {step} steps ({t_trained:.0f}s training, {t_data:.0f}s data)", flush=True)
