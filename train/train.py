@@ -138,6 +138,28 @@ def untie(model):
     model.tie_scale = 0.0
 
 
+def mimetic_init(model, mix):
+    """Mimetic initialisation (Trockman & Kolter 2023), blended with the random one by `mix`:
+    each query head starts as a copy of its KV head's key projection (a head first attends to
+    tokens like the current one) and each head's output projection as the transpose of its value
+    projection (what it reads is added back, not scrambled). Both are the shapes copy/induction
+    circuits need; on repeat-back drills it roughly doubled the copy accuracy after 200 steps
+    (docs/NANO.md)."""
+    cfg = model.cfg
+    d, nq, nkv, H = cfg.head_dim, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.hidden_size
+    g = nq // nkv
+    with torch.no_grad():
+        for b in model.block:
+            attn = b["attn"]
+            W, out = attn.qkv.weight, attn.out.weight
+            for h in range(nq):
+                k = W[(nq + h // g) * d:(nq + h // g + 1) * d]
+                v = W[(nq + nkv + h // g) * d:(nq + nkv + h // g + 1) * d]  # [d, H]
+                W[h * d:(h + 1) * d] = mix * k + (1 - mix) * W[h * d:(h + 1) * d]
+                o = v.t() / (g * v.norm(dim=1).pow(2).mean())
+                out[:, h * d:(h + 1) * d] = mix * o + (1 - mix) * out[:, h * d:(h + 1) * d]
+
+
 def full_logits(model, w_other, n_other, x):
     """Compact logits [B,T,K] and the shared logit of the n_other unused rows (+ log n_other)."""
     h = model.hidden(x)
@@ -311,6 +333,8 @@ def main():
     ap.add_argument("--tie", type=int, default=1,
                     help="train the unembedding as embedding/sqrt(hidden) + a learned difference "
                          "(exported untied, see unembed)")
+    ap.add_argument("--mimetic", type=float, default=0.0,
+                    help="blend of mimetic attention initialisation (0: random; see mimetic_init)")
     ap.add_argument("--resume", default=None,
                     help="continue from an exported checkpoint (its config and vocabulary; the "
                          "exported weights are bf16/MXFP4-rounded)")
@@ -348,6 +372,8 @@ def main():
         model.unembedding.weight.normal_(0, 0.0 if a.tie else 0.02)
         model.unembedding.weight[unk].fill_(0)
     model.tie_scale = 1.0 / math.sqrt(cfg.hidden_size) if a.tie else 0.0
+    if a.mimetic:
+        mimetic_init(model, a.mimetic)
     w_other = torch.nn.Parameter(torch.zeros(cfg.hidden_size, device=dev))
     if a.resume:
         resume_from(a.resume, model, w_other, used, unk)
