@@ -124,9 +124,9 @@ def weight_copies(convs, weight):
 def unembed(model, h):
     """Compact logits. While training with tied rows (model.tie_scale > 0) the unembedding is
     tie_scale * embedding + a learned difference: copying a token then needs one generic map
-    (attention output ~ the token's own embedding) instead of one learned per token, which a
-    small model on a little data never gets for its ~1,000 number tokens (the untied model
-    copied nothing). untie() writes the sum back, so the export is gpt-oss's untied layout."""
+    (attention output ~ the token's own embedding) instead of one learned per token for each of
+    its ~1,000 number tokens. (Measured: tying alone did not make the task runs copy; see
+    docs/NANO.md.) untie() writes the sum back, so the export is gpt-oss's untied layout."""
     w = model.unembedding.weight
     scale = getattr(model, "tie_scale", 0.0)
     return h @ (w + scale * model.embedding.weight).t() if scale else h @ w.t()
@@ -143,8 +143,8 @@ def mimetic_init(model, mix):
     each query head starts as a copy of its KV head's key projection (a head first attends to
     tokens like the current one) and each head's output projection as the transpose of its value
     projection (what it reads is added back, not scrambled). Both are the shapes copy/induction
-    circuits need; on repeat-back drills it roughly doubled the copy accuracy after 200 steps
-    (docs/NANO.md)."""
+    circuits need; with mix 0.7 repeat-back drills reached 0.82 copy accuracy in 500 steps
+    against 0.55 from the random initialisation (docs/NANO.md)."""
     cfg = model.cfg
     d, nq, nkv, H = cfg.head_dim, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.hidden_size
     g = nq // nkv
@@ -313,7 +313,7 @@ def refit_other(d, n_fit=1500, n_test=300, seed=0):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="where the checkpoint goes (required unless --refit-other)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--minutes", type=float, default=45.0, help="training time budget (data excluded)")
     ap.add_argument("--n-train", type=int, default=6000)
@@ -343,6 +343,8 @@ def main():
     a = ap.parse_args()
     if a.refit_other:
         return refit_other(a.refit_other, seed=a.seed)
+    if not a.out:
+        ap.error("--out is required")
     random.seed(a.seed)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
