@@ -26,11 +26,7 @@ used = sorted({t for c in train + test for t in c["tokens"]}); unk = len(used); 
 cfg = ModelConfig(**{**T.NANO, "vocab_size": len(used) + 1, "num_hidden_layers": a.layers, "num_attention_heads": a.heads,
                      "hidden_size": a.hidden, "intermediate_size": a.hidden, "num_key_value_heads": a.kv})
 model = Transformer(cfg)
-with torch.no_grad():
-    model.embedding.weight.normal_(0, 1.0); model.unembedding.weight.normal_(0, 0.0 if a.tie else 0.02)
-if a.mimetic:
-    T.mimetic_init(model, a.mimetic)
-model.tie_scale = 1.0 / math.sqrt(cfg.hidden_size) if a.tie else 0.0
+T.init_weights(model, unk, a.tie, a.mimetic)
 w_other = torch.nn.Parameter(torch.zeros(cfg.hidden_size)); n_other = 200000
 params = list(model.parameters()) + [w_other]
 opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0, betas=(0.9, 0.98))

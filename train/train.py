@@ -160,6 +160,19 @@ def mimetic_init(model, mix):
                 out[:, h * d:(h + 1) * d] = mix * o + (1 - mix) * out[:, h * d:(h + 1) * d]
 
 
+def init_weights(model, unk, tie, mimetic):
+    """A fresh compact model's embeddings (the unk row zero), tied training unembedding (see
+    unembed) and optional mimetic attention initialisation."""
+    with torch.no_grad():
+        model.embedding.weight.normal_(0, 1.0)
+        model.embedding.weight[unk].zero_()
+        model.unembedding.weight.normal_(0, 0.0 if tie else 0.02)
+        model.unembedding.weight[unk].fill_(0)
+    model.tie_scale = 1.0 / math.sqrt(model.cfg.hidden_size) if tie else 0.0
+    if mimetic:
+        mimetic_init(model, mimetic)
+
+
 def full_logits(model, w_other, n_other, x):
     """Compact logits [B,T,K] and the shared logit of the n_other unused rows (+ log n_other)."""
     h = model.hidden(x)
@@ -368,14 +381,7 @@ def main():
     cfg = ModelConfig(**{**NANO, "vocab_size": len(used) + 1})  # +1: the unk row (embedding only)
     dev = torch.device(a.device)
     model = Transformer(cfg).to(dev)
-    with torch.no_grad():
-        model.embedding.weight.normal_(0, 1.0)
-        model.embedding.weight[unk].zero_()
-        model.unembedding.weight.normal_(0, 0.0 if a.tie else 0.02)
-        model.unembedding.weight[unk].fill_(0)
-    model.tie_scale = 1.0 / math.sqrt(cfg.hidden_size) if a.tie else 0.0
-    if a.mimetic:
-        mimetic_init(model, a.mimetic)
+    init_weights(model, unk, a.tie, a.mimetic)
     w_other = torch.nn.Parameter(torch.zeros(cfg.hidden_size, device=dev))
     if a.resume:
         resume_from(a.resume, model, w_other, used, unk)
