@@ -18,8 +18,10 @@ the C++ engine must reproduce them, tests/engine/test_nano_model.cpp).
 import argparse
 import copy
 import json
+import lzma
 import math
 import os
+import pickle
 import random
 import sys
 import time
@@ -81,7 +83,8 @@ def copy_accuracy(model, convs, remap, unk, first_only=True):
     with torch.no_grad():
         for i in range(0, len(convs), 8):
             batch = [dict(c, copy=copied(c, first_only, common)) for c in convs[i:i + 8]]
-            x, y, k, _ = collate(batch, remap, unk, key="copy")
+            dev = model.embedding.weight.device
+            x, y, k = (t.to(dev) for t in collate(batch, remap, unk, key="copy")[:3])
             pred = unembed(model, model.hidden(x)).argmax(-1)
             right += ((pred == y).float() * k).sum().item()
             n += k.sum().item()
@@ -146,7 +149,7 @@ def mimetic_init(model, mix):
     circuits need; with mix 0.7 repeat-back drills reached 0.82 copy accuracy in 500 steps
     against 0.55 from the random initialisation (docs/NANO.md)."""
     cfg = model.cfg
-    d, nq, nkv, H = cfg.head_dim, cfg.num_attention_heads, cfg.num_key_value_heads, cfg.hidden_size
+    d, nq, nkv = cfg.head_dim, cfg.num_attention_heads, cfg.num_key_value_heads
     g = nq // nkv
     with torch.no_grad():
         for b in model.block:
@@ -324,6 +327,60 @@ def refit_other(d, n_fit=1500, n_test=300, seed=0):
         json.dump(meta, f)
 
 
+def load_data(a):
+    """(train, test): generated (needs the gossamer binary: the renderer), or read from / written
+    to the --data cache, so that a machine without the binary (a GPU box) trains on exactly
+    the conversations this one rendered."""
+    key = dict(seed=a.seed, n_train=a.n_train, n_test=a.n_test, n_short=a.n_short, n_copy=a.n_copy)
+    if a.data and os.path.exists(a.data):
+        with lzma.open(a.data, "rb") as f:
+            cached = pickle.load(f)
+        if cached["key"] != key:
+            sys.exit(f"{a.data} holds data for {cached['key']}, not {key}")
+        return cached["train"], cached["test"], cached["drills_test"]
+    train, test = data.split_data(a.n_train, a.n_test, a.seed, a.n_short, a.n_copy)
+    drills_test = data.generate("copy", 48, a.seed + 1) if a.n_copy else []
+    if a.data:
+        slim = [dict(tokens=c["tokens"], mask=c["mask"], task=c["task"]) for c in train]
+        with lzma.open(a.data, "wb", preset=6) as f:
+            pickle.dump(dict(key=key, train=slim, test=test, drills_test=drills_test), f, protocol=4)
+    return train, test, drills_test
+
+
+def save_state(path, model, w_other, used, info, shard_bytes=12 << 20):
+    """The compact training state (weights, unused-row vector, vocabulary, log) as safetensors
+    shards of at most shard_bytes (PATH.0, PATH.1, ...; a device run hands back files of 16 MB at
+    most) + PATH.json: what a training-only run on another machine hands back to --finish."""
+    tensors = {k: v.detach().float().cpu() for k, v in model.state_dict().items()}
+    tensors["w_other"] = w_other.detach().float().cpu()
+    shards, size = [{}], 0
+    for k in sorted(tensors):
+        n = tensors[k].numel() * 4
+        if shards[-1] and size + n > shard_bytes:
+            shards.append({})
+            size = 0
+        shards[-1][k] = ("F32", tensors[k])
+        size += n
+    for i, shard in enumerate(shards):
+        checkpoint.write_safetensors(f"{path}.{i}.tmp", shard)
+        os.replace(f"{path}.{i}.tmp", f"{path}.{i}")
+    with open(path + ".json", "w") as f:
+        json.dump(dict(info, used=used, shards=len(shards), tie_scale=getattr(model, "tie_scale", 0.0)), f)
+
+
+def load_state(path, model, w_other):
+    with open(path + ".json") as f:
+        info = json.load(f)
+    tensors = {}
+    for i in range(info.pop("shards")):
+        tensors.update({k: t for k, (_, t) in checkpoint.read_safetensors(f"{path}.{i}").items()})
+    with torch.no_grad():
+        w_other.copy_(tensors.pop("w_other"))
+    model.load_state_dict(tensors)
+    model.tie_scale = info.pop("tie_scale")
+    return info
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", help="where the checkpoint goes (required unless --refit-other)")
@@ -353,21 +410,31 @@ def main():
                          "exported weights are bf16/MXFP4-rounded)")
     ap.add_argument("--refit-other", metavar="DIR", default=None,
                     help="only refit the unused rows of the exported checkpoint DIR (see refit_other)")
+    ap.add_argument("--data", default=None,
+                    help="conversation cache (lzma pickle): read if it exists, else generated and "
+                         "written there (a machine without the gossamer binary trains from it)")
+    ap.add_argument("--drills-first", type=int, default=0,
+                    help="steps on the copy drills alone before the tasks (curriculum)")
+    ap.add_argument("--save-state", default=None,
+                    help="train only: write the compact state here (also every 2 minutes) and stop")
+    ap.add_argument("--finish", metavar="STATE", default=None,
+                    help="skip training: evaluate and export the state a --save-state run wrote")
     a = ap.parse_args()
     if a.refit_other:
         return refit_other(a.refit_other, seed=a.seed)
-    if not a.out:
+    if not a.out and not a.save_state:
         ap.error("--out is required")
     random.seed(a.seed)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
+    torch.backends.cuda.matmul.allow_tf32 = True
     NANO.update(num_hidden_layers=a.layers, hidden_size=a.hidden, intermediate_size=a.hidden,
                 num_attention_heads=a.heads)
     if a.resume:
         with open(os.path.join(a.resume, "config.json")) as f:
             NANO.update(json.load(f))
     t0 = time.time()
-    train, test = data.split_data(a.n_train, a.n_test, a.seed, a.n_short, a.n_copy)
+    train, test, drills_test = load_data(a)
     t_data = time.time() - t0
     print(f"data: {len(train)} train, {len(test)} held-out conversations ({t_data:.1f}s)", flush=True)
 
@@ -379,29 +446,50 @@ def main():
     unseen = sum(1 for c in test if any(t not in remap for t in c["tokens"]))
     n_other = NANO["vocab_size"] - len(used)
     cfg = ModelConfig(**{**NANO, "vocab_size": len(used) + 1})  # +1: the unk row (embedding only)
-    dev = torch.device(a.device)
+    dev = torch.device("cpu" if a.finish else a.device)
     model = Transformer(cfg).to(dev)
     init_weights(model, unk, a.tie, a.mimetic)
     w_other = torch.nn.Parameter(torch.zeros(cfg.hidden_size, device=dev))
     if a.resume:
         resume_from(a.resume, model, w_other, used, unk)
         model.tie_scale = 0.0  # an export is untied already
+    print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
+          f"{unseen}/{len(test)}; params (compact) {sum(p.numel() for p in model.parameters()):,}; "
+          f"device {dev}, {a.threads} threads", flush=True)
+    if a.finish:
+        info = load_state(a.finish, model, w_other)
+        if info["used"] != used:
+            sys.exit(f"{a.finish} was trained on another vocabulary (other --data or sizes)")
+    else:
+        info = train_loop(a, model, w_other, n_other, train, test, drills_test, remap, unk, used)
+        info.update(seconds_data=round(t_data, 1), device=str(dev), torch=torch.__version__)
+        if a.save_state:
+            save_state(a.save_state, model, w_other, used, info)
+            return
+    finish(a, model, w_other, n_other, train, test, remap, unk, used, unseen, info)
+
+
+def train_loop(a, model, w_other, n_other, train, test, drills_test, remap, unk, used):
+    """AdamW with warm-up and a cosine schedule over --minutes; --drills-first steps on the copy
+    drills alone. Returns the log (steps, tokens, curve, seconds)."""
+    dev = w_other.device
     params = [p for p in model.parameters()] + [w_other]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0, betas=(0.9, 0.98))
-    print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
-          f"{unseen}/{len(test)}; params (compact) {sum(p.numel() for p in params):,}; device {dev}, "
-          f"{a.threads} threads", flush=True)
-
     rng = random.Random(a.seed)
+    drills = [c for c in train if c["task"]["kind"] == "copy"]
+    drill_it = batches(drills, remap, a.max_tokens, rng) if a.drills_first and drills else None
     it = batches(train, remap, a.max_tokens, rng)
     budget = a.minutes * 60
-    t_train = time.time()
+    t_train = t_saved = time.time()
     step, curve, tokens_seen = 0, [], 0
+    info = lambda: dict(steps=step, tokens=tokens_seen, curve=curve,  # noqa: E731
+                        seconds_training=round(time.time() - t_train, 1))
     while time.time() - t_train < budget:
         frac = (time.time() - t_train) / budget
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, (step + 1) / 30) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
-        x, y, m, valid = (t.to(dev) for t in next(it))
+        drilling = drill_it is not None and step < a.drills_first
+        x, y, m, valid = (t.to(dev) for t in next(drill_it if drilling else it))
         nll, hinge, _, _ = losses(model, w_other, n_other, x, y, m, valid, unk)
         loss = nll + hinge
         opt.zero_grad()
@@ -415,13 +503,25 @@ def main():
         if step % 200 == 0:
             acc = copy_accuracy(model, test[:48], remap, unk)
             curve.append((step, "copy_acc", round(acc, 4)))
-            print(f"step {step:5d}  held-out copied-token accuracy {acc:.3f}", flush=True)
+            msg = f"step {step:5d}  held-out copied-token accuracy {acc:.3f}"
+            if drills_test:
+                d_acc = copy_accuracy(model, drills_test, remap, unk)
+                curve.append((step, "drill_acc", round(d_acc, 4)))
+                msg += f"  held-out drill copy accuracy {d_acc:.3f}"
+            print(msg, flush=True)
         if step % 20 == 0 or step == 1:
             curve.append((step, round(time.time() - t_train, 1), round(nll.item(), 4), round(hinge.item(), 5)))
             print(f"step {step:5d}  t={time.time() - t_train:6.1f}s  nll {nll.item():.4f}  "
                   f"hinge {hinge.item():.5f}  tokens {tokens_seen}", flush=True)
-    t_trained = time.time() - t_train
+        if a.save_state and time.time() - t_saved > 120:  # a run cut off still hands back its state
+            save_state(a.save_state, model, w_other, used, info())
+            t_saved = time.time()
+    return info()
 
+
+def finish(a, model, w_other, n_other, train, test, remap, unk, used, unseen, info):
+    """Untie, refit the unused rows, evaluate fp32 and as exported (bf16 + MXFP4), export the
+    checkpoint, its reference logits and training.json."""
     model = model.cpu()
     untie(model)
     w_other = torch.nn.Parameter(w_other.detach().cpu())
@@ -429,27 +529,25 @@ def main():
     with torch.no_grad():
         model.unembedding.weight[unk].copy_(w_other)
     worst_other = fit_other(model, w_other, n_other, train[:1500], remap, unk)
-    remap_test = dict(remap)
-    ev = evaluate(model, w_other, n_other, test, remap_test, unk)
-    ev["copy_acc"] = copy_accuracy(model, test, remap_test, unk)
+    ev = evaluate(model, w_other, n_other, test, remap, unk)
+    ev["copy_acc"] = copy_accuracy(model, test, remap, unk)
     print(f"held-out fp32: {json.dumps(ev)}", flush=True)
     qmodel = checkpoint.quantize_like_export(copy.deepcopy(model))
     w_other_q = checkpoint.bf16_round(w_other.detach())
-    evq = evaluate(qmodel, w_other_q, n_other, test, remap_test, unk)
+    evq = evaluate(qmodel, w_other_q, n_other, test, remap, unk)
     print(f"held-out bf16+MXFP4: {json.dumps(evq)}", flush=True)
 
     export(model, w_other, used, ModelConfig(**NANO), a.out)
     argmax = write_reference(a.out, test)
     with open(os.path.join(a.out, "training.json"), "w") as f:
-        json.dump(dict(args=vars(a), config=NANO, seconds_data=round(t_data, 1),
-                       seconds_training=round(t_trained, 1), steps=step, tokens=tokens_seen,
-                       device=str(dev), torch=torch.__version__, curve=curve, heldout_fp32=ev,
-                       heldout_quant=evq, vocab_used=len(used), heldout_unseen_token=unseen,
-                       n_train=len(train), n_test=len(test), reference_argmax=argmax, vocab=used,
-                       resumed_from=a.resume, fit_other_worst_logp=worst_other,
+        json.dump(dict(info, args=vars(a), config=NANO, heldout_fp32=ev, heldout_quant=evq,
+                       vocab_used=len(used), heldout_unseen_token=unseen, n_train=len(train),
+                       n_test=len(test), reference_argmax=argmax, vocab=used, resumed_from=a.resume,
+                       fit_other_worst_logp=worst_other,
                        train_question_hashes=sorted({data.question_hash(c["task"]["question"]) for c in train})),
                   f)
-    print(f"exported {a.out} after {step} steps ({t_trained:.0f}s training, {t_data:.0f}s data)", flush=True)
+    print(f"exported {a.out} after {info['steps']} steps ({info['seconds_training']:.0f}s training on "
+          f"{info['device']}, {info['seconds_data']:.0f}s data)", flush=True)
 
 
 if __name__ == "__main__":
