@@ -41,6 +41,7 @@ def spec_for(task, data):
 
 def run_task(gossamer, model, task, data, workdir):
     d = tempfile.mkdtemp(dir=workdir)
+    os.chmod(d, 0o755)  # the sandboxed python kernel runs as another user in d/workspaces
     spec = os.path.join(d, "agent.yaml")
     with open(spec, "w") as f:
         f.write(spec_for(task, data))
@@ -110,6 +111,7 @@ def main():
           f"model {model}", flush=True)
     t0 = time.time()
     with tempfile.TemporaryDirectory() as work, concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
+        os.chmod(work, 0o755)
         results = list(ex.map(lambda t: run_task(gossamer, model, t, data, work), tasks))
     wall = time.time() - t0
 

@@ -162,11 +162,14 @@ void give_workspace(const Policy& policy, HostIds host) {
                           ": " + errno_text(errno));
 }
 
-// One byte on the sync pipe lets the child past its next wait_for_parent().
-void release(Pipe& sync) {
+// One byte on the sync pipe lets the child past its next wait_for_parent(). False when the
+// child is gone already: it failed its setup (say chdir into a workspace it may not enter),
+// and its report, read when the caller waits, says why.
+bool release(Pipe& sync) {
     const char go = 1;
-    if (::write(sync.write, &go, 1) != 1)
-        throw LaunchError("write(sync pipe): " + errno_text(errno));
+    if (::write(sync.write, &go, 1) == 1) return true;
+    if (errno == EPIPE) return false;
+    throw LaunchError("write(sync pipe): " + errno_text(errno));
 }
 
 unsigned long clone_flags(const Policy& policy) {
@@ -340,7 +343,7 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
     keep_parent_ends(*launched, in, out, err.get(), report);
 
     if (policy.isolation) write_id_maps(launched->pid, policy.inner_uid, host_ids(policy));
-    release(sync);  // maps written: the child builds its filesystem meanwhile
+    if (!release(sync)) return launched;  // maps written: the child builds its filesystem
     if (!in_cgroups && !launched->cgroups->attach(launched->pid))
         launched->notes.push_back("could not move the sandbox into its cgroups");
     release(sync);  // in the cgroups: the child may start the command

@@ -417,6 +417,9 @@ def main():
                     help="steps on the copy drills alone before the tasks (curriculum)")
     ap.add_argument("--save-state", default=None,
                     help="train only: write the compact state here (also every 2 minutes) and stop")
+    ap.add_argument("--init-state", metavar="STATE", default=None,
+                    help="continue training from the state a --save-state run wrote (full "
+                         "precision, same data and sizes; the schedule starts again)")
     ap.add_argument("--finish", metavar="STATE", default=None,
                     help="skip training: evaluate and export the state a --save-state run wrote")
     a = ap.parse_args()
@@ -453,6 +456,8 @@ def main():
     if a.resume:
         resume_from(a.resume, model, w_other, used, unk)
         model.tie_scale = 0.0  # an export is untied already
+    if a.init_state:
+        load_state(a.init_state, model, w_other)
     print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
           f"{unseen}/{len(test)}; params (compact) {sum(p.numel() for p in model.parameters()):,}; "
           f"device {dev}, {a.threads} threads", flush=True)

@@ -216,7 +216,7 @@ TEST_CASE("cli run: the quickstart example runs with its replay script") {
                                     "replay.json' --store '" + (dir.path / "s.db").string() + "'",
                                 "");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    CHECK(r.out.find("284203") != std::string::npos);  // the real python tool's output
+    CHECK(r.out.find("184287") != std::string::npos);  // the real python tool's output
     CHECK(r.out.find("[final after 2 turns") != std::string::npos);
 }
 

@@ -2,6 +2,9 @@
 // to other sessions; matplotlib writes plots there with its file-only backend.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 
 #include "tests/python/python_support.h"
@@ -49,4 +52,22 @@ TEST_CASE("python: without a workspace the working directory is a private /tmp")
     py::PythonTool tool(python_options(py::Mode::stateless));
     CHECK(python_call(tool, "import os\nprint(os.getcwd(), os.path.exists('/mnt/data'))").text ==
           "/tmp False\n");
+}
+
+TEST_CASE("python: a workspace the sandbox may not enter is reported as such") {
+    // As root the sandbox runs as another host user, which cannot pass a 0700 folder of
+    // root's; as any other user it is that user, and can.
+    if (::geteuid() != 0) return;
+    TempDir top("py_ws_private");
+    std::filesystem::permissions(top.path, std::filesystem::perms::owner_all);
+    const auto ws = top.path / "ws";
+    std::filesystem::create_directory(ws);
+    for (const auto mode : {py::Mode::stateful, py::Mode::stateless}) {
+        py::PythonTool tool(python_options(mode));
+        const auto out = python_call(tool, "print(1)", ws);
+        CAPTURE(out.text);
+        CHECK(out.is_error);
+        CHECK(contains(out.text, "sandbox setup failed"));
+        CHECK(contains(out.text, "Permission denied"));
+    }
 }

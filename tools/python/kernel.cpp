@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 
 #include "sandbox/child_report.h"
@@ -175,6 +176,9 @@ std::string Kernel::how_it_died() {
     sandbox::ChildReport report;
     while (wait_for(process_->report_fd, POLLIN, deadline) == Wait::ready) {
         if (::read(process_->report_fd, &report, sizeof report) != sizeof report) break;
+        if (report.kind == sandbox::ReportKind::setup_failed)  // e.g. a workspace it may not enter
+            return std::string("could not start (sandbox setup failed: ") + report.what + " " +
+                   report.path + ": " + std::strerror(report.err) + ")";
         if (report.kind != sandbox::ReportKind::exited) continue;
         const int status = report.value;
         if (WIFSIGNALED(status)) {
