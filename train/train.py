@@ -456,8 +456,10 @@ def main():
     if a.resume:
         resume_from(a.resume, model, w_other, used, unk)
         model.tie_scale = 0.0  # an export is untied already
+    prior = None
     if a.init_state:
-        load_state(a.init_state, model, w_other)
+        prior = load_state(a.init_state, model, w_other)
+        prior.pop("used")
     print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
           f"{unseen}/{len(test)}; params (compact) {sum(p.numel() for p in model.parameters()):,}; "
           f"device {dev}, {a.threads} threads", flush=True)
@@ -467,7 +469,8 @@ def main():
             sys.exit(f"{a.finish} was trained on another vocabulary (other --data or sizes)")
     else:
         info = train_loop(a, model, w_other, n_other, train, test, drills_test, remap, unk, used)
-        info.update(seconds_data=round(t_data, 1), device=str(dev), torch=torch.__version__)
+        info.update(seconds_data=round(t_data, 1), device=str(dev), torch=torch.__version__,
+                    training_args=vars(a), continues=prior)
         if a.save_state:
             save_state(a.save_state, model, w_other, used, info)
             return
