@@ -381,7 +381,7 @@ def load_state(path, model, w_other):
     return info
 
 
-def main():
+def arguments():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", help="where the checkpoint goes (required unless --refit-other)")
     ap.add_argument("--seed", type=int, default=0)
@@ -422,6 +422,11 @@ def main():
                          "precision, same data and sizes; the schedule starts again)")
     ap.add_argument("--finish", metavar="STATE", default=None,
                     help="skip training: evaluate and export the state a --save-state run wrote")
+    return ap
+
+
+def main():
+    ap = arguments()
     a = ap.parse_args()
     if a.refit_other:
         return refit_other(a.refit_other, seed=a.seed)
