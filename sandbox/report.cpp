@@ -27,15 +27,8 @@ const char* layer_of_call(const std::string& what) {
 }
 
 void describe_setup_failure(SandboxResult& result, const ChildReport& r) {
-    const std::string what(r.what), path(r.path);
     result.stop = StopReason::setup_failed;
-    result.report = "sandbox setup failed: " + what + (path.empty() ? "" : " " + path) + ": " +
-                    std::strerror(r.err);
-    if (const char* name = layer_of_call(what)) {
-        if (auto layer = layer_from_name(name))
-            result.report += " (layer " + std::string(name) +
-                             "; fix: " + std::string(layer_fix_hint(*layer)) + ")";
-    }
+    result.report = setup_failure_text(r);
 }
 
 void describe_signal(SandboxResult& result, const Policy& policy, const RunFacts& facts) {
@@ -108,6 +101,18 @@ int SandboxResult::shell_status() const {
             return 127;
     }
     return 125;
+}
+
+std::string setup_failure_text(const ChildReport& r) {
+    const std::string what(r.what), path(r.path);
+    std::string text = "sandbox setup failed: " + what + (path.empty() ? "" : " " + path) + ": " +
+                       std::strerror(r.err);
+    if (const char* name = layer_of_call(what)) {
+        if (auto layer = layer_from_name(name))
+            text += " (layer " + std::string(name) +
+                    "; fix: " + std::string(layer_fix_hint(*layer)) + ")";
+    }
+    return text;
 }
 
 std::string signal_name(int sig) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sandbox/child_report.h"
@@ -29,6 +30,10 @@ SandboxResult describe_run(const RunFacts& facts, const Policy& policy,
 
 // Appends "stdout truncated: ..." sentences when the caps dropped bytes.
 void add_output_notes(SandboxResult& result, const Policy& policy);
+
+// "sandbox setup failed: <call> <path>: <error>" (+ the layer's fix hint) for a setup_failed
+// report.
+std::string setup_failure_text(const ChildReport& report);
 
 // "SIGKILL", "SIGSEGV", ... ("signal 42" for others).
 std::string signal_name(int sig);

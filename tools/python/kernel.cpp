@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <ctime>
 
 #include "sandbox/child_report.h"
@@ -177,8 +176,7 @@ std::string Kernel::how_it_died() {
     while (wait_for(process_->report_fd, POLLIN, deadline) == Wait::ready) {
         if (::read(process_->report_fd, &report, sizeof report) != sizeof report) break;
         if (report.kind == sandbox::ReportKind::setup_failed)  // e.g. a workspace it may not enter
-            return std::string("could not start (sandbox setup failed: ") + report.what + " " +
-                   report.path + ": " + std::strerror(report.err) + ")";
+            return "could not start (" + sandbox::setup_failure_text(report) + ")";
         if (report.kind != sandbox::ReportKind::exited) continue;
         const int status = report.value;
         if (WIFSIGNALED(status)) {
