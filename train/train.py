@@ -462,7 +462,7 @@ def main():
         resume_from(a.resume, model, w_other, used, unk)
         model.tie_scale = 0.0  # an export is untied already
     prior = None
-    if a.init_state:
+    if a.init_state and not a.finish:  # --finish reads its own state below
         prior = load_state(a.init_state, model, w_other)
         prior.pop("used")
     print(f"vocab used {len(used)}, unused rows {n_other}; held-out conversations with an unseen token "
