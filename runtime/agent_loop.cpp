@@ -27,10 +27,27 @@ const char* to_string(StopReason reason) {
             return "context_full";
         case StopReason::Cancelled:
             return "cancelled";
+        case StopReason::Interrupted:
+            return "interrupted";
         case StopReason::Error:
             return "error";
     }
     return "error";
+}
+
+const char* state_of(StopReason reason) {
+    switch (reason) {
+        case StopReason::Final:
+            return "finished";
+        case StopReason::Cancelled:
+            return "cancelled";
+        case StopReason::Interrupted:
+            return "interrupted";
+        case StopReason::Error:
+            return "failed";
+        default:
+            return "budget";
+    }
 }
 
 // The generation in flight: its parser and what observers have been told.
@@ -114,8 +131,39 @@ std::vector<std::int32_t> AgentLoop::stop_tokens() const {
 }
 
 void AgentLoop::emit(const std::string& kind, Json data, bool persist) {
-    if (persist) store_.append_event(settings_.session_id, kind, data);
+    if (persist && !in_commit_) {
+        if (!commit([&] { store_.append_event(settings_.session_id, kind, data); })) return;
+    } else if (persist) {
+        store_.append_event(settings_.session_id, kind, data);  // the enclosing commit's step
+    }
     events_.on_event(Event{kind, settings_.session_id, std::move(data)});
+}
+
+bool AgentLoop::commit(const std::function<void()>& body) {
+    if (finished_) return false;
+    in_commit_ = true;
+    try {
+        store_.transaction(body);
+        in_commit_ = false;
+        return true;
+    } catch (const StoreError& e) {
+        in_commit_ = false;
+        abandon(e.what());
+        return false;
+    }
+}
+
+void AgentLoop::abandon(const std::string& why) {
+    if (finished_) return;
+    finished_ = true;
+    wall_timer_.cancel();
+    tool_timer_.cancel();
+    if (generation_) model_.cancel(conversation_);
+    if (call_in_flight_) tools_.cancel_all();
+    Outcome outcome{StopReason::Error, {}, Json::array(), why, true, turns_, output_tokens_};
+    events_.on_event(Event{"session.finished", settings_.session_id,
+                           Json{{"reason", "error"}, {"turns", turns_}, {"error", why}}});
+    if (done_) boost::asio::post(io_, [done = std::move(done_), outcome] { done(outcome); });
 }
 
 void AgentLoop::run(std::function<void(const Outcome&)> done) {
@@ -163,7 +211,23 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
 }
 
 void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEvent& started) {
+    bool by_user = false;
+    for (const auto& e : store_.events(settings_.session_id))
+        if (e.kind == "tool.interrupted" && e.seq > started.seq &&
+            e.data.value("message", -1) == static_cast<int>(call_index))
+            by_user = true;
     const auto route = tools_.route(*messages_[call_index].recipient);
+    if (by_user) {
+        emit("warning",
+             Json{{"what", "a tool call was interrupted by the user; the model is told"},
+                  {"recipient", started.data.value("recipient", "")}},
+             true);
+        return reply(call_index,
+                     "Error: the user interrupted this call (Ctrl-C or a stop signal) before it "
+                     "completed; it did not finish and its effects are unknown. Check the state "
+                     "before calling it again.",
+                     true, 0);
+    }
     const bool rerun = route && route->tool->idempotent();
     emit("warning",
          Json{{"what",
@@ -178,15 +242,24 @@ void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEven
           true, 0);
 }
 
-void AgentLoop::cancel() {
+void AgentLoop::cancel(StopReason why) {
     std::weak_ptr<AgentLoop> weak = weak_from_this();
-    boost::asio::post(io_, [weak] {
+    boost::asio::post(io_, [weak, why] {
         auto self = weak.lock();
         if (!self) return;
         if (self->finished_) return;
         if (self->generation_) self->model_.cancel(self->conversation_);
-        if (self->call_in_flight_) self->tools_.cancel_all();
-        self->finish(StopReason::Cancelled);
+        if (self->call_in_flight_) {
+            self->tools_.cancel_all();
+            self->call_in_flight_ = false;
+            if (why == StopReason::Interrupted)
+                self->emit("tool.interrupted",
+                           Json{{"message", self->call_index_},
+                                {"recipient", *self->messages_[self->call_index_].recipient},
+                                {"by", "user"}},
+                           true);
+        }
+        self->finish(why);
     });
 }
 
@@ -200,6 +273,7 @@ void AgentLoop::next_generation() {
         return finish(StopReason::ContextFull, {},
                       "the conversation no longer fits the context window");
     if (!plan->trimmed.empty()) emit("context.trimmed", Json{{"what", plan->trimmed}}, true);
+    if (finished_) return;
 
     ModelRequest request;
     request.prompt.assign(plan->prompt.begin(), plan->prompt.end());
@@ -263,7 +337,7 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
     ++turns_;
     output_tokens_ += g->tokens;
     // The new messages and the usage are one step: committed together, before acting.
-    store_.transaction([&] {
+    const bool saved = commit([&] {
         for (const auto& p : parsed) {
             messages_.push_back(p.message);
             store_.append_message(settings_.session_id, p.message,
@@ -277,6 +351,7 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
                   {"parse_errors", g->parser.errors().size()}},
              true);
     });
+    if (!saved) return;
     emit("usage", Json{{"turns", turns_}, {"output_tokens", output_tokens_}}, false);
     act_on(first_new, e.reason);
 }
@@ -369,9 +444,11 @@ void AgentLoop::dispatch(std::size_t index) {
     emit("tool.started",
          Json{{"message", index}, {"recipient", call.recipient}, {"arguments", call.arguments}},
          true);
+    if (finished_) return;  // the store refused the step
 
     const auto serial = ++call_serial_;
     call_in_flight_ = true;
+    call_index_ = index;
     const auto begun = std::chrono::steady_clock::now();
     std::weak_ptr<AgentLoop> weak = weak_from_this();
     const double timeout = settings_.limits.tool_timeout_seconds;
@@ -409,7 +486,7 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
     result.name = recipient;
     result.recipient = "assistant";
     result.channel = messages_[index].channel.value_or("commentary");
-    store_.transaction([&] {
+    const bool saved = commit([&] {
         messages_.push_back(result);
         store_.append_message(settings_.session_id, result,
                               window_.tokens_of(messages_, messages_.size() - 1));
@@ -421,6 +498,7 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
                   {"result", keep_head_and_tail(result.text_content(), 200)}},
              true);
     });
+    if (!saved) return;
     next_generation();
 }
 
@@ -429,25 +507,32 @@ void AgentLoop::finish(StopReason reason, std::string final_answer, std::string 
     finished_ = true;
     wall_timer_.cancel();
     tool_timer_.cancel();
-    Outcome outcome{reason, std::move(final_answer), Json::array(), std::move(error),
+    Outcome outcome{reason, std::move(final_answer), Json::array(), std::move(error), false,
                     turns_, output_tokens_};
     if (reason == StopReason::Final)
         if (auto annotated = tools_.annotate_final(outcome.final_answer)) {
             outcome.final_answer = std::move(annotated->text);
             outcome.annotations = std::move(annotated->annotations);
         }
-    const std::string status = reason == StopReason::Final       ? "finished"
-                               : reason == StopReason::Cancelled ? "cancelled"
-                               : reason == StopReason::Error     ? "failed"
-                                                                 : "stopped";
+    const std::string status = state_of(reason);
     Json data{{"reason", to_string(reason)}, {"turns", turns_}, {"output_tokens", output_tokens_}};
     if (!outcome.final_answer.empty()) data["final"] = outcome.final_answer;
     if (!outcome.annotations.empty()) data["annotations"] = outcome.annotations;
     if (!outcome.error.empty()) data["error"] = outcome.error;
-    store_.transaction([&] {
-        store_.set_status(settings_.session_id, status, to_string(reason), outcome.final_answer);
-        emit("session.finished", std::move(data), true);
-    });
+    const bool was_in_commit = in_commit_;
+    in_commit_ = true;
+    try {
+        store_.transaction([&] {
+            store_.set_status(settings_.session_id, status, to_string(reason),
+                              outcome.final_answer, outcome.error);
+            emit("session.finished", data, true);
+        });
+    } catch (const StoreError& e) {
+        outcome.reason = StopReason::Error;
+        outcome.error = e.what();
+        outcome.store_failed = true;
+    }
+    in_commit_ = was_in_commit;
     if (done_) boost::asio::post(io_, [done = std::move(done_), outcome] { done(outcome); });
 }
 

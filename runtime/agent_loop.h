@@ -29,14 +29,27 @@
 
 namespace gossamer::runtime {
 
-enum class StopReason { Final, MaxTurns, MaxOutputTokens, WallTime, ContextFull, Cancelled, Error };
+enum class StopReason {
+    Final,
+    MaxTurns,
+    MaxOutputTokens,
+    WallTime,
+    ContextFull,
+    Cancelled,    // stopped by the program (e.g. a fleet stopping early)
+    Interrupted,  // stopped by the user (SIGINT / SIGTERM)
+    Error
+};
 const char* to_string(StopReason reason);
+// The session state a stop reason leaves (session_store.h): finished, budget, cancelled,
+// interrupted or failed.
+const char* state_of(StopReason reason);
 
 struct Outcome {
     StopReason reason = StopReason::Error;
     std::string final_answer;  // citations already turned into links (see annotations)
     nlohmann::ordered_json annotations = nlohmann::ordered_json::array();  // url_citation, ...
     std::string error;
+    bool store_failed = false;  // the store refused a write (e.g. LeaseLost): nothing more saved
     int turns = 0;  // model generations in this session
     int output_tokens = 0;
 };
@@ -67,8 +80,10 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     // A call that was running when an earlier process died is re-run if its tool is
     // idempotent (and said so), else reported to the model as interrupted.
     void run(std::function<void(const Outcome&)> done);
-    // Stops the generation or tool call in flight; the run ends as Cancelled.
-    void cancel();
+    // Stops the generation or tool call in flight; the run ends with `why` (Cancelled or
+    // Interrupted). A tool call stopped by Interrupted is recorded (tool.interrupted), and a
+    // later run tells the model the user interrupted it.
+    void cancel(StopReason why = StopReason::Cancelled);
 
   private:
     struct Generation;
@@ -82,6 +97,9 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     void resume_interrupted_call(std::size_t call_index, const StoredEvent& started);
     void finish(StopReason reason, std::string final_answer = {}, std::string error = {});
     void emit(const std::string& kind, nlohmann::ordered_json data, bool persist);
+    // One step into the store; on a store failure the run ends (abandon) and this is false.
+    bool commit(const std::function<void()>& body);
+    void abandon(const std::string& why);
     std::vector<std::int32_t> stop_tokens() const;
 
     boost::asio::io_context& io_;
@@ -100,6 +118,8 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     int output_tokens_ = 0;
     std::uint64_t call_serial_ = 0;  // identifies the call in flight; stale completions are ignored
     bool call_in_flight_ = false;
+    std::size_t call_index_ = 0;  // the message the call in flight answers
+    bool in_commit_ = false;
     bool finished_ = false;
     std::function<void(const Outcome&)> done_;
     boost::asio::steady_timer wall_timer_;

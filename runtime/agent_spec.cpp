@@ -2,7 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "harmony/utf8.h"
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -27,6 +31,21 @@ class Reader {
         if (mark.line >= 0)
             where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
         throw SpecError(where + ": " + field + ": " + what);
+    }
+
+    // yaml-cpp keeps every duplicate key and lookups see the first: refuse them anywhere.
+    void no_duplicate_keys(const YAML::Node& n, const std::string& field) const {
+        if (n.IsSequence())
+            for (std::size_t i = 0; i < n.size(); ++i)
+                no_duplicate_keys(n[i], field + "[" + std::to_string(i) + "]");
+        if (!n.IsMap()) return;
+        std::set<std::string> seen;
+        for (const auto& kv : n) {
+            const std::string key = kv.first.IsScalar() ? kv.first.as<std::string>() : "?";
+            if (!seen.insert(key).second)
+                fail(kv.first, join(field, key), "duplicate key (each key may appear once)");
+            no_duplicate_keys(kv.second, join(field, key));
+        }
     }
 
     void require_map(const YAML::Node& n, const std::string& field) const {
@@ -273,8 +292,12 @@ void read_limits(const Reader& r, const YAML::Node& n, LimitsSpec& l) {
 }
 
 std::string read_file_text(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        throw SpecError(path.string() + ": is a directory (give the agent spec's YAML file)");
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw SpecError(path.string() + ": cannot read");
+    if (!in)
+        throw SpecError(path.string() + ": cannot read (" + std::strerror(errno) + ")");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
@@ -288,6 +311,9 @@ fs::path resolve(const AgentSpec& spec, const std::string& path) {
 AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
                            const fs::path& base_dir) {
     Reader r(origin);
+    if (const std::size_t valid = harmony::utf8::valid_prefix(yaml); valid != yaml.size())
+        throw SpecError(origin + ": not UTF-8 text (invalid byte sequence at byte offset " +
+                        std::to_string(valid) + ")");
     YAML::Node root;
     try {
         root = YAML::Load(yaml);
@@ -297,6 +323,7 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
     }
     if (!root.IsMap())
         throw SpecError(origin + ": the spec must be a mapping (name:, model:, task:, ...)");
+    r.no_duplicate_keys(root, "");
     r.only_keys(root, "",
                 {"name", "model", "instructions", "system", "tools", "limits", "task", "task_file",
                  "outputs"});

@@ -1,11 +1,19 @@
 #include "runtime/session_store.h"
 
+#include "runtime/sqlite_statement.h"
+
 #include <sqlite3.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <sstream>
 
 namespace gossamer::runtime {
 namespace fs = std::filesystem;
@@ -18,16 +26,51 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 CREATE TABLE IF NOT EXISTS sessions(
   id TEXT PRIMARY KEY, name TEXT NOT NULL, spec_yaml TEXT NOT NULL, spec_path TEXT NOT NULL,
   model TEXT NOT NULL, status TEXT NOT NULL, stop_reason TEXT NOT NULL DEFAULT '',
-  final_answer TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+  final_answer TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS messages(
   session_id TEXT NOT NULL REFERENCES sessions(id), seq INTEGER NOT NULL,
   role TEXT NOT NULL, name TEXT, recipient TEXT, channel TEXT, content_type TEXT,
   json TEXT NOT NULL, tokens INTEGER NOT NULL, created_at TEXT NOT NULL,
   PRIMARY KEY(session_id, seq));
+CREATE TABLE IF NOT EXISTS leases(
+  session_id TEXT PRIMARY KEY REFERENCES sessions(id), owner TEXT NOT NULL, pid INTEGER NOT NULL,
+  host TEXT NOT NULL, since TEXT NOT NULL, heartbeat REAL NOT NULL, pid_start INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fleets(
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, spec_yaml TEXT NOT NULL, spec_path TEXT NOT NULL,
+  model TEXT NOT NULL, options TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fleet_tasks(
+  fleet_id TEXT NOT NULL REFERENCES fleets(id), idx INTEGER NOT NULL, task_id TEXT NOT NULL,
+  spec_yaml TEXT NOT NULL, session_id TEXT REFERENCES sessions(id),
+  wall_seconds REAL NOT NULL DEFAULT 0, PRIMARY KEY(fleet_id, idx), UNIQUE(fleet_id, task_id));
 CREATE TABLE IF NOT EXISTS events(
   session_id TEXT NOT NULL REFERENCES sessions(id), seq INTEGER NOT NULL, kind TEXT NOT NULL,
   json TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY(session_id, seq));
 )sql";
+
+double unix_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string host_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return "?";
+    return name;
+}
+
+// Field 22 of /proc/PID/stat (start time in clock ticks); 0 when the process is gone.
+long long process_start(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) return 0;
+    std::istringstream rest(stat.substr(paren + 2));
+    std::string field;
+    for (int i = 3; i <= 22 && rest >> field; ++i)
+        if (i == 22) return std::atoll(field.c_str());
+    return 0;
+}
 
 std::string now_utc() {
     const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -37,53 +80,6 @@ std::string now_utc() {
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return text;
 }
-
-// A prepared statement that finalizes itself; bind by 1-based index.
-class Statement {
-  public:
-    Statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            throw StoreError(std::string("session store: ") + sqlite3_errmsg(db));
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    Statement& bind(int i, const std::string& text) {
-        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& bind(int i, const std::optional<std::string>& text) {
-        if (text) return bind(i, *text);
-        sqlite3_bind_null(stmt_, i);
-        return *this;
-    }
-    Statement& bind(int i, std::int64_t value) {
-        sqlite3_bind_int64(stmt_, i, value);
-        return *this;
-    }
-    bool row() {  // true while a row is available
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        throw StoreError(std::string("session store: ") + sqlite3_errmsg(db_));
-    }
-    void run() {
-        while (row()) {
-        }
-    }
-    std::string text(int column) const {
-        const auto* p = sqlite3_column_text(stmt_, column);
-        return p ? std::string(reinterpret_cast<const char*>(p),
-                               static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
-                 : std::string();
-    }
-    std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-
-  private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-};
 
 SessionRecord record_from(const Statement& s) {
     SessionRecord r;
@@ -97,12 +93,17 @@ SessionRecord record_from(const Statement& s) {
     r.final_answer = s.text(7);
     r.created_at = s.text(8);
     r.updated_at = s.text(9);
+    r.error = s.text(10);
     return r;
 }
 
 constexpr const char* kSessionColumns =
     "id, name, spec_yaml, spec_path, model, status, stop_reason, final_answer, created_at, "
-    "updated_at";
+    "updated_at, error";
+
+std::string os_reason(int err) {
+    return err ? std::strerror(err) : "unknown reason";
+}
 
 }  // namespace
 
@@ -115,15 +116,46 @@ fs::path SessionStore::default_path() {
     return fs::path(home && *home ? home : ".") / ".local" / "share" / "gossamer" / "sessions.db";
 }
 
-SessionStore::SessionStore(const fs::path& path) : path_(path) {
+void SessionStore::check_path(const fs::path& path, StoreOpen how) {
+    auto refuse = [&](const std::string& why) -> void {
+        throw StorePathError("session store '" + path.string() + "': " + why);
+    };
+    if (path.empty()) refuse("the path is empty");
     std::error_code ec;
-    if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
+    const auto status = fs::status(path, ec);
+    if (fs::is_directory(status)) refuse("is a directory (give a file, e.g. DIR/sessions.db)");
+    if (fs::exists(status)) {
+        if (::access(path.c_str(), R_OK | W_OK) != 0)
+            refuse("cannot open it for reading and writing (" + os_reason(errno) + ")");
+        return;
+    }
+    if (how.must_exist) refuse("no such file (no sessions were ever stored there)");
+    fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    if (how.create_parent) {  // the nearest folder that exists must let us create the rest
+        while (!fs::exists(parent, ec) && parent.has_parent_path() && parent != parent.parent_path())
+            parent = parent.parent_path();
+    } else if (!fs::is_directory(parent, ec)) {
+        refuse("the folder " + parent.string() + " does not exist");
+    }
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+        refuse("cannot create it in " + parent.string() + " (" + os_reason(errno) + ")");
+}
+
+SessionStore::SessionStore(const fs::path& path, StoreOpen how) : path_(path) {
+    auto refuse = [&](const std::string& why) -> void {
+        throw StorePathError("session store '" + path.string() + "': " + why);
+    };
+    check_path(path, how);
+    std::error_code ec;
+    const bool existed = fs::exists(path, ec);
+    if (!existed && how.create_parent && path.has_parent_path())
+        fs::create_directories(path.parent_path(), ec);
+    const int flags = SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
         std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
         db_ = nullptr;
-        throw StoreError("cannot open session store " + path.string() + ": " + why);
+        refuse(why);
     }
     sqlite3_busy_timeout(db_, 5000);
     try {
@@ -131,10 +163,23 @@ SessionStore::SessionStore(const fs::path& path) : path_(path) {
         // loss the last steps may be lost but the database stays consistent.
         exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         exec(kSchema);
+        bool has_error = false;  // schema 1 stores have no sessions.error column
+        {
+            Statement info(db_, "PRAGMA table_info(sessions)");
+            while (info.row()) has_error = has_error || info.text(1) == "error";
+        }
+        if (!has_error) exec("ALTER TABLE sessions ADD COLUMN error TEXT NOT NULL DEFAULT ''");
+        exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
     } catch (const StoreError& e) {
         sqlite3_close(db_);
         db_ = nullptr;
-        throw StoreError(path.string() + ": " + e.what());
+        if (!existed) {  // nothing half made: remove what sqlite created
+            for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+                fs::remove(path.string() + suffix, ec);
+        }
+        std::string why = e.what();
+        if (why.rfind("session store: ", 0) == 0) why = why.substr(15);
+        refuse(why + (existed ? " (is it a gossamer session store?)" : ""));
     }
 }
 
@@ -200,17 +245,111 @@ std::vector<SessionRecord> SessionStore::list() const {
     return out;
 }
 
+// Fences a write for a session whose lease we hold: the statements below end in
+// "WHERE ?F IS NULL OR EXISTS (lease row with our owner)", so a taken-over lease makes them
+// change nothing, inside the same statement (no gap between the check and the write).
+namespace {
+constexpr const char* kFence =
+    " WHERE ?20 IS NULL OR EXISTS (SELECT 1 FROM leases WHERE session_id = ?21 AND owner = ?20)";
+}  // namespace
+
+std::optional<std::string> SessionStore::held(const std::string& id) const {
+    for (const auto& [session, owner] : leases_)
+        if (session == id) return owner;
+    return std::nullopt;
+}
+
+void SessionStore::fenced(const std::string& id, int changes) const {
+    if (changes == 0 && held(id))
+        throw LeaseLost("session " + id +
+                        " was taken over by another process (its lease went stale here); "
+                        "this process stops writing to it");
+}
+
 void SessionStore::set_status(const std::string& id, const std::string& status,
-                              const std::string& stop_reason, const std::string& final_answer) {
+                              const std::string& stop_reason, const std::string& final_answer,
+                              const std::string& error) {
+    Statement s(db_, (std::string("UPDATE sessions SET status = ?1, stop_reason = ?2, "
+                                  "final_answer = ?3, updated_at = ?4, error = ?6 WHERE id = ?5 "
+                                  "AND (?20 IS NULL OR EXISTS (SELECT 1 FROM leases WHERE "
+                                  "session_id = ?21 AND owner = ?20))"))
+                         .c_str());
+    s.bind(1, status).bind(2, stop_reason).bind(3, final_answer).bind(4, now_utc()).bind(5, id);
+    s.bind(6, error).bind(20, held(id)).bind(21, id).run();
+    fenced(id, sqlite3_changes(db_));
+}
+
+bool Lease::live(double stale_after) const {
+    if (unix_now() - heartbeat > stale_after) return false;
+    if (host != host_name()) return true;  // another machine's process: trust the heartbeat
+    return process_start(pid) == pid_start;  // gone, or its pid reused by another process
+}
+
+std::optional<Lease> SessionStore::lease(const std::string& id) const {
     Statement s(db_,
-                "UPDATE sessions SET status = ?, stop_reason = ?, final_answer = ?, updated_at = ? "
-                "WHERE id = ?");
-    s.bind(1, status)
-        .bind(2, stop_reason)
-        .bind(3, final_answer)
-        .bind(4, now_utc())
-        .bind(5, id)
-        .run();
+                "SELECT owner, pid, host, since, heartbeat, pid_start FROM leases WHERE "
+                "session_id = ?");
+    s.bind(1, id);
+    if (!s.row()) return std::nullopt;
+    Lease l;
+    l.owner = s.text(0);
+    l.pid = static_cast<long>(s.integer(1));
+    l.host = s.text(2);
+    l.since = s.text(3);
+    l.heartbeat = s.real(4);
+    l.pid_start = s.integer(5);
+    return l;
+}
+
+std::optional<Lease> SessionStore::take_lease(const std::string& id, double stale_after) {
+    static std::mt19937_64 random{std::random_device{}()};
+    char owner[40];
+    std::snprintf(owner, sizeof owner, "%016llx%016llx",
+                  static_cast<unsigned long long>(random()),
+                  static_cast<unsigned long long>(random()));
+    std::optional<Lease> busy;
+    transaction([&] {
+        if (auto current = lease(id); current && current->live(stale_after)) {
+            busy = std::move(current);
+            return;
+        }
+        const long pid = static_cast<long>(::getpid());
+        Statement s(db_,
+                    "INSERT OR REPLACE INTO leases(session_id, owner, pid, host, since, "
+                    "heartbeat, pid_start) VALUES (?,?,?,?,?,?,?)");
+        s.bind(1, id).bind(2, std::string(owner)).bind(3, std::int64_t{pid}).bind(4, host_name());
+        s.bind(5, now_utc()).bind(6, unix_now()).bind(7, std::int64_t{process_start(pid)}).run();
+        Statement u(db_, "UPDATE sessions SET status = 'running', updated_at = ? WHERE id = ?");
+        u.bind(1, now_utc()).bind(2, id).run();
+    });
+    if (!busy) {
+        std::erase_if(leases_, [&](const auto& l) { return l.first == id; });
+        leases_.emplace_back(id, owner);
+    }
+    return busy;
+}
+
+bool SessionStore::heartbeat(const std::string& id) {
+    const auto owner = held(id);
+    if (!owner) return false;
+    Statement s(db_, "UPDATE leases SET heartbeat = ? WHERE session_id = ? AND owner = ?");
+    s.bind(1, unix_now()).bind(2, id).bind(3, *owner).run();
+    return sqlite3_changes(db_) == 1;
+}
+
+void SessionStore::drop_lease(const std::string& id) {
+    const auto owner = held(id);
+    if (!owner) return;
+    Statement s(db_, "DELETE FROM leases WHERE session_id = ? AND owner = ?");
+    s.bind(1, id).bind(2, *owner).run();
+    std::erase_if(leases_, [&](const auto& l) { return l.first == id; });
+}
+
+void SessionStore::fail_if_open(const std::string& id, const std::string& error) {
+    Statement s(db_,
+                "UPDATE sessions SET status = 'failed', stop_reason = 'error', error = ?, "
+                "updated_at = ? WHERE id = ? AND status IN ('created', 'running')");
+    s.bind(1, error).bind(2, now_utc()).bind(3, id).run();
 }
 
 int SessionStore::next_seq(const char* table, const std::string& id) const {
@@ -224,27 +363,29 @@ int SessionStore::next_seq(const char* table, const std::string& id) const {
 
 int SessionStore::append_message(const std::string& id, const harmony::Message& m, int tokens) {
     const int seq = next_seq("messages", id);
-    Statement s(db_,
-                "INSERT INTO messages(session_id, seq, role, name, recipient, channel, "
-                "content_type, json, tokens, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    Statement s(db_, (std::string("INSERT INTO messages(session_id, seq, role, name, recipient, "
+                                  "channel, content_type, json, tokens, created_at) SELECT "
+                                  "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10") +
+                      kFence)
+                         .c_str());
     s.bind(1, id).bind(2, std::int64_t{seq}).bind(3, std::string(harmony::to_string(m.role)));
     s.bind(4, m.name).bind(5, m.recipient).bind(6, m.channel).bind(7, m.content_type);
     s.bind(8, harmony::message_to_json(m).dump()).bind(9, std::int64_t{tokens});
-    s.bind(10, now_utc()).run();
+    s.bind(10, now_utc()).bind(20, held(id)).bind(21, id).run();
+    fenced(id, sqlite3_changes(db_));
     return seq;
 }
 
 int SessionStore::append_event(const std::string& id, const std::string& kind,
                                const nlohmann::ordered_json& data) {
     const int seq = next_seq("events", id);
-    Statement s(db_,
-                "INSERT INTO events(session_id, seq, kind, json, created_at) VALUES (?,?,?,?,?)");
-    s.bind(1, id)
-        .bind(2, std::int64_t{seq})
-        .bind(3, kind)
-        .bind(4, data.dump())
-        .bind(5, now_utc())
-        .run();
+    Statement s(db_, (std::string("INSERT INTO events(session_id, seq, kind, json, created_at) "
+                                  "SELECT ?1,?2,?3,?4,?5") +
+                      kFence)
+                         .c_str());
+    s.bind(1, id).bind(2, std::int64_t{seq}).bind(3, kind).bind(4, data.dump());
+    s.bind(5, now_utc()).bind(20, held(id)).bind(21, id).run();
+    fenced(id, sqlite3_changes(db_));
     return seq;
 }
 

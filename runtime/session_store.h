@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,34 @@ namespace gossamer::runtime {
 struct StoreError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+// The path given for a store cannot be one (missing, a directory, not sqlite, read-only, ...):
+// the user's mistake, named with the path and the reason. Nothing was created.
+struct StorePathError : StoreError {
+    using StoreError::StoreError;
+};
+// A write for a session whose lease this store held was refused: another process took the
+// session over (its lease had gone stale). Nothing of the write was committed.
+struct LeaseLost : StoreError {
+    using StoreError::StoreError;
+};
+
+// Who runs a session now: one row per running session (docs/CLI.md, "Session states").
+struct Lease {
+    std::string owner;  // random id of the holder (one per process and session)
+    long pid = 0;
+    std::string host;
+    std::string since;               // ISO 8601 UTC
+    double heartbeat = 0;            // unix seconds of the last heartbeat
+    long long pid_start = 0;         // the holder's start time (/proc/PID/stat), against pid reuse
+    // Live: a heartbeat within `stale_after` seconds and, on this host, the process exists.
+    bool live(double stale_after) const;
+};
+
+// Session states: created (opened, never run) -> running (a lease is held) -> finished |
+// failed | interrupted | budget | cancelled. A session left `running` by a killed process
+// holds a stale lease; resume takes it over.
+inline constexpr const char* kSessionStates[] = {"created", "running",     "finished", "failed",
+                                                 "interrupted", "budget", "cancelled"};
 
 struct SessionRecord {
     std::string id;
@@ -31,8 +60,9 @@ struct SessionRecord {
     std::string spec_yaml;  // the agent spec as given (resume rebuilds the agent from it)
     std::string spec_path;  // where it came from (relative paths in it resolve from there)
     std::string model;
-    std::string status = "running";  // running | finished | failed | cancelled
+    std::string status = "created";  // one of kSessionStates
     std::string stop_reason;         // final | max_turns | ... (see agent_loop.h)
+    std::string error;               // why it failed (failed sessions)
     std::string final_answer;
     std::string created_at, updated_at;  // ISO 8601 UTC
 };
@@ -49,10 +79,18 @@ struct StoredEvent {
     nlohmann::ordered_json data;
 };
 
+struct StoreOpen {
+    bool must_exist = false;     // resume, sessions ...: never create a store
+    bool create_parent = true;   // false: the folder must exist (a user-given --store)
+};
+
 class SessionStore {
   public:
-    // Opens or creates the database (and its directory). Throws StoreError.
-    explicit SessionStore(const std::filesystem::path& path);
+    // Opens (or creates) the database. A path that cannot be a store is a StorePathError
+    // and leaves nothing behind; other failures are StoreError.
+    explicit SessionStore(const std::filesystem::path& path, StoreOpen how = {});
+    // The checks of the constructor that need no file: throws StorePathError, creates nothing.
+    static void check_path(const std::filesystem::path& path, StoreOpen how = {});
     ~SessionStore();
     SessionStore(const SessionStore&) = delete;
     SessionStore& operator=(const SessionStore&) = delete;
@@ -66,7 +104,19 @@ class SessionStore {
     std::optional<SessionRecord> find(const std::string& id) const;
     std::vector<SessionRecord> list() const;  // newest first
     void set_status(const std::string& id, const std::string& status,
-                    const std::string& stop_reason, const std::string& final_answer = {});
+                    const std::string& stop_reason, const std::string& final_answer = {},
+                    const std::string& error = {});
+
+    // Leases (one holder per session). take_lease: in one transaction, refuses (returns the
+    // live holder's lease) or takes it over and sets the status to running. While this store
+    // holds a session's lease, every write for it is fenced: committed only if the lease is
+    // still ours, else LeaseLost.
+    std::optional<Lease> take_lease(const std::string& id, double stale_after);
+    bool heartbeat(const std::string& id);  // false: the lease is no longer ours
+    void drop_lease(const std::string& id);  // after the final status is written
+    std::optional<Lease> lease(const std::string& id) const;
+    // Marks a session failed with `error` when it is still created/running (start-up failure).
+    void fail_if_open(const std::string& id, const std::string& error);
 
     // Appends with the next seq; both in one transaction when used through transaction().
     int append_message(const std::string& id, const harmony::Message& message, int tokens);
@@ -79,13 +129,18 @@ class SessionStore {
     void transaction(const std::function<void()>& body);
 
     const std::filesystem::path& path() const { return path_; }
+    // The connection, for the other stores of the same database (fleet_store.h).
+    sqlite3* handle() const { return db_; }
 
   private:
     void exec(const char* sql);
     int next_seq(const char* table, const std::string& id) const;
+    std::optional<std::string> held(const std::string& id) const;  // our owner id
+    void fenced(const std::string& id, int changes) const;          // throws LeaseLost
 
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;
+    std::vector<std::pair<std::string, std::string>> leases_;  // session -> owner we hold
 };
 
 }  // namespace gossamer::runtime

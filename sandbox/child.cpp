@@ -44,7 +44,19 @@ void send(const ChildReport& report) {
 }
 
 // Moves the five descriptors to 0..4 and closes every other one.
-void place_fds(const int (&fds)[kChildFdCount]) {
+// Closes every descriptor from `from` up, except those in `keep` (ascending).
+void close_all_but(int from, const std::vector<int>& keep) {
+    for (int fd : keep) {
+        if (fd > from && ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(fd - 1),
+                                       0) != 0)
+            for (int f = from; f < fd; ++f) ::close(f);
+        from = fd + 1;
+    }
+    if (::close_range(static_cast<unsigned>(from), ~0u, 0) != 0)
+        for (int fd = from; fd < 65536; ++fd) ::close(fd);
+}
+
+void place_fds(const int (&fds)[kChildFdCount], const std::vector<int>& keep) {
     int lifted[kChildFdCount];
     for (int k = 0; k < kChildFdCount; ++k) {
         lifted[k] = ::fcntl(fds[k], F_DUPFD, kChildFdCount);
@@ -52,8 +64,7 @@ void place_fds(const int (&fds)[kChildFdCount]) {
     }
     for (int k = 0; k < kChildFdCount; ++k)
         if (::dup2(lifted[k], k) < 0) ::_exit(126);
-    if (::close_range(kChildFdCount, ~0u, 0) != 0)
-        for (int fd = kChildFdCount; fd < 65536; ++fd) ::close(fd);
+    close_all_but(kChildFdCount, keep);
     ::fcntl(kChildReportFd, F_SETFD, FD_CLOEXEC);
     ::fcntl(kChildSyncFd, F_SETFD, FD_CLOEXEC);
 }
@@ -180,7 +191,7 @@ void finalize_pointers(ChildPlan& plan) {
 }
 
 void child_main(const ChildPlan& plan, const int (&fds)[kChildFdCount]) noexcept {
-    place_fds(fds);
+    place_fds(fds, plan.mount_fds);
     reset_signals();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     wait_for_parent();  // first byte: our uid/gid maps are written

@@ -29,6 +29,7 @@ struct ChildPlan {
     bool cgroup_ns_required = false;
     bool merge_stderr = false;  // the command's stderr goes to its stdout pipe
     std::vector<MountStep> mounts;
+    std::vector<int> mount_fds;  // the mounts' source_fds, ascending, all >= kChildFdCount
     LandlockPlan landlock;
     std::vector<sock_filter> seccomp;  // empty: no filter
     std::vector<RlimitStep> rlimits;

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -162,6 +163,46 @@ void give_workspace(const Policy& policy, HostIds host) {
                           ": " + errno_text(errno));
 }
 
+// As root, the sandbox's uid may not traverse the folders above a bind source (a clone
+// under a 0700 /root). So the launcher, still the caller, detaches a copy of every bind
+// source with open_tree(2), and the child moves those into place (mounts.cpp): no path is
+// walked by the sandbox's uid. Without open_tree (Linux < 5.2, or no CAP_SYS_ADMIN) the
+// child binds by path as before. Owns the descriptors; the child has its own copies.
+class DetachedTrees {
+  public:
+    explicit DetachedTrees(ChildPlan& plan) {
+        if (!plan.isolate || ::geteuid() != 0) return;
+        const std::size_t prefix = std::strlen(kOldRoot);
+        for (MountStep& step : plan.mounts) {
+            const bool recursive = step.op == MountOp::bind_ro || step.op == MountOp::bind_rw;
+            if (!recursive && step.op != MountOp::bind_dev) continue;
+            const std::string host = step.source.substr(prefix);
+            int fd = static_cast<int>(::syscall(
+                SYS_open_tree, AT_FDCWD, host.c_str(),
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0)));
+            if (fd < 0) return;  // unsupported here: every bind goes by path
+            if (fd < kChildFdCount) {  // place_fds() reuses 0..4 in the child
+                const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, kChildFdCount);
+                ::close(fd);
+                if (high < 0) throw LaunchError("fcntl(F_DUPFD_CLOEXEC): " + errno_text(errno));
+                fd = high;
+            }
+            step.source_fd = fd;
+            fds_.push_back(fd);
+            plan.mount_fds.push_back(fd);
+        }
+        std::sort(plan.mount_fds.begin(), plan.mount_fds.end());
+    }
+    ~DetachedTrees() {
+        for (int fd : fds_) ::close(fd);
+    }
+    DetachedTrees(const DetachedTrees&) = delete;
+    DetachedTrees& operator=(const DetachedTrees&) = delete;
+
+  private:
+    std::vector<int> fds_;
+};
+
 // One byte on the sync pipe lets the child past its next wait_for_parent(). False when the
 // child is gone already: it failed its setup (say chdir into a workspace it may not enter),
 // and its report, read when the caller waits, says why.
@@ -288,6 +329,7 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
     const int abi = policy.isolation ? landlock_abi() : 0;
     check_layers_before_launch(policy, abi, *launched);
     ChildPlan plan = build_child_plan(policy, request, abi);
+    const DetachedTrees trees(plan);
 
     Pipe in, out, report, sync;
     std::unique_ptr<Pipe> err = request.merge_stderr ? nullptr : std::make_unique<Pipe>();

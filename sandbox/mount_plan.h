@@ -36,8 +36,16 @@ struct MountStep {
     std::string source;
     std::string data;
     std::uint32_t mode = 0;
+    // Binds only: a detached copy of the source made by the launcher with open_tree(2) while
+    // it could still reach it (as root, folders such as a 0700 /root are closed to the
+    // sandbox's uid); the child moves it into place instead of binding `source` by path.
+    // -1: bind by path. Not part of the plan's identity (tests compare plans without it).
+    int source_fd = -1;
 
-    bool operator==(const MountStep&) const = default;
+    bool operator==(const MountStep& o) const {
+        return op == o.op && target == o.target && source == o.source && data == o.data &&
+               mode == o.mode;
+    }
 };
 
 // What a host path is, for planning.

@@ -50,6 +50,13 @@ bool set_attributes(const char* path, std::uint64_t attr, unsigned long ms_flags
 }
 
 bool bind(const MountStep& step, bool recursive, ChildReport& error) {
+    if (step.source_fd >= 0) {  // a tree the launcher detached for us (mount_plan.h)
+        if (::syscall(SYS_move_mount, step.source_fd, "", AT_FDCWD, step.target.c_str(),
+                      MOVE_MOUNT_F_EMPTY_PATH) != 0)
+            return fail(error, "move_mount", step.source.c_str());
+        ::close(step.source_fd);
+        return true;
+    }
     const unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
     if (::mount(step.source.c_str(), step.target.c_str(), nullptr, flags, nullptr) != 0)
         return fail(error, "mount(MS_BIND)", step.source.c_str());

@@ -56,6 +56,11 @@ class Tool {
     virtual void invoke(const ToolCall& call, const ToolContext& context, ToolDone done) = 0;
     // Stops every call in flight (their `done` reports the cancellation).
     virtual void cancel() {}
+    // Checks once, before a session starts, that calls can run at all with this workspace
+    // (e.g. the sandbox can start there); returns why not. Blocking; runs nothing lasting.
+    virtual std::optional<std::string> preflight(const std::filesystem::path& /*workspace*/) {
+        return std::nullopt;
+    }
     // Safe to run again after a crash interrupted it (same arguments, same effect).
     virtual bool idempotent() const { return false; }
     // Rewrites the final answer when it holds marks this tool understands; nullopt if none.

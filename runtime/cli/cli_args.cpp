@@ -32,8 +32,8 @@ bool Parsed::has(std::string_view name) const {
     return std::find(switches.begin(), switches.end(), name) != switches.end();
 }
 
-Parsed parse_args(Args args, std::initializer_list<std::string_view> with_value,
-                  std::initializer_list<std::string_view> switches, std::size_t max_positionals) {
+Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
+                  const std::vector<std::string_view>& switches, std::size_t max_positionals) {
     Parsed p;
     auto takes_value = [&](std::string_view name) {
         return std::find(with_value.begin(), with_value.end(), name) != with_value.end();

@@ -33,8 +33,8 @@ struct Parsed {
 };
 
 // Unknown options, repeated options, missing values and surplus positionals are refused.
-Parsed parse_args(Args args, std::initializer_list<std::string_view> with_value,
-                  std::initializer_list<std::string_view> switches, std::size_t max_positionals);
+Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
+                  const std::vector<std::string_view>& switches, std::size_t max_positionals);
 
 // A decimal integer in [lo, hi], all of `text`.
 std::uint64_t parse_uint(const std::string& text, std::string_view option, std::uint64_t lo,

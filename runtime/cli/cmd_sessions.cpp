@@ -7,6 +7,7 @@
 #include "harmony/renderer.h"
 #include "harmony/tokenizer.h"
 #include "runtime/cli/cli_args.h"
+#include "runtime/cli/run_common.h"
 #include "runtime/session_store.h"
 
 namespace gossamer::cli {
@@ -16,20 +17,39 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 rt::SessionStore open_store(const Parsed& p) {
-    if (auto s = p.get("--store")) return rt::SessionStore(*s);
-    return rt::SessionStore(rt::SessionStore::default_path());
+    return cli::open_store(p, true);
 }
 
-Json record_json(const rt::SessionRecord& r) {
+Json lease_json(const std::optional<rt::Lease>& lease) {
+    if (!lease) return nullptr;
+    return Json{{"pid", lease->pid},
+                {"host", lease->host},
+                {"since", lease->since},
+                {"heartbeat", lease->heartbeat},
+                {"live", lease->live(rt::RunnerOptions{}.lease_timeout_seconds)}};
+}
+
+Json record_json(const rt::SessionRecord& r, const std::optional<rt::Lease>& lease) {
     return Json{{"id", r.id},
                 {"name", r.name},
                 {"status", r.status},
                 {"stop_reason", r.stop_reason},
+                {"error", r.error},
                 {"model", r.model},
                 {"spec_path", r.spec_path},
                 {"created_at", r.created_at},
                 {"updated_at", r.updated_at},
-                {"final_answer", r.final_answer}};
+                {"final_answer", r.final_answer},
+                {"lease", lease_json(lease)}};
+}
+
+// "pid 123 on host" for a live lease; "pid 123 (gone)" when its holder stopped without
+// ending the session (resume takes it over); empty when no process holds it.
+std::string owner_text(const std::optional<rt::Lease>& lease) {
+    if (!lease) return "";
+    std::string text = "pid " + std::to_string(lease->pid) + " on " + lease->host;
+    if (!lease->live(rt::RunnerOptions{}.lease_timeout_seconds)) text += " (gone)";
+    return text;
 }
 
 rt::SessionRecord need(const rt::SessionStore& store, const Parsed& p) {
@@ -53,14 +73,16 @@ int cmd_sessions_list(Args args) {
     const auto sessions = store.list();
     if (p.has("--json")) {
         Json out = Json::array();
-        for (const auto& r : sessions) out.push_back(record_json(r));
+        for (const auto& r : sessions) out.push_back(record_json(r, store.lease(r.id)));
         write_stdout(out.dump() + "\n");
         return 0;
     }
-    std::printf("%-24s %-10s %-18s %-20s %s\n", "ID", "STATUS", "REASON", "CREATED", "NAME");
+    std::printf("%-24s %-12s %-18s %-20s %-20s %s\n", "ID", "STATE", "REASON", "CREATED", "NAME",
+                "OWNER");
     for (const auto& r : sessions)
-        std::printf("%-24s %-10s %-18s %-20s %s\n", r.id.c_str(), r.status.c_str(),
-                    r.stop_reason.c_str(), r.created_at.c_str(), r.name.c_str());
+        std::printf("%-24s %-12s %-18s %-20s %-20s %s\n", r.id.c_str(), r.status.c_str(),
+                    r.stop_reason.c_str(), r.created_at.c_str(), r.name.c_str(),
+                    owner_text(store.lease(r.id)).c_str());
     return 0;
 }
 
@@ -68,8 +90,12 @@ int cmd_sessions_show(Args args) {
     const Parsed p = parse_args(args, {"--store"}, {}, 1);
     const auto store = open_store(p);
     const auto r = need(store, p);
-    std::printf("%s  %s (%s)  %s\nmodel: %s\nspec: %s\n\n", r.id.c_str(), r.status.c_str(),
+    std::printf("%s  %s (%s)  %s\nmodel: %s\nspec: %s\n", r.id.c_str(), r.status.c_str(),
                 r.stop_reason.c_str(), r.name.c_str(), r.model.c_str(), r.spec_path.c_str());
+    if (const auto owner = owner_text(store.lease(r.id)); !owner.empty())
+        std::printf("owner: %s\n", owner.c_str());
+    if (!r.error.empty()) std::printf("error: %s\n", r.error.c_str());
+    std::printf("\n");
     for (const auto& m : store.messages(r.id)) {
         const auto& msg = m.message;
         std::string who(harmony::to_string(msg.role));
@@ -102,7 +128,7 @@ int cmd_sessions_export(Args args) {
     Json events = Json::array();
     for (const auto& e : store.events(r.id))
         events.push_back(Json{{"seq", e.seq}, {"kind", e.kind}, {"data", e.data}});
-    Json out{{"session", record_json(r)},
+    Json out{{"session", record_json(r, store.lease(r.id))},
              {"messages", harmony::messages_to_json(messages)},
              {"events", events}};
     write_stdout(out.dump(2) + "\n");

@@ -22,6 +22,9 @@ int cmd_model_forward(Args args);    // cmd_model.cpp
 int cmd_run(Args args);              // cmd_run.cpp
 int cmd_resume(Args args);           // cmd_run.cpp
 int cmd_chat(Args args);             // cmd_run.cpp
+int cmd_fleet(Args args);            // cmd_fleet.cpp
+int cmd_fleet_list(Args args);       // cmd_fleet.cpp
+int cmd_fleet_show(Args args);       // cmd_fleet.cpp
 int cmd_sessions_list(Args args);    // cmd_sessions.cpp
 int cmd_sessions_show(Args args);    // cmd_sessions.cpp
 int cmd_sessions_export(Args args);  // cmd_sessions.cpp

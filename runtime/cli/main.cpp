@@ -1,5 +1,6 @@
 // gossamer: one binary, subcommands. This file only dispatches and turns exceptions into
 // exit codes; each command lives in its own cmd_*.cpp.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -7,7 +8,10 @@
 #include <vector>
 
 #include "runtime/cli/cli_io.h"
+#include "runtime/agent_spec.h"
 #include "runtime/cli/commands.h"
+#include "runtime/session_store.h"
+#include "runtime/setup_error.h"
 
 namespace {
 
@@ -16,103 +20,272 @@ using gossamer::cli::Args;
 struct Command {
     std::string_view name;  // "harmony render" for two-word commands
     int (*run)(Args);
-    std::string_view summary;
+    std::string_view summary;  // one line: what it does
+    std::string_view usage;    // the synopsis: every argument and flag
+    std::string_view flags;    // one line per flag ("  --name VALUE  what"), may be empty
 };
 
 constexpr Command kCommands[] = {
-    {"demo", gossamer::cli::cmd_demo, "tokenize and render a demo conversation (the main job)"},
-    {"tokenize", gossamer::cli::cmd_tokenize,
-     "[--ordinary]  UTF-8 text on stdin -> JSON array of token ids"},
-    {"detokenize", gossamer::cli::cmd_detokenize, "JSON array of ids on stdin -> bytes"},
+    {"demo", gossamer::cli::cmd_demo, "tokenize and render a demo conversation", "", ""},
+    {"tokenize", gossamer::cli::cmd_tokenize, "UTF-8 text on stdin -> JSON array of token ids",
+     "[--ordinary]", "  --ordinary       special-token text is ordinary text\n"},
+    {"detokenize", gossamer::cli::cmd_detokenize, "JSON array of ids on stdin -> bytes", "", ""},
     {"harmony render", gossamer::cli::cmd_harmony_render,
-     "[--for-completion[=ROLE] | --for-training] [--drop-analysis=MODE]  "
-     "{\"messages\":[...]} -> {\"tokens\",\"text\"}"},
+     "{\"messages\":[...]} on stdin -> {\"tokens\",\"text\"}",
+     "[--for-completion[=ROLE] | --for-training] [--drop-analysis=MODE] [--lines]",
+     "  --for-completion[=ROLE]  end with <|start|>ROLE (default assistant)\n"
+     "  --for-training           the last assistant message ends with <|return|>\n"
+     "  --drop-analysis=MODE     auto | none | all\n"
+     "  --lines                  one JSON request per input line, one result per line\n"},
     {"harmony parse", gossamer::cli::cmd_harmony_parse,
-     "[--role=ROLE | --no-role]  JSON array of ids -> {\"messages\",\"message_info\",\"errors\"}"},
-    {"model init", gossamer::cli::cmd_model_init,
-     "--preset 20b|120b|tiny|nano --out DIR [--seed N] [--layers N] [--layout original|hf]  "
-     "write a random checkpoint"},
+     "JSON array of ids on stdin -> {\"messages\",\"message_info\",\"errors\"}",
+     "[--role=ROLE | --no-role]",
+     "  --role=ROLE   the role of a completion that starts after <|start|>ROLE\n"
+     "  --no-role     the ids start with <|start|>\n"},
+    {"model init", gossamer::cli::cmd_model_init, "write a random checkpoint",
+     "--preset 20b|120b|tiny|nano --out DIR [--seed N] [--layers N] [--layout original|hf]",
+     "  --preset NAME   20b | 120b | tiny | nano\n"
+     "  --out DIR       where to write it (must not exist or be empty)\n"
+     "  --seed N        random seed\n"
+     "  --layers N      fewer layers than the preset\n"
+     "  --layout L      original | hf\n"},
     {"model info", gossamer::cli::cmd_model_info,
-     "DIR [--json]  load and validate a checkpoint; sizes, parameters, memory"},
+     "load and validate a checkpoint; sizes, parameters, memory", "DIR [--json]",
+     "  --json   machine-readable\n"},
     {"model forward", gossamer::cli::cmd_model_forward,
-     "--model DIR --prompt-ids FILE --out FILE [--threads N]  int32 ids -> f32 logits [T, vocab]"},
-    {"run", gossamer::cli::cmd_run,
-     "SPEC [--task TEXT] [--model DIR | --replay FILE] [--store DB] [--json]  run an agent"},
-    {"resume", gossamer::cli::cmd_resume, "ID [--model DIR | --replay FILE] [--store DB] [--json]"},
-    {"chat", gossamer::cli::cmd_chat,
-     "SPEC [--model DIR | --replay FILE] [--store DB]  one turn per line"},
-    {"sessions list", gossamer::cli::cmd_sessions_list, "[--store DB] [--json]"},
-    {"sessions show", gossamer::cli::cmd_sessions_show, "ID [--store DB]"},
-    {"sessions export", gossamer::cli::cmd_sessions_export,
-     "ID [--format json|harmony] [--store DB]"},
-    {"plugin serve", gossamer::cli::cmd_plugin_serve,
-     "LIB  a native plugin as an MCP stdio server"},
-    {"plugin info", gossamer::cli::cmd_plugin_info,
-     "LIB [--json]  the tools a native plugin declares"},
-    {"tools list", gossamer::cli::cmd_tools_list,
-     "SPEC  the tool namespaces as the model sees them"},
-    {"generate", gossamer::cli::cmd_generate,
+     "int32 ids -> f32 logits [T, vocab]",
+     "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto]",
+     "  --model DIR        checkpoint\n"
+     "  --prompt-ids FILE  raw little-endian int32 ids\n"
+     "  --out FILE         f32 logits\n"
+     "  --threads N        CPU threads\n"
+     "  --backend NAME     cpu | cuda | auto\n"},
+    {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
+     "SPEC [--task TEXT] [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] "
+     "[--threads N] [--lease-timeout S] [--json]",
+     "  --task TEXT            the task (overrides the spec's)\n"
+     "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
+     "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
+     "  --replay-delay-ms N    replay: pause per token\n"
+     "  --store DB             session store (its folder must exist)\n"
+     "  --backend NAME         cpu | cuda | auto\n"
+     "  --threads N            CPU threads\n"
+     "  --lease-timeout S      a lease without heartbeat this long is stale (default 30)\n"
+     "  --json                 events as JSON lines\n"},
+    {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
+     "ID [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] [--threads N] "
+     "[--lease-timeout S] [--json]",
+     "  --model DIR            another checkpoint than the session's\n"
+     "  --replay FILE          a replay script\n"
+     "  --replay-delay-ms N    replay: pause per token\n"
+     "  --store DB             session store (must exist)\n"
+     "  --backend NAME         cpu | cuda | auto\n"
+     "  --threads N            CPU threads\n"
+     "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
+     "  --json                 events as JSON lines\n"},
+    {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
+     "SPEC [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] [--threads N] "
+     "[--lease-timeout S] [--json]",
+     "  --model DIR            checkpoint\n"
+     "  --replay FILE          a replay script\n"
+     "  --store DB             session store (its folder must exist)\n"
+     "  --backend NAME         cpu | cuda | auto\n"
+     "  --threads N            CPU threads\n"
+     "  --lease-timeout S      stale lease age (default 30)\n"
+     "  --json                 events as JSON lines\n"},
+    {"fleet", gossamer::cli::cmd_fleet, "run many tasks of one spec on one engine",
+     "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
+     "[--max-failures N] [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] "
+     "[--threads N] [--json] | --resume FLEET_ID [--results FILE.jsonl] [--parallel N]",
+     "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
+     "  --parallel N           sessions running at once (default 8)\n"
+     "  --name NAME            the fleet's name (default: the spec's)\n"
+     "  --results FILE.jsonl   one line per task at the end\n"
+     "  --max-failures N       stop starting tasks after N failures\n"
+     "  --resume FLEET_ID      continue a fleet's unfinished tasks\n"
+     "  --model DIR            checkpoint\n"
+     "  --replay FILE          a replay script\n"
+     "  --replay-delay-ms N    replay: pause per token\n"
+     "  --store DB             session store\n"
+     "  --backend NAME         cpu | cuda | auto\n"
+     "  --threads N            CPU threads\n"
+     "  --lease-timeout S      stale lease age (default 30)\n"
+     "  --json                 progress as JSON lines (the default when not a terminal)\n"},
+    {"fleet list", gossamer::cli::cmd_fleet_list, "the fleets in a store", "[--store DB] [--json]",
+     "  --store DB   session store\n  --json       machine-readable\n"},
+    {"fleet show", gossamer::cli::cmd_fleet_show, "one fleet's tasks and their sessions",
+     "ID [--store DB] [--json]", "  --store DB   session store\n  --json       machine-readable\n"},
+    {"sessions list", gossamer::cli::cmd_sessions_list, "the stored sessions, newest first",
+     "[--store DB] [--json]", "  --store DB   session store\n  --json       machine-readable\n"},
+    {"sessions show", gossamer::cli::cmd_sessions_show, "one session's messages",
+     "ID [--store DB]", "  --store DB   session store\n"},
+    {"sessions export", gossamer::cli::cmd_sessions_export, "one session as JSON or harmony text",
+     "ID [--format json|harmony] [--store DB]",
+     "  --format F   json (default) | harmony\n  --store DB   session store\n"},
+    {"plugin serve", gossamer::cli::cmd_plugin_serve, "a native plugin as an MCP stdio server",
+     "LIB", ""},
+    {"plugin info", gossamer::cli::cmd_plugin_info, "the tools a native plugin declares",
+     "LIB [--json]", "  --json   machine-readable\n"},
+    {"tools list", gossamer::cli::cmd_tools_list, "the tool namespaces as the model sees them",
+     "SPEC", ""},
+    {"generate", gossamer::cli::cmd_generate, "sample tokens from a checkpoint",
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
-     "[--top-p P] [--top-k K] [--seed S] [--threads N] [--json]"},
-    {"sandbox exec", gossamer::cli::cmd_sandbox_exec,
-     "[--policy FILE] [--net] [--workspace DIR] [--timeout S] [--unsandboxed] -- CMD ARGS...  "
-     "run a command in the sandbox"},
+     "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] [--json]",
+     "  --model DIR         checkpoint\n"
+     "  --prompt TEXT       prompt text\n"
+     "  --prompt-ids FILE   raw int32 ids\n"
+     "  --max-tokens N      tokens to generate\n"
+     "  --temperature T     sampling temperature\n"
+     "  --top-p P           nucleus\n"
+     "  --top-k K           top-k\n"
+     "  --seed S            seed\n"
+     "  --threads N         CPU threads\n"
+     "  --backend NAME      cpu | cuda | auto\n"
+     "  --json              machine-readable\n"},
+    {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",
+     "[--policy FILE] [--net] [--workspace DIR] [--timeout S] [--memory-mb N] [--read-only "
+     "PATHS] [--interactive] [--unsandboxed] -- CMD ARGS...",
+     "  --policy FILE       a JSON policy\n"
+     "  --net               keep the network\n"
+     "  --workspace DIR     bound read-write at the workspace path\n"
+     "  --timeout S         wall-clock limit\n"
+     "  --memory-mb N       memory limit\n"
+     "  --read-only PATHS   extra read-only binds (comma-separated, HOST[=INSIDE])\n"
+     "  --interactive       stdin stays open (servers)\n"
+     "  --unsandboxed       limits and environment only, no isolation\n"},
     {"tool browser", gossamer::cli::cmd_tool_browser,
-     "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private]  "
-     "JSON array of browser calls -> the tool messages"},
-    {"tool python", gossamer::cli::cmd_tool_python,
-     "[--stateful [--session ID]] [--workspace DIR] [--timeout S] [--net]  "
-     "Python code on stdin -> the tool's output"},
-    {"doctor", gossamer::cli::cmd_doctor, "[--json]  which sandbox layers work on this machine"},
-    {"version", gossamer::cli::cmd_version, "build information and compute devices"},
+     "JSON array of browser calls on stdin -> the tool messages",
+     "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private]",
+     "  --backend NAME     local | searxng | exa | youcom\n"
+     "  --root DIR         local: documents\n"
+     "  --url URL          searxng: base URL\n"
+     "  --allow-private    allow private addresses\n"},
+    {"tool python", gossamer::cli::cmd_tool_python, "Python code on stdin -> the tool's output",
+     "[--stateful [--session ID]] [--workspace DIR] [--timeout S] [--memory-mb N] "
+     "[--interpreter PATH] [--net]",
+     "  --stateful          a persistent kernel\n"
+     "  --session ID        stateful: the kernel's session\n"
+     "  --workspace DIR     /mnt/data\n"
+     "  --timeout S         per call\n"
+     "  --memory-mb N       memory limit\n"
+     "  --interpreter PATH  python3 to run\n"
+     "  --net               keep the network\n"},
+    {"doctor", gossamer::cli::cmd_doctor, "which sandbox layers work on this machine", "[--json]",
+     "  --json   machine-readable\n"},
+    {"version", gossamer::cli::cmd_version, "build information and compute devices", "", ""},
 };
 
-void print_usage(std::FILE* out) {
-    std::fprintf(out, "usage: gossamer <command> [options]\n\ncommands:\n");
-    for (const auto& c : kCommands)
+constexpr std::string_view kGroups[] = {"harmony", "model",   "sandbox", "sessions",
+                                        "tool",    "tools",   "plugin",  "fleet"};
+
+void print_usage(std::FILE* out, std::string_view group = {}) {
+    std::fprintf(out, "usage: gossamer <command> [options]   (gossamer help COMMAND)\n\ncommands:\n");
+    for (const auto& c : kCommands) {
+        if (!group.empty() && c.name.substr(0, c.name.find(' ')) != group) continue;
         std::fprintf(out, "  %-16.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
-    std::fprintf(out, "\nMachine-readable contracts: docs/CLI.md\n");
+    }
+    std::fprintf(out, "\nExit codes: 0 done, 1 a bug or model failure, 2 bad input, 3 budget, "
+                      "4 interrupted. Contracts: docs/CLI.md\n");
+}
+
+void print_help(const Command& c) {
+    std::printf("usage: gossamer %.*s %.*s\n\n%.*s\n", static_cast<int>(c.name.size()),
+                c.name.data(), static_cast<int>(c.usage.size()), c.usage.data(),
+                static_cast<int>(c.summary.size()), c.summary.data());
+    if (!c.flags.empty())
+        std::printf("\noptions:\n%.*s", static_cast<int>(c.flags.size()), c.flags.data());
+    std::printf("\ndocs/CLI.md has the full contract.\n");
 }
 
 // Finds the command named by the first one or two arguments; sets `consumed`.
 const Command* find_command(const std::vector<std::string_view>& args, std::size_t& consumed) {
+    const Command* single = nullptr;
     for (const auto& c : kCommands) {
         auto space = c.name.find(' ');
         if (space == std::string_view::npos) {
-            if (!args.empty() && args[0] == c.name) return consumed = 1, &c;
+            if (!args.empty() && args[0] == c.name) single = &c;
         } else if (args.size() >= 2 && args[0] == c.name.substr(0, space) &&
                    args[1] == c.name.substr(space + 1)) {
             return consumed = 2, &c;
         }
     }
-    return nullptr;
+    if (single) consumed = 1;
+    return single;
+}
+
+bool is_group(std::string_view word) {
+    for (auto g : kGroups)
+        if (g == word) return true;
+    return false;
+}
+
+// -h / --help among the command's own arguments (not after "--").
+bool wants_help(Args args) {
+    for (auto a : args) {
+        if (a == "--") return false;
+        if (a == "-h" || a == "--help") return true;
+    }
+    return false;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A closed stdout (`| head`) is an EPIPE on write, not a death that leaves a session open.
+    std::signal(SIGPIPE, SIG_IGN);
     std::vector<std::string_view> args(argv + 1, argv + argc);
-    if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    if (args.empty() || args[0] == "-h" || args[0] == "--help") {
         print_usage(args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "help") {
+        if (args.size() == 1) return print_usage(stdout), 0;
+        std::size_t consumed = 0;
+        std::vector<std::string_view> rest(args.begin() + 1, args.end());
+        if (const Command* c = find_command(rest, consumed); c && consumed == rest.size())
+            return print_help(*c), 0;
+        if (rest.size() == 1 && is_group(rest[0])) return print_usage(stdout, rest[0]), 0;
+        std::fprintf(stderr, "gossamer help: unknown command '%s'\n\n",
+                     std::string(rest[0]).c_str());
+        print_usage(stderr);
+        return 2;
     }
     std::size_t consumed = 0;
     const Command* command = find_command(args, consumed);
     if (!command) {
         std::string name(args[0]);
-        const bool group = args[0] == "harmony" || args[0] == "model" || args[0] == "sandbox" ||
-                           args[0] == "sessions" || args[0] == "tool" || args[0] == "tools" ||
-                           args[0] == "plugin";
-        if (args.size() >= 2 && group) name.append(" ").append(args[1]);
+        if (is_group(args[0])) {
+            if (args.size() >= 2 && args[1] != "-h" && args[1] != "--help") {
+                std::fprintf(stderr, "gossamer: unknown command '%s %s'\n\n", name.c_str(),
+                             std::string(args[1]).c_str());
+                print_usage(stderr, args[0]);
+                return 2;
+            }
+            const bool help = args.size() >= 2;
+            if (!help) std::fprintf(stderr, "gossamer %s: which one?\n\n", name.c_str());
+            print_usage(help ? stdout : stderr, args[0]);
+            return help ? 0 : 2;
+        }
         std::fprintf(stderr, "gossamer: unknown command '%s'\n\n", name.c_str());
         print_usage(stderr);
         return 2;
     }
+    Args rest = Args(args).subspan(consumed);
+    if (wants_help(rest)) return print_help(*command), 0;
     std::string name(command->name);
     try {
-        return command->run(Args(args).subspan(consumed));
+        return command->run(rest);
     } catch (const gossamer::cli::InputError& e) {
+        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
+        return 2;
+    } catch (const gossamer::runtime::SetupError& e) {
+        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
+        return 2;
+    } catch (const gossamer::runtime::SpecError& e) {
+        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
+        return 2;
+    } catch (const gossamer::runtime::StorePathError& e) {
         std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
         return 2;
     } catch (const std::exception& e) {

@@ -29,6 +29,8 @@ class PythonTool final : public Tool {
     harmony::ToolNamespace describe() const override;
     void invoke(const ToolCall& call, const ToolContext& context, ToolDone done) override;
     void cancel() override;
+    // Starts the interpreter once in the sandbox with `workspace` (`python3 -c pass`).
+    std::optional<std::string> preflight(const std::filesystem::path& workspace) override;
 
   private:
     struct StatelessCall {

@@ -1,0 +1,124 @@
+#include "runtime/cli/run_common.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace gossamer::cli {
+namespace fs = std::filesystem;
+namespace rt = gossamer::runtime;
+
+const std::vector<std::string_view>& run_options() {
+    static const std::vector<std::string_view> names = {
+        "--task",    "--model",   "--replay",        "--replay-delay-ms",
+        "--store",   "--backend", "--threads",       "--lease-timeout"};
+    return names;
+}
+
+const std::vector<std::string_view>& resume_options() {
+    static const std::vector<std::string_view> names = {
+        "--model",   "--replay",  "--replay-delay-ms", "--store",
+        "--backend", "--threads", "--lease-timeout"};
+    return names;
+}
+
+const std::vector<std::string_view>& chat_options() {
+    static const std::vector<std::string_view> names = {
+        "--model", "--replay", "--store", "--backend", "--threads", "--lease-timeout"};
+    return names;
+}
+
+fs::path checked_store_path(const Parsed& p, bool must_exist) {
+    const auto given = p.get("--store");
+    const fs::path path = given ? fs::path(*given) : rt::SessionStore::default_path();
+    rt::SessionStore::check_path(path, {must_exist, !given});
+    return path;
+}
+
+rt::SessionStore open_store(const Parsed& p, bool must_exist) {
+    if (auto s = p.get("--store")) return rt::SessionStore(*s, {must_exist, false});
+    return rt::SessionStore(rt::SessionStore::default_path(), {must_exist, true});
+}
+
+rt::AgentSpec load_spec(const std::string& path) {
+    try {
+        return rt::load_agent_spec(path);
+    } catch (const rt::SpecError& e) {
+        throw InputError(e.what());
+    }
+}
+
+void apply_overrides(const Parsed& p, rt::AgentSpec& spec) {
+    if (auto task = p.get("--task")) spec.task = *task;
+    if (auto backend = p.get("--backend")) {
+        if (*backend != "cpu" && *backend != "cuda" && *backend != "auto")
+            throw InputError("--backend must be cpu, cuda or auto, got '" + *backend + "'");
+        spec.model.backend = *backend;
+    }
+    if (auto threads = p.get("--threads"))
+        spec.model.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 1024));
+}
+
+std::string model_ref_from(const Parsed& p, const rt::AgentSpec& spec) {
+    if (auto r = p.get("--replay")) return rt::kReplayPrefix + fs::absolute(*r).string();
+    if (auto m = p.get("--model")) return fs::absolute(*m).string();
+    if (!spec.model.path.empty()) return rt::resolve(spec, spec.model.path).string();
+    auto nano = bundled_model();
+    if (nano.empty())
+        throw InputError(
+            "no model: set model.path in the spec, or pass --model DIR (or --replay FILE); the "
+            "bundled gpt-oss-nano is not next to this binary (the build unpacks it into "
+            "<build dir>/models/gpt-oss-nano)");
+    std::fprintf(stderr,
+                 "gossamer: no model configured, using the bundled gpt-oss-nano (a tiny demo "
+                 "model that does arithmetic with python and looks up facts; docs/NANO.md)\n");
+    return nano.string();
+}
+
+rt::SessionRecord record_for(const Parsed& p, const rt::AgentSpec& spec) {
+    rt::SessionRecord record;
+    record.name = spec.name;
+    record.spec_yaml = spec.source;
+    record.spec_path = fs::absolute(p.positionals.at(0)).string();
+    record.model = model_ref_from(p, spec);
+    return record;
+}
+
+rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
+    rt::ModelOptions o;
+    o.backend = spec.model.backend;
+    if (auto backend = p.get("--backend")) o.backend = *backend;
+    o.threads = spec.model.threads;
+    if (auto threads = p.get("--threads"))
+        o.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 1024));
+    o.context_tokens = spec.limits.context_tokens;
+    if (auto d = p.get("--replay-delay-ms"))
+        o.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
+    o.progress = ::isatty(STDERR_FILENO) == 1;
+    return o;
+}
+
+rt::RunnerOptions runner_options(const Parsed& p) {
+    rt::RunnerOptions o;
+    if (auto t = p.get("--lease-timeout"))
+        o.lease_timeout_seconds = parse_number(*t, "--lease-timeout", 1, 86400);
+    o.heartbeat_seconds = std::min(2.0, o.lease_timeout_seconds / 3);
+    return o;
+}
+
+int exit_code(rt::StopReason reason) {
+    switch (reason) {
+        case rt::StopReason::Final:
+            return 0;
+        case rt::StopReason::Cancelled:
+        case rt::StopReason::Interrupted:
+            return 4;
+        case rt::StopReason::Error:
+            return 1;
+        default:
+            return 3;
+    }
+}
+
+}  // namespace gossamer::cli

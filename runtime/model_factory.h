@@ -1,0 +1,42 @@
+// Builds the model a session runs on from its reference, the same way for `run`, `resume`,
+// `chat` and `fleet`: "replay:FILE" (the scripted test double, replay_model.h) or a checkpoint
+// directory loaded into a backend behind an EngineClient. Everything that can be wrong with the
+// reference (missing folder, bad checkpoint, unknown or unusable backend, a replay file that
+// does not parse) is a SetupError raised here, before any session exists. It must not run
+// sessions or know about tools.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/backend.h"
+#include "engine/weights.h"
+#include "runtime/model_client.h"
+
+namespace gossamer::runtime {
+
+inline constexpr const char* kReplayPrefix = "replay:";
+
+struct ModelOptions {
+    std::string backend = "cpu";  // cpu | cuda | auto
+    int threads = 0;              // CPU threads; 0 = all cores
+    int context_tokens = 0;       // 0: 131072
+    int replay_delay_ms = 0;      // replay: pause per token
+    bool progress = false;        // loading progress on stderr
+};
+
+// Owns what a ModelClient needs (weights, backend) for as long as the client lives.
+struct LoadedModel {
+    std::optional<engine::Weights> weights;
+    std::unique_ptr<engine::Backend> backend;
+    std::unique_ptr<ModelClient> client;
+    ~LoadedModel();  // the client first: it may still use the backend
+};
+
+// Callbacks of the client run on `io`. Throws SetupError.
+std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asio::io_context& io,
+                                        const ModelOptions& options);
+
+}  // namespace gossamer::runtime

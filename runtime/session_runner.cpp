@@ -1,0 +1,258 @@
+#include "runtime/session_runner.h"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <random>
+
+#include "runtime/agent_setup.h"
+#include "runtime/setup_error.h"
+#include "tools/mcp/mcp_tool.h"
+
+namespace gossamer::runtime {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string os_reason(int err) {
+    return std::strerror(err);
+}
+
+// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+std::optional<std::string> write_atomically(const fs::path& path, const std::string& bytes) {
+    const fs::path temp = path.parent_path() / ("." + path.filename().string() + ".tmp-" +
+                                                std::to_string(::getpid()));
+    {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        if (!out) return "cannot create " + temp.string() + " (" + os_reason(errno) + ")";
+        out << bytes;
+        out.flush();
+        if (!out) {
+            std::error_code ec;
+            fs::remove(temp, ec);
+            return "cannot write " + temp.string() + " (" + os_reason(errno) + ")";
+        }
+    }
+    std::error_code ec;
+    fs::rename(temp, path, ec);
+    if (ec) {
+        fs::remove(temp, ec);
+        return "cannot rename into " + path.string() + " (" + ec.message() + ")";
+    }
+    return std::nullopt;
+}
+
+void check_output(const AgentSpec& spec, const char* field, const std::optional<std::string>& p) {
+    if (!p) return;
+    const fs::path path = resolve(spec, *p);
+    auto refuse = [&](const std::string& why) {
+        throw SetupError(spec.name + ": outputs." + field + ": " + path.string() + ": " + why);
+    };
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) refuse("is a folder (give a file name)");
+    const fs::path folder = path.parent_path();
+    if (!fs::is_directory(folder, ec))
+        refuse("its folder " + folder.string() + " does not exist (create it first)");
+    if (::access(folder.c_str(), W_OK | X_OK) != 0)
+        refuse("its folder " + folder.string() + " is not writable (" + os_reason(errno) + ")");
+    if (fs::exists(path, ec) && ::access(path.c_str(), W_OK) != 0)
+        refuse("cannot be overwritten (" + os_reason(errno) + ")");
+}
+
+// Tool servers' stderr goes to <store folder>/logs/<session>.log.
+void attach_session_log(ToolRegistry& tools, const fs::path& file) {
+    bool any = false;
+    tools.for_each([&](tools::Tool& tool) { any = any || dynamic_cast<tools::McpTool*>(&tool); });
+    if (!any) return;
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    auto log = std::make_shared<std::ofstream>(file, std::ios::app);
+    auto mutex = std::make_shared<std::mutex>();
+    tools.for_each([&](tools::Tool& tool) {
+        if (auto* mcp = dynamic_cast<tools::McpTool*>(&tool))
+            mcp->client().set_log_sink([log, mutex](const std::string& line) {
+                std::lock_guard lock(*mutex);
+                *log << line << '\n' << std::flush;
+            });
+    });
+}
+
+}  // namespace
+
+fs::path workspace_of(const SessionStore& store, const std::string& session_id) {
+    return store_folder(store.path()) / "workspaces" / session_id;
+}
+
+void check_outputs(const AgentSpec& spec) {
+    check_output(spec, "final_answer", spec.outputs.final_answer);
+    check_output(spec, "report", spec.outputs.report);
+}
+
+fs::path store_folder(const fs::path& store_path) {
+    return fs::absolute(store_path).parent_path();
+}
+
+std::unique_ptr<ToolRegistry> start_tools(const AgentSpec& spec, const fs::path& folder,
+                                          bool preflight) {
+    auto tools = std::make_unique<ToolRegistry>();
+    try {
+        add_spec_tools(spec, *tools);
+    } catch (const SpecError& e) {
+        throw SetupError(e.what());
+    }
+    if (!preflight) return tools;
+    static std::mt19937_64 random{std::random_device{}()};
+    const fs::path workspaces = folder / "workspaces";
+    const fs::path scratch = workspaces / (".preflight-" + std::to_string(::getpid()) + "-" +
+                                           std::to_string(random() & 0xffffff));
+    std::error_code ec;
+    const bool made = !fs::exists(workspaces, ec);
+    fs::path top = workspaces;  // the outermost folder this makes (removed again)
+    while (!fs::exists(top.parent_path(), ec) && top.has_parent_path() &&
+           top.parent_path() != top)
+        top = top.parent_path();
+    fs::create_directories(scratch, ec);
+    if (ec)
+        throw SetupError("cannot create the workspace folder " + scratch.parent_path().string() +
+                         " (" + ec.message() + ")");
+    std::optional<std::string> problem;
+    tools->for_each([&](tools::Tool& tool) {
+        if (!problem) problem = tool.preflight(scratch);
+    });
+    fs::remove_all(made ? top : scratch, ec);
+    if (problem) throw SetupError(spec.name + ": tools: " + *problem);
+    return tools;
+}
+
+void create_session(SessionStore& store, SessionRecord& record, const AgentSpec& spec,
+                    const ToolRegistry& tools,
+                    const std::function<void(const std::string&)>& also) {
+    record.status = "created";
+    store.transaction([&] {
+        store.create(record);
+        for (const auto& m : opening_messages(spec, tools, today_utc()))
+            store.append_message(record.id, m, 0);
+        if (also) also(record.id);
+    });
+}
+
+std::vector<std::string> write_outputs(const AgentSpec& spec, const SessionRecord& record,
+                                       const Outcome& o, double wall_seconds) {
+    std::vector<std::string> errors;
+    if (spec.outputs.final_answer && o.reason == StopReason::Final) {
+        const fs::path path = resolve(spec, *spec.outputs.final_answer);
+        if (auto e = write_atomically(path, o.final_answer))
+            errors.push_back("outputs.final_answer: " + *e);
+    }
+    if (spec.outputs.report) {
+        Json report{{"session", record.id},
+                     {"name", spec.name},
+                     {"state", state_of(o.reason)},
+                     {"reason", to_string(o.reason)},
+                     {"final", o.final_answer},
+                     {"annotations", o.annotations},
+                     {"error", o.error},
+                     {"turns", o.turns},
+                     {"output_tokens", o.output_tokens},
+                     {"wall_seconds", wall_seconds}};
+        const fs::path path = resolve(spec, *spec.outputs.report);
+        if (auto e = write_atomically(path, report.dump(2) + "\n"))
+            errors.push_back("outputs.report: " + *e);
+    }
+    return errors;
+}
+
+SessionRunner::SessionRunner(boost::asio::io_context& io, ModelClient& model, SessionStore& store,
+                             EventSink& events, AgentSpec spec, SessionRecord record,
+                             std::shared_ptr<ToolRegistry> tools, RunnerOptions options)
+    : io_(io),
+      model_(model),
+      store_(store),
+      events_(events),
+      spec_(std::move(spec)),
+      record_(std::move(record)),
+      tools_(std::move(tools)),
+      options_(options),
+      heartbeat_(io) {}
+
+SessionRunner::~SessionRunner() {
+    if (tools_) tools_->cancel_all();  // nothing may complete onto a loop that is gone
+    loop_.reset();
+}
+
+void SessionRunner::start(std::function<void(const RunResult&)> done) {
+    done_ = std::move(done);
+    if (auto busy = store_.take_lease(record_.id, options_.lease_timeout_seconds))
+        throw SetupError("session " + record_.id + " is running in pid " +
+                         std::to_string(busy->pid) + " on " + busy->host + " since " +
+                         busy->since + " (its lease is live; it is stale after " +
+                         std::to_string(static_cast<int>(options_.lease_timeout_seconds)) +
+                         " s without a heartbeat)");
+    started_ = std::chrono::steady_clock::now();
+    const fs::path workspace = workspace_of(store_, record_.id);
+    std::error_code ec;
+    fs::create_directories(workspace, ec);
+    attach_session_log(*tools_, store_.path().parent_path() / "logs" / (record_.id + ".log"));
+    loop_ = std::make_shared<AgentLoop>(
+        io_, model_, *tools_, store_, events_,
+        settings_for(spec_, record_.id, workspace, model_.context_window()));
+    beat();
+    std::weak_ptr<SessionRunner> weak = weak_from_this();
+    loop_->run([weak](const Outcome& o) {
+        if (auto self = weak.lock()) self->finished(o);
+    });
+}
+
+void SessionRunner::beat() {
+    heartbeat_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(options_.heartbeat_seconds)));
+    std::weak_ptr<SessionRunner> weak = weak_from_this();
+    heartbeat_.async_wait([weak](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!self || ec || self->over_) return;
+        bool ours = true;
+        try {
+            ours = self->store_.heartbeat(self->record_.id);
+        } catch (const StoreError&) {
+            // busy past the timeout: try again at the next beat (the lease has slack)
+        }
+        if (!ours) {
+            self->events_.on_event(Event{
+                "warning", self->record_.id,
+                Json{{"what", "another process took this session over; stopping here"}}});
+            return self->loop_->cancel(StopReason::Cancelled);
+        }
+        self->beat();
+    });
+}
+
+void SessionRunner::stop(StopReason why) {
+    if (loop_ && !over_) loop_->cancel(why);
+}
+
+void SessionRunner::finished(const Outcome& outcome) {
+    over_ = true;
+    heartbeat_.cancel();
+    tools_->cancel_all();
+    RunResult result;
+    result.outcome = outcome;
+    result.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (!outcome.store_failed) {
+        try {
+            store_.drop_lease(record_.id);
+        } catch (const StoreError&) {
+            // a stale lease is taken over by the next run
+        }
+    }
+    result.output_errors = write_outputs(spec_, record_, outcome, result.wall_seconds);
+    if (done_) boost::asio::post(io_, [done = std::move(done_), result] { done(result); });
+}
+
+}  // namespace gossamer::runtime
