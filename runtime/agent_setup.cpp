@@ -14,18 +14,19 @@ namespace gossamer::runtime {
 namespace {
 
 // Starts a server and adds its tools; start-up failures and name clashes name the entry.
-void add_server(const AgentSpec& spec, ToolRegistry& registry, const std::string& what,
+// `where` is the entry's "FILE:LINE:COLUMN: tools[i]".
+void add_server(const std::string& where, ToolRegistry& registry, const std::string& what,
                 tools::McpServerSpec server) {
     std::shared_ptr<tools::McpTool> tool;
     try {
         tool = std::make_shared<tools::McpTool>(std::move(server));
     } catch (const std::exception& e) {
-        throw SpecError(spec.name + ": tools: " + what + ": " + e.what());
+        throw SpecError(where + ": " + what + ": " + e.what());
     }
     try {
         registry.add(tool);
     } catch (const std::invalid_argument& e) {
-        throw SpecError(spec.name + ": tools: " + what + ": " + e.what());
+        throw SpecError(where + ": " + what + ": " + e.what());
     }
 }
 
@@ -116,7 +117,7 @@ void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
         server.process.env = tools::allowlisted_environment();
         server.call_timeout = std::chrono::milliseconds(
             static_cast<long long>(spec.limits.tool_timeout_seconds * 1000));
-        add_server(spec, registry, "plugin " + plugin.path, std::move(server));
+        add_server(plugin.where, registry, "plugin " + plugin.path, std::move(server));
     }
     for (const auto& mcp : t.mcp) {
         tools::McpServerSpec server;
@@ -126,7 +127,7 @@ void add_spec_tools(const AgentSpec& spec, ToolRegistry& registry) {
         server.process.cwd = spec.base_dir.string();
         server.call_timeout =
             std::chrono::milliseconds(static_cast<long long>(mcp.timeout_seconds * 1000));
-        add_server(spec, registry, "mcp " + server.name, std::move(server));
+        add_server(mcp.where, registry, "mcp " + server.name, std::move(server));
     }
 }
 

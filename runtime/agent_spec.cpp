@@ -48,6 +48,13 @@ class Reader {
         }
     }
 
+    // "FILE:LINE:COLUMN" of a node.
+    std::string where(const YAML::Node& at) const {
+        const auto mark = at.Mark();
+        if (mark.line < 0) return origin_;
+        return origin_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    }
+
     void require_map(const YAML::Node& n, const std::string& field) const {
         if (!n.IsMap()) fail(n, field, "expected a mapping");
     }
@@ -247,6 +254,7 @@ void read_tools(const Reader& r, const YAML::Node& n, ToolsSpec& t) {
             r.only_keys(cfg, f, {"path"});
             each(cfg, f, "path", [&](auto& v, auto& g) { p.path = r.text(v, g); });
             if (p.path.empty()) r.fail(item, f, "needs `path:` (a shared library)");
+            p.where = r.where(item) + ": " + field;
             t.plugins.push_back(p);
         } else if (kind == "mcp") {
             McpToolSpec m;
@@ -268,6 +276,7 @@ void read_tools(const Reader& r, const YAML::Node& n, ToolsSpec& t) {
             each(cfg, f, "timeout",
                  [&](auto& v, auto& g) { m.timeout_seconds = r.number(v, g, 0.1, 86400); });
             if (m.command.empty()) r.fail(item, f, "needs `command:` (the server's argv)");
+            m.where = r.where(item) + ": " + field;
             t.mcp.push_back(m);
         } else {
             r.fail(item.begin()->first, field,

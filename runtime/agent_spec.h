@@ -55,7 +55,8 @@ struct BrowserToolSpec {
 };
 
 struct PluginToolSpec {
-    std::string path;  // a native plugin (.so)
+    std::string path;   // a native plugin (.so)
+    std::string where;  // "FILE:LINE:COLUMN" of its entry, for start-up errors
 };
 
 struct McpToolSpec {
@@ -67,6 +68,7 @@ struct McpToolSpec {
     bool network = false;                // sandboxed: a network namespace with no network
     int memory_mb = 8192;                // sandboxed: address-space and memory cap
     double timeout_seconds = 60;
+    std::string where;  // "FILE:LINE:COLUMN" of its entry, for start-up errors
 };
 
 struct ToolsSpec {

@@ -143,8 +143,9 @@ constexpr Command kCommands[] = {
      "  --backend NAME      cpu | cuda | auto\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",
-     "[--policy FILE] [--net] [--workspace DIR] [--timeout S] [--memory-mb N] [--read-only "
-     "PATHS] [--interactive] [--unsandboxed] -- CMD ARGS...",
+     "[--policy FILE] [--net] [--workspace DIR] [--timeout S] [--memory-mb N] [--pids N] "
+     "[--read-only PATHS] [--interactive] [--unsandboxed] [--sanitize] [--print-policy] -- CMD "
+     "ARGS...",
      "  --policy FILE       a JSON policy\n"
      "  --net               keep the network\n"
      "  --workspace DIR     bound read-write at the workspace path\n"
@@ -152,14 +153,24 @@ constexpr Command kCommands[] = {
      "  --memory-mb N       memory limit\n"
      "  --read-only PATHS   extra read-only binds (comma-separated, HOST[=INSIDE])\n"
      "  --interactive       stdin stays open (servers)\n"
-     "  --unsandboxed       limits and environment only, no isolation\n"},
+     "  --unsandboxed       limits and environment only, no isolation\n"
+     "  --pids N            process limit\n"
+     "  --sanitize          pass the output through the model-bound sanitizer\n"
+     "  --print-policy      print the effective policy as JSON and run nothing\n"},
     {"tool browser", gossamer::cli::cmd_tool_browser,
      "JSON array of browser calls on stdin -> the tool messages",
-     "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private]",
-     "  --backend NAME     local | searxng | exa | youcom\n"
-     "  --root DIR         local: documents\n"
-     "  --url URL          searxng: base URL\n"
-     "  --allow-private    allow private addresses\n"},
+     "[--backend local|searxng|exa|youcom] [--root DIR] [--url URL] [--allow-private] "
+     "[--allow-domains A,B] [--deny-domains A,B] [--max-requests N] [--timeout SECONDS] "
+     "[--view-tokens N]",
+     "  --backend NAME       local | searxng | exa | youcom\n"
+     "  --root DIR           local: documents\n"
+     "  --url URL            searxng: base URL\n"
+     "  --allow-private      allow private addresses\n"
+     "  --allow-domains A,B  only these domains\n"
+     "  --deny-domains A,B   never these domains\n"
+     "  --max-requests N     requests per session\n"
+     "  --timeout SECONDS    per request\n"
+     "  --view-tokens N      tokens per page view\n"},
     {"tool python", gossamer::cli::cmd_tool_python, "Python code on stdin -> the tool's output",
      "[--stateful [--session ID]] [--workspace DIR] [--timeout S] [--memory-mb N] "
      "[--interpreter PATH] [--net]",

@@ -253,7 +253,7 @@ TEST_CASE("cli run: Ctrl-C stops cleanly and the session resumes to the end") {
     CHECK(WEXITSTATUS(status) == 4);
     const auto list = sessions(s);
     REQUIRE(list.size() == 1);
-    CHECK(list[0]["status"] == "cancelled");
+    CHECK(list[0]["status"] == "interrupted");
     const auto again = run_gossamer("resume " + list[0]["id"].get<std::string>() + s.flags(), "");
     CHECK_MESSAGE(again.exit_code == 0, again.err);
     CHECK(again.out.find("The second note says beta.") != std::string::npos);

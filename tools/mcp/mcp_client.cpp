@@ -1,6 +1,7 @@
 #include "tools/mcp/mcp_client.h"
 
 #include <future>
+#include <thread>
 #include <stdexcept>
 
 namespace gossamer::tools {
@@ -58,9 +59,18 @@ void McpClient::handshake() {
     // A server of the 2026 draft answers server/discover; legacy servers say "method not
     // found". This client speaks the legacy handshake, which both eras' SDKs still accept.
     blocking("server/discover", Json::object(), std::chrono::milliseconds(3000));
-    if (!process_->alive())
-        throw std::runtime_error("MCP server '" + spec_.name + "' " + process_->exit_description() +
-                                 " during start-up");
+    if (!process_->alive()) {
+        // Its last words (a loader's "not an ELF file", a missing module) say why, not the status.
+        for (int i = 0; i < 20 && recent_stderr().empty(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::string text = "MCP server '" + spec_.name + "' " + process_->exit_description() +
+                           " during start-up";
+        const auto lines = recent_stderr();
+        const std::size_t from = lines.size() > 3 ? lines.size() - 3 : 0;
+        for (std::size_t i = from; i < lines.size(); ++i)
+            text += (i == from ? ": " : " | ") + lines[i];
+        throw std::runtime_error(text);
+    }
     Json params{{"protocolVersion", mcp_supported_versions().front()},
                 {"capabilities", Json::object()},
                 {"clientInfo", Json{{"name", "gossamer"}, {"version", "0.1.0"}}}};

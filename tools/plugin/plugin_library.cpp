@@ -34,7 +34,9 @@ bool valid_name(const std::string& n) {
 }  // namespace
 
 PluginLibrary::PluginLibrary(const std::string& path) {
-    handle_ = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // A bare name would be searched on the library path: it names a file here.
+    const std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+    handle_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle_) throw PluginError(path + ": cannot load: " + ::dlerror());
     auto fail = [&](const std::string& why) {
         ::dlclose(handle_);
