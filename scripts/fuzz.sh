@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 1 ]] || { echo "fuzz.sh: --runs needs a positive number" >&2; exit 2; }
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks)
 
 # 1. clang and its libFuzzer runtime. On Debian 12 the runtime is libclang-rt-14-dev, which
 #    clang only recommends (so --no-install-recommends leaves it out).
@@ -49,7 +49,7 @@ cmake --build --preset fuzz --target "${targets[@]}" -j "$jobs"
 # 3. Seeds: golden texts for the tokenizer; the same texts in the parser's three modes.
 seeds=build/fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" build/fuzz/artifacts
+mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" build/fuzz/artifacts
 python3 - "$seeds" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -67,6 +67,12 @@ conv = ("<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant<|c
         "<|constrain|>json<|message|>{\"location\":\"Tokyo\"}<|call|>")
 open(os.path.join(out, "fuzz_parser", "assistant-start"), "wb").write(b"\x00" + conv.encode())
 open(os.path.join(out, "fuzz_parser", "no-role"), "wb").write(b"\x80<|start|>assistant" + conv.encode())
+# Fleet tasks (even first byte) and agent specs (odd): the examples' specs and a tasks file.
+import glob
+for n, spec in enumerate(sorted(glob.glob("examples/**/*.yaml", recursive=True))):
+    open(os.path.join(out, "fuzz_fleet_tasks", f"spec{n:02d}"), "wb").write(b"\x01" + open(spec, "rb").read()[:4096])
+tasks = b'{"id": "t1", "vars": {"a": 3, "b": "x"}}\n{"task": "What is {{a}}?", "vars": {"a": true}}\n\n{}\n'
+open(os.path.join(out, "fuzz_fleet_tasks", "tasks"), "wb").write(b"\x00" + tasks)
 EOF
 
 # 4. Run each target; libFuzzer exits non-zero on a crash, leak, timeout or OOM, and a UBSan
@@ -85,7 +91,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' "$log" | sed 's/^/   /' || true
-  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser): ' "$log"; then
+  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks): ' "$log"; then
     echo "fuzz.sh: $t FAILED (exit $rc); the end of $log:" >&2
     tail -n 40 "$log" >&2
     ls -1 build/fuzz/artifacts/"$t"-* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true

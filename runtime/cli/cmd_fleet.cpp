@@ -199,27 +199,31 @@ int cmd_fleet(Args args) {
             throw InputError("no fleet '" + *p.get("--resume") + "' in " + store_path.string());
         fleet = *found;
     } else {
-        spec = load_spec(p.positionals[0]);
-        apply_overrides(p, *spec);
+        // The template may hold placeholders where the spec wants numbers: each task's spec is
+        // checked strictly once its vars are filled in.
+        const std::string spec_path = p.positionals[0];
+        const std::string tmpl = read_text(spec_path, "the spec");
         const std::string tasks_path = *p.get("--tasks");
         const auto lines = rt::parse_task_lines(read_text(tasks_path, "--tasks"), tasks_path);
+        const fs::path base = fs::absolute(spec_path).parent_path();
         for (const auto& line : lines) {
             rt::FleetTask t;
             t.index = static_cast<int>(tasks.size());
             t.task_id = line.id;
-            t.spec_yaml =
-                rt::instantiate_spec(spec->source, p.positionals[0], line, lines.size());
-            const auto task_spec = rt::parse_agent_spec(
-                t.spec_yaml, p.positionals[0] + " (task " + line.id + ")", spec->base_dir);
+            t.spec_yaml = rt::instantiate_spec(tmpl, spec_path, line, lines.size());
+            auto task_spec =
+                rt::parse_agent_spec(t.spec_yaml, spec_path + " (task " + line.id + ")", base);
             if (task_spec.task.empty())
                 throw InputError(tasks_path + ":" + std::to_string(line.line) +
                                  ": no task (give \"task\" in the line or task: in the spec)");
             rt::check_outputs(task_spec);
+            if (!spec) spec = std::move(task_spec);
             tasks.push_back(std::move(t));
         }
+        apply_overrides(p, *spec);
         fleet.name = p.get("--name").value_or(spec->name);
-        fleet.spec_yaml = spec->source;
-        fleet.spec_path = fs::absolute(p.positionals[0]).string();
+        fleet.spec_yaml = tmpl;
+        fleet.spec_path = fs::absolute(spec_path).string();
         fleet.model = model_ref_from(p, *spec);
     }
     Json& options = fleet.options;

@@ -32,10 +32,11 @@ constexpr Command kCommands[] = {
     {"detokenize", gossamer::cli::cmd_detokenize, "JSON array of ids on stdin -> bytes", "", ""},
     {"harmony render", gossamer::cli::cmd_harmony_render,
      "{\"messages\":[...]} on stdin -> {\"tokens\",\"text\"}",
-     "[--for-completion[=ROLE] | --for-training] [--drop-analysis=MODE] [--lines]",
+     "[--for-completion[=ROLE] | --for-training] "
+     "[--drop-analysis=completed-turns|harmony-first-final|none] [--lines]",
      "  --for-completion[=ROLE]  end with <|start|>ROLE (default assistant)\n"
-     "  --for-training           the last assistant message ends with <|return|>\n"
-     "  --drop-analysis=MODE     auto | none | all\n"
+     "  --for-training           end a final answer with <|return|> instead of <|end|>\n"
+     "  --drop-analysis=MODE     chain of thought to leave out (default: completed-turns)\n"
      "  --lines                  one JSON request per input line, one result per line\n"},
     {"harmony parse", gossamer::cli::cmd_harmony_parse,
      "JSON array of ids on stdin -> {\"messages\",\"message_info\",\"errors\"}",

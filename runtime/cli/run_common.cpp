@@ -53,7 +53,7 @@ void apply_overrides(const Parsed& p, rt::AgentSpec& spec) {
     if (auto task = p.get("--task")) spec.task = *task;
     if (auto backend = p.get("--backend")) {
         if (*backend != "cpu" && *backend != "cuda" && *backend != "auto")
-            throw InputError("--backend must be cpu, cuda or auto, got '" + *backend + "'");
+            throw InputError("backend '" + *backend + "': must be cpu, cuda or auto");
         spec.model.backend = *backend;
     }
     if (auto threads = p.get("--threads"))

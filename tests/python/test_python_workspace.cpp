@@ -54,20 +54,20 @@ TEST_CASE("python: without a workspace the working directory is a private /tmp")
           "/tmp False\n");
 }
 
-TEST_CASE("python: a workspace the sandbox may not enter is reported as such") {
+TEST_CASE("python: a workspace below a folder closed to the sandbox's user is reached") {
     // As root the sandbox runs as another host user, which cannot pass a 0700 folder of
-    // root's; as any other user it is that user, and can.
-    if (::geteuid() != 0) return;
+    // root's; the launcher hands the workspace over (open_tree) before that matters (issue
+    // 16). As any other user the sandbox is that user, and can pass anyway.
     TempDir top("py_ws_private");
     std::filesystem::permissions(top.path, std::filesystem::perms::owner_all);
     const auto ws = top.path / "ws";
     std::filesystem::create_directory(ws);
     for (const auto mode : {py::Mode::stateful, py::Mode::stateless}) {
         py::PythonTool tool(python_options(mode));
-        const auto out = python_call(tool, "print(1)", ws);
+        const auto out = python_call(tool, "open('/mnt/data/f','w').write('x')\nprint(1)", ws);
         CAPTURE(out.text);
-        CHECK(out.is_error);
-        CHECK(contains(out.text, "sandbox setup failed"));
-        CHECK(contains(out.text, "Permission denied"));
+        CHECK_FALSE(out.is_error);
+        CHECK(out.text == "1\n");
+        CHECK(std::filesystem::exists(ws / "f"));
     }
 }

@@ -110,6 +110,15 @@ TEST_CASE("sandbox: run reports say why the run stopped") {
                          "(layer landlock; fix: ",
                          0) == 0);
 
+    // A folder the sandbox's user may not walk through is named as such, not as a kernel gap.
+    facts = {};
+    facts.reports = {sbx::make_report(sbx::ReportKind::setup_failed, 0, EACCES, "mount(MS_BIND)",
+                                      "/oldroot/root/project/ws")};
+    r = sbx::describe_run(facts, policy, request);
+    CHECK(r.report.find("cannot reach this folder") != std::string::npos);
+    CHECK(r.report.find("0700") != std::string::npos);
+    CHECK(r.report.find("layer") == std::string::npos);
+
     facts = {};
     facts.reports = {sbx::make_report(sbx::ReportKind::exec_failed, 0, ENOENT, "execve", "")};
     r = sbx::describe_run(facts, policy, request);
