@@ -57,6 +57,7 @@ struct AgentLoop::Generation {
     std::size_t completed = 0;  // messages whose message.done was emitted
     int tokens = 0;
     int prompt_tokens = 0;
+    std::chrono::steady_clock::time_point begun = std::chrono::steady_clock::now();
 };
 
 namespace {
@@ -348,7 +349,8 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
                   {"prompt_tokens", g->prompt_tokens},
                   {"output_tokens", g->tokens},
                   {"finish_reason", engine::to_string(e.reason)},
-                  {"parse_errors", g->parser.errors().size()}},
+                  {"parse_errors", g->parser.errors().size()},
+                  {"ms", elapsed_ms(g->begun)}},
              true);
     });
     if (!saved) return;

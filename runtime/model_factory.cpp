@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -57,6 +58,7 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
     }
     engine::SchedulerOptions scheduler;
     scheduler.max_context = window;
+    scheduler.max_active = std::max(1, options.max_sequences);
     model->client = std::make_unique<EngineClient>(*model->backend, io.get_executor(), scheduler);
     return model;
 }

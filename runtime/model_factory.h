@@ -24,6 +24,7 @@ struct ModelOptions {
     int threads = 0;              // CPU threads; 0 = all cores
     int context_tokens = 0;       // 0: 131072
     int replay_delay_ms = 0;      // replay: pause per token
+    int max_sequences = 16;       // sequences batched in one engine step (a fleet: --parallel)
     bool progress = false;        // loading progress on stderr
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "engine/cpu/attention.h"
@@ -14,6 +15,7 @@
 #include "engine/cpu/moe.h"
 #include "engine/cpu/norm.h"
 #include "engine/cpu/rope.h"
+#include "engine/cpu/shared_rows.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/forward_rounds.h"
 #include "engine/model_error.h"
@@ -32,6 +34,7 @@ struct Workspace {
     std::vector<float> qkv;             // [T, qkv_width]
     std::vector<float> attn;            // [T, q_width]
     std::vector<float> delta;           // [T, hidden] a block's output before the residual add
+    std::vector<float> compact_logits;  // [rows, distinct + 1] with shared unembedding rows
     std::vector<int> position;          // [T]
     std::vector<CpuKvCache*> cache_of;  // [T]
     MoeScratch moe;
@@ -44,7 +47,9 @@ class CpuBackend final : public Backend {
           cfg_(weights.config),
           options_(options),
           pool_(options.threads),
-          rope_(weights.config) {}
+          rope_(weights.config),
+          shared_(find_shared_rows(weights.unembedding.data, weights.config.vocab_size,
+                                   weights.config.hidden_size)) {}
 
     const ModelConfig& config() const override { return cfg_; }
     std::string name() const override {
@@ -69,6 +74,7 @@ class CpuBackend final : public Backend {
     CpuOptions options_;
     ThreadPool pool_;
     YarnRope rope_;
+    std::optional<SharedRows> shared_;  // unembedding rows many tokens share (shared_rows.h)
     Workspace ws_;
 };
 
@@ -212,6 +218,16 @@ void CpuBackend::unembed(const std::vector<int>& rows, std::vector<float>& logit
              normed.data());
     const std::size_t start = logits.size();
     logits.resize(start + rows.size() * z(cfg_.vocab_size));
+    if (shared_) {  // each distinct row once, then spread (exact: equal rows, equal logits)
+        const int n = static_cast<int>(shared_->ids.size()) + 1;
+        ws_.compact_logits.resize(rows.size() * z(n));
+        matmul_bf16(normed.data(), H, static_cast<int>(rows.size()), shared_->weights.data(), n,
+                    cfg_.hidden_size, nullptr, ws_.compact_logits.data(), z(n), pool_);
+        for (std::size_t r = 0; r < rows.size(); ++r)
+            expand_shared_rows(*shared_, ws_.compact_logits.data() + r * z(n),
+                               logits.data() + start + r * z(cfg_.vocab_size), cfg_.vocab_size);
+        return;
+    }
     matmul_bf16(normed.data(), H, static_cast<int>(rows.size()), w_.unembedding.data,
                 cfg_.vocab_size, cfg_.hidden_size, nullptr, logits.data() + start,
                 z(cfg_.vocab_size), pool_);

@@ -258,6 +258,7 @@ int cmd_fleet(Args args) {
     if (auto d = p.get("--replay-delay-ms"))
         model_options.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
     model_options.progress = ::isatty(STDERR_FILENO) == 1;
+    model_options.max_sequences = std::max(16, run.parallel);
     auto model = rt::open_model(fleet.model, io, model_options);
     if (!opened) opened.emplace(store_path, rt::StoreOpen{false, !p.get("--store")});
     rt::SessionStore& store = *opened;
