@@ -525,8 +525,8 @@ void AgentLoop::finish(StopReason reason, std::string final_answer, std::string 
     in_commit_ = true;
     try {
         store_.transaction([&] {
-            store_.set_status(settings_.session_id, status, to_string(reason),
-                              outcome.final_answer, outcome.error);
+            store_.set_status(settings_.session_id, status, to_string(reason), outcome.final_answer,
+                              outcome.error);
             emit("session.finished", data, true);
         });
     } catch (const StoreError& e) {

@@ -50,7 +50,7 @@ struct Outcome {
     nlohmann::ordered_json annotations = nlohmann::ordered_json::array();  // url_citation, ...
     std::string error;
     bool store_failed = false;  // the store refused a write (e.g. LeaseLost): nothing more saved
-    int turns = 0;  // model generations in this session
+    int turns = 0;              // model generations in this session
     int output_tokens = 0;
 };
 

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -52,7 +52,8 @@ class Reader {
     std::string where(const YAML::Node& at) const {
         const auto mark = at.Mark();
         if (mark.line < 0) return origin_;
-        return origin_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+        return origin_ + ":" + std::to_string(mark.line + 1) + ":" +
+               std::to_string(mark.column + 1);
     }
 
     void require_map(const YAML::Node& n, const std::string& field) const {
@@ -305,8 +306,7 @@ std::string read_file_text(const fs::path& path) {
     if (fs::is_directory(path, ec))
         throw SpecError(path.string() + ": is a directory (give the agent spec's YAML file)");
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw SpecError(path.string() + ": cannot read (" + std::strerror(errno) + ")");
+    if (!in) throw SpecError(path.string() + ": cannot read (" + std::strerror(errno) + ")");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 

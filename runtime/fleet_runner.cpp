@@ -87,9 +87,9 @@ void FleetRunner::launch(const FleetTask& task) {
     started.state = "running";
     std::optional<SessionRecord> record;
     try {
-        const AgentSpec spec = parse_agent_spec(task.spec_yaml, fleet_.spec_path + " (task " +
-                                                                    task.task_id + ")",
-                                                spec_path.parent_path());
+        const AgentSpec spec =
+            parse_agent_spec(task.spec_yaml, fleet_.spec_path + " (task " + task.task_id + ")",
+                             spec_path.parent_path());
         if (task.session_id) record = store_.find(*task.session_id);
         std::shared_ptr<ToolRegistry> tools;
         try {
@@ -121,24 +121,25 @@ void FleetRunner::launch(const FleetTask& task) {
             record = fresh;
         }
         started.session_id = record->id;
-        auto runner = std::make_shared<SessionRunner>(io_, model_, store_, events_, spec,
-                                                      *record, tools, options_.runner);
+        auto runner = std::make_shared<SessionRunner>(io_, model_, store_, events_, spec, *record,
+                                                      tools, options_.runner);
         running_.push_back(runner);
         observer_.on_task_started(started);
         const int index = task.index;
         std::weak_ptr<SessionRunner> weak = runner;
         try {
             runner->start([this, index, weak, task](const RunResult& r) {
-            if (auto self = weak.lock()) {
-                std::erase(running_, self);
-                fleets_.add_wall_time(fleet_.id, index, r.wall_seconds);
-                FleetTask now = task;
-                now.wall_seconds += r.wall_seconds;
-                if (!now.session_id) now.session_id = self->record().id;
-                TaskOutcome o = outcome_of(store_, now);
-                for (const auto& e : r.output_errors) o.error += (o.error.empty() ? "" : "; ") + e;
-                ended(index, o);
-            }
+                if (auto self = weak.lock()) {
+                    std::erase(running_, self);
+                    fleets_.add_wall_time(fleet_.id, index, r.wall_seconds);
+                    FleetTask now = task;
+                    now.wall_seconds += r.wall_seconds;
+                    if (!now.session_id) now.session_id = self->record().id;
+                    TaskOutcome o = outcome_of(store_, now);
+                    for (const auto& e : r.output_errors)
+                        o.error += (o.error.empty() ? "" : "; ") + e;
+                    ended(index, o);
+                }
             });
         } catch (const SetupError& busy) {  // another process runs this session: not ours
             std::erase(running_, runner);
@@ -156,7 +157,7 @@ void FleetRunner::launch(const FleetTask& task) {
         if (o.error.empty()) o.error = e.what();
         if (o.state == "pending" || o.state == "running") o.state = "failed";
         ++posted_;
-            boost::asio::post(io_, [this, o] { --posted_, ended(o.index, o); });
+        boost::asio::post(io_, [this, o] { --posted_, ended(o.index, o); });
     }
 }
 

@@ -19,8 +19,8 @@ struct FleetRecord {
     std::string name;
     std::string spec_yaml;  // the template as given
     std::string spec_path;
-    std::string model;                // model reference (model_factory.h)
-    nlohmann::ordered_json options;   // parallel, max_failures, backend, threads, ...
+    std::string model;               // model reference (model_factory.h)
+    nlohmann::ordered_json options;  // parallel, max_failures, backend, threads, ...
     std::string created_at;
 };
 

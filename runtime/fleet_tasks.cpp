@@ -43,8 +43,8 @@ std::string fill(const std::string& text, const TaskLine& task, const std::strin
         for (const auto& [k, v] : task.vars)
             if (k == name) value = &v;
         if (!value)
-            throw SpecError(where + ": task '" + task.id + "' has no var '" + name +
-                            "' for {{" + name + "}} (give it in the task's \"vars\")");
+            throw SpecError(where + ": task '" + task.id + "' has no var '" + name + "' for {{" +
+                            name + "}} (give it in the task's \"vars\")");
         out += *value;
         at = close + 2;
     }
@@ -121,8 +121,7 @@ std::vector<TaskLine> parse_task_lines(const std::string& text, const std::strin
                                         ": expected a string, number or boolean");
                 }
             } else {
-                throw SpecError(where + ": unknown key '" + key +
-                                "' (expected task, vars, id)");
+                throw SpecError(where + ": unknown key '" + key + "' (expected task, vars, id)");
             }
         }
         if (t.id.empty()) t.id = "task-" + std::to_string(line_no);
@@ -147,9 +146,10 @@ std::string instantiate_spec(const std::string& yaml, const std::string& origin,
         for (const char* key : {"final_answer", "report"}) {
             const YAML::Node path = root["outputs"][key];
             if (path && path.IsScalar() && !has_placeholder(path))
-                throw SpecError(origin + ": outputs." + key + ": every task of the fleet would "
-                                "write the same file '" + path.Scalar() +
-                                "'; put {{id}} in the path (e.g. out/{{id}}.json)");
+                throw SpecError(origin + ": outputs." + key +
+                                ": every task of the fleet would "
+                                "write the same file '" +
+                                path.Scalar() + "'; put {{id}} in the path (e.g. out/{{id}}.json)");
         }
     }
     if (task.task) {
@@ -159,7 +159,8 @@ std::string instantiate_spec(const std::string& yaml, const std::string& origin,
     fill_node(root, task, origin + " (task line " + std::to_string(task.line) + ")");
     YAML::Emitter out;
     out << root;
-    if (!out.good()) throw SpecError(origin + ": cannot write the task's spec: " + out.GetLastError());
+    if (!out.good())
+        throw SpecError(origin + ": cannot write the task's spec: " + out.GetLastError());
     return std::string(out.c_str()) + "\n";
 }
 

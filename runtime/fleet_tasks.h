@@ -14,7 +14,7 @@
 namespace gossamer::runtime {
 
 struct TaskLine {
-    int line = 0;  // 1-based, in the tasks file
+    int line = 0;    // 1-based, in the tasks file
     std::string id;  // given, else "task-<line>"
     std::optional<std::string> task;
     std::vector<std::pair<std::string, std::string>> vars;  // numbers and booleans as text

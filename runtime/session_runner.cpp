@@ -26,8 +26,8 @@ std::string os_reason(int err) {
 
 // Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 std::optional<std::string> write_atomically(const fs::path& path, const std::string& bytes) {
-    const fs::path temp = path.parent_path() / ("." + path.filename().string() + ".tmp-" +
-                                                std::to_string(::getpid()));
+    const fs::path temp = path.parent_path() /
+                          ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
     {
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
         if (!out) return "cannot create " + temp.string() + " (" + os_reason(errno) + ")";
@@ -114,8 +114,7 @@ std::unique_ptr<ToolRegistry> start_tools(const AgentSpec& spec, const fs::path&
     std::error_code ec;
     const bool made = !fs::exists(workspaces, ec);
     fs::path top = workspaces;  // the outermost folder this makes (removed again)
-    while (!fs::exists(top.parent_path(), ec) && top.has_parent_path() &&
-           top.parent_path() != top)
+    while (!fs::exists(top.parent_path(), ec) && top.has_parent_path() && top.parent_path() != top)
         top = top.parent_path();
     fs::create_directories(scratch, ec);
     if (ec)
@@ -152,15 +151,15 @@ std::vector<std::string> write_outputs(const AgentSpec& spec, const SessionRecor
     }
     if (spec.outputs.report) {
         Json report{{"session", record.id},
-                     {"name", spec.name},
-                     {"state", state_of(o.reason)},
-                     {"reason", to_string(o.reason)},
-                     {"final", o.final_answer},
-                     {"annotations", o.annotations},
-                     {"error", o.error},
-                     {"turns", o.turns},
-                     {"output_tokens", o.output_tokens},
-                     {"wall_seconds", wall_seconds}};
+                    {"name", spec.name},
+                    {"state", state_of(o.reason)},
+                    {"reason", to_string(o.reason)},
+                    {"final", o.final_answer},
+                    {"annotations", o.annotations},
+                    {"error", o.error},
+                    {"turns", o.turns},
+                    {"output_tokens", o.output_tokens},
+                    {"wall_seconds", wall_seconds}};
         const fs::path path = resolve(spec, *spec.outputs.report);
         if (auto e = write_atomically(path, report.dump(2) + "\n"))
             errors.push_back("outputs.report: " + *e);
@@ -190,8 +189,8 @@ void SessionRunner::start(std::function<void(const RunResult&)> done) {
     done_ = std::move(done);
     if (auto busy = store_.take_lease(record_.id, options_.lease_timeout_seconds))
         throw SetupError("session " + record_.id + " is running in pid " +
-                         std::to_string(busy->pid) + " on " + busy->host + " since " +
-                         busy->since + " (its lease is live; it is stale after " +
+                         std::to_string(busy->pid) + " on " + busy->host + " since " + busy->since +
+                         " (its lease is live; it is stale after " +
                          std::to_string(static_cast<int>(options_.lease_timeout_seconds)) +
                          " s without a heartbeat)");
     started_ = std::chrono::steady_clock::now();
@@ -223,9 +222,9 @@ void SessionRunner::beat() {
             // busy past the timeout: try again at the next beat (the lease has slack)
         }
         if (!ours) {
-            self->events_.on_event(Event{
-                "warning", self->record_.id,
-                Json{{"what", "another process took this session over; stopping here"}}});
+            self->events_.on_event(
+                Event{"warning", self->record_.id,
+                      Json{{"what", "another process took this session over; stopping here"}}});
             return self->loop_->cancel(StopReason::Cancelled);
         }
         self->beat();

@@ -2,14 +2,14 @@
 
 #include "runtime/sqlite_statement.h"
 
-#include <sqlite3.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -132,7 +132,8 @@ void SessionStore::check_path(const fs::path& path, StoreOpen how) {
     if (how.must_exist) refuse("no such file (no sessions were ever stored there)");
     fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
     if (how.create_parent) {  // the nearest folder that exists must let us create the rest
-        while (!fs::exists(parent, ec) && parent.has_parent_path() && parent != parent.parent_path())
+        while (!fs::exists(parent, ec) && parent.has_parent_path() &&
+               parent != parent.parent_path())
             parent = parent.parent_path();
     } else if (!fs::is_directory(parent, ec)) {
         refuse("the folder " + parent.string() + " does not exist");
@@ -281,7 +282,7 @@ void SessionStore::set_status(const std::string& id, const std::string& status,
 
 bool Lease::live(double stale_after) const {
     if (unix_now() - heartbeat > stale_after) return false;
-    if (host != host_name()) return true;  // another machine's process: trust the heartbeat
+    if (host != host_name()) return true;    // another machine's process: trust the heartbeat
     return process_start(pid) == pid_start;  // gone, or its pid reused by another process
 }
 
@@ -304,8 +305,7 @@ std::optional<Lease> SessionStore::lease(const std::string& id) const {
 std::optional<Lease> SessionStore::take_lease(const std::string& id, double stale_after) {
     static std::mt19937_64 random{std::random_device{}()};
     char owner[40];
-    std::snprintf(owner, sizeof owner, "%016llx%016llx",
-                  static_cast<unsigned long long>(random()),
+    std::snprintf(owner, sizeof owner, "%016llx%016llx", static_cast<unsigned long long>(random()),
                   static_cast<unsigned long long>(random()));
     std::optional<Lease> busy;
     transaction([&] {

@@ -11,9 +11,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <utility>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harmony/message.h"
@@ -41,9 +41,9 @@ struct Lease {
     std::string owner;  // random id of the holder (one per process and session)
     long pid = 0;
     std::string host;
-    std::string since;               // ISO 8601 UTC
-    double heartbeat = 0;            // unix seconds of the last heartbeat
-    long long pid_start = 0;         // the holder's start time (/proc/PID/stat), against pid reuse
+    std::string since;        // ISO 8601 UTC
+    double heartbeat = 0;     // unix seconds of the last heartbeat
+    long long pid_start = 0;  // the holder's start time (/proc/PID/stat), against pid reuse
     // Live: a heartbeat within `stale_after` seconds and, on this host, the process exists.
     bool live(double stale_after) const;
 };
@@ -51,8 +51,8 @@ struct Lease {
 // Session states: created (opened, never run) -> running (a lease is held) -> finished |
 // failed | interrupted | budget | cancelled. A session left `running` by a killed process
 // holds a stale lease; resume takes it over.
-inline constexpr const char* kSessionStates[] = {"created", "running",     "finished", "failed",
-                                                 "interrupted", "budget", "cancelled"};
+inline constexpr const char* kSessionStates[] = {"created",     "running", "finished", "failed",
+                                                 "interrupted", "budget",  "cancelled"};
 
 struct SessionRecord {
     std::string id;
@@ -80,8 +80,8 @@ struct StoredEvent {
 };
 
 struct StoreOpen {
-    bool must_exist = false;     // resume, sessions ...: never create a store
-    bool create_parent = true;   // false: the folder must exist (a user-given --store)
+    bool must_exist = false;    // resume, sessions ...: never create a store
+    bool create_parent = true;  // false: the folder must exist (a user-given --store)
 };
 
 class SessionStore {
@@ -112,7 +112,7 @@ class SessionStore {
     // holds a session's lease, every write for it is fenced: committed only if the lease is
     // still ours, else LeaseLost.
     std::optional<Lease> take_lease(const std::string& id, double stale_after);
-    bool heartbeat(const std::string& id);  // false: the lease is no longer ours
+    bool heartbeat(const std::string& id);   // false: the lease is no longer ours
     void drop_lease(const std::string& id);  // after the final status is written
     std::optional<Lease> lease(const std::string& id) const;
     // Marks a session failed with `error` when it is still created/running (start-up failure).
@@ -136,7 +136,7 @@ class SessionStore {
     void exec(const char* sql);
     int next_seq(const char* table, const std::string& id) const;
     std::optional<std::string> held(const std::string& id) const;  // our owner id
-    void fenced(const std::string& id, int changes) const;          // throws LeaseLost
+    void fenced(const std::string& id, int changes) const;         // throws LeaseLost
 
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;

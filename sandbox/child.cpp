@@ -47,8 +47,8 @@ void send(const ChildReport& report) {
 // Closes every descriptor from `from` up, except those in `keep` (ascending).
 void close_all_but(int from, const std::vector<int>& keep) {
     for (int fd : keep) {
-        if (fd > from && ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(fd - 1),
-                                       0) != 0)
+        if (fd > from &&
+            ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(fd - 1), 0) != 0)
             for (int f = from; f < fd; ++f) ::close(f);
         from = fd + 1;
     }

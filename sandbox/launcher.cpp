@@ -177,10 +177,10 @@ class DetachedTrees {
             const bool recursive = step.op == MountOp::bind_ro || step.op == MountOp::bind_rw;
             if (!recursive && step.op != MountOp::bind_dev) continue;
             const std::string host = step.source.substr(prefix);
-            int fd = static_cast<int>(::syscall(
-                SYS_open_tree, AT_FDCWD, host.c_str(),
-                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0)));
-            if (fd < 0) return;  // unsupported here: every bind goes by path
+            int fd = static_cast<int>(
+                ::syscall(SYS_open_tree, AT_FDCWD, host.c_str(),
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0)));
+            if (fd < 0) return;        // unsupported here: every bind goes by path
             if (fd < kChildFdCount) {  // place_fds() reuses 0..4 in the child
                 const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, kChildFdCount);
                 ::close(fd);

@@ -107,13 +107,14 @@ std::string setup_failure_text(const ChildReport& r) {
     const std::string what(r.what), path(r.path);
     std::string text = "sandbox setup failed: " + what + (path.empty() ? "" : " " + path) + ": " +
                        std::strerror(r.err);
-    const bool path_step = what.rfind("mount(MS_BIND)", 0) == 0 || what == "move_mount" ||
-                           what == "chdir";
+    const bool path_step =
+        what.rfind("mount(MS_BIND)", 0) == 0 || what == "move_mount" || what == "chdir";
     if (path_step && (r.err == EACCES || r.err == EPERM)) {
         // Not the kernel: the sandbox's user may not walk to this folder (a 0700 home above it).
-        text += " (the sandbox's user cannot reach this folder: a folder above it, such as a "
-                "0700 home directory, is closed to it; fix: keep the workspace and the session "
-                "store in folders others may enter, or chmod o+x the folders on the path)";
+        text +=
+            " (the sandbox's user cannot reach this folder: a folder above it, such as a "
+            "0700 home directory, is closed to it; fix: keep the workspace and the session "
+            "store in folders others may enter, or chmod o+x the folders on the path)";
         return text;
     }
     if (const char* name = layer_of_call(what)) {

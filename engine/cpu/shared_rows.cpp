@@ -9,7 +9,9 @@ std::optional<SharedRows> find_shared_rows(const std::uint16_t* w, int rows, int
                                            double min_fraction) {
     if (rows < 8 || cols <= 0) return std::nullopt;
     const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(std::uint16_t);
-    auto row = [&](int r) { return w + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols); };
+    auto row = [&](int r) {
+        return w + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols);
+    };
     // Candidates: a few rows spread over the table (an unused tail or bulk shows up in them).
     for (const int candidate : {rows - 1, rows / 2, rows / 4, (3 * rows) / 4}) {
         const std::uint16_t* value = row(candidate);

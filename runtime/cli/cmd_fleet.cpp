@@ -84,9 +84,9 @@ class FleetView final : public rt::FleetObserver, public rt::EventSink {
     }
     double tokens_per_second() const { return static_cast<double>(tokens_) / elapsed(); }
     double elapsed() const {
-        return std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                             started_)
-                                  .count());
+        return std::max(
+            1e-9,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
     }
 
   private:
@@ -102,7 +102,8 @@ class FleetView final : public rt::FleetObserver, public rt::EventSink {
         bar.resize(width, '.');
         const double rate = done_now_ / elapsed();
         const double eta = rate > 0 ? (total_ - done_) / rate : 0;
-        std::fprintf(stderr, "\r\033[K[%s] %d/%d done, %d failed, %d running, %.1f tok/s, ETA %.0fs",
+        std::fprintf(stderr,
+                     "\r\033[K[%s] %d/%d done, %d failed, %d running, %.1f tok/s, ETA %.0fs",
                      bar.c_str(), done_, total_, failed_, running_, tokens_per_second(), eta);
         std::fflush(stderr);
     }
@@ -158,7 +159,8 @@ void print_summary(const std::string& fleet_id, const std::vector<rt::TaskOutcom
 
 std::string read_text(const std::string& path, const char* what) {
     std::error_code ec;
-    if (fs::is_directory(path, ec)) throw InputError(std::string(what) + " " + path + " is a folder");
+    if (fs::is_directory(path, ec))
+        throw InputError(std::string(what) + " " + path + " is a folder");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(std::string(what) + " " + path + ": cannot read");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -166,8 +168,8 @@ std::string read_text(const std::string& path, const char* what) {
 
 const std::vector<std::string_view>& fleet_options() {
     static const std::vector<std::string_view> names = {
-        "--tasks",   "--parallel", "--name",    "--results",         "--max-failures",
-        "--resume",  "--model",    "--replay",  "--replay-delay-ms", "--store",
+        "--tasks",   "--parallel", "--name",         "--results",         "--max-failures",
+        "--resume",  "--model",    "--replay",       "--replay-delay-ms", "--store",
         "--backend", "--threads",  "--lease-timeout"};
     return names;
 }
@@ -245,10 +247,9 @@ int cmd_fleet(Args args) {
     options["max_failures"] = run.max_failures;
 
     // Everything that can fail is checked before the fleet exists: tools (once), the model.
-    const rt::AgentSpec first =
-        rt::parse_agent_spec(resuming ? rt::FleetStore(*opened).tasks(fleet.id).at(0).spec_yaml
-                                      : tasks[0].spec_yaml,
-                             fleet.spec_path, fs::path(fleet.spec_path).parent_path());
+    const rt::AgentSpec first = rt::parse_agent_spec(
+        resuming ? rt::FleetStore(*opened).tasks(fleet.id).at(0).spec_yaml : tasks[0].spec_yaml,
+        fleet.spec_path, fs::path(fleet.spec_path).parent_path());
     rt::start_tools(first, rt::store_folder(store_path));
     boost::asio::io_context io;
     rt::ModelOptions model_options;
@@ -256,7 +257,8 @@ int cmd_fleet(Args args) {
     model_options.threads = options.value("threads", 0);
     model_options.context_tokens = options.value("context_tokens", 0);
     if (auto d = p.get("--replay-delay-ms"))
-        model_options.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
+        model_options.replay_delay_ms =
+            static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
     model_options.progress = ::isatty(STDERR_FILENO) == 1;
     model_options.max_sequences = std::max(16, run.parallel);
     auto model = rt::open_model(fleet.model, io, model_options);
@@ -349,8 +351,8 @@ int cmd_fleet_show(Args args) {
     }
     std::printf("%s  %s\nspec: %s\nmodel: %s\n", fleet->id.c_str(), fleet->name.c_str(),
                 fleet->spec_path.c_str(), fleet->model.c_str());
-    std::printf("\n%-20s %-24s %-11s %6s %8s %8s\n", "TASK", "SESSION", "STATE", "TURNS",
-                "TOKENS", "WALL_S");
+    std::printf("\n%-20s %-24s %-11s %6s %8s %8s\n", "TASK", "SESSION", "STATE", "TURNS", "TOKENS",
+                "WALL_S");
     for (const auto& t : tasks)
         std::printf("%-20s %-24s %-11s %6d %8d %8.1f\n", t.task_id.c_str(), t.session_id.c_str(),
                     t.state.c_str(), t.turns, t.output_tokens, t.wall_seconds);

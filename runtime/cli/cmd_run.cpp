@@ -153,9 +153,8 @@ int cmd_chat(Args args) {
         } else {
             store.append_message(record.id, harmony::Message::text(harmony::Role::user, line), 0);
         }
-        code = guarded(store, record.id, [&] {
-            return drive(io, store, record, spec, tools, *model->client, p);
-        });
+        code = guarded(store, record.id,
+                       [&] { return drive(io, store, record, spec, tools, *model->client, p); });
         if (code == 4) break;
     }
     return code;

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/cli/cli_io.h"
 #include "runtime/agent_spec.h"
+#include "runtime/cli/cli_io.h"
 #include "runtime/cli/commands.h"
 #include "runtime/session_store.h"
 #include "runtime/setup_error.h"
@@ -53,8 +53,7 @@ constexpr Command kCommands[] = {
     {"model info", gossamer::cli::cmd_model_info,
      "load and validate a checkpoint; sizes, parameters, memory", "DIR [--json]",
      "  --json   machine-readable\n"},
-    {"model forward", gossamer::cli::cmd_model_forward,
-     "int32 ids -> f32 logits [T, vocab]",
+    {"model forward", gossamer::cli::cmd_model_forward, "int32 ids -> f32 logits [T, vocab]",
      "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto]",
      "  --model DIR        checkpoint\n"
      "  --prompt-ids FILE  raw little-endian int32 ids\n"
@@ -118,8 +117,8 @@ constexpr Command kCommands[] = {
      "ID [--store DB] [--json]", "  --store DB   session store\n  --json       machine-readable\n"},
     {"sessions list", gossamer::cli::cmd_sessions_list, "the stored sessions, newest first",
      "[--store DB] [--json]", "  --store DB   session store\n  --json       machine-readable\n"},
-    {"sessions show", gossamer::cli::cmd_sessions_show, "one session's messages",
-     "ID [--store DB]", "  --store DB   session store\n"},
+    {"sessions show", gossamer::cli::cmd_sessions_show, "one session's messages", "ID [--store DB]",
+     "  --store DB   session store\n"},
     {"sessions export", gossamer::cli::cmd_sessions_export, "one session as JSON or harmony text",
      "ID [--format json|harmony] [--store DB]",
      "  --format F   json (default) | harmony\n  --store DB   session store\n"},
@@ -187,18 +186,20 @@ constexpr Command kCommands[] = {
     {"version", gossamer::cli::cmd_version, "build information and compute devices", "", ""},
 };
 
-constexpr std::string_view kGroups[] = {"harmony", "model",   "sandbox", "sessions",
-                                        "tool",    "tools",   "plugin",  "fleet"};
+constexpr std::string_view kGroups[] = {"harmony", "model", "sandbox", "sessions",
+                                        "tool",    "tools", "plugin",  "fleet"};
 
 void print_usage(std::FILE* out, std::string_view group = {}) {
-    std::fprintf(out, "usage: gossamer <command> [options]   (gossamer help COMMAND)\n\ncommands:\n");
+    std::fprintf(out,
+                 "usage: gossamer <command> [options]   (gossamer help COMMAND)\n\ncommands:\n");
     for (const auto& c : kCommands) {
         if (!group.empty() && c.name.substr(0, c.name.find(' ')) != group) continue;
         std::fprintf(out, "  %-16.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
     }
-    std::fprintf(out, "\nExit codes: 0 done, 1 a bug or model failure, 2 bad input, 3 budget, "
-                      "4 interrupted. Contracts: docs/CLI.md\n");
+    std::fprintf(out,
+                 "\nExit codes: 0 done, 1 a bug or model failure, 2 bad input, 3 budget, "
+                 "4 interrupted. Contracts: docs/CLI.md\n");
 }
 
 void print_help(const Command& c) {

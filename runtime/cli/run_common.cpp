@@ -11,8 +11,8 @@ namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
-        "--task",    "--model",   "--replay",        "--replay-delay-ms",
-        "--store",   "--backend", "--threads",       "--lease-timeout"};
+        "--task",  "--model",   "--replay",  "--replay-delay-ms",
+        "--store", "--backend", "--threads", "--lease-timeout"};
     return names;
 }
 

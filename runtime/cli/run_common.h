@@ -5,9 +5,9 @@
 // code of a stop reason. Parsing only: no session is created here.
 #pragma once
 
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/agent_loop.h"
 #include "runtime/agent_spec.h"
@@ -27,7 +27,7 @@ const std::vector<std::string_view>& chat_options();
 runtime::SessionStore open_store(const Parsed& p, bool must_exist);
 // The store's path, checked as open_store would but creating nothing.
 std::filesystem::path checked_store_path(const Parsed& p, bool must_exist);
-runtime::AgentSpec load_spec(const std::string& path);  // SpecError -> InputError
+runtime::AgentSpec load_spec(const std::string& path);            // SpecError -> InputError
 void apply_overrides(const Parsed& p, runtime::AgentSpec& spec);  // --task, --backend, --threads
 runtime::SessionRecord record_for(const Parsed& p, const runtime::AgentSpec& spec);
 // "replay:ABS" for --replay, else --model, else the spec's model.path, else the bundled nano.

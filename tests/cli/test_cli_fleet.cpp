@@ -114,8 +114,9 @@ void check_exactly_once(const Fleet& f, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("cli fleet: vars fill the spec, each task is its own session, one task's budget "
-          "does not touch the others") {
+TEST_CASE(
+    "cli fleet: vars fill the spec, each task is its own session, one task's budget "
+    "does not touch the others") {
     Fleet f;
     std::ofstream(f.tasks) << R"({"id": "six", "vars": {"a": 6, "b": 7, "turns": 8}}
 {"id": "short", "vars": {"a": 1, "b": 2, "turns": 1}}
@@ -123,10 +124,10 @@ TEST_CASE("cli fleet: vars fill the spec, each task is its own session, one task
 {"vars": {"a": 3, "b": 4, "turns": 8}}
 )";
     const auto results = (f.dir.path / "results.jsonl").string();
-    const auto r = run_gossamer("fleet '" + f.spec + "' --tasks '" + f.tasks + "' --replay '" +
-                                    f.replay + "' --store '" + f.store + "' --results '" +
-                                    results + "' --parallel 2",
-                                "");
+    const auto r =
+        run_gossamer("fleet '" + f.spec + "' --tasks '" + f.tasks + "' --replay '" + f.replay +
+                         "' --store '" + f.store + "' --results '" + results + "' --parallel 2",
+                     "");
     CHECK_MESSAGE(r.exit_code == 3, r.err);  // one task ended by its budget
     const auto lines = json_lines(read_file(results));
     REQUIRE(lines.size() == 3);
@@ -138,7 +139,8 @@ TEST_CASE("cli fleet: vars fill the spec, each task is its own session, one task
     CHECK(lines[1]["reason"] == "max_turns");
     CHECK(lines[2]["id"] == "task-4");
     CHECK(lines[2]["state"] == "finished");
-    for (const auto& l : lines) CHECK(fs::exists(f.dir.path / "out" / (l["id"].get<std::string>() + ".json")));
+    for (const auto& l : lines)
+        CHECK(fs::exists(f.dir.path / "out" / (l["id"].get<std::string>() + ".json")));
     // The task text reached the model with the vars filled in.
     const auto six = f.exported(lines[0]["session"]);
     std::string user;
@@ -155,9 +157,9 @@ TEST_CASE("cli fleet: vars fill the spec, each task is its own session, one task
     REQUIRE(fleets.size() == 1);
     CHECK(fleets[0]["tasks"] == 3);
     CHECK(fleets[0]["states"]["finished"] == 2);
-    const auto show = run_gossamer("fleet show " + fleets[0]["id"].get<std::string>() +
-                                       " --json --store '" + f.store + "'",
-                                   "");
+    const auto show = run_gossamer(
+        "fleet show " + fleets[0]["id"].get<std::string>() + " --json --store '" + f.store + "'",
+        "");
     REQUIRE(show.exit_code == 0);
     CHECK(Json::parse(show.out)["tasks"].size() == 3);
     // A rerun of the finished fleet runs nothing and lists every task once.
@@ -179,7 +181,8 @@ TEST_CASE("cli fleet: bad task files and shared outputs are refused before anyth
         CHECK_MESSAGE(r.exit_code == 2, r.err);
         CHECK_MESSAGE(r.err.find(words) != std::string::npos, r.err);
     };
-    expect_2("{\"vars\": {\"a\": 1, \"b\": 2, \"turns\": 3}}\n{\"vars\": 5}\n", "tasks.jsonl:2: vars");
+    expect_2("{\"vars\": {\"a\": 1, \"b\": 2, \"turns\": 3}}\n{\"vars\": 5}\n",
+             "tasks.jsonl:2: vars");
     expect_2("{\"vars\": {\"a\": 1, \"turns\": 3}}\n", "no var 'b'");
     expect_2("", "no tasks");
     std::ofstream(f.spec) << "name: m\nmodel: {}\ntask: t\noutputs: {report: r.json}\n";
@@ -226,17 +229,17 @@ task: "What is {{a}} * {{b}}?"
     std::mt19937 random(16);
     std::string tasks;
     for (int i = 0; i < 32; ++i)
-        tasks += "{\"id\": \"t" + std::to_string(i) + "\", \"vars\": {\"a\": " +
-                 std::to_string(100 + random() % 9000) + ", \"b\": " +
-                 std::to_string(10 + random() % 90) + "}}\n";
+        tasks += "{\"id\": \"t" + std::to_string(i) +
+                 "\", \"vars\": {\"a\": " + std::to_string(100 + random() % 9000) +
+                 ", \"b\": " + std::to_string(10 + random() % 90) + "}}\n";
     std::ofstream(f.tasks) << tasks;
     // The first start creates the fleet; every later one resumes it.
     std::string fleet_id;
     for (int kill = 0; kill < 20; ++kill) {
         std::vector<std::string> args =
             fleet_id.empty()
-                ? std::vector<std::string>{"fleet", f.spec, "--tasks", f.tasks, "--parallel", "8",
-                                           "--store", f.store}
+                ? std::vector<std::string>{"fleet",      f.spec, "--tasks", f.tasks,
+                                           "--parallel", "8",    "--store", f.store}
                 : std::vector<std::string>{"fleet", "--resume", fleet_id, "--store", f.store};
         const pid_t pid = spawn(args);
         std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 500));
@@ -250,9 +253,9 @@ task: "What is {{a}} * {{b}}?"
     }
     REQUIRE(!fleet_id.empty());
     const auto results = (f.dir.path / "results.jsonl").string();
-    const auto last = run_gossamer("fleet --resume " + fleet_id + " --store '" + f.store +
-                                       "' --results '" + results + "'",
-                                   "");
+    const auto last = run_gossamer(
+        "fleet --resume " + fleet_id + " --store '" + f.store + "' --results '" + results + "'",
+        "");
     CHECK_MESSAGE(last.exit_code == 0, last.err);
     const auto lines = json_lines(read_file(results));
     REQUIRE(lines.size() == 32);

@@ -121,7 +121,7 @@ int count_role(const Json& messages, const std::string& role, const std::string&
 TEST_CASE("cli lifecycle: resume of a session that is running elsewhere is refused") {
     Dir d(kPythonSpec, slow_replay(3));
     const pid_t run = spawn({"run", d.spec, "--replay", d.replay, "--store", d.store},
-                           (d.dir.path / "run.log").string());
+                            (d.dir.path / "run.log").string());
     const std::string id = wait_for_tool_call(d);
     const auto list = d.sessions();
     CHECK(list[0]["status"] == "running");
@@ -143,7 +143,7 @@ TEST_CASE("cli lifecycle: resumes racing after kill -9 let exactly one process t
     for (int round = 0; round < 4; ++round) {
         Dir d(kPythonSpec, slow_replay(0.5));
         const pid_t run = spawn({"run", d.spec, "--replay", d.replay, "--store", d.store},
-                           (d.dir.path / "run.log").string());
+                                (d.dir.path / "run.log").string());
         const std::string id = wait_for_tool_call(d);
         ::kill(run, SIGKILL);
         wait_exit(run);
@@ -235,13 +235,13 @@ TEST_CASE("cli lifecycle: the report is written on every end; unwritable outputs
     std::ofstream(d.spec) << "name: x\nmodel: {}\ntask: t\noutputs: {report: " +
                                  d.dir.path.string() + "}\n";
     CHECK(run_gossamer(d.run_args(), "").exit_code == 2);  // a folder
-    CHECK(d.sessions().size() == 1);                        // neither created a session
+    CHECK(d.sessions().size() == 1);                       // neither created a session
 }
 
 TEST_CASE("cli lifecycle: Ctrl-C during a tool call is the user's interruption, not a crash") {
     Dir d(kPythonSpec, slow_replay(20));
     const pid_t run = spawn({"run", d.spec, "--replay", d.replay, "--store", d.store},
-                           (d.dir.path / "run.log").string());
+                            (d.dir.path / "run.log").string());
     const std::string id = wait_for_tool_call(d);
     const auto started = std::chrono::steady_clock::now();
     ::kill(run, SIGINT);
@@ -289,7 +289,8 @@ TEST_CASE("cli lifecycle: store and spec mistakes are bad input (exit 2) and cre
     expect_2("run '" + d.dir.path.string() + "'", "is a directory");
     std::ofstream(d.spec) << "name: x\nmodel: {}\ntools: [python]\ntools: []\ntask: t\n";
     expect_2(run + "'" + d.store + "'", "agent.yaml:4:1: tools: duplicate key");
-    std::ofstream(d.spec) << "name: x\nmodel: {sampling: {temperature: 0, temperature: 1}}\ntask: t\n";
+    std::ofstream(d.spec)
+        << "name: x\nmodel: {sampling: {temperature: 0, temperature: 1}}\ntask: t\n";
     expect_2(run + "'" + d.store + "'", "model.sampling.temperature: duplicate key");
     std::ofstream(d.spec, std::ios::binary) << "name: caf\xe9\nmodel: {}\ntask: t\n";
     expect_2(run + "'" + d.store + "'", "not UTF-8");
@@ -307,9 +308,8 @@ TEST_CASE("cli lifecycle: the sandbox reaches a workspace below a 0700 folder") 
     fs::create_directories(closed);
     ::chmod(closed.c_str(), 0700);
     const std::string store = (closed / "s.db").string();
-    const auto r = run_gossamer("run '" + d.spec + "' --json --replay '" + d.replay +
-                                    "' --store '" + store + "'",
-                                "");
+    const auto r = run_gossamer(
+        "run '" + d.spec + "' --json --replay '" + d.replay + "' --store '" + store + "'", "");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err << r.out);
     CHECK_MESSAGE(r.out.find("\"result\":\"hi\\n\"") != std::string::npos, r.out);
     CHECK(r.out.find("sandbox setup failed") == std::string::npos);
@@ -336,10 +336,12 @@ namespace {
 std::vector<std::string> flags_in(const std::string& text) {
     std::vector<std::string> out;
     for (std::size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
-        if (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '-'))
+        if (at > 0 &&
+            (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '-'))
             continue;
         std::size_t end = at + 2;
-        while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-'))
+        while (end < text.size() &&
+               (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-'))
             ++end;
         if (end > at + 2) out.push_back(text.substr(at, end - at));
     }
@@ -349,8 +351,7 @@ std::vector<std::string> flags_in(const std::string& text) {
 }  // namespace
 
 TEST_CASE("cli lifecycle: every command's --help lists the flags docs/CLI.md lists, and back") {
-    const std::string docs =
-        read_file(std::string(GOSSAMER_TEST_DATA) + "/../../docs/CLI.md");
+    const std::string docs = read_file(std::string(GOSSAMER_TEST_DATA) + "/../../docs/CLI.md");
     REQUIRE(!docs.empty());
     const auto usage = run_gossamer("help", "");
     REQUIRE(usage.exit_code == 0);

@@ -183,6 +183,7 @@ TEST_CASE("cli run: SIGKILL at any point, then resume, gives the uninterrupted t
         run_and_kill(
             {"run", s.spec, "--replay", s.replay, "--replay-delay-ms", "3", "--store", s.store},
             std::chrono::milliseconds(delay_ms));
+        if (!fs::exists(s.store)) continue;  // killed before the store was opened
         const auto list = sessions(s);
         if (list.empty()) continue;  // killed before the session was created
         const auto id = list[0]["id"].get<std::string>();

@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/agent_spec.h"
 #include "runtime/fleet_tasks.h"
 #include "runtime/session_store.h"
-#include "runtime/agent_spec.h"
 #include "tests/support/temp_dir.h"
 
 using namespace gossamer;
@@ -47,8 +47,10 @@ TEST_CASE("session lease: racing connections, exactly one wins, 200 times") {
                 SessionStore mine(path);  // its own connection, as another process has
                 ++ready;
                 while (ready < kRacers) std::this_thread::yield();
-                if (mine.take_lease(id, 30)) ++refused;
-                else ++winners;
+                if (mine.take_lease(id, 30))
+                    ++refused;
+                else
+                    ++winners;
             });
         for (auto& t : racers) t.join();
         REQUIRE(winners == 1);
@@ -139,8 +141,9 @@ TEST_CASE("fleet tasks: lines parse strictly and fill a template's placeholders"
     CHECK(tasks[0].id == "a");
     CHECK(tasks[1].id == "task-3");
     CHECK(tasks[1].line == 3);
-    const std::string tmpl = "name: \"n {{id}}\"\nmodel: {}\ntask: \"{{x}} and {{ y }}\"\n"
-                             "outputs:\n  report: \"out/{{id}}.json\"\n";
+    const std::string tmpl =
+        "name: \"n {{id}}\"\nmodel: {}\ntask: \"{{x}} and {{ y }}\"\n"
+        "outputs:\n  report: \"out/{{id}}.json\"\n";
     const auto first =
         runtime::parse_agent_spec(runtime::instantiate_spec(tmpl, "s.yaml", tasks[0], 2), "s", "/");
     CHECK(first.name == "n a");
@@ -166,9 +169,9 @@ TEST_CASE("fleet tasks: lines parse strictly and fill a template's placeholders"
     refused("{\"vars\": {\"x\": [1]}}\n", "vars.x");
     refused("{\"extra\": 1}\n", "unknown key 'extra'");
     refused("{not json}\n", "not JSON");
-    CHECK_THROWS_AS(runtime::instantiate_spec("name: n\nmodel: {}\ntask: \"{{missing}}\"\n", "s",
-                                              tasks[0], 1),
-                    SpecError);
+    CHECK_THROWS_AS(
+        runtime::instantiate_spec("name: n\nmodel: {}\ntask: \"{{missing}}\"\n", "s", tasks[0], 1),
+        SpecError);
     CHECK_THROWS_AS(runtime::instantiate_spec("name: n\nmodel: {}\ntask: t\noutputs: {report: "
                                               "r.json}\n",
                                               "s", tasks[0], 2),

@@ -1,8 +1,8 @@
 #include "tools/mcp/mcp_client.h"
 
 #include <future>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 namespace gossamer::tools {
 
@@ -63,8 +63,8 @@ void McpClient::handshake() {
         // Its last words (a loader's "not an ELF file", a missing module) say why, not the status.
         for (int i = 0; i < 20 && recent_stderr().empty(); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        std::string text = "MCP server '" + spec_.name + "' " + process_->exit_description() +
-                           " during start-up";
+        std::string text =
+            "MCP server '" + spec_.name + "' " + process_->exit_description() + " during start-up";
         const auto lines = recent_stderr();
         const std::size_t from = lines.size() > 3 ? lines.size() - 3 : 0;
         for (std::size_t i = from; i < lines.size(); ++i)

@@ -114,7 +114,8 @@ std::optional<std::string> PythonTool::preflight(const std::filesystem::path& wo
     request.merge_stderr = true;
     sandbox::SandboxResult result;
     try {
-        result = sandbox::run(python_policy(options_, workspace, std::chrono::seconds(30)), request);
+        result =
+            sandbox::run(python_policy(options_, workspace, std::chrono::seconds(30)), request);
     } catch (const std::exception& e) {
         return std::string("the python tool cannot run here: ") + e.what();
     }
