@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gossamer fleet vs sequential `gossamer run` on the bundled gpt-oss-nano (issue 16).
 
-64 arithmetic tasks (the quickstart agent: nano thinks, calls the sandboxed python tool, reads
+64 arithmetic tasks (examples/fleet/agent.yaml, the quickstart agent as a template: nano thinks, calls the sandboxed python tool, reads
 the output, answers) run four ways in one script, on the same binary, store folder layout and
 tasks: 64 sequential `gossamer run` processes (the baseline: what a shell loop does today), and
 one `gossamer fleet` process at --parallel 1, 8 and 32. Each configuration runs --rounds times
@@ -23,15 +23,8 @@ import sys
 import tempfile
 import time
 
-SPEC = """name: calc
-model:
-  reasoning_effort: low
-  sampling: {temperature: 0}
-instructions: "Answer the user's question. Use the python tool for any calculation and answer in one sentence."
-tools: [python]
-limits: {max_turns: 8, wall_time: 120}
-task: "What is {{a}} * {{b}}?"
-"""
+SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "fleet",
+                    "agent.yaml")
 
 
 def tasks(n):
@@ -96,8 +89,8 @@ def main():
         for name, parallel in configs:
             work = tempfile.mkdtemp(prefix="gossamer-fleet-bench-")
             os.chmod(work, 0o755)
-            with open(os.path.join(work, "agent.yaml"), "w") as f:
-                f.write(SPEC)
+            with open(SPEC) as src, open(os.path.join(work, "agent.yaml"), "w") as f:
+                f.write(src.read())
             with open(os.path.join(work, "tasks.jsonl"), "w") as f:
                 f.writelines(json.dumps(t) + "\n" for t in items)
             if parallel is None:

@@ -1,36 +1,10 @@
 #include "runtime/fleet_store.h"
 
-#include <chrono>
-#include <ctime>
-#include <random>
-
 #include "runtime/sqlite_statement.h"
 
 namespace gossamer::runtime {
 
 namespace {
-
-std::string fleet_id() {
-    static std::mt19937_64 random{std::random_device{}()};
-    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "fleet-%Y%m%d-%H%M%S-", &tm);
-    char suffix[8];
-    std::snprintf(suffix, sizeof suffix, "%06llx",
-                  static_cast<unsigned long long>(random() & 0xffffff));
-    return std::string(stamp) + suffix;
-}
-
-std::string now_iso() {
-    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
 
 FleetRecord fleet_from(const Statement& s) {
     FleetRecord f;
@@ -50,8 +24,8 @@ constexpr const char* kFleetColumns =
 }  // namespace
 
 std::string FleetStore::create(FleetRecord& fleet, const std::vector<FleetTask>& tasks) {
-    fleet.id = fleet_id();
-    fleet.created_at = now_iso();
+    fleet.id = stamped_id("fleet-");
+    fleet.created_at = utc_now();
     store_.transaction([&] {
         Statement f(store_.handle(),
                     "INSERT INTO fleets(id, name, spec_yaml, spec_path, model, options, "

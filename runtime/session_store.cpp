@@ -72,15 +72,6 @@ long long process_start(long pid) {
     return 0;
 }
 
-std::string now_utc() {
-    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
-
 SessionRecord record_from(const Statement& s) {
     SessionRecord r;
     r.id = s.text(0);
@@ -209,17 +200,8 @@ void SessionStore::transaction(const std::function<void()>& body) {
 }
 
 std::string SessionStore::create(SessionRecord& r) {
-    static std::mt19937_64 random{std::random_device{}()};
-    char id[32];
-    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(id, sizeof id, "%Y%m%d-%H%M%S-", &tm);
-    char suffix[8];
-    std::snprintf(suffix, sizeof suffix, "%06llx",
-                  static_cast<unsigned long long>(random() & 0xffffff));
-    r.id = std::string(id) + suffix;
-    r.created_at = r.updated_at = now_utc();
+    r.id = stamped_id("");
+    r.created_at = r.updated_at = utc_now();
     Statement s(db_,
                 "INSERT INTO sessions(id, name, spec_yaml, spec_path, model, status, stop_reason, "
                 "final_answer, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
@@ -275,7 +257,7 @@ void SessionStore::set_status(const std::string& id, const std::string& status,
                                   "AND (?20 IS NULL OR EXISTS (SELECT 1 FROM leases WHERE "
                                   "session_id = ?21 AND owner = ?20))"))
                          .c_str());
-    s.bind(1, status).bind(2, stop_reason).bind(3, final_answer).bind(4, now_utc()).bind(5, id);
+    s.bind(1, status).bind(2, stop_reason).bind(3, final_answer).bind(4, utc_now()).bind(5, id);
     s.bind(6, error).bind(20, held(id)).bind(21, id).run();
     fenced(id, sqlite3_changes(db_));
 }
@@ -318,9 +300,9 @@ std::optional<Lease> SessionStore::take_lease(const std::string& id, double stal
                     "INSERT OR REPLACE INTO leases(session_id, owner, pid, host, since, "
                     "heartbeat, pid_start) VALUES (?,?,?,?,?,?,?)");
         s.bind(1, id).bind(2, std::string(owner)).bind(3, std::int64_t{pid}).bind(4, host_name());
-        s.bind(5, now_utc()).bind(6, unix_now()).bind(7, std::int64_t{process_start(pid)}).run();
+        s.bind(5, utc_now()).bind(6, unix_now()).bind(7, std::int64_t{process_start(pid)}).run();
         Statement u(db_, "UPDATE sessions SET status = 'running', updated_at = ? WHERE id = ?");
-        u.bind(1, now_utc()).bind(2, id).run();
+        u.bind(1, utc_now()).bind(2, id).run();
     });
     if (!busy) {
         std::erase_if(leases_, [&](const auto& l) { return l.first == id; });
@@ -349,7 +331,7 @@ void SessionStore::fail_if_open(const std::string& id, const std::string& error)
     Statement s(db_,
                 "UPDATE sessions SET status = 'failed', stop_reason = 'error', error = ?, "
                 "updated_at = ? WHERE id = ? AND status IN ('created', 'running')");
-    s.bind(1, error).bind(2, now_utc()).bind(3, id).run();
+    s.bind(1, error).bind(2, utc_now()).bind(3, id).run();
 }
 
 int SessionStore::next_seq(const char* table, const std::string& id) const {
@@ -371,7 +353,7 @@ int SessionStore::append_message(const std::string& id, const harmony::Message& 
     s.bind(1, id).bind(2, std::int64_t{seq}).bind(3, std::string(harmony::to_string(m.role)));
     s.bind(4, m.name).bind(5, m.recipient).bind(6, m.channel).bind(7, m.content_type);
     s.bind(8, harmony::message_to_json(m).dump()).bind(9, std::int64_t{tokens});
-    s.bind(10, now_utc()).bind(20, held(id)).bind(21, id).run();
+    s.bind(10, utc_now()).bind(20, held(id)).bind(21, id).run();
     fenced(id, sqlite3_changes(db_));
     return seq;
 }
@@ -384,7 +366,7 @@ int SessionStore::append_event(const std::string& id, const std::string& kind,
                       kFence)
                          .c_str());
     s.bind(1, id).bind(2, std::int64_t{seq}).bind(3, kind).bind(4, data.dump());
-    s.bind(5, now_utc()).bind(20, held(id)).bind(21, id).run();
+    s.bind(5, utc_now()).bind(20, held(id)).bind(21, id).run();
     fenced(id, sqlite3_changes(db_));
     return seq;
 }

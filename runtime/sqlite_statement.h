@@ -1,12 +1,17 @@
-// A prepared sqlite statement that finalizes itself, for the runtime's stores (session_store,
-// fleet_store) sharing one connection. Binds by 1-based index; errors are StoreError. Storage
-// plumbing only: no SQL of any store lives here.
+// Plumbing the runtime's stores (session_store, fleet_store) share on one connection: a
+// prepared sqlite statement that finalizes itself (binds by 1-based index; errors are
+// StoreError), the UTC timestamps they store and the time-stamped ids they hand out. No SQL
+// of any store lives here.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "runtime/session_store.h"
@@ -64,5 +69,29 @@ class Statement {
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
 };
+
+// Now as ISO 8601 UTC, seconds: "2026-12-06T01:48:30Z".
+inline std::string utc_now() {
+    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+// PREFIX + "YYYYMMDD-HHMMSS-" + 6 random hex digits (sorts by creation time).
+inline std::string stamped_id(const char* prefix) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S-", &tm);
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%06llx",
+                  static_cast<unsigned long long>(random() & 0xffffff));
+    return std::string(prefix) + stamp + suffix;
+}
 
 }  // namespace gossamer::runtime

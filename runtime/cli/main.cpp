@@ -287,20 +287,20 @@ int main(int argc, char** argv) {
     Args rest = Args(args).subspan(consumed);
     if (wants_help(rest)) return print_help(*command), 0;
     std::string name(command->name);
+    auto bad_input = [&](const std::exception& e) {
+        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
+        return 2;
+    };
     try {
         return command->run(rest);
-    } catch (const gossamer::cli::InputError& e) {
-        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
-        return 2;
-    } catch (const gossamer::runtime::SetupError& e) {
-        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
-        return 2;
+    } catch (const gossamer::cli::InputError& e) {  // usage and input mistakes
+        return bad_input(e);
+    } catch (const gossamer::runtime::SetupError& e) {  // model, tools, outputs, busy session
+        return bad_input(e);
     } catch (const gossamer::runtime::SpecError& e) {
-        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
-        return 2;
+        return bad_input(e);
     } catch (const gossamer::runtime::StorePathError& e) {
-        std::fprintf(stderr, "gossamer %s: %s\n", name.c_str(), e.what());
-        return 2;
+        return bad_input(e);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gossamer %s: internal error: %s\n", name.c_str(), e.what());
         return 1;

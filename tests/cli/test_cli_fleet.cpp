@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/support/run_gossamer.h"
+#include "tests/support/stored_sessions.h"
 #include "tests/support/temp_dir.h"
 
 using gossamer::test::read_file;
@@ -63,36 +64,19 @@ struct Fleet {
         std::ofstream(replay) << kReplay.dump();
         fs::create_directories(dir.path / "out");
     }
-    Json sessions() const {
-        const auto r = run_gossamer("sessions list --json --store '" + store + "'", "");
-        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-        return Json::parse(r.out);
-    }
+    Json sessions() const { return gossamer::test::stored_sessions(store); }
     Json exported(const std::string& id) const {
-        const auto r = run_gossamer("sessions export " + id + " --store '" + store + "'", "");
-        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-        return Json::parse(r.out);
+        return gossamer::test::exported_session(store, id);
     }
 };
 
 int wait_exit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    return gossamer::test::wait_gossamer(pid);
 }
 
-pid_t spawn(const std::vector<std::string>& args) {
-    const pid_t pid = ::fork();
+pid_t spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null") {
+    const pid_t pid = gossamer::test::start_gossamer(args, log);
     REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        std::freopen("/dev/null", "w", stdout);
-        std::freopen("/dev/null", "w", stderr);
-        ::execv(GOSSAMER_BINARY, argv.data());
-        ::_exit(127);
-    }
     return pid;
 }
 
@@ -217,15 +201,9 @@ TEST_CASE("cli fleet: 32 nano tasks killed with SIGKILL 20 times, then resumed: 
         return;
     }
     Fleet f;
-    std::ofstream(f.spec) << R"(name: calc
-model:
-  reasoning_effort: low
-  sampling: {temperature: 0}
-instructions: "Answer the user's question. Use the python tool for any calculation and answer in one sentence."
-tools: [python]
-limits: {max_turns: 8, wall_time: 120}
-task: "What is {{a}} * {{b}}?"
-)";
+    // The example fleet template (the quickstart agent with its numbers as placeholders).
+    fs::copy_file(std::string(GOSSAMER_TEST_DATA) + "/../../examples/fleet/agent.yaml", f.spec,
+                  fs::copy_options::overwrite_existing);
     std::mt19937 random(16);
     std::string tasks;
     for (int i = 0; i < 32; ++i)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "tests/support/run_gossamer.h"
+#include "tests/support/stored_sessions.h"
 #include "tests/support/temp_dir.h"
 
 using gossamer::test::read_file;
@@ -49,15 +50,9 @@ struct Dir {
     }
     std::string flags() const { return " --replay '" + replay + "' --store '" + store + "'"; }
     std::string run_args() const { return "run '" + spec + "'" + flags(); }
-    Json sessions() const {
-        const auto r = run_gossamer("sessions list --json --store '" + store + "'", "");
-        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-        return Json::parse(r.out);
-    }
+    Json sessions() const { return gossamer::test::stored_sessions(store); }
     Json exported(const std::string& id) const {
-        const auto r = run_gossamer("sessions export " + id + " --store '" + store + "'", "");
-        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-        return Json::parse(r.out);
+        return gossamer::test::exported_session(store, id);
     }
 };
 
@@ -71,24 +66,13 @@ outputs: {final_answer: answer.md, report: report.json}
 
 // Starts gossamer with `args` (no shell), stdout/stderr to /dev/null; returns its pid.
 pid_t spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null") {
-    const pid_t pid = ::fork();
+    const pid_t pid = gossamer::test::start_gossamer(args, log);
     REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        std::freopen("/dev/null", "w", stdout);
-        std::freopen(log.c_str(), "a", stderr);
-        ::execv(GOSSAMER_BINARY, argv.data());
-        ::_exit(127);
-    }
     return pid;
 }
 
 int wait_exit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    return gossamer::test::wait_gossamer(pid);
 }
 
 // Waits until the store lists a session with a tool.started event (the python call runs).

@@ -81,21 +81,11 @@ Json exported(const Setup& s, const std::string& id) {
 
 // Starts `gossamer ARGS...` and SIGKILLs it after `delay`; returns once it is reaped.
 void run_and_kill(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
-    const pid_t pid = ::fork();
+    const pid_t pid = gossamer::test::start_gossamer(args);
     REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        std::freopen("/dev/null", "w", stdout);
-        std::freopen("/dev/null", "w", stderr);
-        ::execv(GOSSAMER_BINARY, argv.data());
-        ::_exit(127);
-    }
     std::this_thread::sleep_for(delay);
     ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    gossamer::test::wait_gossamer(pid);
 }
 
 }  // namespace

@@ -1,17 +1,21 @@
 // Test support: runs the real `gossamer` binary (GOSSAMER_BINARY) through the shell with the
-// given stdin, capturing stdout, stderr and the exit code. For CLI tests only; no asserts.
+// given stdin, capturing stdout, stderr and the exit code; or starts it in the background
+// (no shell) for tests that signal or race processes. For CLI tests only; no asserts.
 #pragma once
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gossamer::test {
 
@@ -43,6 +47,32 @@ inline Run run_gossamer(const std::string& args, std::string_view input) {
     r.err = read_file(dir / "err");
     std::filesystem::remove_all(dir);
     return r;
+}
+
+// Starts `gossamer ARGS...` without a shell, stdout to /dev/null and stderr appended to
+// `stderr_path`; returns its pid (-1 when fork failed).
+inline pid_t start_gossamer(const std::vector<std::string>& args,
+                            const std::string& stderr_path = "/dev/null") {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        if (!std::freopen("/dev/null", "w", stdout) ||
+            !std::freopen(stderr_path.c_str(), "a", stderr))
+            ::_exit(126);
+        ::execv(GOSSAMER_BINARY, argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+// Waits for `pid`: its exit code, or -SIGNAL when a signal ended it.
+inline int wait_gossamer(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 }  // namespace gossamer::test
