@@ -185,7 +185,14 @@ void CpuBackend::attention_block(int layer, int tokens) {
     const int kv_heads = cfg_.num_key_value_heads, group = cfg_.group_size();
     ws_.attn.resize(z(tokens) * z(qw));
     const bool sliding = ModelConfig::is_sliding(layer);
-    pool_.parallel_for(z(tokens) * z(kv_heads), 1, [&](std::size_t begin, std::size_t end) {
+    // A task reads at most this many positions; small tasks share a chunk (see matmul.cpp).
+    int longest = 0;
+    for (int t = 0; t < tokens; ++t) longest = std::max(longest, ws_.position[z(t)] + 1);
+    if (sliding) longest = std::min(longest, cfg_.sliding_window);
+    const std::size_t task_work = z(longest) * z(group) * z(d) * 2;
+    const std::size_t grain =
+        std::max<std::size_t>(1, (std::size_t{1} << 16) / std::max<std::size_t>(task_work, 1));
+    pool_.parallel_for(z(tokens) * z(kv_heads), grain, [&](std::size_t begin, std::size_t end) {
         thread_local std::vector<float> scores;
         for (std::size_t task = begin; task < end; ++task) {
             const int t = static_cast<int>(task / z(kv_heads));

@@ -24,8 +24,11 @@ namespace {
 constexpr float kE2M1[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
                              -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
 
-// Rows per task: enough work per chunk to amortise the dispatch.
+// Rows per task: enough work per chunk to amortise the dispatch. Waking a sleeping worker
+// costs tens of microseconds (more in a VM), so a chunk also holds at least kChunkWork
+// multiply-adds: small matrices (gpt-oss-nano's, a decode step's) run on the calling thread.
 constexpr std::size_t kRowGrain = 16;
+constexpr std::size_t kChunkWork = std::size_t{1} << 16;
 // Tokens packed and handed to the kernels at a time: bounds the packing buffer
 // (kTokenSlab x cols floats) and how long a weight row stays unread between uses.
 constexpr int kTokenSlab = 256;
@@ -185,7 +188,10 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
         }
         args.tokens = n;
         args.y = y + static_cast<std::size_t>(t0) * args.ldy;
-        pool.parallel_for(static_cast<std::size_t>(rows), kRowGrain,
+        const std::size_t row_work =
+            static_cast<std::size_t>(args.cols) * static_cast<std::size_t>(n);
+        pool.parallel_for(static_cast<std::size_t>(rows),
+                          std::max(kRowGrain, kChunkWork / std::max<std::size_t>(row_work, 1)),
                           [&](std::size_t begin, std::size_t end) {
                               kernel(args, static_cast<int>(begin), static_cast<int>(end));
                           });
