@@ -107,7 +107,7 @@ std::unique_ptr<ToolRegistry> start_tools(const AgentSpec& spec, const fs::path&
         throw SetupError(e.what());
     }
     if (!preflight) return tools;
-    static std::mt19937_64 random{std::random_device{}()};
+    thread_local std::mt19937_64 random{std::random_device{}()};
     const fs::path workspaces = folder / "workspaces";
     const fs::path scratch = workspaces / (".preflight-" + std::to_string(::getpid()) + "-" +
                                            std::to_string(random() & 0xffffff));

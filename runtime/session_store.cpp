@@ -285,7 +285,7 @@ std::optional<Lease> SessionStore::lease(const std::string& id) const {
 }
 
 std::optional<Lease> SessionStore::take_lease(const std::string& id, double stale_after) {
-    static std::mt19937_64 random{std::random_device{}()};
+    thread_local std::mt19937_64 random{std::random_device{}()};
     char owner[40];
     std::snprintf(owner, sizeof owner, "%016llx%016llx", static_cast<unsigned long long>(random()),
                   static_cast<unsigned long long>(random()));

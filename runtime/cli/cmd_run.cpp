@@ -68,11 +68,14 @@ int drive(boost::asio::io_context& io, rt::SessionStore& store, const rt::Sessio
     return exit_code(result.outcome.reason);
 }
 
-// Marks a session that was created but could not run as failed, then rethrows.
+// Marks a session that could not run as failed, then rethrows; a SetupError (its lease is
+// held elsewhere) leaves it as it is.
 template <typename F>
 int guarded(rt::SessionStore& store, const std::string& id, F body) {
     try {
         return body();
+    } catch (const rt::SetupError&) {
+        throw;
     } catch (const std::exception& e) {
         try {
             store.fail_if_open(id, e.what());
@@ -126,7 +129,9 @@ int cmd_resume(Args args) {
     boost::asio::io_context io;
     auto tools = rt::start_tools(spec, rt::store_folder(store.path()));
     auto model = rt::open_model(model_ref, io, model_options(p, spec));
-    return drive(io, store, *record, spec, std::move(tools), *model->client, p);
+    return guarded(store, record->id, [&] {
+        return drive(io, store, *record, spec, std::move(tools), *model->client, p);
+    });
 }
 
 int cmd_chat(Args args) {

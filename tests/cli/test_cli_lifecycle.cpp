@@ -165,6 +165,18 @@ TEST_CASE("cli lifecycle: a run that fails at start-up creates nothing") {
     }
     CHECK_FALSE(fs::exists(d.store));
     CHECK_FALSE(fs::exists(d.dir.path / "workspaces"));
+    // --backend cuda: bad input without a usable GPU (CI), a normal run with one.
+    const auto cuda = run_gossamer(
+        base + " --model '" +
+            (fs::path(GOSSAMER_BINARY).parent_path() / "models/gpt-oss-nano").string() +
+            "' --backend cuda",
+        "");
+    const bool have_nano =
+        fs::exists(fs::path(GOSSAMER_BINARY).parent_path() / "models/gpt-oss-nano/config.json");
+    if (have_nano && cuda.exit_code == 2) {
+        CHECK_MESSAGE(cuda.err.find("cuda") != std::string::npos, cuda.err);
+        CHECK_FALSE(fs::exists(d.store));
+    }
 
     // A tool that cannot start stops the run before the model is asked anything.
     std::ofstream(d.spec) << "name: x\nmodel: {}\ntools:\n  - python: {interpreter: "
