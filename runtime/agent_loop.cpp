@@ -400,7 +400,7 @@ std::optional<std::string> AgentLoop::call_problem(std::size_t index,
         Json args;
         try {
             args = Json::parse(m.text_content().empty() ? "{}" : m.text_content());
-        } catch (const Json::parse_error& e) {
+        } catch (const Json::exception& e) {
             return std::string("Error: the arguments are not valid JSON (") + e.what() +
                    "). The call was not run.";
         }

@@ -41,7 +41,8 @@ class Reader {
         if (!n.IsMap()) return;
         std::set<std::string> seen;
         for (const auto& kv : n) {
-            const std::string key = kv.first.IsScalar() ? kv.first.as<std::string>() : "?";
+            if (!kv.first.IsScalar()) fail(kv.first, field, "a key must be a plain name");
+            const std::string key = kv.first.Scalar();
             if (!seen.insert(key).second)
                 fail(kv.first, join(field, key), "duplicate key (each key may appear once)");
             no_duplicate_keys(kv.second, join(field, key));
@@ -65,6 +66,7 @@ class Reader {
                    std::initializer_list<const char*> known) const {
         require_map(n, field);
         for (const auto& kv : n) {
+            if (!kv.first.IsScalar()) fail(kv.first, field, "a key must be a plain name");
             const std::string key = kv.first.as<std::string>();
             if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
                 std::string list;

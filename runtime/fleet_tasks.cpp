@@ -25,7 +25,9 @@ bool valid_name(const std::string& name) {
     return true;
 }
 
-// Replaces every {{name}} in `text`; throws naming the first unknown one.
+// Replaces every {{name}} (name as in valid_name, spaces allowed around it) in `text`; any
+// other "{{...}}" is literal text (code in a task may hold braces). Throws naming the first
+// placeholder the task has no var for.
 std::string fill(const std::string& text, const TaskLine& task, const std::string& where) {
     std::string out;
     std::size_t at = 0;
@@ -37,6 +39,11 @@ std::string fill(const std::string& text, const TaskLine& task, const std::strin
         std::string name = text.substr(open + 2, close - open - 2);
         while (!name.empty() && name.front() == ' ') name.erase(0, 1);
         while (!name.empty() && name.back() == ' ') name.pop_back();
+        if (!valid_name(name)) {  // not a placeholder: keep the first brace, look again after it
+            out.append(text, at, open + 1 - at);
+            at = open + 1;
+            continue;
+        }
         out.append(text, at, open - at);
         const std::string* value = nullptr;
         if (name == "id") value = &task.id;
@@ -64,7 +71,14 @@ void fill_node(YAML::Node node, const TaskLine& task, const std::string& where) 
 }
 
 bool has_placeholder(const YAML::Node& n) {
-    return n && n.IsScalar() && n.Scalar().find("{{") != std::string::npos;
+    if (!n || !n.IsScalar()) return false;
+    TaskLine probe;  // a placeholder is what fill() would replace
+    probe.id = "x";
+    try {
+        return fill(n.Scalar(), probe, "") != n.Scalar();
+    } catch (const SpecError&) {
+        return true;  // a placeholder for some var
+    }
 }
 
 }  // namespace
@@ -88,7 +102,7 @@ std::vector<TaskLine> parse_task_lines(const std::string& text, const std::strin
         Json j;
         try {
             j = Json::parse(line);
-        } catch (const Json::parse_error& e) {
+        } catch (const Json::exception& e) {  // parse errors, and numbers out of range
             throw SpecError(where + ": not JSON (" + e.what() + ")");
         }
         if (!j.is_object())

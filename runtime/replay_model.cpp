@@ -30,7 +30,7 @@ ReplayModel::Script ReplayModel::from_file(const std::filesystem::path& file) {
     nlohmann::json responses;
     try {
         responses = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         throw SpecError(file.string() + ": not JSON: " + e.what());
     }
     if (!responses.is_array() || responses.empty())

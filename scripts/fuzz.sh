@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz: fuzz_tokenizer, fuzz_parser) with the `fuzz` preset
+# Builds the libFuzzer targets (tests/fuzz: fuzz_tokenizer, fuzz_parser, fuzz_fleet_tasks for
+# fleet tasks files and agent specs) with the `fuzz` preset
 # (clang, -fsanitize=fuzzer,address,undefined; the harmony library instrumented too) and runs
 # each for a fixed number of executions, starting from seeds made from tests/data plus the
 # corpus kept from earlier runs (tests/fuzz/corpus-<target>, git-ignored). Exits non-zero on
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     --target) targets+=("$2"); shift 2 ;;
     --no-install) install=0; shift ;;
     --jobs) jobs=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -34,7 +34,7 @@ nlohmann::ordered_json parse_json(std::string_view text, std::string_view what) 
     require_utf8(text, what);
     try {
         return nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         throw InputError(std::string(what) + " is not valid JSON: " + e.what());
     }
 }

@@ -39,7 +39,7 @@ class PluginServer {
             Json message;
             try {
                 message = Json::parse(line);
-            } catch (const Json::parse_error& e) {
+            } catch (const Json::exception& e) {
                 send(Json{{"jsonrpc", "2.0"},
                           {"id", nullptr},
                           {"error", {{"code", -32700}, {"message", e.what()}}}});

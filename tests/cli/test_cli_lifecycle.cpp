@@ -378,3 +378,15 @@ TEST_CASE("cli lifecycle: every command's --help lists the flags docs/CLI.md lis
     }
     CHECK(commands >= 25);
 }
+
+TEST_CASE("cli lifecycle: a call whose JSON has a number out of range is the model's error") {
+    // Found by fuzzing the tasks parser: nlohmann throws out_of_range, not parse_error, for
+    // 1e999; in the agent loop that escaped and ended the process.
+    Dir d("name: x\nmodel: {}\ntools: [workspace_files]\nlimits: {max_turns: 4}\ntask: t\n",
+          Json::array({"<|channel|>commentary to=functions.list_files <|constrain|>json"
+                       "<|message|>{\"depth\": 1e999}<|call|>",
+                       "<|channel|>final<|message|>ok<|return|>"}));
+    const auto r = run_gossamer(d.run_args() + " --json", "");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("not valid JSON") != std::string::npos);
+}

@@ -56,9 +56,9 @@ std::vector<std::pair<std::string, std::string>> allowlisted_environment(
     std::vector<std::pair<std::string, std::string>> env;
     for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "NODE_PATH"})
         if (const char* v = std::getenv(name)) env.emplace_back(name, v);
-    for (const auto& [k, v] : extra) {
-        std::erase_if(env, [&](const auto& e) { return e.first == k; });
-        env.emplace_back(k, v);
+    for (const auto& entry : extra) {  // (clang 14 cannot capture structured bindings)
+        std::erase_if(env, [&](const auto& e) { return e.first == entry.first; });
+        env.push_back(entry);
     }
     return env;
 }
