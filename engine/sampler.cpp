@@ -1,6 +1,7 @@
 #include "engine/sampler.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -27,6 +28,41 @@ std::uint64_t rotl(std::uint64_t x, int k) {
 // NaN counts as -inf so a broken row can never be sampled from silently.
 float clean(float logit) {
     return std::isnan(logit) ? kNegInf : logit;
+}
+
+// e^x for x <= 0 in float, written so that the compiler vectorises it (no calls, no
+// branches): x log2(e) = n + f with n an integer and |f| <= 1/2, 2^f by its Taylor series to
+// degree 6 (relative error < 2e-7), 2^n by the exponent bits. Below -87 it is 0; NaN is 0.
+inline float exp_nonpositive(float x) {
+    const float t = std::max(-87.0f, x) * 1.44269504f;  // NaN and -inf -> -87
+    const int n = -static_cast<int>(0.5f - t);          // round to nearest, t <= 0
+    const float f = (t - static_cast<float>(n)) * 0.693147181f;
+    float p = 1.0f / 720;
+    p = p * f + 1.0f / 120;
+    p = p * f + 1.0f / 24;
+    p = p * f + 1.0f / 6;
+    p = p * f + 0.5f;
+    p = p * f + 1.0f;
+    p = p * f + 1.0f;
+    const float scale = std::bit_cast<float>(static_cast<std::uint32_t>(n + 127) << 23);
+    return x < -87.0f || x != x ? 0.0f : p * scale;
+}
+
+// sum_i e^(logits[i] - max) in double, each term in float (exp_nonpositive): the log-softmax
+// normaliser every sample reports, over the whole vocabulary, so it must be cheap.
+double sum_exp(std::span<const float> logits, float max_logit) {
+    double total = 0;
+    constexpr std::size_t kBlock = 256;
+    float terms[kBlock];
+    for (std::size_t start = 0; start < logits.size(); start += kBlock) {
+        const std::size_t n = std::min(kBlock, logits.size() - start);
+        const float* l = logits.data() + start;
+        for (std::size_t i = 0; i < n; ++i) terms[i] = exp_nonpositive(l[i] - max_logit);
+        double block = 0;
+        for (std::size_t i = 0; i < n; ++i) block += static_cast<double>(terms[i]);
+        total += block;
+    }
+    return total;
 }
 
 // Orders ids by logit, highest first; equal logits by lower id (deterministic).
@@ -94,8 +130,7 @@ Sample Sampler::next(std::span<const float> logits) {
         throw ModelError("sampler: a logit is +inf (the forward pass overflowed)");
 
     // log-softmax normaliser of the raw distribution (what logprobs report).
-    double raw_sum = 0;
-    for (float l : logits) raw_sum += std::exp(static_cast<double>(clean(l) - max_logit));
+    const double raw_sum = sum_exp(logits, max_logit);
     const double log_norm = static_cast<double>(max_logit) + std::log(raw_sum);
     auto logprob = [&](std::size_t id) {
         return static_cast<float>(static_cast<double>(clean(logits[id])) - log_norm);
