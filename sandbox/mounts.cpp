@@ -51,11 +51,12 @@ bool set_attributes(const char* path, std::uint64_t attr, unsigned long ms_flags
 
 bool bind(const MountStep& step, bool recursive, ChildReport& error) {
     if (step.source_fd >= 0) {  // a tree the launcher detached for us (mount_plan.h)
-        if (::syscall(SYS_move_mount, step.source_fd, "", AT_FDCWD, step.target.c_str(),
-                      MOVE_MOUNT_F_EMPTY_PATH) != 0)
-            return fail(error, "move_mount", step.source.c_str());
+        const long moved = ::syscall(SYS_move_mount, step.source_fd, "", AT_FDCWD,
+                                     step.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
         ::close(step.source_fd);
-        return true;
+        if (moved == 0) return true;
+        // A kernel that refuses detached trees here: bind by path (works where the folders
+        // above the source are open to us; otherwise its error says which folder).
     }
     const unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
     if (::mount(step.source.c_str(), step.target.c_str(), nullptr, flags, nullptr) != 0)
