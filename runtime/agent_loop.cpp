@@ -140,18 +140,26 @@ void AgentLoop::emit(const std::string& kind, Json data, bool persist) {
     events_.on_event(Event{kind, settings_.session_id, std::move(data)});
 }
 
-bool AgentLoop::commit(const std::function<void()>& body) {
-    if (finished_) return false;
-    in_commit_ = true;
+std::optional<std::string> AgentLoop::try_commit(const std::function<void()>& body) {
+    const bool outer = in_commit_;
+    in_commit_ = true;  // emit() inside `body` writes into this transaction
+    std::optional<std::string> error;
     try {
         store_.transaction(body);
-        in_commit_ = false;
-        return true;
     } catch (const StoreError& e) {
-        in_commit_ = false;
-        abandon(e.what());
+        error = e.what();
+    }
+    in_commit_ = outer;
+    return error;
+}
+
+bool AgentLoop::commit(const std::function<void()>& body) {
+    if (finished_) return false;
+    if (auto error = try_commit(body)) {
+        abandon(*error);
         return false;
     }
+    return true;
 }
 
 void AgentLoop::abandon(const std::string& why) {
@@ -197,12 +205,18 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
         const Message& last = self->messages_.back();
         if (is_assistant_call(last)) {
             const auto index = self->messages_.size() - 1;
-            std::optional<StoredEvent> started;
-            for (auto& e : self->store_.events(self->settings_.session_id))
-                if (e.kind == "tool.started" &&
-                    e.data.value("message", -1) == static_cast<int>(index))
+            std::optional<StoredEvent> started;  // the last start of this call
+            bool by_user = false;                // and a Ctrl-C recorded after it
+            for (auto& e : self->store_.events(self->settings_.session_id)) {
+                if (e.data.value("message", -1) != static_cast<int>(index)) continue;
+                if (e.kind == "tool.interrupted") {
+                    by_user = started.has_value();
+                } else if (e.kind == "tool.started") {
                     started = std::move(e);
-            if (started) return self->resume_interrupted_call(index, *started);
+                    by_user = false;
+                }
+            }
+            if (started) return self->resume_interrupted_call(index, *started, by_user);
             return self->dispatch(index);
         }
         if (last.role == Role::assistant && last.channel == "final")
@@ -211,12 +225,8 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
     });
 }
 
-void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEvent& started) {
-    bool by_user = false;
-    for (const auto& e : store_.events(settings_.session_id))
-        if (e.kind == "tool.interrupted" && e.seq > started.seq &&
-            e.data.value("message", -1) == static_cast<int>(call_index))
-            by_user = true;
+void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEvent& started,
+                                        bool by_user) {
     const auto route = tools_.route(*messages_[call_index].recipient);
     if (by_user) {
         emit("warning",
@@ -521,20 +531,15 @@ void AgentLoop::finish(StopReason reason, std::string final_answer, std::string 
     if (!outcome.final_answer.empty()) data["final"] = outcome.final_answer;
     if (!outcome.annotations.empty()) data["annotations"] = outcome.annotations;
     if (!outcome.error.empty()) data["error"] = outcome.error;
-    const bool was_in_commit = in_commit_;
-    in_commit_ = true;
-    try {
-        store_.transaction([&] {
+    if (auto refused = try_commit([&] {
             store_.set_status(settings_.session_id, status, to_string(reason), outcome.final_answer,
                               outcome.error);
             emit("session.finished", data, true);
-        });
-    } catch (const StoreError& e) {
+        })) {
         outcome.reason = StopReason::Error;
-        outcome.error = e.what();
+        outcome.error = *refused;
         outcome.store_failed = true;
     }
-    in_commit_ = was_in_commit;
     if (done_) boost::asio::post(io_, [done = std::move(done_), outcome] { done(outcome); });
 }
 

@@ -20,6 +20,32 @@ LoadedModel::~LoadedModel() {
     backend.reset();
 }
 
+engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress) {
+    engine::LoadOptions load;
+    if (progress)
+        load.progress = [&](std::size_t done, std::size_t total) {
+            std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", dir.c_str(), done, total);
+            if (done == total) std::fputs("\r\033[K", stderr);  // clear the line when done
+        };
+    try {
+        return engine::load_weights(dir, load);
+    } catch (const engine::ModelError& e) {
+        if (progress) std::fputc('\n', stderr);
+        throw SetupError(e.what());
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw SetupError(dir.string() + ": " + e.code().message());
+    }
+}
+
+std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
+                                              const engine::BackendChoice& choice) {
+    try {
+        return engine::make_backend(weights, choice);
+    } catch (const engine::ModelError& e) {
+        throw SetupError(e.what());  // the engine's message names the backend
+    }
+}
+
 std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asio::io_context& io,
                                         const ModelOptions& options) {
     auto model = std::make_unique<LoadedModel>();
@@ -34,28 +60,11 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
         }
         return model;
     }
-    engine::LoadOptions load;
-    if (options.progress)
-        load.progress = [&](std::size_t done, std::size_t total) {
-            std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", reference.c_str(), done, total);
-            if (done == total) std::fputs("\r\033[K", stderr);
-        };
-    try {
-        model->weights = engine::load_weights(reference, load);
-    } catch (const engine::ModelError& e) {
-        if (options.progress) std::fputc('\n', stderr);
-        throw SetupError(e.what());
-    } catch (const std::filesystem::filesystem_error& e) {
-        throw SetupError(reference + ": " + e.code().message());
-    }
+    model->weights = load_checkpoint(reference, options.progress);
     engine::BackendChoice choice;
     choice.kind = options.backend;
     choice.threads = options.threads;
-    try {
-        model->backend = engine::make_backend(*model->weights, choice);
-    } catch (const engine::ModelError& e) {
-        throw SetupError(e.what());
-    }
+    model->backend = open_backend(*model->weights, choice);
     engine::SchedulerOptions scheduler;
     scheduler.max_context = window;
     scheduler.max_active = std::max(1, options.max_sequences);

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/backend.h"
+#include "engine/backend_factory.h"
 #include "engine/weights.h"
 #include "runtime/model_client.h"
 
@@ -35,6 +37,14 @@ struct LoadedModel {
     std::unique_ptr<ModelClient> client;
     ~LoadedModel();  // the client first: it may still use the backend
 };
+
+// A checkpoint directory loaded and validated, with progress on stderr when `progress`.
+// Throws SetupError with the loader's message (the file and tensor at fault).
+engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress);
+// The backend `choice` names (engine/backend_factory.h); SetupError for an unknown kind or an
+// unusable GPU, with the reason.
+std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
+                                              const engine::BackendChoice& choice);
 
 // Callbacks of the client run on `io`. Throws SetupError.
 std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asio::io_context& io,

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "runtime/agent_setup.h"
+#include "runtime/atomic_file.h"
 #include "runtime/setup_error.h"
 #include "tools/mcp/mcp_tool.h"
 
@@ -22,30 +23,6 @@ namespace {
 
 std::string os_reason(int err) {
     return std::strerror(err);
-}
-
-// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-std::optional<std::string> write_atomically(const fs::path& path, const std::string& bytes) {
-    const fs::path temp = path.parent_path() /
-                          ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        if (!out) return "cannot create " + temp.string() + " (" + os_reason(errno) + ")";
-        out << bytes;
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(temp, ec);
-            return "cannot write " + temp.string() + " (" + os_reason(errno) + ")";
-        }
-    }
-    std::error_code ec;
-    fs::rename(temp, path, ec);
-    if (ec) {
-        fs::remove(temp, ec);
-        return "cannot rename into " + path.string() + " (" + ec.message() + ")";
-    }
-    return std::nullopt;
 }
 
 void check_output(const AgentSpec& spec, const char* field, const std::optional<std::string>& p) {
@@ -87,6 +64,11 @@ void attach_session_log(ToolRegistry& tools, const fs::path& file) {
 
 fs::path workspace_of(const SessionStore& store, const std::string& session_id) {
     return store_folder(store.path()) / "workspaces" / session_id;
+}
+
+std::string running_elsewhere(const std::string& session_id, const Lease& lease) {
+    return "session " + session_id + " is running in pid " + std::to_string(lease.pid) + " on " +
+           lease.host + " since " + lease.since;
 }
 
 void check_outputs(const AgentSpec& spec) {
@@ -146,7 +128,7 @@ std::vector<std::string> write_outputs(const AgentSpec& spec, const SessionRecor
     std::vector<std::string> errors;
     if (spec.outputs.final_answer && o.reason == StopReason::Final) {
         const fs::path path = resolve(spec, *spec.outputs.final_answer);
-        if (auto e = write_atomically(path, o.final_answer))
+        if (auto e = write_file_atomically(path, o.final_answer))
             errors.push_back("outputs.final_answer: " + *e);
     }
     if (spec.outputs.report) {
@@ -161,7 +143,7 @@ std::vector<std::string> write_outputs(const AgentSpec& spec, const SessionRecor
                     {"output_tokens", o.output_tokens},
                     {"wall_seconds", wall_seconds}};
         const fs::path path = resolve(spec, *spec.outputs.report);
-        if (auto e = write_atomically(path, report.dump(2) + "\n"))
+        if (auto e = write_file_atomically(path, report.dump(2) + "\n"))
             errors.push_back("outputs.report: " + *e);
     }
     return errors;
@@ -188,8 +170,7 @@ SessionRunner::~SessionRunner() {
 void SessionRunner::start(std::function<void(const RunResult&)> done) {
     done_ = std::move(done);
     if (auto busy = store_.take_lease(record_.id, options_.lease_timeout_seconds))
-        throw SetupError("session " + record_.id + " is running in pid " +
-                         std::to_string(busy->pid) + " on " + busy->host + " since " + busy->since +
+        throw SetupError(running_elsewhere(record_.id, *busy) +
                          " (its lease is live; it is stale after " +
                          std::to_string(static_cast<int>(options_.lease_timeout_seconds)) +
                          " s without a heartbeat)");
@@ -197,7 +178,7 @@ void SessionRunner::start(std::function<void(const RunResult&)> done) {
     const fs::path workspace = workspace_of(store_, record_.id);
     std::error_code ec;
     fs::create_directories(workspace, ec);
-    attach_session_log(*tools_, store_.path().parent_path() / "logs" / (record_.id + ".log"));
+    attach_session_log(*tools_, store_folder(store_.path()) / "logs" / (record_.id + ".log"));
     loop_ = std::make_shared<AgentLoop>(
         io_, model_, *tools_, store_, events_,
         settings_for(spec_, record_.id, workspace, model_.context_window()));

@@ -34,6 +34,9 @@ struct RunnerOptions {
 std::filesystem::path store_folder(const std::filesystem::path& store_path);
 std::filesystem::path workspace_of(const SessionStore& store, const std::string& session_id);
 
+// "session ID is running in pid N on HOST since T": why a live lease refuses a run.
+std::string running_elsewhere(const std::string& session_id, const Lease& lease);
+
 // Every output path the spec names must be writable: its folder exists and may be written,
 // and it is not a folder itself. Throws SetupError naming the field, the path and the reason.
 void check_outputs(const AgentSpec& spec);

@@ -228,12 +228,12 @@ std::vector<SessionRecord> SessionStore::list() const {
     return out;
 }
 
-// Fences a write for a session whose lease we hold: the statements below end in
-// "WHERE ?F IS NULL OR EXISTS (lease row with our owner)", so a taken-over lease makes them
-// change nothing, inside the same statement (no gap between the check and the write).
+// Fences a write for a session whose lease we hold: the statements below hold the condition
+// "?20 IS NULL OR EXISTS (lease row with our owner)", so a taken-over lease makes them change
+// nothing, inside the same statement (no gap between the check and the write).
 namespace {
 constexpr const char* kFence =
-    " WHERE ?20 IS NULL OR EXISTS (SELECT 1 FROM leases WHERE session_id = ?21 AND owner = ?20)";
+    "(?20 IS NULL OR EXISTS (SELECT 1 FROM leases WHERE session_id = ?21 AND owner = ?20))";
 }  // namespace
 
 std::optional<std::string> SessionStore::held(const std::string& id) const {
@@ -254,8 +254,8 @@ void SessionStore::set_status(const std::string& id, const std::string& status,
                               const std::string& error) {
     Statement s(db_, (std::string("UPDATE sessions SET status = ?1, stop_reason = ?2, "
                                   "final_answer = ?3, updated_at = ?4, error = ?6 WHERE id = ?5 "
-                                  "AND (?20 IS NULL OR EXISTS (SELECT 1 FROM leases WHERE "
-                                  "session_id = ?21 AND owner = ?20))"))
+                                  "AND ") +
+                      kFence)
                          .c_str());
     s.bind(1, status).bind(2, stop_reason).bind(3, final_answer).bind(4, utc_now()).bind(5, id);
     s.bind(6, error).bind(20, held(id)).bind(21, id).run();
@@ -347,7 +347,7 @@ int SessionStore::append_message(const std::string& id, const harmony::Message& 
     const int seq = next_seq("messages", id);
     Statement s(db_, (std::string("INSERT INTO messages(session_id, seq, role, name, recipient, "
                                   "channel, content_type, json, tokens, created_at) SELECT "
-                                  "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10") +
+                                  "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10 WHERE ") +
                       kFence)
                          .c_str());
     s.bind(1, id).bind(2, std::int64_t{seq}).bind(3, std::string(harmony::to_string(m.role)));
@@ -362,7 +362,7 @@ int SessionStore::append_event(const std::string& id, const std::string& kind,
                                const nlohmann::ordered_json& data) {
     const int seq = next_seq("events", id);
     Statement s(db_, (std::string("INSERT INTO events(session_id, seq, kind, json, created_at) "
-                                  "SELECT ?1,?2,?3,?4,?5") +
+                                  "SELECT ?1,?2,?3,?4,?5 WHERE ") +
                       kFence)
                          .c_str());
     s.bind(1, id).bind(2, std::int64_t{seq}).bind(3, kind).bind(4, data.dump());

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "engine/model_error.h"
+#include "runtime/model_factory.h"
 
 namespace gossamer::cli {
 
@@ -96,28 +96,7 @@ double parse_number(const std::string& text, std::string_view option, double lo,
 }
 
 engine::Weights load_checkpoint(const std::filesystem::path& dir) {
-    engine::LoadOptions options;
-    const bool tty = ::isatty(STDERR_FILENO) == 1;
-    if (tty)
-        options.progress = [&](std::size_t done, std::size_t total) {
-            std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", dir.c_str(), done, total);
-            if (done == total) std::fputs("\r\033[K", stderr);  // clear the line when done
-        };
-    try {
-        return engine::load_weights(dir, options);
-    } catch (const engine::ModelError& e) {
-        if (tty) std::fputc('\n', stderr);
-        throw InputError(e.what());
-    }
-}
-
-std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
-                                              const engine::BackendChoice& choice) {
-    try {
-        return engine::make_backend(weights, choice);
-    } catch (const engine::ModelError& e) {
-        throw InputError(std::string("backend '") + choice.kind + "': " + e.what());
-    }
+    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1);
 }
 
 std::filesystem::path bundled_model() {

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "engine/backend_factory.h"
 #include "engine/weights.h"
 #include "runtime/cli/cli_io.h"
 #include "runtime/cli/commands.h"
@@ -42,14 +41,9 @@ std::uint64_t parse_uint(const std::string& text, std::string_view option, std::
 // A finite decimal number in [lo, hi], all of `text`.
 double parse_number(const std::string& text, std::string_view option, double lo, double hi);
 
-// A checkpoint the user named, with progress on stderr when it is a terminal. A bad one is
-// bad input (exit 2), not an internal error.
+// A checkpoint the user named (runtime::load_checkpoint, progress on stderr when it is a
+// terminal); a bad one is bad input (runtime::SetupError, exit 2).
 engine::Weights load_checkpoint(const std::filesystem::path& dir);
-
-// The backend the user named (cpu | cuda | auto, engine/backend_factory.h); an unknown name or
-// an unusable GPU is bad input (exit 2) with the reason.
-std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
-                                              const engine::BackendChoice& choice);
 
 // The gpt-oss-nano checkpoint unpacked next to this binary by the build (models/CMakeLists.txt):
 // <directory of /proc/self/exe>/models/gpt-oss-nano. Empty when it is not there.

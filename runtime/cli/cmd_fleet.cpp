@@ -16,6 +16,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "runtime/atomic_file.h"
 #include "runtime/cli/cli_args.h"
 #include "runtime/cli/run_common.h"
 #include "runtime/fleet_runner.h"
@@ -118,15 +119,8 @@ class FleetView final : public rt::FleetObserver, public rt::EventSink {
 void write_results(const fs::path& path, const std::vector<rt::TaskOutcome>& tasks) {
     std::string text;
     for (const auto& t : tasks) text += outcome_json(t).dump() + "\n";
-    const fs::path temp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush()) throw rt::SetupError("--results: cannot write " + temp.string());
-    }
-    std::error_code ec;
-    fs::rename(temp, path, ec);
-    if (ec) throw rt::SetupError("--results: cannot write " + path.string() + ": " + ec.message());
+    if (auto error = rt::write_file_atomically(path, text))
+        throw rt::SetupError("--results: " + *error);
 }
 
 void check_results_path(const fs::path& path) {
@@ -233,7 +227,6 @@ int cmd_fleet(Args args) {
         options = Json::object();
         options["backend"] = spec->model.backend;
         options["threads"] = spec->model.threads;
-        options["context_tokens"] = spec->limits.context_tokens;
     }
     rt::FleetOptions run;
     run.parallel = static_cast<int>(
@@ -252,16 +245,12 @@ int cmd_fleet(Args args) {
         fleet.spec_path, fs::path(fleet.spec_path).parent_path());
     rt::start_tools(first, rt::store_folder(store_path));
     boost::asio::io_context io;
-    rt::ModelOptions model_options;
-    model_options.backend = options.value("backend", "cpu");
-    model_options.threads = options.value("threads", 0);
-    model_options.context_tokens = options.value("context_tokens", 0);
-    if (auto d = p.get("--replay-delay-ms"))
-        model_options.replay_delay_ms =
-            static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
-    model_options.progress = ::isatty(STDERR_FILENO) == 1;
-    model_options.max_sequences = std::max(16, run.parallel);
-    auto model = rt::open_model(fleet.model, io, model_options);
+    // As for `run`, with the fleet's own backend and threads (given when it was created).
+    rt::ModelOptions model = model_options(p, first);
+    model.backend = options.value("backend", model.backend);
+    model.threads = options.value("threads", model.threads);
+    model.max_sequences = std::max(16, run.parallel);
+    auto loaded = rt::open_model(fleet.model, io, model);
     if (!opened) opened.emplace(store_path, rt::StoreOpen{false, !p.get("--store")});
     rt::SessionStore& store = *opened;
     if (!resuming) rt::FleetStore(store).create(fleet, tasks);
@@ -273,7 +262,7 @@ int cmd_fleet(Args args) {
     std::fprintf(stderr, "gossamer fleet: %s, %zu tasks (%d ended before), parallel %d\n",
                  fleet.id.c_str(), before.size(), ended_before, run.parallel);
     FleetView view(fleet.id, static_cast<int>(before.size()), ended_before, live);
-    rt::FleetRunner runner(io, *model->client, store, fleet, run, view, view);
+    rt::FleetRunner runner(io, *loaded->client, store, fleet, run, view, view);
     bool interrupted = false;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {

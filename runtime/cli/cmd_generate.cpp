@@ -12,6 +12,7 @@
 #include "harmony/tokenizer.h"
 #include "harmony/utf8.h"
 #include "runtime/cli/cli_args.h"
+#include "runtime/model_factory.h"
 
 namespace gossamer::cli {
 namespace eng = gossamer::engine;
@@ -83,7 +84,8 @@ int cmd_generate(Args args) {
 
     const eng::Weights weights = load_checkpoint(model);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend = open_backend(weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0});
+    auto backend =
+        runtime::open_backend(weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

@@ -27,6 +27,7 @@
 #include "runtime/cli/cli_args.h"
 #include "runtime/cli/cli_io.h"
 #include "runtime/cli/commands.h"
+#include "runtime/model_factory.h"
 
 namespace gossamer::cli {
 namespace fs = std::filesystem;
@@ -344,7 +345,7 @@ int cmd_model_forward(Args args) {
         throw InputError(prompt_path.string() + ": " + std::to_string(ids.size()) +
                          " ids exceed the model's context of " + std::to_string(max_tokens));
 
-    auto backend = open_backend(w, {p.get("--backend").value_or("cpu"), cpu.threads, 0});
+    auto backend = runtime::open_backend(w, {p.get("--backend").value_or("cpu"), cpu.threads, 0});
     auto cache = backend->new_cache(static_cast<int>(ids.size()));
     std::vector<float> logits;
     eng::ForwardItem item{cache.get(), ids, eng::LogitsWanted::All};

@@ -119,9 +119,7 @@ int cmd_resume(Args args) {
         throw InputError("session " + record->id + " already finished with a final answer");
     if (auto lease = store.lease(record->id);
         lease && lease->live(runner_options(p).lease_timeout_seconds))
-        throw InputError("session " + record->id + " is running in pid " +
-                         std::to_string(lease->pid) + " on " + lease->host + " since " +
-                         lease->since);
+        throw InputError(rt::running_elsewhere(record->id, *lease));
     const rt::AgentSpec spec = spec_of(*record);
     rt::check_outputs(spec);
     std::string model_ref = record->model;
