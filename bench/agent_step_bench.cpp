@@ -29,7 +29,7 @@ struct StepClock final : rt::EventSink {
     std::vector<double> step_ms;  // time between consecutive tool.finished events
     Clock::time_point last = Clock::now();
     void on_event(const rt::Event& e) override {
-        if (e.kind != "tool.finished") return;
+        if (!e.as<rt::ToolFinished>()) return;
         const auto now = Clock::now();
         step_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
         last = now;

@@ -67,12 +67,8 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
         .count();
 }
 
-Json header_json(const Message& m) {
-    Json j;
-    j["role"] = std::string(harmony::to_string(m.role));
-    j["channel"] = m.channel ? Json(*m.channel) : Json();
-    j["recipient"] = m.recipient ? Json(*m.recipient) : Json();
-    return j;
+MessageHeader header_of(const Message& m) {
+    return {std::string(harmony::to_string(m.role)), m.channel, m.recipient};
 }
 
 bool is_assistant_call(const Message& m) {
@@ -131,13 +127,17 @@ std::vector<std::int32_t> AgentLoop::stop_tokens() const {
             static_cast<std::int32_t>(tok::kEndOfText)};
 }
 
-void AgentLoop::emit(const std::string& kind, Json data, bool persist) {
-    if (persist && !in_commit_) {
-        if (!commit([&] { store_.append_event(settings_.session_id, kind, data); })) return;
-    } else if (persist) {
-        store_.append_event(settings_.session_id, kind, data);  // the enclosing commit's step
+void AgentLoop::emit(EventBody body, bool persist) {
+    if (persist) {
+        const auto kind = std::string(kind_of(body));
+        const Json data = fields_of(body);
+        if (!in_commit_) {
+            if (!commit([&] { store_.append_event(settings_.session_id, kind, data); })) return;
+        } else {
+            store_.append_event(settings_.session_id, kind, data);  // the enclosing step's
+        }
     }
-    events_.on_event(Event{kind, settings_.session_id, std::move(data)});
+    events_.on_event(Event{settings_.session_id, std::move(body)});
 }
 
 std::optional<std::string> AgentLoop::try_commit(const std::function<void()>& body) {
@@ -170,8 +170,9 @@ void AgentLoop::abandon(const std::string& why) {
     if (generation_) model_.cancel(conversation_);
     if (call_in_flight_) tools_.cancel_all();
     Outcome outcome{StopReason::Error, {}, Json::array(), why, true, turns_, output_tokens_};
-    events_.on_event(Event{"session.finished", settings_.session_id,
-                           Json{{"reason", "error"}, {"turns", turns_}, {"error", why}}});
+    events_.on_event(
+        Event{settings_.session_id, SessionFinished{to_string(StopReason::Error), turns_,
+                                                    output_tokens_, std::nullopt, Json(), why}});
     if (done_) boost::asio::post(io_, [done = std::move(done_), outcome] { done(outcome); });
 }
 
@@ -180,10 +181,10 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
     started_ = std::chrono::steady_clock::now();
     conversation_ = model_.open();
     for (auto& m : store_.messages(settings_.session_id)) messages_.push_back(std::move(m.message));
-    const auto events = store_.events(settings_.session_id);
-    for (const auto& e : events)
-        if (e.kind == "generation") ++turns_, output_tokens_ += e.data.value("output_tokens", 0);
-    emit("session.started", Json{{"messages", messages_.size()}, {"turns", turns_}}, false);
+    const auto totals = generation_totals(store_.events(settings_.session_id));
+    turns_ = totals.turns;
+    output_tokens_ = totals.output_tokens;
+    emit(SessionStarted{messages_.size(), turns_}, false);
 
     std::weak_ptr<AgentLoop> weak = weak_from_this();
     wall_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -205,14 +206,16 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
         const Message& last = self->messages_.back();
         if (is_assistant_call(last)) {
             const auto index = self->messages_.size() - 1;
-            std::optional<StoredEvent> started;  // the last start of this call
+            std::optional<ToolStarted> started;  // the last start of this call
             bool by_user = false;                // and a Ctrl-C recorded after it
-            for (auto& e : self->store_.events(self->settings_.session_id)) {
-                if (e.data.value("message", -1) != static_cast<int>(index)) continue;
-                if (e.kind == "tool.interrupted") {
+            for (const auto& stored : self->store_.events(self->settings_.session_id)) {
+                const auto e = stored.typed();
+                if (!e) continue;
+                if (const auto* i = std::get_if<ToolInterrupted>(&*e); i && i->message == index) {
                     by_user = started.has_value();
-                } else if (e.kind == "tool.started") {
-                    started = std::move(e);
+                } else if (const auto* t = std::get_if<ToolStarted>(&*e);
+                           t && t->message == index) {
+                    started = *t;
                     by_user = false;
                 }
             }
@@ -225,13 +228,12 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
     });
 }
 
-void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEvent& started,
+void AgentLoop::resume_interrupted_call(std::size_t call_index, const ToolStarted& started,
                                         bool by_user) {
     const auto route = tools_.route(*messages_[call_index].recipient);
     if (by_user) {
-        emit("warning",
-             Json{{"what", "a tool call was interrupted by the user; the model is told"},
-                  {"recipient", started.data.value("recipient", "")}},
+        emit(Warning{"a tool call was interrupted by the user; the model is told",
+                     started.recipient},
              true);
         return reply(call_index,
                      "Error: the user interrupted this call (Ctrl-C or a stop signal) before it "
@@ -240,11 +242,9 @@ void AgentLoop::resume_interrupted_call(std::size_t call_index, const StoredEven
                      true, 0);
     }
     const bool rerun = route && route->tool->idempotent();
-    emit("warning",
-         Json{{"what",
-               rerun ? "re-running a tool call interrupted by a crash (the tool is idempotent)"
-                     : "a tool call was interrupted by a crash; the model is told"},
-              {"recipient", started.data.value("recipient", "")}},
+    emit(Warning{rerun ? "re-running a tool call interrupted by a crash (the tool is idempotent)"
+                       : "a tool call was interrupted by a crash; the model is told",
+                 started.recipient},
          true);
     if (rerun) return dispatch(call_index);
     reply(call_index,
@@ -264,10 +264,8 @@ void AgentLoop::cancel(StopReason why) {
             self->tools_.cancel_all();
             self->call_in_flight_ = false;
             if (why == StopReason::Interrupted)
-                self->emit("tool.interrupted",
-                           Json{{"message", self->call_index_},
-                                {"recipient", *self->messages_[self->call_index_].recipient},
-                                {"by", "user"}},
+                self->emit(ToolInterrupted{self->call_index_,
+                                           *self->messages_[self->call_index_].recipient, "user"},
                            true);
         }
         self->finish(why);
@@ -283,7 +281,7 @@ void AgentLoop::next_generation() {
     if (!plan)
         return finish(StopReason::ContextFull, {},
                       "the conversation no longer fits the context window");
-    if (!plan->trimmed.empty()) emit("context.trimmed", Json{{"what", plan->trimmed}}, true);
+    if (!plan->trimmed.empty()) emit(ContextTrimmed{plan->trimmed}, true);
     if (finished_) return;
 
     ModelRequest request;
@@ -310,24 +308,18 @@ void AgentLoop::on_token(const TokenEvent& e) {
         for (; g.completed < parsed.size(); ++g.completed) {
             const Message& m = parsed[g.completed].message;
             if (g.announced <= g.completed)
-                emit("message.started", header_json(m), false), ++g.announced;
-            Json done = header_json(m);
-            done["content_type"] = m.content_type ? Json(*m.content_type) : Json();
-            done["text"] = m.text_content();
-            emit("message.done", std::move(done), false);
+                emit(MessageStarted{header_of(m)}, false), ++g.announced;
+            emit(MessageDone{header_of(m), m.content_type, m.text_content()}, false);
         }
         if (g.parser.state() == harmony::StreamParser::State::content &&
             g.announced == parsed.size()) {
-            Json h;
-            h["role"] = "assistant";
-            h["channel"] = g.parser.current_channel() ? Json(*g.parser.current_channel()) : Json();
-            h["recipient"] =
-                g.parser.current_recipient() ? Json(*g.parser.current_recipient()) : Json();
-            emit("message.started", std::move(h), false);
+            emit(MessageStarted{{"assistant", g.parser.current_channel(),
+                                 g.parser.current_recipient()}},
+                 false);
             ++g.announced;
         }
         if (const auto& delta = g.parser.last_content_delta(); delta && !delta->empty())
-            emit("message.delta", Json{{"text", *delta}}, false);
+            emit(MessageDelta{*delta}, false);
     }
     if (e.done) on_generation_done(e);
 }
@@ -341,9 +333,8 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
     const std::size_t first_new = messages_.size();
     const auto& parsed = g->parser.messages();
     for (std::size_t i = g->completed; i < parsed.size(); ++i) {
-        Json done = header_json(parsed[i].message);
-        done["text"] = parsed[i].message.text_content();
-        emit("message.done", std::move(done), false);
+        const Message& m = parsed[i].message;
+        emit(MessageDone{header_of(m), m.content_type, m.text_content()}, false);
     }
     ++turns_;
     output_tokens_ += g->tokens;
@@ -354,17 +345,12 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
             store_.append_message(settings_.session_id, p.message,
                                   window_.tokens_of(messages_, messages_.size() - 1));
         }
-        emit("generation",
-             Json{{"turn", turns_},
-                  {"prompt_tokens", g->prompt_tokens},
-                  {"output_tokens", g->tokens},
-                  {"finish_reason", engine::to_string(e.reason)},
-                  {"parse_errors", g->parser.errors().size()},
-                  {"ms", elapsed_ms(g->begun)}},
+        emit(GenerationDone{turns_, g->prompt_tokens, g->tokens, engine::to_string(e.reason),
+                            g->parser.errors().size(), elapsed_ms(g->begun)},
              true);
     });
     if (!saved) return;
-    emit("usage", Json{{"turns", turns_}, {"output_tokens", output_tokens_}}, false);
+    emit(UsageUpdate{turns_, output_tokens_}, false);
     act_on(first_new, e.reason);
 }
 
@@ -453,9 +439,7 @@ void AgentLoop::dispatch(std::size_t index) {
     call.arguments = m.text_content();
     call.channel = m.channel.value_or("commentary");
     call.content_type = m.content_type;
-    emit("tool.started",
-         Json{{"message", index}, {"recipient", call.recipient}, {"arguments", call.arguments}},
-         true);
+    emit(ToolStarted{index, call.recipient, call.arguments}, true);
     if (finished_) return;  // the store refused the step
 
     const auto serial = ++call_serial_;
@@ -502,12 +486,8 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
         messages_.push_back(result);
         store_.append_message(settings_.session_id, result,
                               window_.tokens_of(messages_, messages_.size() - 1));
-        emit("tool.finished",
-             Json{{"message", index},
-                  {"recipient", recipient},
-                  {"ok", !is_error},
-                  {"ms", ms},
-                  {"result", keep_head_and_tail(result.text_content(), 200)}},
+        emit(ToolFinished{index, recipient, !is_error, ms,
+                          keep_head_and_tail(result.text_content(), 200)},
              true);
     });
     if (!saved) return;
@@ -527,14 +507,14 @@ void AgentLoop::finish(StopReason reason, std::string final_answer, std::string 
             outcome.annotations = std::move(annotated->annotations);
         }
     const std::string status = state_of(reason);
-    Json data{{"reason", to_string(reason)}, {"turns", turns_}, {"output_tokens", output_tokens_}};
-    if (!outcome.final_answer.empty()) data["final"] = outcome.final_answer;
-    if (!outcome.annotations.empty()) data["annotations"] = outcome.annotations;
-    if (!outcome.error.empty()) data["error"] = outcome.error;
+    SessionFinished data{to_string(reason), turns_, output_tokens_, {}, Json(), {}};
+    if (!outcome.final_answer.empty()) data.final_answer = outcome.final_answer;
+    data.annotations = outcome.annotations;
+    if (!outcome.error.empty()) data.error = outcome.error;
     if (auto refused = try_commit([&] {
             store_.set_status(settings_.session_id, status, to_string(reason), outcome.final_answer,
                               outcome.error);
-            emit("session.finished", data, true);
+            emit(data, true);
         })) {
         outcome.reason = StopReason::Error;
         outcome.error = *refused;

@@ -95,9 +95,9 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     void reply(std::size_t call_index, std::string text, bool is_error, double ms);
     std::optional<std::string> call_problem(std::size_t call_index, const ToolRoute* route) const;
     // `by_user`: a tool.interrupted event (Ctrl-C) follows `started`.
-    void resume_interrupted_call(std::size_t call_index, const StoredEvent& started, bool by_user);
+    void resume_interrupted_call(std::size_t call_index, const ToolStarted& started, bool by_user);
     void finish(StopReason reason, std::string final_answer = {}, std::string error = {});
-    void emit(const std::string& kind, nlohmann::ordered_json data, bool persist);
+    void emit(EventBody body, bool persist);
     // One step into the store, in one transaction; the store's error when it refused it.
     std::optional<std::string> try_commit(const std::function<void()>& body);
     // try_commit; on a store failure the run ends (abandon) and this is false.

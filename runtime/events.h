@@ -1,27 +1,14 @@
-// What an agent run reports while it works: one Event per step (docs/CLI.md lists the kinds
-// and fields), delivered to observers on the event loop: the terminal view, the JSON-lines
-// writer, tests. Observers only watch: they must not change the session (the store and the
+// Where an agent run's events go: EventSinks on the event loop (the terminal view, the
+// JSON-lines writer, the server's streams, tests). The events themselves are types in
+// runtime/protocol.h. Observers only watch: they must not change the session (the store and the
 // agent loop own it).
 #pragma once
 
-#include <nlohmann/json.hpp>
-#include <string>
 #include <vector>
 
-namespace gossamer::runtime {
+#include "runtime/protocol.h"
 
-// Kinds: session.started, message.started {role, channel, recipient}, message.delta {text},
-// message.done {role, channel, recipient, content_type, text}, tool.started {call,
-// recipient, arguments}, tool.finished {recipient, ok, ms, result}, usage {prompt_tokens,
-// output_tokens, ...}, context.trimmed {what}, warning {what}, session.finished {reason,
-// final?}.
-struct Event {
-    std::string kind;
-    std::string session;
-    nlohmann::ordered_json data = nlohmann::ordered_json::object();
-    // {"event": kind, "session": id, ...data}: one line of `--json` output.
-    nlohmann::ordered_json to_json() const;
-};
+namespace gossamer::runtime {
 
 class EventSink {
   public:

@@ -23,8 +23,9 @@ TaskOutcome outcome_of(SessionStore& store, const FleetTask& task) {
     o.reason = record->stop_reason;
     o.error = record->error;
     o.final_answer = record->final_answer;
-    for (const auto& e : store.events(o.session_id))
-        if (e.kind == "generation") ++o.turns, o.output_tokens += e.data.value("output_tokens", 0);
+    const auto totals = generation_totals(store.events(o.session_id));
+    o.turns = totals.turns;
+    o.output_tokens = totals.output_tokens;
     return o;
 }
 

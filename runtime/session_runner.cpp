@@ -204,8 +204,8 @@ void SessionRunner::beat() {
         }
         if (!ours) {
             self->events_.on_event(
-                Event{"warning", self->record_.id,
-                      Json{{"what", "another process took this session over; stopping here"}}});
+                Event{self->record_.id,
+                      Warning{"another process took this session over; stopping here", {}}});
             return self->loop_->cancel(StopReason::Cancelled);
         }
         self->beat();

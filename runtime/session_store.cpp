@@ -392,4 +392,13 @@ std::vector<StoredEvent> SessionStore::events(const std::string& id) const {
     return out;
 }
 
+GenerationTotals generation_totals(const std::vector<StoredEvent>& events) {
+    GenerationTotals totals;
+    for (const auto& e : events)
+        if (const auto body = e.typed())
+            if (const auto* g = std::get_if<GenerationDone>(&*body))
+                ++totals.turns, totals.output_tokens += g->output_tokens;
+    return totals;
+}
+
 }  // namespace gossamer::runtime

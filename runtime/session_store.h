@@ -20,6 +20,8 @@
 
 struct sqlite3;
 
+#include "runtime/protocol.h"
+
 namespace gossamer::runtime {
 
 struct StoreError : std::runtime_error {
@@ -77,7 +79,16 @@ struct StoredEvent {
     int seq = 0;
     std::string kind;
     nlohmann::ordered_json data;
+    // The typed event (runtime/protocol.h); nullopt for a kind this version does not know.
+    std::optional<EventBody> typed() const { return from_stored(kind, data); }
 };
+
+// Turns and output tokens a session's stored `generation` events add up to.
+struct GenerationTotals {
+    int turns = 0;
+    int output_tokens = 0;
+};
+GenerationTotals generation_totals(const std::vector<StoredEvent>& events);
 
 struct StoreOpen {
     bool must_exist = false;    // resume, sessions ...: never create a store

@@ -22,58 +22,67 @@ void TerminalView::style(const char* ansi) {
 }
 
 void TerminalView::on_event(const Event& e) {
-    const auto& d = e.data;
     auto newline = [&] {
         if (!at_line_start_) std::fputc('\n', out_), at_line_start_ = true;
     };
-    if (e.kind == "session.started") {
-        style(kDim);
-        std::fprintf(out_, "session %s\n", e.session.c_str());
-        style(kReset);
-    } else if (e.kind == "message.started") {
-        newline();
-        channel_ = d.value("channel", nlohmann::ordered_json()).is_string()
-                       ? d["channel"].get<std::string>()
-                       : "";
-        const bool call = d["recipient"].is_string();
-        if (call) {
-            style(kCyan);
-            std::fprintf(out_, "→ %s ", d["recipient"].get<std::string>().c_str());
-        } else if (channel_ == "analysis") {
-            style(kDim);
-        } else if (channel_ == "final") {
-            style(kBold);
-        }
-    } else if (e.kind == "message.delta") {
-        const std::string text = d.value("text", "");
-        std::fputs(text.c_str(), out_);
-        if (!text.empty()) at_line_start_ = text.back() == '\n';
-    } else if (e.kind == "message.done") {
-        style(kReset);
-        newline();
-    } else if (e.kind == "tool.finished") {
-        newline();
-        style(d.value("ok", false) ? kDim : kRed);
-        std::fprintf(out_, "  ← %s (%.0f ms): %s\n", d.value("recipient", "").c_str(),
-                     d.value("ms", 0.0), one_line(d.value("result", ""), 160).c_str());
-        style(kReset);
-    } else if (e.kind == "tool.started" && tty_) {
-        std::fprintf(out_, "%s  running %s ...%s\n", kDim, d.value("recipient", "").c_str(),
-                     kReset);
-    } else if (e.kind == "context.trimmed" || e.kind == "warning") {
+    auto note = [&](std::string_view kind, const EventJson& fields) {
         newline();
         style(kDim);
-        std::fprintf(out_, "[%s] %s\n", e.kind.c_str(), d.dump().c_str());
+        std::fprintf(out_, "[%.*s] %s\n", static_cast<int>(kind.size()), kind.data(),
+                     fields.dump().c_str());
         style(kReset);
-    } else if (e.kind == "session.finished") {
-        newline();
-        style(kDim);
-        std::fprintf(out_, "[%s after %d turns, %d output tokens]%s%s\n",
-                     d.value("reason", "").c_str(), d.value("turns", 0),
-                     d.value("output_tokens", 0), d.contains("error") ? " " : "",
-                     d.value("error", "").c_str());
-        style(kReset);
-    }
+    };
+    std::visit(Overloaded{
+                   [&](const SessionStarted&) {
+                       style(kDim);
+                       std::fprintf(out_, "session %s\n", e.session.c_str());
+                       style(kReset);
+                   },
+                   [&](const MessageStarted& m) {
+                       newline();
+                       channel_ = m.header.channel.value_or("");
+                       if (m.header.recipient) {
+                           style(kCyan);
+                           std::fprintf(out_, "→ %s ", m.header.recipient->c_str());
+                       } else if (channel_ == "analysis") {
+                           style(kDim);
+                       } else if (channel_ == "final") {
+                           style(kBold);
+                       }
+                   },
+                   [&](const MessageDelta& d) {
+                       std::fputs(d.text.c_str(), out_);
+                       if (!d.text.empty()) at_line_start_ = d.text.back() == '\n';
+                   },
+                   [&](const MessageDone&) {
+                       style(kReset);
+                       newline();
+                   },
+                   [&](const ToolStarted& t) {
+                       if (tty_)
+                           std::fprintf(out_, "%s  running %s ...%s\n", kDim, t.recipient.c_str(),
+                                        kReset);
+                   },
+                   [&](const ToolFinished& t) {
+                       newline();
+                       style(t.ok ? kDim : kRed);
+                       std::fprintf(out_, "  ← %s (%.0f ms): %s\n", t.recipient.c_str(), t.ms,
+                                    one_line(t.result, 160).c_str());
+                       style(kReset);
+                   },
+                   [&](const ContextTrimmed& t) { note(e.kind(), fields_of(t)); },
+                   [&](const Warning& w) { note(e.kind(), fields_of(w)); },
+                   [&](const SessionFinished& f) {
+                       newline();
+                       style(kDim);
+                       std::fprintf(out_, "[%s after %d turns, %d output tokens]%s%s\n",
+                                    f.reason.c_str(), f.turns, f.output_tokens, f.error ? " " : "",
+                                    f.error.value_or("").c_str());
+                       style(kReset);
+                   },
+                   [](const auto&) {},  // generation, usage, tool.interrupted: only in --json
+               },
+               e.body);
     std::fflush(out_);
 }
 

@@ -78,7 +78,7 @@ class FleetView final : public rt::FleetObserver, public rt::EventSink {
         draw();
     }
     void on_event(const rt::Event& e) override {
-        if (e.kind == "generation") tokens_ += e.data.value("output_tokens", 0);
+        if (const auto* g = e.as<runtime::GenerationDone>()) tokens_ += g->output_tokens;
     }
     void finish() {
         if (live_) std::fputs("\n", stderr);

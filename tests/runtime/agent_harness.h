@@ -22,7 +22,7 @@ struct RecordingSink final : runtime::EventSink {
     std::vector<runtime::Event> of(const std::string& kind) const {
         std::vector<runtime::Event> out;
         for (const auto& e : events)
-            if (e.kind == kind) out.push_back(e);
+            if (e.kind() == kind) out.push_back(e);
         return out;
     }
 };

@@ -94,8 +94,8 @@ TEST_CASE("agent loop: tool calls in both header forms run and their results com
                     "answer is 7<|end|>") != std::string::npos);
     const auto finished = h.sink.of("tool.finished");
     REQUIRE(finished.size() == 2);
-    CHECK(finished[0].data["recipient"] == "functions.write_file");
-    CHECK(finished[1].data["recipient"] == "functions.read_file");
+    CHECK(finished[0].as<runtime::ToolFinished>()->recipient == "functions.write_file");
+    CHECK(finished[1].as<runtime::ToolFinished>()->recipient == "functions.read_file");
     CHECK(h.store.events(id).size() >= 6);  // generation x3, tool.started/finished x2, finished
 }
 
@@ -124,7 +124,7 @@ TEST_CASE("agent loop: bad calls become tool errors the model can react to") {
     CHECK(results[3].find("commentary channel") != std::string::npos);
     CHECK(results[4].find("followed by more output") != std::string::npos);
     CHECK(results[5].find("must not contain \"..\"") != std::string::npos);
-    for (const auto& e : h.sink.of("tool.finished")) CHECK(e.data["ok"] == false);
+    for (const auto& e : h.sink.of("tool.finished")) CHECK(!e.as<runtime::ToolFinished>()->ok);
 }
 
 TEST_CASE("agent loop: the loop guard refuses a call repeated too often") {
@@ -214,7 +214,7 @@ TEST_CASE("agent loop: a call interrupted by a crash is re-run if idempotent, el
     auto results = tool_results(h, id);
     REQUIRE(results.size() == 1);
     CHECK(results[0] == "(empty directory)");
-    CHECK(h.sink.of("warning").at(0).data["what"].get<std::string>().find("re-running") !=
+    CHECK(h.sink.of("warning").at(0).as<runtime::Warning>()->what.find("re-running") !=
           std::string::npos);
 
     AgentHarness g(by_calls({"<|channel|>final<|message|>done<|return|>"}));

@@ -1,0 +1,64 @@
+// The typed runtime protocol: every kind's JSON is the documented one (docs/CLI.md
+// "Events"), and what the store keeps reads back to the same event.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "runtime/protocol.h"
+
+namespace rt = gossamer::runtime;
+using Json = rt::EventJson;
+
+namespace {
+
+rt::EventBody round_trip(const rt::EventBody& body) {
+    const auto back = rt::from_stored(rt::kind_of(body), rt::fields_of(body));
+    REQUIRE(back.has_value());
+    return *back;
+}
+
+}  // namespace
+
+TEST_CASE("protocol: each kind's wire name and fields, and the stored form reads back") {
+    const std::vector<std::pair<rt::EventBody, std::string>> cases = {
+        {rt::SessionStarted{3, 1}, R"j({"messages":3,"turns":1})j"},
+        {rt::MessageStarted{{"assistant", "commentary", "functions.f"}},
+         R"j({"role":"assistant","channel":"commentary","recipient":"functions.f"})j"},
+        {rt::MessageDelta{"hé"}, R"j({"text":"hé"})j"},
+        {rt::MessageDone{{"assistant", "final", std::nullopt}, std::nullopt, "done"},
+         R"j({"role":"assistant","channel":"final","recipient":null,"content_type":null,"text":"done"})j"},
+        {rt::GenerationDone{2, 100, 7, "stop", 0, 12.5},
+         R"j({"turn":2,"prompt_tokens":100,"output_tokens":7,"finish_reason":"stop","parse_errors":0,"ms":12.5})j"},
+        {rt::UsageUpdate{2, 9}, R"j({"turns":2,"output_tokens":9})j"},
+        {rt::ToolStarted{4, "python", "print(1)"},
+         R"j({"message":4,"recipient":"python","arguments":"print(1)"})j"},
+        {rt::ToolFinished{4, "python", false, 3.0, "Error"},
+         R"j({"message":4,"recipient":"python","ok":false,"ms":3.0,"result":"Error"})j"},
+        {rt::ToolInterrupted{4, "python", "user"},
+         R"j({"message":4,"recipient":"python","by":"user"})j"},
+        {rt::ContextTrimmed{{"message 3 shortened"}}, R"j({"what":["message 3 shortened"]})j"},
+        {rt::Warning{"careful", std::nullopt}, R"j({"what":"careful"})j"},
+        {rt::SessionFinished{"final", 2, 9, "42", Json(), std::nullopt},
+         R"j({"reason":"final","turns":2,"output_tokens":9,"final":"42"})j"},
+    };
+    std::set<std::string_view> kinds;
+    for (const auto& [body, json] : cases) {
+        CAPTURE(json);
+        kinds.insert(rt::kind_of(body));
+        CHECK(rt::fields_of(body).dump() == json);
+        CHECK(rt::fields_of(round_trip(body)).dump() == json);
+        CHECK(rt::kind_of(round_trip(body)) == rt::kind_of(body));
+    }
+    CHECK(kinds.size() == std::variant_size_v<rt::EventBody>);  // every kind is covered once
+    const rt::Event e{"s-1", rt::MessageDelta{"x"}};
+    CHECK(e.to_json().dump() == R"j({"event":"message.delta","session":"s-1","text":"x"})j");
+}
+
+TEST_CASE("protocol: unknown kinds and rows of the wrong shape are skipped, not fatal") {
+    CHECK_FALSE(rt::from_stored("note", Json{{"by", "a"}}).has_value());
+    CHECK_FALSE(rt::from_stored("tool.started", Json{{"message", "x"}}).has_value());
+    CHECK_FALSE(rt::from_stored("generation", Json::array()).has_value());
+    const auto old = rt::from_stored("generation", Json{{"output_tokens", 5}});  // older rows
+    REQUIRE(old.has_value());
+    CHECK(std::get<rt::GenerationDone>(*old).output_tokens == 5);
+}
