@@ -5,7 +5,7 @@
 
 #include "harmony/renderer.h"
 #include "runtime/agent_setup.h"
-#include "runtime/cli/cli_args.h"
+#include "cli/cli_args.h"
 
 namespace gossamer::cli {
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "runtime/cli/cli_args.h"
+#include "cli/cli_args.h"
 #include "tools/mcp/mcp_client.h"
 #include "tools/plugin/plugin_library.h"
 #include "tools/schema_check.h"

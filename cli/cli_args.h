@@ -16,8 +16,8 @@
 
 #include "engine/backend.h"
 #include "engine/weights.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 
 namespace gossamer::cli {
 

@@ -11,7 +11,7 @@
 
 #include "runtime/agent_loop.h"
 #include "runtime/agent_spec.h"
-#include "runtime/cli/cli_args.h"
+#include "cli/cli_args.h"
 #include "runtime/model_factory.h"
 #include "runtime/session_runner.h"
 #include "runtime/session_store.h"

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "runtime/agent_spec.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "runtime/session_store.h"
 #include "runtime/setup_error.h"
 

@@ -17,8 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/atomic_file.h"
-#include "runtime/cli/cli_args.h"
-#include "runtime/cli/run_common.h"
+#include "cli/cli_args.h"
+#include "cli/run_common.h"
 #include "runtime/fleet_runner.h"
 #include "runtime/fleet_tasks.h"
 #include "runtime/model_factory.h"

@@ -8,8 +8,8 @@
 #include "harmony/message.h"
 #include "harmony/renderer.h"
 #include "harmony/tokenizer.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 
 namespace gossamer::cli {
 namespace {

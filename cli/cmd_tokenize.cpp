@@ -2,8 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "harmony/tokenizer.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 
 namespace gossamer::cli {
 

@@ -1,4 +1,4 @@
-#include "runtime/cli/run_common.h"
+#include "cli/run_common.h"
 
 #include <unistd.h>
 

@@ -6,8 +6,8 @@
 
 #include "harmony/message.h"
 #include "harmony/stream_parser.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 
 namespace gossamer::cli {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "engine/device_probe.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 
 namespace gossamer::cli {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cli/cli_args.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_args.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "sandbox/doctor.h"
 #include "sandbox/launcher.h"
 #include "sandbox/policy.h"

@@ -24,9 +24,9 @@
 #include "engine/model_error.h"
 #include "engine/safetensors.h"
 #include "engine/weights.h"
-#include "runtime/cli/cli_args.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_args.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "runtime/model_factory.h"
 
 namespace gossamer::cli {

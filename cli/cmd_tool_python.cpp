@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "runtime/cli/cli_args.h"
-#include "runtime/cli/cli_io.h"
-#include "runtime/cli/commands.h"
+#include "cli/cli_args.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "tools/python/python_tool.h"
 
 namespace gossamer::cli {

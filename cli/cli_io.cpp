@@ -1,4 +1,4 @@
-#include "runtime/cli/cli_io.h"
+#include "cli/cli_io.h"
 
 #include <cstdio>
 #include <iostream>

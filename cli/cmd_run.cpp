@@ -15,8 +15,8 @@
 #include <optional>
 #include <string>
 
-#include "runtime/cli/cli_args.h"
-#include "runtime/cli/run_common.h"
+#include "cli/cli_args.h"
+#include "cli/run_common.h"
 #include "runtime/model_factory.h"
 #include "runtime/session_runner.h"
 #include "runtime/setup_error.h"

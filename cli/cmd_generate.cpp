@@ -11,7 +11,7 @@
 #include "harmony/special_tokens.h"
 #include "harmony/tokenizer.h"
 #include "harmony/utf8.h"
-#include "runtime/cli/cli_args.h"
+#include "cli/cli_args.h"
 #include "runtime/model_factory.h"
 
 namespace gossamer::cli {

@@ -1,4 +1,4 @@
-#include "runtime/cli/cli_args.h"
+#include "cli/cli_args.h"
 
 #include <unistd.h>
 

@@ -6,8 +6,8 @@
 
 #include "harmony/renderer.h"
 #include "harmony/tokenizer.h"
-#include "runtime/cli/cli_args.h"
-#include "runtime/cli/run_common.h"
+#include "cli/cli_args.h"
+#include "cli/run_common.h"
 #include "runtime/session_store.h"
 
 namespace gossamer::cli {
