@@ -111,6 +111,27 @@ constexpr Command kCommands[] = {
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --json                 progress as JSON lines (the default when not a terminal)\n"},
+    {"serve", gossamer::cli::cmd_serve,
+     "an OpenAI-compatible HTTP server (Responses, Chat Completions, generate) on one model",
+     "[--model DIR | --replay FILE] [--host 127.0.0.1] [--port 8000] [--store DB | --no-store] "
+     "[--api-key KEY] [--backend cpu|cuda|auto] [--threads N] [--max-running N] [--max-queue N] "
+     "[--spec SPEC] [--model-name NAME]",
+     "  --model DIR              checkpoint (default: the bundled nano)\n"
+     "  --replay FILE            a replay script instead of a model (a scripted test double)\n"
+     "  --replay-delay-ms N      replay: pause per token\n"
+     "  --host ADDR              address to listen on (default 127.0.0.1; others need a key)\n"
+     "  --port N                 port (default 8000; 0: any free port)\n"
+     "  --store DB               where stored responses live (default: the session store)\n"
+     "  --no-store               keep no responses (previous_response_id is refused)\n"
+     "  --api-key KEY            require Authorization: Bearer KEY (or GOSSAMER_API_KEY)\n"
+     "  --backend NAME           cpu | cuda | auto\n"
+     "  --threads N              CPU threads\n"
+     "  --max-running N          requests generating at once (default 16)\n"
+     "  --max-queue N            requests waiting beyond those; more get 429 (default 64)\n"
+     "  --max-request-tokens N   prompt tokens per generate request\n"
+     "  --context-tokens N       context window per request (default: the model's)\n"
+     "  --spec SPEC              built-in tools (python, browser) as an agent spec lists them\n"
+     "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"},
     {"fleet list", gossamer::cli::cmd_fleet_list, "the fleets in a store", "[--store DB] [--json]",
      "  --store DB   session store\n  --json       machine-readable\n"},
     {"fleet show", gossamer::cli::cmd_fleet_show, "one fleet's tasks and their sessions",

@@ -1,0 +1,117 @@
+// `gossamer serve`: the OpenAI-compatible server (docs/SERVER.md) on one model: parses the
+// options, builds the model (runtime/model_factory.h), the built-in tools of an optional
+// spec, the store of responses, and runs the event loop until SIGINT / SIGTERM, which stop
+// accepting and let the requests in progress finish (a second signal stops at once).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "cli/cli_args.h"
+#include "cli/run_common.h"
+#include "runtime/agent_setup.h"
+#include "runtime/model_factory.h"
+#include "server/server.h"
+
+namespace gossamer::cli {
+
+namespace fs = std::filesystem;
+namespace rt = gossamer::runtime;
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+    return host == "127.0.0.1" || host == "::1" || host.rfind("127.", 0) == 0 || host == "localhost";
+}
+
+}  // namespace
+
+int cmd_serve(Args args) {
+    const auto p = parse_args(args,
+                              {"--model", "--replay", "--replay-delay-ms", "--host", "--port",
+                               "--store", "--api-key", "--backend", "--threads", "--max-queue",
+                               "--max-running", "--spec", "--model-name", "--context-tokens",
+                               "--max-request-tokens"},
+                              {"--no-store"}, 0);
+    rt::AgentSpec spec;
+    spec.name = "serve";
+    if (auto s = p.get("--spec"))
+        spec = load_spec(*s);
+    else
+        spec.tools.python = rt::PythonToolSpec{};  // code_interpreter, in the sandbox
+    server::ServerOptions options;
+    if (auto h = p.get("--host")) options.http.host = *h == "localhost" ? "127.0.0.1" : *h;
+    if (auto port = p.get("--port"))
+        options.http.port = static_cast<std::uint16_t>(parse_uint(*port, "--port", 0, 65535));
+    options.api_key = p.get("--api-key").value_or("");
+    if (options.api_key.empty())
+        if (const char* key = std::getenv("GOSSAMER_API_KEY")) options.api_key = key;
+    if (!is_loopback(options.http.host) && options.api_key.empty())
+        throw InputError("--host " + options.http.host +
+                         " is reachable from other machines: set --api-key KEY (or "
+                         "GOSSAMER_API_KEY) too");
+    if (auto q = p.get("--max-queue"))
+        options.max_queue = parse_uint(*q, "--max-queue", 0, 1000000);
+    if (auto r = p.get("--max-running"))
+        options.max_running = parse_uint(*r, "--max-running", 1, 4096);
+    if (auto t = p.get("--max-request-tokens"))
+        options.max_request_tokens = static_cast<int>(parse_uint(*t, "--max-request-tokens", 1, 1 << 24));
+    if (auto c = p.get("--context-tokens"))
+        spec.limits.context_tokens = static_cast<int>(parse_uint(*c, "--context-tokens", 256, 131072));
+
+    const std::string reference = model_ref_from(p, spec);
+    options.model_name = p.get("--model-name").value_or(
+        reference.rfind(rt::kReplayPrefix, 0) == 0 ? "replay"
+                                                    : fs::path(reference).filename().string());
+    auto model_opts = model_options(p, spec);
+    model_opts.max_sequences = static_cast<int>(options.max_running);
+
+    std::optional<rt::SessionStore> store;
+    if (!p.has("--no-store")) {
+        const auto path = checked_store_path(p, false);
+        store.emplace(path, rt::StoreOpen{false, !p.get("--store")});
+    }
+    options.workspaces = store ? store->path().parent_path() / "server-workspaces"
+                               : fs::temp_directory_path() / "gossamer-server-workspaces";
+
+    boost::asio::io_context io;
+    auto model = rt::open_model(reference, io, model_opts);
+    rt::ToolRegistry builtin;
+    rt::add_spec_tools(spec, builtin);
+    std::unique_ptr<server::Server> server;
+    try {
+        server = std::make_unique<server::Server>(io, *model->client, store ? &*store : nullptr,
+                                                  &builtin, options);
+    } catch (const std::system_error& e) {
+        throw InputError(e.what());
+    }
+    std::fprintf(stderr, "gossamer serve: %s on http://%s:%u/v1 (model '%s'%s)\n",
+                 reference.c_str(), options.http.host.c_str(), server->port(),
+                 options.model_name.c_str(), options.api_key.empty() ? "" : ", API key required");
+    // Machine-readable for scripts and tests that pass --port 0.
+    std::printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%u}\n", options.http.host.c_str(),
+                server->port());
+    std::fflush(stdout);
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    int signals_seen = 0;
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            if (++signals_seen > 1) return io.stop();
+            std::fprintf(stderr, "gossamer serve: draining %zu request(s)\n", server->active());
+            server->drain([&] {
+                signals.cancel();
+                io.stop();
+            });
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+    io.run();
+    server.reset();
+    model.reset();
+    std::fprintf(stderr, "gossamer serve: stopped\n");
+    return 0;
+}
+
+}  // namespace gossamer::cli

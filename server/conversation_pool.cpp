@@ -1,0 +1,43 @@
+#include "server/conversation_pool.h"
+
+#include <algorithm>
+
+namespace gossamer::server {
+
+std::size_t common_prefix(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    std::size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+}
+
+ConversationPool::~ConversationPool() {
+    for (const auto& c : idle_) model_.close(c.id);
+}
+
+ConversationPool::Taken ConversationPool::take(const std::vector<std::int32_t>& prompt) {
+    auto best = idle_.end();
+    std::size_t best_shared = 0;
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+        const std::size_t shared = common_prefix(it->tokens, prompt);
+        if (shared > best_shared) best = it, best_shared = shared;
+    }
+    if (best == idle_.end() && idle_.size() >= max_idle_)
+        best = std::prev(idle_.end());  // nothing shared: recycle the least recently used
+    if (best == idle_.end()) return {model_.open(), 0};
+    const Taken taken{best->id, best_shared};
+    idle_.erase(best);
+    return taken;
+}
+
+void ConversationPool::give_back(Conversation id, std::vector<std::int32_t> tokens) {
+    idle_.push_front({id, std::move(tokens)});
+    while (idle_.size() > max_idle_) {
+        model_.close(idle_.back().id);
+        idle_.pop_back();
+    }
+}
+
+void ConversationPool::drop(Conversation id) { model_.close(id); }
+
+}  // namespace gossamer::server
