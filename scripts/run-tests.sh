@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --node
 # The real MCP servers the MCP client tests talk to (pinned in tests/mcp/package-lock.json).
 npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error >/dev/null
+# The clients that judge `gossamer serve`: the openai SDK, Codex CLI and Node 22 for them
+# (pinned in tests/clients/package-lock.json).
+npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error >/dev/null
 jobs=$(nproc)
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$jobs"

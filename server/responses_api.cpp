@@ -317,13 +317,15 @@ void Server::responses(const HttpRequest& request, std::shared_ptr<Reply> reply)
     TurnInput input = parse_responses_request(parse_body(request.body));
     check_model(input.model);
     if (input.model.empty()) input.model = options_.model_name;
-    if ((input.code_interpreter && !(builtin_ && builtin_->route("python"))) ||
-        (input.web_search && !(builtin_ && builtin_->route("browser.search"))))
+    if (input.code_interpreter && !(builtin_ && builtin_->route("python")))
         throw ApiError(400,
-                       std::string(input.code_interpreter ? "code_interpreter" : "web_search") +
-                           " is not available on this server (start it with a --spec that lists "
-                           "the python or browser tool)",
+                       "code_interpreter is not available on this server (start it without "
+                       "--spec, or with a --spec that lists the python tool)",
                        "tools", "unsupported_tool");
+    // Codex sends web_search with every request: without a browser it is left out (the
+    // model is not offered it), not an error.
+    if (input.web_search && !(builtin_ && builtin_->route("browser.search")))
+        input.web_search = false;
     std::vector<Segment> history;
     std::vector<std::pair<std::string, std::string>> calls = input.call_names;
     std::string chain = random_id("chain_");

@@ -143,10 +143,15 @@ void TurnRunner::start() {
 
 void TurnRunner::generate() {
     if (finished_) return;
-    if (++rounds_ > ctx_.max_rounds)
-        return finish(TurnEnd::failed, "the model made more than " +
-                                           std::to_string(ctx_.max_rounds) +
-                                           " server-side tool calls in one request");
+    if (++rounds_ >= ctx_.max_rounds && rounds_ > 1) {
+        // The last round: the prompt opens the final channel, so the model answers now
+        // instead of calling server-side tools without end.
+        Message answer = Message::text(Role::assistant, "");
+        answer.channel = "final";
+        auto header = ctx_.renderer.render_message(answer);
+        header.pop_back();  // <|end|>
+        opener_.assign(header.begin(), header.end());
+    }
     runtime::ModelRequest request;
     request.prompt = prompt();
     const int window = ctx_.model.context_window();
@@ -317,6 +322,12 @@ void TurnRunner::on_done(const runtime::TokenEvent& e) {
         answered = answered || item.kind == ItemKind::message;
     }
     if (client_call) return finish(TurnEnd::completed);
+    if (rounds_ >= ctx_.max_rounds) {
+        pending_calls_.clear();
+        if (answered) return finish(TurnEnd::completed);
+        return finish(TurnEnd::failed, "the model did not answer within " +
+                                           std::to_string(ctx_.max_rounds) + " generations");
+    }
     if (!pending_calls_.empty()) {
         const auto call = pending_calls_.front();
         pending_calls_.clear();
