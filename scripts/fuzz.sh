@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz: fuzz_tokenizer, fuzz_parser, fuzz_fleet_tasks for
-# fleet tasks files and agent specs) with the `fuzz` preset
+# fleet tasks files and agent specs, fuzz_server_requests for the HTTP request bodies) with the `fuzz` preset
 # (clang, -fsanitize=fuzzer,address,undefined; the harmony library instrumented too) and runs
 # each for a fixed number of executions, starting from seeds made from tests/data plus the
 # corpus kept from earlier runs (tests/fuzz/corpus-<target>, git-ignored). Exits non-zero on
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 1 ]] || { echo "fuzz.sh: --runs needs a positive number" >&2; exit 2; }
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks fuzz_server_requests)
 
 # 1. clang and its libFuzzer runtime. On Debian 12 the runtime is libclang-rt-14-dev, which
 #    clang only recommends (so --no-install-recommends leaves it out).
@@ -50,7 +50,7 @@ cmake --build --preset fuzz --target "${targets[@]}" -j "$jobs"
 # 3. Seeds: golden texts for the tokenizer; the same texts in the parser's three modes.
 seeds=build/fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" build/fuzz/artifacts
+mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" "$seeds/fuzz_server_requests" build/fuzz/artifacts
 python3 - "$seeds" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -74,6 +74,25 @@ for n, spec in enumerate(sorted(glob.glob("examples/**/*.yaml", recursive=True))
     open(os.path.join(out, "fuzz_fleet_tasks", f"spec{n:02d}"), "wb").write(b"\x01" + open(spec, "rb").read()[:4096])
 tasks = b'{"id": "t1", "vars": {"a": 3, "b": "x"}}\n{"task": "What is {{a}}?", "vars": {"a": true}}\n\n{}\n'
 open(os.path.join(out, "fuzz_fleet_tasks", "tasks"), "wb").write(b"\x00" + tasks)
+# Server requests: first byte 0 Responses, 1 Chat Completions, 2 generate, 3 encrypted_content.
+reqs = [
+    (0, {"model": "m", "input": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+         {"type": "reasoning", "content": [{"type": "reasoning_text", "text": "think"}]},
+         {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}", "namespace": "ns"},
+         {"type": "function_call_output", "call_id": "c1", "output": "ok"}],
+         "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}, {"type": "namespace", "name": "ns", "tools": [{"type": "function", "name": "f"}]},
+                   {"type": "web_search"}, {"type": "code_interpreter"}],
+         "tool_choice": {"type": "function", "name": "f"}, "reasoning": {"effort": "low"}, "text": {"format": {"type": "json_schema", "name": "x", "schema": {"type": "object"}}},
+         "include": ["reasoning.encrypted_content"], "stream": True, "max_output_tokens": 10}),
+    (1, {"model": "m", "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"},
+         {"role": "assistant", "content": None, "reasoning_content": "r", "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+         {"role": "tool", "tool_call_id": "t1", "content": "ok"}], "tools": [{"type": "function", "function": {"name": "f"}}],
+         "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object"}}}, "stream_options": {"include_usage": True}}),
+    (2, {"model": "m", "token_ids": [200006, 1, 2], "sampling_params": {"max_tokens": 4, "temperature": 0, "top_k": -1, "stop_token_ids": [200002], "logprobs": 2}, "stream": True}),
+]
+for n, (mode, body) in enumerate(reqs):
+    open(os.path.join(out, "fuzz_server_requests", f"req{n}"), "wb").write(bytes([mode]) + json.dumps(body).encode())
+open(os.path.join(out, "fuzz_server_requests", "reasoning"), "wb").write(b"\x03gossamer-r1:eyJ0ZXh0IjoiaGkiLCJ0b2tlbnMiOlsxLDJdfQ==")
 EOF
 
 # 4. Run each target; libFuzzer exits non-zero on a crash, leak, timeout or OOM, and a UBSan

@@ -244,8 +244,7 @@ void ReplyImpl::end_events() {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler)
-    : io_(io),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       handler_(std::make_shared<const Handler>(std::move(handler))),
       acceptor_(io) {
     beast::error_code ec;

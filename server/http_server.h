@@ -68,7 +68,6 @@ class HttpServer {
   private:
     void accept();
 
-    boost::asio::io_context& io_;
     HttpOptions options_;
     std::shared_ptr<const Handler> handler_;
     boost::asio::ip::tcp::acceptor acceptor_;

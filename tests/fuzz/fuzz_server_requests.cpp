@@ -1,0 +1,62 @@
+// libFuzzer target for the server's request parsers (server/request_parsers.h): the bytes
+// are an HTTP body for one of the three endpoints (the first byte picks: 0 Responses, 1
+// Chat Completions, 2 generate, 3 a reasoning item's encrypted_content).
+// Properties: no crash, no sanitizer report, errors only as ApiError with a 4xx status and a
+// message that names what is wrong; a parsed request is self-consistent (every tool result
+// names a call, a named tool_choice names a listed tool).
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "server/request_parsers.h"
+
+namespace {
+
+[[noreturn]] void broken(const char* what) {
+    std::fprintf(stderr, "fuzz_server_requests: %s\n", what);
+    std::abort();
+}
+
+void check_input(const gossamer::server::TurnInput& in) {
+    using gossamer::harmony::Role;
+    for (const auto& m : in.messages)
+        if (m.role == Role::tool && (!m.name || m.name->empty())) broken("a tool result without a name");
+    if (in.tool_choice == gossamer::server::ToolChoice::named) {
+        bool listed = false;
+        for (const auto& t : in.tools) listed = listed || gossamer::server::recipient_of(t) == in.tool_choice_name;
+        if (!listed) broken("a named tool_choice that is not a listed tool");
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
+    namespace s = gossamer::server;
+    try {
+        switch (data[0] % 4) {
+            case 0: check_input(s::parse_responses_request(s::parse_body(body))); break;
+            case 1: check_input(s::parse_chat_request(s::parse_body(body))); break;
+            case 2: {
+                const auto r = s::parse_generate_request(s::parse_body(body), 201088);
+                for (auto t : r.token_ids)
+                    if (t < 0 || t >= 201088) broken("a token id out of range");
+                break;
+            }
+            default: {
+                const auto decoded = s::decode_reasoning(body);
+                if (decoded) {
+                    const auto again = s::decode_reasoning(s::encode_reasoning(decoded->text, decoded->tokens));
+                    if (!again || again->tokens != decoded->tokens) broken("reasoning does not round-trip");
+                }
+            }
+        }
+    } catch (const s::ApiError& e) {
+        if (e.status < 400 || e.status >= 500 || std::string(e.what()).empty())
+            broken("an ApiError without a 4xx status or a message");
+    }
+    return 0;
+}
