@@ -389,9 +389,9 @@ std::optional<std::string> AgentLoop::call_problem(std::size_t index,
         return "Error: there is no tool '" + recipient +
                "'. Available: " + (known.empty() ? "none" : known) + ".";
     }
-    if (route->is_function && m.channel == "analysis")
-        return "Error: functions tools must be called on the commentary channel, not analysis. "
-               "The call was not run.";
+    // A function called on the analysis channel is run like any other (gpt-oss-120b writes
+    // ~47% of its calls there; refusing them loses the calls). Its result goes back on the
+    // channel of the call.
     if (route->is_function) {
         Json args;
         try {
