@@ -111,7 +111,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' "$log" | sed 's/^/   /' || true
-  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks): ' "$log"; then
+  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks|server_requests): ' "$log"; then
     echo "fuzz.sh: $t FAILED (exit $rc); the end of $log:" >&2
     tail -n 40 "$log" >&2
     ls -1 build/fuzz/artifacts/"$t"-* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true
