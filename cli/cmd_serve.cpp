@@ -21,24 +21,25 @@ namespace rt = gossamer::runtime;
 namespace {
 
 bool is_loopback(const std::string& host) {
-    return host == "127.0.0.1" || host == "::1" || host.rfind("127.", 0) == 0 || host == "localhost";
+    return host == "127.0.0.1" || host == "::1" || host.rfind("127.", 0) == 0 ||
+           host == "localhost";
 }
 
 }  // namespace
 
 int cmd_serve(Args args) {
-    const auto p = parse_args(args,
-                              {"--model", "--replay", "--replay-delay-ms", "--host", "--port",
-                               "--store", "--api-key", "--backend", "--threads", "--max-queue",
-                               "--max-running", "--spec", "--model-name", "--context-tokens",
-                               "--max-request-tokens"},
-                              {"--no-store"}, 0);
+    const auto p =
+        parse_args(args,
+                   {"--model", "--replay", "--replay-delay-ms", "--host", "--port", "--store",
+                    "--api-key", "--backend", "--threads", "--max-queue", "--max-running", "--spec",
+                    "--model-name", "--context-tokens", "--max-request-tokens"},
+                   {"--no-store"}, 0);
     rt::AgentSpec spec;
     spec.name = "serve";
     if (auto s = p.get("--spec"))
         spec = load_spec(*s);
     else
-        spec.tools.python = rt::PythonToolSpec{};  // code_interpreter, in the sandbox
+        spec.tools.python = tools::python::PythonOptions{};  // code_interpreter, in the sandbox
     server::ServerOptions options;
     if (auto h = p.get("--host")) options.http.host = *h == "localhost" ? "127.0.0.1" : *h;
     if (auto port = p.get("--port"))
@@ -55,14 +56,17 @@ int cmd_serve(Args args) {
     if (auto r = p.get("--max-running"))
         options.max_running = parse_uint(*r, "--max-running", 1, 4096);
     if (auto t = p.get("--max-request-tokens"))
-        options.max_request_tokens = static_cast<int>(parse_uint(*t, "--max-request-tokens", 1, 1 << 24));
+        options.max_request_tokens =
+            static_cast<int>(parse_uint(*t, "--max-request-tokens", 1, 1 << 24));
     if (auto c = p.get("--context-tokens"))
-        spec.limits.context_tokens = static_cast<int>(parse_uint(*c, "--context-tokens", 256, 131072));
+        spec.limits.context_tokens =
+            static_cast<int>(parse_uint(*c, "--context-tokens", 256, 131072));
 
     const std::string reference = model_ref_from(p, spec);
-    options.model_name = p.get("--model-name").value_or(
-        reference.rfind(rt::kReplayPrefix, 0) == 0 ? "replay"
-                                                    : fs::path(reference).filename().string());
+    options.model_name = p.get("--model-name")
+                             .value_or(reference.rfind(rt::kReplayPrefix, 0) == 0
+                                           ? "replay"
+                                           : fs::path(reference).filename().string());
     auto model_opts = model_options(p, spec);
     model_opts.max_sequences = static_cast<int>(options.max_running);
 
@@ -89,8 +93,8 @@ int cmd_serve(Args args) {
                  reference.c_str(), options.http.host.c_str(), server->port(),
                  options.model_name.c_str(), options.api_key.empty() ? "" : ", API key required");
     // Machine-readable for scripts and tests that pass --port 0.
-    std::printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%u}\n", options.http.host.c_str(),
-                server->port());
+    std::printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%u}\n",
+                options.http.host.c_str(), server->port());
     std::fflush(stdout);
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);

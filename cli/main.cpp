@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/agent_spec.h"
 #include "cli/cli_io.h"
 #include "cli/commands.h"
+#include "runtime/agent_spec.h"
 #include "runtime/session_store.h"
 #include "runtime/setup_error.h"
 

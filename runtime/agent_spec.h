@@ -13,6 +13,8 @@
 
 #include "engine/sampler.h"
 #include "harmony/message.h"
+#include "tools/browser/browser_options.h"
+#include "tools/python/python_options.h"
 
 namespace gossamer::runtime {
 
@@ -36,24 +38,6 @@ struct SystemSpec {
     std::optional<std::string> identity;  // default: harmony's
 };
 
-struct PythonToolSpec {
-    std::string mode = "stateful";  // stateful | stateless
-    double timeout_seconds = 120;
-    double idle_timeout_seconds = 1800;  // stateful: an idle kernel is stopped after this
-    int memory_mb = 1024;
-    bool network = false;
-    std::string interpreter = "/usr/bin/python3";
-    std::vector<std::string> extra_read_only;  // e.g. a virtualenv's site-packages
-};
-
-struct BrowserToolSpec {
-    std::string backend = "local";  // local | searxng | exa | youcom
-    std::string root;               // local: folder of documents
-    std::string url;                // searxng: base URL
-    std::vector<std::string> allow_domains, deny_domains;
-    int max_requests = 100;
-};
-
 struct PluginToolSpec {
     std::string path;   // a native plugin (.so)
     std::string where;  // "FILE:LINE:COLUMN" of its entry, for start-up errors
@@ -71,9 +55,12 @@ struct McpToolSpec {
     std::string where;  // "FILE:LINE:COLUMN" of its entry, for start-up errors
 };
 
+// Each tool kind's entry, parsed by its own parser (tool_kinds.h) into the tool's own options
+// type, whose defaults are the only ones. Relative paths stay as written (resolved against the
+// spec's folder when the tool is built).
 struct ToolsSpec {
-    std::optional<PythonToolSpec> python;
-    std::optional<BrowserToolSpec> browser;
+    std::optional<tools::python::PythonOptions> python;
+    std::optional<tools::browser::BrowserOptions> browser;
     bool workspace_files = false;
     std::vector<PluginToolSpec> plugins;
     std::vector<McpToolSpec> mcp;

@@ -57,7 +57,8 @@ class ChatWriter final : public TurnObserver {
             case ItemKind::reasoning:
                 return chunk({{"reasoning_content", delta}, {"reasoning", delta}}, nullptr);
             case ItemKind::function_call:
-                return chunk({{"tool_calls", {{{"index", calls_ - 1}, {"function", {{"arguments", delta}}}}}}},
+                return chunk({{"tool_calls",
+                               {{{"index", calls_ - 1}, {"function", {{"arguments", delta}}}}}}},
                              nullptr);
             default:
                 return;
@@ -83,29 +84,36 @@ class ChatWriter final : public TurnObserver {
         bool has_content = false;
         for (const auto& item : result.items) {
             if (item.kind == ItemKind::message) content += item.text, has_content = true;
-            if (item.kind == ItemKind::reasoning) reasoning += (reasoning.empty() ? "" : "\n") + item.text;
+            if (item.kind == ItemKind::reasoning)
+                reasoning += (reasoning.empty() ? "" : "\n") + item.text;
             if (item.kind == ItemKind::function_call)
-                tool_calls.push_back({{"id", item.call_id},
-                                      {"type", "function"},
-                                      {"function", {{"name", item.name}, {"arguments", item.text}}}});
+                tool_calls.push_back(
+                    {{"id", item.call_id},
+                     {"type", "function"},
+                     {"function", {{"name", item.name}, {"arguments", item.text}}}});
         }
-        const char* finish = !tool_calls.empty()                          ? "tool_calls"
+        const char* finish = !tool_calls.empty()                        ? "tool_calls"
                              : result.end == TurnEnd::incomplete_length ? "length"
-                                                                          : "stop";
-        Json usage{{"prompt_tokens", result.usage.input_tokens},
-                   {"completion_tokens", result.usage.output_tokens},
-                   {"total_tokens", result.usage.input_tokens + result.usage.output_tokens},
-                   {"prompt_tokens_details", {{"cached_tokens", result.usage.cached_tokens}}},
-                   {"completion_tokens_details", {{"reasoning_tokens", result.usage.reasoning_tokens}}}};
+                                                                        : "stop";
+        Json usage{
+            {"prompt_tokens", result.usage.input_tokens},
+            {"completion_tokens", result.usage.output_tokens},
+            {"total_tokens", result.usage.input_tokens + result.usage.output_tokens},
+            {"prompt_tokens_details", {{"cached_tokens", result.usage.cached_tokens}}},
+            {"completion_tokens_details", {{"reasoning_tokens", result.usage.reasoning_tokens}}}};
         if (result.end == TurnEnd::failed && !input_.stream) {
-            server_.answer_error(*reply_, "/v1/chat/completions",
-                                 ApiError(500, result.error, std::nullopt, "server_error", "server_error"));
+            server_.answer_error(
+                *reply_, "/v1/chat/completions",
+                ApiError(500, result.error, std::nullopt, "server_error", "server_error"));
             return server_.forget(this);
         }
         if (input_.stream) {
             if (result.end == TurnEnd::failed)
-                reply_->event("", Json{{"error", {{"message", result.error}, {"type", "server_error"},
-                                                  {"param", nullptr}, {"code", "server_error"}}}}
+                reply_->event("", Json{{"error",
+                                        {{"message", result.error},
+                                         {"type", "server_error"},
+                                         {"param", nullptr},
+                                         {"code", "server_error"}}}}
                                       .dump(-1, ' ', false, Json::error_handler_t::replace));
             else
                 chunk(Json::object(), finish);
@@ -121,12 +129,15 @@ class ChatWriter final : public TurnObserver {
             return server_.forget(this);
         }
         Json message{{"role", "assistant"}, {"content", has_content ? Json(content) : Json()}};
-        if (!reasoning.empty()) message["reasoning_content"] = reasoning, message["reasoning"] = reasoning;
+        if (!reasoning.empty())
+            message["reasoning_content"] = reasoning, message["reasoning"] = reasoning;
         if (!tool_calls.empty()) message["tool_calls"] = tool_calls;
         Json body = base();
         body["object"] = "chat.completion";
-        body["choices"] = Json::array(
-            {{{"index", 0}, {"message", message}, {"logprobs", nullptr}, {"finish_reason", finish}}});
+        body["choices"] = Json::array({{{"index", 0},
+                                        {"message", message},
+                                        {"logprobs", nullptr},
+                                        {"finish_reason", finish}}});
         body["usage"] = usage;
         server_.answer_json(*reply_, "/v1/chat/completions", 200, body);
         server_.forget(this);
@@ -142,10 +153,11 @@ class ChatWriter final : public TurnObserver {
     }
     void chunk(Json delta, const char* finish_reason) {
         Json c = base();
-        c["choices"] = Json::array({{{"index", 0},
-                                     {"delta", std::move(delta)},
-                                     {"logprobs", nullptr},
-                                     {"finish_reason", finish_reason ? Json(finish_reason) : Json()}}});
+        c["choices"] =
+            Json::array({{{"index", 0},
+                          {"delta", std::move(delta)},
+                          {"logprobs", nullptr},
+                          {"finish_reason", finish_reason ? Json(finish_reason) : Json()}}});
         reply_->event("", c.dump(-1, ' ', false, Json::error_handler_t::replace));
     }
 

@@ -38,6 +38,8 @@ void ConversationPool::give_back(Conversation id, std::vector<std::int32_t> toke
     }
 }
 
-void ConversationPool::drop(Conversation id) { model_.close(id); }
+void ConversationPool::drop(Conversation id) {
+    model_.close(id);
+}
 
 }  // namespace gossamer::server

@@ -21,11 +21,15 @@ Json logprobs_json(const engine::Sample& s) {
 
 const char* finish_name(runtime::FinishReason r) {
     switch (r) {
-        case runtime::FinishReason::Stop: return "stop";
+        case runtime::FinishReason::Stop:
+            return "stop";
         case runtime::FinishReason::Length:
-        case runtime::FinishReason::Context: return "length";
-        case runtime::FinishReason::Cancelled: return "abort";
-        case runtime::FinishReason::Error: return "error";
+        case runtime::FinishReason::Context:
+            return "length";
+        case runtime::FinishReason::Cancelled:
+            return "abort";
+        case runtime::FinishReason::Error:
+            return "error";
     }
     return "stop";
 }
@@ -53,7 +57,7 @@ void Server::generate(const HttpRequest& http, std::shared_ptr<Reply> reply) {
     engine::validate(g->request.sampling);
     if (!admit(*reply, "/inference/v1/generate")) return;
     g->id = g->request.request_id.value_or("gen-" + std::to_string(unix_now()) + "-" +
-                                          std::to_string(std::random_device{}()));
+                                           std::to_string(std::random_device{}()));
     const auto taken = pool_.take(g->request.token_ids);
     g->conv = taken.id;
     g->held = g->request.token_ids;
@@ -68,75 +72,81 @@ void Server::generate(const HttpRequest& http, std::shared_ptr<Reply> reply) {
         if (auto gen = weak.lock(); gen && !gen->finished) model_.cancel(*gen->conv);
     });
     const auto begun = std::chrono::steady_clock::now();
-    model_.generate(*g->conv, std::move(request), [this, g, reply, begun](const runtime::TokenEvent& e) {
-        if (e.has_token) {
-            if (g->tokens.empty())
-                metrics_.time_to_first_token.observe(
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count());
-            g->tokens.push_back(e.sample.token);
-            g->held.push_back(e.sample.token);
-            if (g->request.logprobs >= 0) g->logprobs.push_back(logprobs_json(e.sample));
-            if (g->request.stream && !e.done) {
-                Json c{{"request_id", g->id},
-                       {"choices",
-                        {{{"index", 0},
-                          {"token_ids", {e.sample.token}},
-                          {"logprobs", g->request.logprobs >= 0
-                                           ? Json{{"content", {logprobs_json(e.sample)}}}
-                                           : Json()},
-                          {"finish_reason", nullptr}}}}};
-                reply->event("", c.dump());
+    model_.generate(
+        *g->conv, std::move(request), [this, g, reply, begun](const runtime::TokenEvent& e) {
+            if (e.has_token) {
+                if (g->tokens.empty())
+                    metrics_.time_to_first_token.observe(
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - begun)
+                            .count());
+                g->tokens.push_back(e.sample.token);
+                g->held.push_back(e.sample.token);
+                if (g->request.logprobs >= 0) g->logprobs.push_back(logprobs_json(e.sample));
+                if (g->request.stream && !e.done) {
+                    Json c{{"request_id", g->id},
+                           {"choices",
+                            {{{"index", 0},
+                              {"token_ids", {e.sample.token}},
+                              {"logprobs", g->request.logprobs >= 0
+                                               ? Json{{"content", {logprobs_json(e.sample)}}}
+                                               : Json()},
+                              {"finish_reason", nullptr}}}}};
+                    reply->event("", c.dump());
+                }
             }
-        }
-        if (!e.done) return;
-        g->finished = true;
-        release();
-        metrics_.prompt_tokens += static_cast<std::uint64_t>(e.stats.prompt_tokens);
-        metrics_.cached_tokens += static_cast<std::uint64_t>(e.stats.reused_tokens);
-        metrics_.output_tokens += g->tokens.size();
-        if (e.stats.reused_tokens > 0) ++metrics_.prefix_cache_hits;
-        if (e.reason == runtime::FinishReason::Cancelled || e.reason == runtime::FinishReason::Error)
-            pool_.drop(*g->conv);
-        else
-            pool_.give_back(*g->conv, std::move(g->held));
-        const Json usage{{"prompt_tokens", g->request.token_ids.size()},
-                         {"completion_tokens", g->tokens.size()},
-                         {"total_tokens", g->request.token_ids.size() + g->tokens.size()},
-                         {"prompt_tokens_details", {{"cached_tokens", e.stats.reused_tokens}}}};
-        if (e.reason == runtime::FinishReason::Cancelled) {
-            metrics_.count("/inference/v1/generate", 499);
-        } else if (e.reason == runtime::FinishReason::Error && !g->request.stream) {
-            answer_error(*reply, "/inference/v1/generate",
-                         ApiError(400, e.error, "token_ids", "invalid_request"));
-        } else if (g->request.stream) {
-            Json last{{"request_id", g->id},
-                      {"choices",
-                       {{{"index", 0},
-                         {"token_ids", e.has_token ? Json::array({e.sample.token}) : Json::array()},
-                         {"logprobs", e.has_token && g->request.logprobs >= 0
-                                          ? Json{{"content", {logprobs_json(e.sample)}}}
-                                          : Json()},
-                         {"finish_reason", finish_name(e.reason)}}}},
-                      {"usage", usage}};
-            if (e.reason == runtime::FinishReason::Error) last["error"] = e.error;
-            reply->event("", last.dump());
-            reply->event("", "[DONE]");
-            reply->end_events();
-            metrics_.count("/inference/v1/generate", 200);
-        } else {
-            answer_json(*reply, "/inference/v1/generate", 200,
-                        {{"request_id", g->id},
-                         {"choices",
-                          {{{"index", 0},
-                            {"token_ids", g->tokens},
-                            {"logprobs", g->request.logprobs >= 0 ? Json{{"content", g->logprobs}} : Json()},
-                            {"finish_reason", finish_name(e.reason)}}}},
-                         {"usage", usage},
-                         {"prompt_logprobs", nullptr},
-                         {"kv_transfer_params", nullptr}});
-        }
-        forget(g.get());
-    });
+            if (!e.done) return;
+            g->finished = true;
+            release();
+            metrics_.prompt_tokens += static_cast<std::uint64_t>(e.stats.prompt_tokens);
+            metrics_.cached_tokens += static_cast<std::uint64_t>(e.stats.reused_tokens);
+            metrics_.output_tokens += g->tokens.size();
+            if (e.stats.reused_tokens > 0) ++metrics_.prefix_cache_hits;
+            if (e.reason == runtime::FinishReason::Cancelled ||
+                e.reason == runtime::FinishReason::Error)
+                pool_.drop(*g->conv);
+            else
+                pool_.give_back(*g->conv, std::move(g->held));
+            const Json usage{{"prompt_tokens", g->request.token_ids.size()},
+                             {"completion_tokens", g->tokens.size()},
+                             {"total_tokens", g->request.token_ids.size() + g->tokens.size()},
+                             {"prompt_tokens_details", {{"cached_tokens", e.stats.reused_tokens}}}};
+            if (e.reason == runtime::FinishReason::Cancelled) {
+                metrics_.count("/inference/v1/generate", 499);
+            } else if (e.reason == runtime::FinishReason::Error && !g->request.stream) {
+                answer_error(*reply, "/inference/v1/generate",
+                             ApiError(400, e.error, "token_ids", "invalid_request"));
+            } else if (g->request.stream) {
+                Json last{
+                    {"request_id", g->id},
+                    {"choices",
+                     {{{"index", 0},
+                       {"token_ids", e.has_token ? Json::array({e.sample.token}) : Json::array()},
+                       {"logprobs", e.has_token && g->request.logprobs >= 0
+                                        ? Json{{"content", {logprobs_json(e.sample)}}}
+                                        : Json()},
+                       {"finish_reason", finish_name(e.reason)}}}},
+                    {"usage", usage}};
+                if (e.reason == runtime::FinishReason::Error) last["error"] = e.error;
+                reply->event("", last.dump());
+                reply->event("", "[DONE]");
+                reply->end_events();
+                metrics_.count("/inference/v1/generate", 200);
+            } else {
+                answer_json(
+                    *reply, "/inference/v1/generate", 200,
+                    {{"request_id", g->id},
+                     {"choices",
+                      {{{"index", 0},
+                        {"token_ids", g->tokens},
+                        {"logprobs",
+                         g->request.logprobs >= 0 ? Json{{"content", g->logprobs}} : Json()},
+                        {"finish_reason", finish_name(e.reason)}}}},
+                     {"usage", usage},
+                     {"prompt_logprobs", nullptr},
+                     {"kv_transfer_params", nullptr}});
+            }
+            forget(g.get());
+        });
 }
 
 }  // namespace gossamer::server

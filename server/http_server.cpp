@@ -218,10 +218,10 @@ void ReplyImpl::start_events() {
     if (complete_ || gone_ || streaming_) return;
     streaming_ = true;
     // The stream ends when the connection closes (no length, no chunking).
-    connection_->write(head(200, "text/event-stream",
-                            {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}},
-                            std::nullopt, false),
-                       false, false);
+    connection_->write(
+        head(200, "text/event-stream", {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}},
+             std::nullopt, false),
+        false, false);
 }
 
 void ReplyImpl::event(std::string_view name, std::string_view data) {
@@ -262,7 +262,9 @@ HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handle
     accept();
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+    stop();
+}
 
 void HttpServer::stop() {
     beast::error_code ignored;

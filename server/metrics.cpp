@@ -41,8 +41,8 @@ std::string Metrics::render() const {
                name + " " + std::to_string(v) + "\n";
     };
     auto gauge = [&](const char* name, const char* help, std::int64_t v) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" +
-               name + " " + std::to_string(v) + "\n";
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
+               " " + std::to_string(v) + "\n";
     };
     counter("gossamer_prompt_tokens_total", "Prompt tokens of every model turn.", prompt_tokens);
     counter("gossamer_cached_prompt_tokens_total",

@@ -51,8 +51,8 @@ long long integer_in(const Json& v, const std::string& param, long long lo, long
                              static_cast<std::uint64_t>(std::numeric_limits<long long>::max())))
                        : v.get<long long>();
     if (x < lo || x > hi)
-        throw bad_param(param, "must be between " + std::to_string(lo) + " and " +
-                                   std::to_string(hi));
+        throw bad_param(param,
+                        "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
     return x;
 }
 
@@ -77,8 +77,9 @@ std::string content_text(const Json& content, const std::string& param) {
         } else if (type == "refusal") {
             out += opt_text(part, "refusal", p).value_or("");
         } else {
-            throw ApiError(400, p + ".type: content of type '" + type +
-                                    "' is not supported by this server (text only)",
+            throw ApiError(400,
+                           p + ".type: content of type '" + type +
+                               "' is not supported by this server (text only)",
                            p + ".type", "unsupported_content");
         }
     }
@@ -145,10 +146,14 @@ void read_tool_choice(const Json& body, TurnInput& in) {
     if (!c) return;
     if (c->is_string()) {
         const auto s = c->get<std::string>();
-        if (s == "auto") in.tool_choice = ToolChoice::automatic;
-        else if (s == "none") in.tool_choice = ToolChoice::none;
-        else if (s == "required") in.tool_choice = ToolChoice::required;
-        else throw bad_param("tool_choice", "must be auto, none, required or a function");
+        if (s == "auto")
+            in.tool_choice = ToolChoice::automatic;
+        else if (s == "none")
+            in.tool_choice = ToolChoice::none;
+        else if (s == "required")
+            in.tool_choice = ToolChoice::required;
+        else
+            throw bad_param("tool_choice", "must be auto, none, required or a function");
         return;
     }
     if (!c->is_object()) throw bad_param("tool_choice", "expected a string or an object");
@@ -174,11 +179,13 @@ void read_json_schema(const Json& format, const std::string& p, TurnInput& in) {
         in.output_schema = Json{{"type", "object"}};
         return;
     }
-    if (type != "json_schema") throw bad_param(p + ".type", "must be text, json_object or json_schema");
+    if (type != "json_schema")
+        throw bad_param(p + ".type", "must be text, json_object or json_schema");
     // Responses: {type, name, schema, strict}; Chat: {type, json_schema: {name, schema, strict}}
     const Json& spec = field(format, "json_schema") ? format["json_schema"] : format;
     const Json* schema = field(spec, "schema");
-    if (!schema || !schema->is_object()) throw bad_param(p + ".schema", "expected a JSON Schema object");
+    if (!schema || !schema->is_object())
+        throw bad_param(p + ".schema", "expected a JSON Schema object");
     in.output_schema = *schema;
     in.output_schema_name = opt_text(spec, "name", p).value_or("response");
 }
@@ -191,8 +198,7 @@ const std::string& name_of_call(const TurnInput& in, const std::string& call_id,
                                "' comes before it (send the call, or use previous_response_id)");
 }
 
-void read_input_item(const Json& item, const std::string& p, TurnInput& in,
-                     bool has_previous) {
+void read_input_item(const Json& item, const std::string& p, TurnInput& in, bool has_previous) {
     if (!item.is_object()) throw bad_param(p, "expected an input item object");
     const std::string type = opt_text(item, "type", p).value_or("message");
     if (type == "message") {
@@ -213,9 +219,11 @@ void read_input_item(const Json& item, const std::string& p, TurnInput& in,
         std::string text;
         std::vector<std::int32_t> tokens;
         if (const auto enc = opt_text(item, "encrypted_content", p))
-            if (auto decoded = decode_reasoning(*enc)) text = decoded->text, tokens = decoded->tokens;
+            if (auto decoded = decode_reasoning(*enc))
+                text = decoded->text, tokens = decoded->tokens;
         if (text.empty())
-            if (const Json* content = field(item, "content")) text = content_text(*content, p + ".content");
+            if (const Json* content = field(item, "content"))
+                text = content_text(*content, p + ".content");
         if (text.empty()) return;  // a summary-only item carries nothing the model can use
         in.messages.push_back(assistant("analysis", text));
         if (!tokens.empty()) in.verbatim.emplace_back(in.messages.size() - 1, std::move(tokens));
@@ -226,7 +234,8 @@ void read_input_item(const Json& item, const std::string& p, TurnInput& in,
         const std::string ns = opt_text(item, "namespace", p).value_or("functions");
         const std::string recipient = ns + "." + *name;
         in.call_names.emplace_back(*call_id, recipient);
-        in.messages.push_back(function_call_message(recipient, opt_text(item, "arguments", p).value_or("{}")));
+        in.messages.push_back(
+            function_call_message(recipient, opt_text(item, "arguments", p).value_or("{}")));
     } else if (type == "function_call_output") {
         const auto call_id = opt_text(item, "call_id", p);
         if (!call_id) throw bad_param(p + ".call_id", "a function_call_output needs call_id");
@@ -263,9 +272,9 @@ void read_sampling(const Json& body, engine::SamplingParams& sampling) {
     if (const Json* t = field(body, "top_p"))
         sampling.top_p = static_cast<float>(number_in(*t, "top_p", 1e-6, 1));
     if (const Json* t = field(body, "seed"))
-        sampling.seed = static_cast<std::uint64_t>(
-            integer_in(*t, "seed", std::numeric_limits<long long>::min(),
-                       std::numeric_limits<long long>::max()));
+        sampling.seed =
+            static_cast<std::uint64_t>(integer_in(*t, "seed", std::numeric_limits<long long>::min(),
+                                                  std::numeric_limits<long long>::max()));
 }
 
 TurnInput parse_responses_request(const Json& body) {
@@ -281,7 +290,8 @@ TurnInput parse_responses_request(const Json& body) {
         in.max_output_tokens = static_cast<int>(integer_in(*m, "max_output_tokens", 1, 1 << 20));
     if (const Json* r = field(body, "reasoning")) {
         if (!r->is_object()) throw bad_param("reasoning", "expected an object");
-        if (const auto e = opt_text(*r, "effort", "reasoning")) in.effort = effort_from(*e, "reasoning.effort");
+        if (const auto e = opt_text(*r, "effort", "reasoning"))
+            in.effort = effort_from(*e, "reasoning.effort");
     }
     if (const Json* inc = field(body, "include")) {
         if (!inc->is_array()) throw bad_param("include", "expected a list of strings");
@@ -304,23 +314,29 @@ TurnInput parse_responses_request(const Json& body) {
                 if (!ns || ns->empty() || *ns == "functions" || *ns == "python" || *ns == "browser")
                     throw bad_param(p + ".name", "a namespace needs its own name");
                 const Json* members = field(t, "tools");
-                if (!members || !members->is_array()) throw bad_param(p + ".tools", "expected a list");
+                if (!members || !members->is_array())
+                    throw bad_param(p + ".tools", "expected a list");
                 for (std::size_t k = 0; k < members->size(); ++k)
-                    in.tools.push_back(read_function((*members)[k], p + ".tools[" + std::to_string(k) + "]", *ns));
+                    in.tools.push_back(
+                        read_function((*members)[k], p + ".tools[" + std::to_string(k) + "]", *ns));
             } else if (type == "code_interpreter") {
                 in.code_interpreter = true;
             } else if (type == "web_search" || type == "web_search_preview") {
                 in.web_search = true;
             } else {
-                throw ApiError(400, p + ".type: tools of type '" + type + "' are not supported (function, namespace, code_interpreter, web_search)",
-                               p + ".type", "unsupported_tool");
+                throw ApiError(
+                    400,
+                    p + ".type: tools of type '" + type +
+                        "' are not supported (function, namespace, code_interpreter, web_search)",
+                    p + ".type", "unsupported_tool");
             }
         }
     }
     read_tool_choice(body, in);
     if (const Json* text = field(body, "text")) {
         if (!text->is_object()) throw bad_param("text", "expected an object");
-        if (const Json* format = field(*text, "format")) read_json_schema(*format, "text.format", in);
+        if (const Json* format = field(*text, "format"))
+            read_json_schema(*format, "text.format", in);
     }
     const Json* input = field(body, "input");
     if (!input) throw bad_param("input", "required");
@@ -350,9 +366,11 @@ TurnInput parse_chat_request(const Json& body) {
             in.max_output_tokens = static_cast<int>(integer_in(*m, key, 1, 1 << 20));
             break;
         }
-    if (const Json* n = field(body, "n"); n && !(n->is_number_integer() && n->get<long long>() == 1))
+    if (const Json* n = field(body, "n");
+        n && !(n->is_number_integer() && n->get<long long>() == 1))
         throw ApiError(400, "n: only n = 1 is supported", "n");
-    if (const auto e = opt_text(body, "reasoning_effort", "")) in.effort = effort_from(*e, "reasoning_effort");
+    if (const auto e = opt_text(body, "reasoning_effort", ""))
+        in.effort = effort_from(*e, "reasoning_effort");
     if (const Json* tools = field(body, "tools")) {
         if (!tools->is_array()) throw bad_param("tools", "expected a list");
         for (std::size_t i = 0; i < tools->size(); ++i) {
@@ -361,8 +379,8 @@ TurnInput parse_chat_request(const Json& body) {
             if (!t.is_object()) throw bad_param(p, "expected a tool object");
             const std::string type = opt_text(t, "type", p).value_or("function");
             if (type != "function")
-                throw ApiError(400, p + ".type: only function tools are supported here", p + ".type",
-                               "unsupported_tool");
+                throw ApiError(400, p + ".type: only function tools are supported here",
+                               p + ".type", "unsupported_tool");
             in.tools.push_back(read_function(t, p, "functions"));
         }
     }
@@ -395,12 +413,14 @@ TurnInput parse_chat_request(const Json& body) {
             const Json* calls = field(m, "tool_calls");
             if (calls && !calls->is_array()) throw bad_param(p + ".tool_calls", "expected a list");
             if (!text.empty() || !calls || calls->empty())
-                in.messages.push_back(assistant(calls && !calls->empty() ? "commentary" : "final", text));
+                in.messages.push_back(
+                    assistant(calls && !calls->empty() ? "commentary" : "final", text));
             if (calls)
                 for (std::size_t k = 0; k < calls->size(); ++k) {
                     const auto& c = (*calls)[k];
                     const std::string cp = p + ".tool_calls[" + std::to_string(k) + "]";
-                    if (!c.is_object() || !field(c, "function")) throw bad_param(cp, "expected {id, type, function}");
+                    if (!c.is_object() || !field(c, "function"))
+                        throw bad_param(cp, "expected {id, type, function}");
                     const auto id = opt_text(c, "id", cp).value_or("");
                     const auto name = opt_text(c["function"], "name", cp + ".function");
                     if (!name) throw bad_param(cp + ".function.name", "required");
@@ -412,7 +432,8 @@ TurnInput parse_chat_request(const Json& body) {
         } else if (*role == "tool") {
             const auto id = opt_text(m, "tool_call_id", p);
             if (!id) throw bad_param(p + ".tool_call_id", "a tool message needs tool_call_id");
-            in.messages.push_back(tool_result_message(name_of_call(in, *id, p + ".tool_call_id"), text));
+            in.messages.push_back(
+                tool_result_message(name_of_call(in, *id, p + ".tool_call_id"), text));
         } else {
             throw bad_param(p + ".role", "must be system, developer, user, assistant or tool");
         }
@@ -445,11 +466,12 @@ GenerateRequest parse_generate_request(const Json& body, int vocab_size) {
     if (const Json* m = field(s, "max_tokens"))
         r.max_tokens = static_cast<int>(integer_in(*m, "sampling_params.max_tokens", 1, 1 << 20));
     if (const Json* stops = field(s, "stop_token_ids")) {
-        if (!stops->is_array()) throw bad_param("sampling_params.stop_token_ids", "expected a list");
+        if (!stops->is_array())
+            throw bad_param("sampling_params.stop_token_ids", "expected a list");
         for (std::size_t i = 0; i < stops->size(); ++i)
-            r.stop_token_ids.push_back(static_cast<std::int32_t>(integer_in(
-                (*stops)[i], "sampling_params.stop_token_ids[" + std::to_string(i) + "]", 0,
-                vocab_size - 1)));
+            r.stop_token_ids.push_back(static_cast<std::int32_t>(
+                integer_in((*stops)[i], "sampling_params.stop_token_ids[" + std::to_string(i) + "]",
+                           0, vocab_size - 1)));
     }
     if (const Json* lp = field(s, "logprobs")) {
         r.logprobs = static_cast<int>(integer_in(*lp, "sampling_params.logprobs", 0, 20));

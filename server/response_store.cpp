@@ -24,7 +24,8 @@ ResponseStore::ResponseStore(runtime::SessionStore& store) : store_(store) {
 void ResponseStore::put(const StoredResponse& r) {
     Json conversation = Json::array();
     for (const auto& s : r.conversation)
-        conversation.push_back({{"message", harmony::message_to_json(s.message)}, {"tokens", s.tokens}});
+        conversation.push_back(
+            {{"message", harmony::message_to_json(s.message)}, {"tokens", s.tokens}});
     Json calls = Json::array();
     for (const auto& [id, name] : r.calls) calls.push_back({id, name});
     store_.transaction([&] {
@@ -38,7 +39,8 @@ void ResponseStore::put(const StoredResponse& r) {
 }
 
 std::optional<StoredResponse> ResponseStore::get(const std::string& id) const {
-    Statement s(store_.handle(), "SELECT response, conversation, calls, chain FROM responses WHERE id = ?");
+    Statement s(store_.handle(),
+                "SELECT response, conversation, calls, chain FROM responses WHERE id = ?");
     s.bind(1, id);
     if (!s.row()) return std::nullopt;
     StoredResponse r;

@@ -16,8 +16,8 @@ namespace gossamer::server {
 
 struct StoredResponse {
     std::string id;
-    Json response;                     // the Responses API object as answered
-    std::vector<Segment> conversation;  // verbatim, for the next turn
+    Json response;                                           // the Responses API object as answered
+    std::vector<Segment> conversation;                       // verbatim, for the next turn
     std::vector<std::pair<std::string, std::string>> calls;  // call_id -> "ns.name"
     std::string chain;  // the chain's id (its built-in tools' workspace and kernels)
 };

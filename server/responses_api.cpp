@@ -38,13 +38,19 @@ Json item_json(const OutputItem& item, bool done, bool include_reasoning) {
                                    {"text", item.text},
                                    {"annotations", Json::array()},
                                    {"logprobs", Json::array()}});
-            return {{"type", "message"}, {"id", item.id},         {"status", status},
-                    {"role", "assistant"}, {"content", content}};
+            return {{"type", "message"},
+                    {"id", item.id},
+                    {"status", status},
+                    {"role", "assistant"},
+                    {"content", content}};
         }
         case ItemKind::function_call: {
-            Json j{{"type", "function_call"}, {"id", item.id},
-                   {"call_id", item.call_id}, {"name", item.name},
-                   {"arguments", done ? item.text : ""}, {"status", status}};
+            Json j{{"type", "function_call"},
+                   {"id", item.id},
+                   {"call_id", item.call_id},
+                   {"name", item.name},
+                   {"arguments", done ? item.text : ""},
+                   {"status", status}};
             if (item.ns != "functions") j["namespace"] = item.ns;
             return j;
         }
@@ -54,15 +60,16 @@ Json item_json(const OutputItem& item, bool done, bool include_reasoning) {
                    {"status", done ? (item.ok ? "completed" : "failed") : "in_progress"},
                    {"code", item.text},
                    {"container_id", "gossamer-sandbox"}};
-            j["outputs"] = done ? Json::array({{{"type", "logs"}, {"logs", item.result}}})
-                                : Json::array();
+            j["outputs"] =
+                done ? Json::array({{{"type", "logs"}, {"logs", item.result}}}) : Json::array();
             return j;
         }
         case ItemKind::web_search_call: {
             Json action{{"type", "search"}};
             const Json args = Json::parse(item.text, nullptr, false);
             if (args.is_object() && args.contains("query")) action["query"] = args["query"];
-            if (args.is_object() && args.contains("url")) action = {{"type", "open_page"}, {"url", args["url"]}};
+            if (args.is_object() && args.contains("url"))
+                action = {{"type", "open_page"}, {"url", args["url"]}};
             return {{"type", "web_search_call"},
                     {"id", item.id},
                     {"status", done ? "completed" : "in_progress"},
@@ -75,9 +82,8 @@ Json item_json(const OutputItem& item, bool done, bool include_reasoning) {
 // Maps a TurnRunner's items to the Responses object and, when streaming, its events.
 class ResponsesWriter final : public TurnObserver {
   public:
-    ResponsesWriter(Server& server, std::shared_ptr<Reply> reply, TurnInput input,
-                    std::string id, std::vector<std::pair<std::string, std::string>> known_calls,
-                    std::string chain)
+    ResponsesWriter(Server& server, std::shared_ptr<Reply> reply, TurnInput input, std::string id,
+                    std::vector<std::pair<std::string, std::string>> known_calls, std::string chain)
         : chain_(std::move(chain)),
           server_(server),
           reply_(std::move(reply)),
@@ -102,11 +108,10 @@ class ResponsesWriter final : public TurnObserver {
         send("response.output_item.added",
              {{"output_index", index}, {"item", item_json(item, false, false)}});
         if (item.kind == ItemKind::message || item.kind == ItemKind::reasoning)
-            send("response.content_part.added",
-                 {{"item_id", item.id},
-                  {"output_index", index},
-                  {"content_index", 0},
-                  {"part", part(item, "")}});
+            send("response.content_part.added", {{"item_id", item.id},
+                                                 {"output_index", index},
+                                                 {"content_index", 0},
+                                                 {"part", part(item, "")}});
     }
 
     void item_delta(std::size_t index, const OutputItem& item, const std::string& delta) override {
@@ -136,22 +141,31 @@ class ResponsesWriter final : public TurnObserver {
         Json e{{"item_id", item.id}, {"output_index", index}};
         switch (item.kind) {
             case ItemKind::message:
-                send("response.output_text.done",
-                     {{"item_id", item.id}, {"output_index", index}, {"content_index", 0},
-                      {"text", item.text}, {"logprobs", Json::array()}});
-                send("response.content_part.done", {{"item_id", item.id}, {"output_index", index},
-                                                    {"content_index", 0}, {"part", part(item, item.text)}});
+                send("response.output_text.done", {{"item_id", item.id},
+                                                   {"output_index", index},
+                                                   {"content_index", 0},
+                                                   {"text", item.text},
+                                                   {"logprobs", Json::array()}});
+                send("response.content_part.done", {{"item_id", item.id},
+                                                    {"output_index", index},
+                                                    {"content_index", 0},
+                                                    {"part", part(item, item.text)}});
                 break;
             case ItemKind::reasoning:
-                send("response.reasoning_text.done", {{"item_id", item.id}, {"output_index", index},
-                                                     {"content_index", 0}, {"text", item.text}});
-                send("response.content_part.done", {{"item_id", item.id}, {"output_index", index},
-                                                    {"content_index", 0}, {"part", part(item, item.text)}});
+                send("response.reasoning_text.done", {{"item_id", item.id},
+                                                      {"output_index", index},
+                                                      {"content_index", 0},
+                                                      {"text", item.text}});
+                send("response.content_part.done", {{"item_id", item.id},
+                                                    {"output_index", index},
+                                                    {"content_index", 0},
+                                                    {"part", part(item, item.text)}});
                 break;
             case ItemKind::function_call:
-                send("response.function_call_arguments.done",
-                     {{"item_id", item.id}, {"output_index", index}, {"name", item.name},
-                      {"arguments", item.text}});
+                send("response.function_call_arguments.done", {{"item_id", item.id},
+                                                               {"output_index", index},
+                                                               {"name", item.name},
+                                                               {"arguments", item.text}});
                 break;
             case ItemKind::code_interpreter_call:
                 send("response.code_interpreter_call_code.done",
@@ -160,7 +174,8 @@ class ResponsesWriter final : public TurnObserver {
                      {{"item_id", item.id}, {"output_index", index}});
                 break;
             case ItemKind::web_search_call:
-                send("response.web_search_call.completed", {{"item_id", item.id}, {"output_index", index}});
+                send("response.web_search_call.completed",
+                     {{"item_id", item.id}, {"output_index", index}});
                 break;
         }
         send("response.output_item.done",
@@ -204,8 +219,9 @@ class ResponsesWriter final : public TurnObserver {
                 server_.responses_->put(stored);
             } catch (const std::exception& e) {
                 r["status"] = "failed";
-                r["error"] = {{"code", "server_error"},
-                              {"message", std::string("the response could not be stored: ") + e.what()}};
+                r["error"] = {
+                    {"code", "server_error"},
+                    {"message", std::string("the response could not be stored: ") + e.what()}};
             }
         }
         if (input_.stream) {
@@ -216,8 +232,9 @@ class ResponsesWriter final : public TurnObserver {
             server_.metrics_.count("/v1/responses", 200);
             reply_->end_events();
         } else if (r["status"] == "failed" && result.items.empty()) {
-            server_.answer_error(*reply_, "/v1/responses",
-                                 ApiError(500, result.error, std::nullopt, "server_error", "server_error"));
+            server_.answer_error(
+                *reply_, "/v1/responses",
+                ApiError(500, result.error, std::nullopt, "server_error", "server_error"));
         } else {
             server_.answer_json(*reply_, "/v1/responses", 200, r);
         }
@@ -229,7 +246,10 @@ class ResponsesWriter final : public TurnObserver {
 
     Json part(const OutputItem& item, const std::string& text) const {
         if (item.kind == ItemKind::reasoning) return {{"type", "reasoning_text"}, {"text", text}};
-        return {{"type", "output_text"}, {"text", text}, {"annotations", Json::array()}, {"logprobs", Json::array()}};
+        return {{"type", "output_text"},
+                {"text", text},
+                {"annotations", Json::array()},
+                {"logprobs", Json::array()}};
     }
 
     void token_clock() {
@@ -249,41 +269,51 @@ class ResponsesWriter final : public TurnObserver {
     Json response(const char* status, Json output, Json usage) const {
         Json tools = Json::array();
         for (const auto& t : input_.tools) {
-            Json f{{"type", "function"}, {"name", t.name}, {"description", t.description},
-                   {"parameters", t.parameters ? *t.parameters : Json()}, {"strict", t.strict}};
+            Json f{{"type", "function"},
+                   {"name", t.name},
+                   {"description", t.description},
+                   {"parameters", t.parameters ? *t.parameters : Json()},
+                   {"strict", t.strict}};
             tools.push_back(std::move(f));
         }
-        if (input_.code_interpreter) tools.push_back({{"type", "code_interpreter"}, {"container", {{"type", "auto"}}}});
+        if (input_.code_interpreter)
+            tools.push_back({{"type", "code_interpreter"}, {"container", {{"type", "auto"}}}});
         if (input_.web_search) tools.push_back({{"type", "web_search"}});
         Json text_format = {{"type", "text"}};
         if (input_.output_schema)
-            text_format = {{"type", "json_schema"}, {"name", input_.output_schema_name},
-                           {"schema", *input_.output_schema}, {"strict", false}};
-        return {{"id", id_},
-                {"object", "response"},
-                {"created_at", created_},
-                {"status", status},
-                {"error", nullptr},
-                {"incomplete_details", nullptr},
-                {"instructions", input_.instructions ? Json(*input_.instructions) : Json()},
-                {"max_output_tokens", input_.max_output_tokens > 0 ? Json(input_.max_output_tokens) : Json()},
-                {"model", server_.options_.model_name},
-                {"output", std::move(output)},
-                {"parallel_tool_calls", input_.parallel_tool_calls},
-                {"previous_response_id", input_.previous_response_id ? Json(*input_.previous_response_id) : Json()},
-                {"reasoning", {{"effort", std::string(harmony::to_string(input_.effort))}, {"summary", nullptr}}},
-                {"store", input_.store},
-                {"temperature", input_.sampling.temperature},
-                {"text", {{"format", text_format}}},
-                {"tool_choice", input_.tool_choice == ToolChoice::none       ? Json("none")
-                                : input_.tool_choice == ToolChoice::required ? Json("required")
-                                : input_.tool_choice == ToolChoice::named
-                                    ? Json{{"type", "function"}, {"name", input_.tool_choice_name}}
-                                    : Json("auto")},
-                {"tools", std::move(tools)},
-                {"top_p", input_.sampling.top_p},
-                {"usage", std::move(usage)},
-                {"metadata", input_.metadata}};
+            text_format = {{"type", "json_schema"},
+                           {"name", input_.output_schema_name},
+                           {"schema", *input_.output_schema},
+                           {"strict", false}};
+        return {
+            {"id", id_},
+            {"object", "response"},
+            {"created_at", created_},
+            {"status", status},
+            {"error", nullptr},
+            {"incomplete_details", nullptr},
+            {"instructions", input_.instructions ? Json(*input_.instructions) : Json()},
+            {"max_output_tokens",
+             input_.max_output_tokens > 0 ? Json(input_.max_output_tokens) : Json()},
+            {"model", server_.options_.model_name},
+            {"output", std::move(output)},
+            {"parallel_tool_calls", input_.parallel_tool_calls},
+            {"previous_response_id",
+             input_.previous_response_id ? Json(*input_.previous_response_id) : Json()},
+            {"reasoning",
+             {{"effort", std::string(harmony::to_string(input_.effort))}, {"summary", nullptr}}},
+            {"store", input_.store},
+            {"temperature", input_.sampling.temperature},
+            {"text", {{"format", text_format}}},
+            {"tool_choice", input_.tool_choice == ToolChoice::none       ? Json("none")
+                            : input_.tool_choice == ToolChoice::required ? Json("required")
+                            : input_.tool_choice == ToolChoice::named
+                                ? Json{{"type", "function"}, {"name", input_.tool_choice_name}}
+                                : Json("auto")},
+            {"tools", std::move(tools)},
+            {"top_p", input_.sampling.top_p},
+            {"usage", std::move(usage)},
+            {"metadata", input_.metadata}};
     }
 
     Server& server_;
@@ -343,8 +373,8 @@ void Server::responses(const HttpRequest& request, std::shared_ptr<Reply> reply)
         if (!previous->chain.empty()) chain = previous->chain;
     }
     if (!admit(*reply, "/v1/responses")) return;
-    auto writer = std::make_shared<ResponsesWriter>(*this, reply, input, random_id("resp_"),
-                                                    calls, chain);
+    auto writer =
+        std::make_shared<ResponsesWriter>(*this, reply, input, random_id("resp_"), calls, chain);
     writer->runner = std::make_shared<TurnRunner>(turn_context(chain), std::move(input),
                                                   std::move(history), *writer);
     keep(writer);  // until the runner has finished (the writer forgets itself then)

@@ -16,8 +16,7 @@ std::int64_t unix_now() {
 }
 
 Server::Server(boost::asio::io_context& io, runtime::ModelClient& model,
-               runtime::SessionStore* store, runtime::ToolRegistry* builtin,
-               ServerOptions options)
+               runtime::SessionStore* store, runtime::ToolRegistry* builtin, ServerOptions options)
     : io_(io),
       model_(model),
       builtin_(builtin),
@@ -27,8 +26,7 @@ Server::Server(boost::asio::io_context& io, runtime::ModelClient& model,
       date_(runtime::today_utc()) {
     if (store) responses_.emplace(*store);
     http_ = std::make_unique<HttpServer>(
-        io, options_.http,
-        [this](const HttpRequest& request, std::shared_ptr<Reply> reply) {
+        io, options_.http, [this](const HttpRequest& request, std::shared_ptr<Reply> reply) {
             handle(request, std::move(reply));
         });
 }
@@ -51,7 +49,8 @@ void Server::drain(std::function<void()> done) {
 
 void Server::answer_json(Reply& reply, const std::string& endpoint, int status, const Json& body) {
     metrics_.count(endpoint, status);
-    reply.send(status, "application/json", body.dump(-1, ' ', false, Json::error_handler_t::replace));
+    reply.send(status, "application/json",
+               body.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 void Server::answer_error(Reply& reply, const std::string& endpoint, const ApiError& error) {
@@ -59,7 +58,8 @@ void Server::answer_error(Reply& reply, const std::string& endpoint, const ApiEr
     std::vector<std::pair<std::string, std::string>> headers;
     if (error.status == 429) headers.emplace_back("Retry-After", "1");
     if (error.status == 401) headers.emplace_back("WWW-Authenticate", "Bearer");
-    reply.send(error.status, "application/json", error.body().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+    reply.send(error.status, "application/json",
+               error.body().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                std::move(headers));
 }
 

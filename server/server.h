@@ -29,12 +29,12 @@ namespace gossamer::server {
 
 struct ServerOptions {
     HttpOptions http;
-    std::string api_key;        // empty: no key (loopback only)
+    std::string api_key;  // empty: no key (loopback only)
     std::string model_name = "gpt-oss";
     std::size_t max_running = 16;  // requests generating at once (the engine's batch)
     std::size_t max_queue = 64;    // admitted beyond max_running; more get 429
     std::size_t max_idle_conversations = 16;
-    int max_request_tokens = 0;  // prompt tokens per request; 0: the context window
+    int max_request_tokens = 0;        // prompt tokens per request; 0: the context window
     std::filesystem::path workspaces;  // built-in tools' workspaces (one per response chain)
     double tool_timeout_seconds = 120;
 };

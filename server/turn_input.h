@@ -57,6 +57,8 @@ struct TurnInput {
 };
 
 // The recipient the model writes for a tool ("functions.get_weather").
-inline std::string recipient_of(const FunctionTool& tool) { return tool.ns + "." + tool.name; }
+inline std::string recipient_of(const FunctionTool& tool) {
+    return tool.ns + "." + tool.name;
+}
 
 }  // namespace gossamer::server

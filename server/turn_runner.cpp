@@ -117,7 +117,9 @@ TurnRunner::~TurnRunner() {
     if (conv_) ctx_.pool.drop(*conv_);
 }
 
-std::string TurnRunner::new_id(const char* prefix) { return prefix + random_hex(24); }
+std::string TurnRunner::new_id(const char* prefix) {
+    return prefix + random_hex(24);
+}
 
 std::vector<std::int32_t> TurnRunner::prompt() const {
     std::vector<Message> messages;
@@ -260,7 +262,8 @@ void TurnRunner::on_token(const runtime::TokenEvent& e) {
             content_seen_ = true;
             begin_item(header);
         }
-        if (const auto& delta = parser_->last_content_delta(); delta && !delta->empty() && open_item_) {
+        if (const auto& delta = parser_->last_content_delta();
+            delta && !delta->empty() && open_item_) {
             auto& item = result_.items[*open_item_];
             item.text += *delta;
             observer_.item_delta(*open_item_, item, *delta);
@@ -342,8 +345,9 @@ void TurnRunner::on_done(const runtime::TokenEvent& e) {
 void TurnRunner::run_builtin(std::optional<std::size_t> item_index, std::size_t message_index) {
     const Message call_message = conversation_[message_index].message;
     const std::string recipient = *call_message.recipient;
-    auto reply = [this, item_index, recipient, channel = call_message.channel.value_or("commentary")](
-                     std::string text, bool ok) {
+    auto reply = [this, item_index, recipient,
+                  channel = call_message.channel.value_or("commentary")](std::string text,
+                                                                         bool ok) {
         if (item_index) {
             auto& item = result_.items[*item_index];
             item.result = text;

@@ -69,7 +69,8 @@ class TurnObserver {
   public:
     virtual ~TurnObserver() = default;
     virtual void item_started(std::size_t index, const OutputItem& item) = 0;
-    virtual void item_delta(std::size_t index, const OutputItem& item, const std::string& delta) = 0;
+    virtual void item_delta(std::size_t index, const OutputItem& item,
+                            const std::string& delta) = 0;
     virtual void item_done(std::size_t index, const OutputItem& item) = 0;
     virtual void finished(const TurnResult& result) = 0;
 };
@@ -84,7 +85,7 @@ struct TurnContext {
     std::string session_id;                          // for built-in tools (kernels per chain)
     int max_rounds = 8;                              // generations per request
     double tool_timeout_seconds = 120;
-    std::string date;                                // conversation start date (YYYY-MM-DD)
+    std::string date;  // conversation start date (YYYY-MM-DD)
 };
 
 class TurnRunner : public std::enable_shared_from_this<TurnRunner> {

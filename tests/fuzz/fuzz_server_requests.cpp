@@ -22,10 +22,12 @@ namespace {
 void check_input(const gossamer::server::TurnInput& in) {
     using gossamer::harmony::Role;
     for (const auto& m : in.messages)
-        if (m.role == Role::tool && (!m.name || m.name->empty())) broken("a tool result without a name");
+        if (m.role == Role::tool && (!m.name || m.name->empty()))
+            broken("a tool result without a name");
     if (in.tool_choice == gossamer::server::ToolChoice::named) {
         bool listed = false;
-        for (const auto& t : in.tools) listed = listed || gossamer::server::recipient_of(t) == in.tool_choice_name;
+        for (const auto& t : in.tools)
+            listed = listed || gossamer::server::recipient_of(t) == in.tool_choice_name;
         if (!listed) broken("a named tool_choice that is not a listed tool");
     }
 }
@@ -38,8 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace s = gossamer::server;
     try {
         switch (data[0] % 4) {
-            case 0: check_input(s::parse_responses_request(s::parse_body(body))); break;
-            case 1: check_input(s::parse_chat_request(s::parse_body(body))); break;
+            case 0:
+                check_input(s::parse_responses_request(s::parse_body(body)));
+                break;
+            case 1:
+                check_input(s::parse_chat_request(s::parse_body(body)));
+                break;
             case 2: {
                 const auto r = s::parse_generate_request(s::parse_body(body), 201088);
                 for (auto t : r.token_ids)
@@ -49,8 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             default: {
                 const auto decoded = s::decode_reasoning(body);
                 if (decoded) {
-                    const auto again = s::decode_reasoning(s::encode_reasoning(decoded->text, decoded->tokens));
-                    if (!again || again->tokens != decoded->tokens) broken("reasoning does not round-trip");
+                    const auto again =
+                        s::decode_reasoning(s::encode_reasoning(decoded->text, decoded->tokens));
+                    if (!again || again->tokens != decoded->tokens)
+                        broken("reasoning does not round-trip");
                 }
             }
         }

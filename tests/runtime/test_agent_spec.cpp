@@ -53,9 +53,9 @@ outputs: {final_answer: out/answer.md, report: out/report.json}
     CHECK(spec.system.date == "2026-01-02");
     CHECK(spec.system.identity == "You are Ada.");
     REQUIRE(spec.tools.python);
-    CHECK(spec.tools.python->mode == "stateless");
+    CHECK(spec.tools.python->mode == gossamer::tools::python::Mode::stateless);
     CHECK(spec.tools.python->memory_mb == 512);
-    CHECK(spec.tools.python->idle_timeout_seconds == doctest::Approx(600));
+    CHECK(spec.tools.python->idle_timeout == std::chrono::milliseconds(600000));
     REQUIRE(spec.tools.browser);
     CHECK(spec.tools.browser->root == "docs");
     CHECK(spec.tools.browser->deny_domains == std::vector<std::string>{"example.com"});

@@ -34,7 +34,9 @@ namespace {
 struct Answer {
     int status = 0;
     std::string body;
-    std::string header(const char* name) const { return headers.count(name) ? headers.at(name) : ""; }
+    std::string header(const char* name) const {
+        return headers.count(name) ? headers.at(name) : "";
+    }
     std::map<std::string, std::string> headers;
     Json json() const { return Json::parse(body); }
 };
@@ -86,16 +88,19 @@ struct Fixture {
         Answer a;
         a.status = static_cast<int>(parser.get().result_int());
         a.body = parser.get().body();
-        for (const auto& f : parser.get()) a.headers[std::string(f.name_string())] = std::string(f.value());
+        for (const auto& f : parser.get())
+            a.headers[std::string(f.name_string())] = std::string(f.value());
         return a;
     }
-    Answer post(const std::string& target, const Json& body, std::map<std::string, std::string> headers = {}) {
+    Answer post(const std::string& target, const Json& body,
+                std::map<std::string, std::string> headers = {}) {
         return send(http::verb::post, target, body.dump(), std::move(headers));
     }
 };
 
 std::vector<std::int32_t> ids(const std::string& text) {
-    const auto t = gossamer::harmony::Tokenizer::o200k_harmony().encode(text, gossamer::harmony::AllowedSpecial::all_tokens());
+    const auto t = gossamer::harmony::Tokenizer::o200k_harmony().encode(
+        text, gossamer::harmony::AllowedSpecial::all_tokens());
     return {t.begin(), t.end()};
 }
 
@@ -113,8 +118,10 @@ TEST_CASE("server: health, models, metrics and unknown routes") {
     CHECK(missing.json()["error"]["code"] == "unknown_url");
     const auto metrics = f.send(http::verb::get, "/metrics");
     CHECK(metrics.header("Content-Type").rfind("text/plain", 0) == 0);
-    CHECK(metrics.body.find("# TYPE gossamer_time_to_first_token_seconds histogram") != std::string::npos);
-    CHECK(metrics.body.find("gossamer_requests_total{endpoint=\"/health\",status=\"200\"} 1") != std::string::npos);
+    CHECK(metrics.body.find("# TYPE gossamer_time_to_first_token_seconds histogram") !=
+          std::string::npos);
+    CHECK(metrics.body.find("gossamer_requests_total{endpoint=\"/health\",status=\"200\"} 1") !=
+          std::string::npos);
 }
 
 TEST_CASE("server: bad input is a 4xx in OpenAI's error shape, never a crash") {
@@ -135,9 +142,12 @@ TEST_CASE("server: bad input is a 4xx in OpenAI's error shape, never a crash") {
         {R"({"input": "hi", "reasoning": {"effort": "extreme"}})", 400, "reasoning.effort"},
         {R"({"input": "hi", "tools": [{"type": "file_search"}]})", 400, "tools[0].type"},
         {R"({"input": "hi", "tools": [{"type": "function"}]})", 400, "tools[0].name"},
-        {R"({"input": "hi", "tool_choice": {"type": "function", "name": "nope"}})", 400, "tool_choice.name"},
-        {R"({"input": [{"type": "function_call_output", "call_id": "x", "output": "1"}]})", 400, "input[0].call_id"},
-        {R"({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]})", 400, "input[0].content[0].type"},
+        {R"({"input": "hi", "tool_choice": {"type": "function", "name": "nope"}})", 400,
+         "tool_choice.name"},
+        {R"({"input": [{"type": "function_call_output", "call_id": "x", "output": "1"}]})", 400,
+         "input[0].call_id"},
+        {R"({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]})",
+         400, "input[0].content[0].type"},
         {R"({"model": "gpt-5", "input": "hi"})", 404, "model"},
         {R"({"input": "hi", "previous_response_id": "resp_missing"})", 404, "previous_response_id"},
         {"{\"input\": \"" + std::string(5000, 'x') + "\"}", 413, nullptr},
@@ -155,7 +165,8 @@ TEST_CASE("server: bad input is a 4xx in OpenAI's error shape, never a crash") {
     const auto chat = f.post("/v1/chat/completions", {{"messages", Json::array()}});
     CHECK(chat.status == 400);
     CHECK(chat.json()["error"]["param"] == "messages");
-    const auto n2 = f.post("/v1/chat/completions", {{"n", 2}, {"messages", {{{"role", "user"}, {"content", "x"}}}}});
+    const auto n2 = f.post("/v1/chat/completions",
+                           {{"n", 2}, {"messages", {{{"role", "user"}, {"content", "x"}}}}});
     CHECK(n2.json()["error"]["param"] == "n");
     const auto gen = f.post("/inference/v1/generate", {{"token_ids", {1, 999999}}});
     CHECK(gen.status == 400);
@@ -171,18 +182,23 @@ TEST_CASE("server: an API key is required when set (health excepted)") {
     const auto no = f.send(http::verb::get, "/v1/models");
     CHECK(no.status == 401);
     CHECK(no.json()["error"]["code"] == "invalid_api_key");
-    CHECK(f.send(http::verb::get, "/v1/models", "", {{"Authorization", "Bearer wrong"}}).status == 401);
-    CHECK(f.send(http::verb::get, "/v1/models", "", {{"Authorization", "Bearer sekret"}}).status == 200);
+    CHECK(f.send(http::verb::get, "/v1/models", "", {{"Authorization", "Bearer wrong"}}).status ==
+          401);
+    CHECK(f.send(http::verb::get, "/v1/models", "", {{"Authorization", "Bearer sekret"}}).status ==
+          200);
 }
 
 TEST_CASE("server: a function call written on the analysis channel is a function_call item") {
     // gpt-oss-120b writes ~47% of its calls on analysis; they must not be lost.
-    Fixture f("<|channel|>analysis<|message|>Need the weather.<|end|><|start|>assistant<|channel|>"
-              "analysis to=functions.get_weather <|constrain|>json<|message|>{\"city\":\"Oslo\"}<|call|>");
-    const Json body{{"input", "Weather in Oslo?"},
-                    {"tools", {{{"type", "function"}, {"name", "get_weather"},
-                                {"parameters", {{"type", "object"}}}}}},
-                    {"include", {"reasoning.encrypted_content"}}};
+    Fixture f(
+        "<|channel|>analysis<|message|>Need the weather.<|end|><|start|>assistant<|channel|>"
+        "analysis to=functions.get_weather "
+        "<|constrain|>json<|message|>{\"city\":\"Oslo\"}<|call|>");
+    const Json body{
+        {"input", "Weather in Oslo?"},
+        {"tools",
+         {{{"type", "function"}, {"name", "get_weather"}, {"parameters", {{"type", "object"}}}}}},
+        {"include", {"reasoning.encrypted_content"}}};
     const auto r = f.post("/v1/responses", body).json();
     REQUIRE(r["output"].size() == 2);
     CHECK(r["output"][0]["type"] == "reasoning");
@@ -193,19 +209,21 @@ TEST_CASE("server: a function call written on the analysis channel is a function
     CHECK(Json::parse(r["output"][1]["arguments"].get<std::string>())["city"] == "Oslo");
     CHECK(r["usage"]["output_tokens_details"]["reasoning_tokens"].get<int>() > 0);
     // The stored chain keeps the analysis verbatim for the call's result (current turn).
-    const auto next = f.post("/v1/responses",
-                             {{"previous_response_id", r["id"]},
-                              {"tools", body["tools"]},
-                              {"input", {{{"type", "function_call_output"},
-                                          {"call_id", r["output"][1]["call_id"]},
-                                          {"output", "sunny"}}}}})
+    const auto next = f.post("/v1/responses", {{"previous_response_id", r["id"]},
+                                               {"tools", body["tools"]},
+                                               {"input",
+                                                {{{"type", "function_call_output"},
+                                                  {"call_id", r["output"][1]["call_id"]},
+                                                  {"output", "sunny"}}}}})
                           .json();
     CHECK(next["status"] == "completed");
     CHECK(next["usage"]["input_tokens"].get<int>() > r["usage"]["input_tokens"].get<int>());
 }
 
 TEST_CASE("server: streamed Responses events and Chat chunks") {
-    Fixture f("<|channel|>analysis<|message|>Think.<|end|><|start|>assistant<|channel|>final<|message|>Hello there.<|return|>");
+    Fixture f(
+        "<|channel|>analysis<|message|>Think.<|end|><|start|>assistant<|channel|>final<|message|>"
+        "Hello there.<|return|>");
     const auto a = f.post("/v1/responses", {{"input", "hi"}, {"stream", true}});
     CHECK(a.status == 200);
     CHECK(a.header("Content-Type") == "text/event-stream");
@@ -222,23 +240,27 @@ TEST_CASE("server: streamed Responses events and Chat chunks") {
     CHECK(types.front() == "response.created");
     CHECK(types.back() == "response.completed");
     CHECK(text == "Hello there.");
-    const auto c = f.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}},
-                                                   {"stream", true}});
+    const auto c =
+        f.post("/v1/chat/completions",
+               {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"stream", true}});
     CHECK(c.body.find("\"reasoning_content\":\"Think") != std::string::npos);
     CHECK(c.body.find("\"finish_reason\":\"stop\"") != std::string::npos);
     CHECK(c.body.rfind("data: [DONE]\n\n") == c.body.size() - 14);
-    const auto whole = f.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}}}).json();
+    const auto whole =
+        f.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}}})
+            .json();
     CHECK(whole["choices"][0]["message"]["content"] == "Hello there.");
     CHECK(whole["choices"][0]["message"]["reasoning"] == "Think.");
 }
 
-TEST_CASE("server: token-level generate in vLLM's shape, with stop ids, logprobs and prefix reuse") {
+TEST_CASE(
+    "server: token-level generate in vLLM's shape, with stop ids, logprobs and prefix reuse") {
     Fixture f("<|channel|>final<|message|>one two three<|return|>");
     const auto prompt = ids("<|start|>user<|message|>count<|end|><|start|>assistant");
-    const auto a = f.post("/inference/v1/generate",
-                          {{"token_ids", prompt},
-                           {"sampling_params", {{"max_tokens", 50}, {"logprobs", 0}}}})
-                       .json();
+    const auto a =
+        f.post("/inference/v1/generate",
+               {{"token_ids", prompt}, {"sampling_params", {{"max_tokens", 50}, {"logprobs", 0}}}})
+            .json();
     const auto out = a["choices"][0]["token_ids"].get<std::vector<std::int32_t>>();
     CHECK(out == ids("<|channel|>final<|message|>one two three<|return|>"));
     CHECK(a["choices"][0]["finish_reason"] == "length");  // no stop ids: the script ran out
@@ -246,14 +268,17 @@ TEST_CASE("server: token-level generate in vLLM's shape, with stop ids, logprobs
     CHECK(a["usage"]["prompt_tokens"] == prompt.size());
     // Stop on an id: generation ends with it.
     const auto stop_at = ids("<|message|>")[0];
-    const auto b = f.post("/inference/v1/generate",
-                          {{"token_ids", prompt}, {"sampling_params", {{"max_tokens", 50}, {"stop_token_ids", {stop_at}}}}})
-                       .json();
+    const auto b =
+        f.post("/inference/v1/generate",
+               {{"token_ids", prompt},
+                {"sampling_params", {{"max_tokens", 50}, {"stop_token_ids", {stop_at}}}}})
+            .json();
     CHECK(b["choices"][0]["token_ids"].back() == stop_at);
     CHECK(b["choices"][0]["finish_reason"] == "stop");
     // Streamed: one id per event, then the finish and [DONE].
-    const auto s = f.post("/inference/v1/generate", {{"token_ids", prompt}, {"stream", true},
-                                                     {"sampling_params", {{"max_tokens", 3}}}});
+    const auto s =
+        f.post("/inference/v1/generate",
+               {{"token_ids", prompt}, {"stream", true}, {"sampling_params", {{"max_tokens", 3}}}});
     CHECK(s.body.find("\"finish_reason\":\"length\"") != std::string::npos);
     CHECK(s.body.rfind("data: [DONE]\n\n") == s.body.size() - 14);
 }
@@ -266,7 +291,8 @@ TEST_CASE("server: 429 with Retry-After beyond max_running + max_queue, and drai
     // Hold one request open on the loop by admitting it by hand (as a request that is running).
     asio::post(f.io, [&] {
         struct NullReply final : srv::Reply {
-            void send(int, std::string, std::string, std::vector<std::pair<std::string, std::string>>) override {}
+            void send(int, std::string, std::string,
+                      std::vector<std::pair<std::string, std::string>>) override {}
             void start_events() override {}
             void event(std::string_view, std::string_view) override {}
             void end_events() override {}

@@ -1,0 +1,251 @@
+#include "runtime/tool_kinds.h"
+
+#include <chrono>
+#include <memory>
+
+#include "runtime/agent_setup.h"
+#include "runtime/spec_reader.h"
+#include "runtime/tool_registry.h"
+#include "tools/browser/browser_tool.h"
+#include "tools/mcp/mcp_tool.h"
+#include "tools/python/python_tool.h"
+#include "tools/workspace_files.h"
+
+namespace gossamer::runtime {
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+milliseconds seconds(double s) {
+    return milliseconds(static_cast<long long>(s * 1000));
+}
+
+// ---- python: tools/python (PythonOptions) ------------------------------------------------
+
+void parse_python(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& item,
+                  const std::string& field, ToolsSpec& t) {
+    const std::string f = field + ".python";
+    tools::python::PythonOptions o;  // the tool's defaults
+    r.only_keys(cfg, f,
+                {"mode", "timeout", "idle_timeout", "memory_mb", "network", "interpreter",
+                 "extra_read_only"});
+    each(cfg, f, "mode", [&](auto& v, auto& g) {
+        const std::string mode = r.text(v, g);
+        if (mode != "stateful" && mode != "stateless")
+            r.fail(v, g, "must be stateful or stateless");
+        o.mode =
+            mode == "stateless" ? tools::python::Mode::stateless : tools::python::Mode::stateful;
+    });
+    each(cfg, f, "timeout",
+         [&](auto& v, auto& g) { o.timeout = seconds(r.number(v, g, 0.1, 86400)); });
+    each(cfg, f, "idle_timeout",
+         [&](auto& v, auto& g) { o.idle_timeout = seconds(r.number(v, g, 1, 7 * 86400)); });
+    each(cfg, f, "memory_mb", [&](auto& v, auto& g) {
+        o.memory_mb = static_cast<std::uint64_t>(r.integer(v, g, 16, 1 << 20));
+    });
+    each(cfg, f, "network", [&](auto& v, auto& g) { o.network = r.boolean(v, g); });
+    each(cfg, f, "interpreter", [&](auto& v, auto& g) { o.interpreter = r.text(v, g); });
+    each(cfg, f, "extra_read_only", [&](auto& v, auto& g) { o.extra_read_only = r.texts(v, g); });
+    if (t.python) r.fail(item, field, "python is listed twice");
+    t.python = std::move(o);
+}
+
+void add_python(const AgentSpec& spec, ToolRegistry& registry) {
+    if (!spec.tools.python) return;  // kernels per session; the workspace comes with each call
+    auto o = *spec.tools.python;
+    for (auto& path : o.extra_read_only) path = resolve(spec, path).string();
+    registry.add(std::make_shared<tools::python::PythonTool>(std::move(o)));
+}
+
+// ---- browser: tools/browser (BrowserOptions) ---------------------------------------------
+
+void parse_browser(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& item,
+                   const std::string& field, ToolsSpec& t) {
+    const std::string f = field + ".browser";
+    tools::browser::BrowserOptions b;  // the tool's defaults
+    r.only_keys(cfg, f,
+                {"backend", "root", "url", "allow_domains", "deny_domains", "max_requests"});
+    each(cfg, f, "backend", [&](auto& v, auto& g) {
+        b.backend = r.text(v, g);
+        if (b.backend != "local" && b.backend != "searxng" && b.backend != "exa" &&
+            b.backend != "youcom")
+            r.fail(v, g, "must be local, searxng, exa or youcom");
+    });
+    each(cfg, f, "root", [&](auto& v, auto& g) { b.root = r.text(v, g); });
+    each(cfg, f, "url", [&](auto& v, auto& g) { b.base_url = r.text(v, g); });
+    each(cfg, f, "allow_domains", [&](auto& v, auto& g) { b.allow_domains = r.texts(v, g); });
+    each(cfg, f, "deny_domains", [&](auto& v, auto& g) { b.deny_domains = r.texts(v, g); });
+    each(cfg, f, "max_requests",
+         [&](auto& v, auto& g) { b.max_requests = r.integer(v, g, 0, 1000000); });
+    if (b.backend == "local" && b.root.empty())
+        r.fail(item, f, "the local backend needs `root:` (a folder of documents)");
+    if (b.backend == "searxng" && b.base_url.empty())
+        r.fail(item, f, "the searxng backend needs `url:`");
+    if (t.browser) r.fail(item, field, "browser is listed twice");
+    t.browser = std::move(b);
+}
+
+void add_browser(const AgentSpec& spec, ToolRegistry& registry) {
+    if (!spec.tools.browser) return;  // one browser (pages, cursors, request budget) per run
+    auto o = *spec.tools.browser;
+    if (!o.root.empty()) o.root = resolve(spec, o.root.string());
+    try {
+        registry.add(std::make_shared<tools::browser::BrowserTool>(std::move(o)));
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(spec.name + ": tools: browser: " + e.what());
+    }
+}
+
+// ---- workspace_files: tools/workspace_files.h (no options) -------------------------------
+
+void parse_workspace_files(const SpecReader& r, const YAML::Node& cfg, const YAML::Node&,
+                           const std::string& field, ToolsSpec& t) {
+    r.only_keys(cfg, field + ".workspace_files", {});
+    t.workspace_files = true;
+}
+
+void add_workspace_files(const AgentSpec& spec, ToolRegistry& registry) {
+    if (spec.tools.workspace_files) registry.add(std::make_shared<tools::WorkspaceFiles>());
+}
+
+// ---- plugin and mcp: MCP servers (tools/mcp) ---------------------------------------------
+
+// Starts a server and adds its tools; start-up failures and name clashes name the entry.
+// `where` is the entry's "FILE:LINE:COLUMN: tools[i]".
+void add_server(const std::string& where, ToolRegistry& registry, const std::string& what,
+                tools::McpServerSpec server) {
+    std::shared_ptr<tools::McpTool> tool;
+    try {
+        tool = std::make_shared<tools::McpTool>(std::move(server));
+    } catch (const std::exception& e) {
+        throw SpecError(where + ": " + what + ": " + e.what());
+    }
+    try {
+        registry.add(tool);
+    } catch (const std::invalid_argument& e) {
+        throw SpecError(where + ": " + what + ": " + e.what());
+    }
+}
+
+void parse_plugin(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& item,
+                  const std::string& field, ToolsSpec& t) {
+    const std::string f = field + ".plugin";
+    PluginToolSpec p;
+    r.only_keys(cfg, f, {"path"});
+    each(cfg, f, "path", [&](auto& v, auto& g) { p.path = r.text(v, g); });
+    if (p.path.empty()) r.fail(item, f, "needs `path:` (a shared library)");
+    p.where = r.where(item) + ": " + field;
+    t.plugins.push_back(p);
+}
+
+void add_plugins(const AgentSpec& spec, ToolRegistry& registry) {
+    for (const auto& plugin : spec.tools.plugins) {
+        tools::McpServerSpec server;
+        const auto library = resolve(spec, plugin.path);
+        server.name = library.filename().string();
+        server.process.argv = {self_executable().string(), "plugin", "serve", library.string()};
+        server.process.env = tools::allowlisted_environment();
+        server.call_timeout = seconds(spec.limits.tool_timeout_seconds);
+        add_server(plugin.where, registry, "plugin " + plugin.path, std::move(server));
+    }
+}
+
+void parse_mcp(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& item,
+               const std::string& field, ToolsSpec& t) {
+    const std::string f = field + ".mcp";
+    McpToolSpec m;
+    r.only_keys(
+        cfg, f,
+        {"name", "command", "env", "sandboxed", "read_only", "network", "memory_mb", "timeout"});
+    each(cfg, f, "read_only", [&](auto& v, auto& g) { m.read_only = r.texts(v, g); });
+    each(cfg, f, "network", [&](auto& v, auto& g) { m.network = r.boolean(v, g); });
+    each(cfg, f, "memory_mb",
+         [&](auto& v, auto& g) { m.memory_mb = r.integer(v, g, 64, 1 << 20); });
+    each(cfg, f, "env", [&](auto& v, auto& g) {
+        r.require_map(v, g);
+        for (const auto& kv : v)
+            m.env.emplace_back(kv.first.template as<std::string>(), r.text(kv.second, g));
+    });
+    each(cfg, f, "name", [&](auto& v, auto& g) { m.name = r.text(v, g); });
+    each(cfg, f, "command", [&](auto& v, auto& g) { m.command = r.texts(v, g); });
+    each(cfg, f, "sandboxed", [&](auto& v, auto& g) { m.sandboxed = r.boolean(v, g); });
+    each(cfg, f, "timeout",
+         [&](auto& v, auto& g) { m.timeout_seconds = r.number(v, g, 0.1, 86400); });
+    if (m.command.empty()) r.fail(item, f, "needs `command:` (the server's argv)");
+    m.where = r.where(item) + ": " + field;
+    t.mcp.push_back(m);
+}
+
+// `gossamer sandbox exec --interactive ... -- COMMAND`: the server in gossamer's sandbox,
+// seeing only the system's read-only binds and the paths the spec lists.
+std::vector<std::string> sandboxed_argv(const AgentSpec& spec, const McpToolSpec& mcp) {
+    std::vector<std::string> argv = {
+        self_executable().string(),   "sandbox", "exec", "--interactive", "--memory-mb",
+        std::to_string(mcp.memory_mb)};
+    // Each path appears at the same place inside, except under /tmp (the sandbox's own), which
+    // moves to /opt/gossamer-ro/N; the command's paths are rewritten to match.
+    std::vector<std::pair<std::string, std::string>> moved;
+    std::string binds;
+    for (std::size_t i = 0; i < mcp.read_only.size(); ++i) {
+        std::error_code ec;
+        auto host = fs::weakly_canonical(resolve(spec, mcp.read_only[i]), ec).string();
+        std::string inside = host;
+        if (host == "/tmp" || host.rfind("/tmp/", 0) == 0) {
+            inside = "/opt/gossamer-ro/" + std::to_string(i);
+            moved.emplace_back(host, inside);
+        }
+        if (!binds.empty()) binds += ',';
+        binds += host;
+        if (inside != host) binds += "=" + inside;
+    }
+    if (!binds.empty()) argv.insert(argv.end(), {"--read-only", binds});
+    if (mcp.network) argv.push_back("--net");
+    argv.push_back("--");
+    for (std::size_t i = 0; i < mcp.command.size(); ++i) {
+        std::string part = mcp.command[i];  // a relative program path is the spec's
+        if (i == 0 && part.find('/') != std::string::npos) {
+            std::error_code ec;
+            part = fs::weakly_canonical(resolve(spec, part), ec).string();
+        }
+        for (const auto& [host, inside] : moved)
+            if (part == host || part.rfind(host + "/", 0) == 0)
+                part = inside + part.substr(host.size());
+        argv.push_back(part);
+    }
+    return argv;
+}
+
+void add_mcp(const AgentSpec& spec, ToolRegistry& registry) {
+    for (const auto& mcp : spec.tools.mcp) {
+        tools::McpServerSpec server;
+        server.name = mcp.name.empty() ? mcp.command.front() : mcp.name;
+        server.process.argv = mcp.sandboxed ? sandboxed_argv(spec, mcp) : mcp.command;
+        server.process.env = tools::allowlisted_environment(mcp.env);
+        server.process.cwd = spec.base_dir.string();
+        server.call_timeout = seconds(mcp.timeout_seconds);
+        add_server(mcp.where, registry, "mcp " + server.name, std::move(server));
+    }
+}
+
+}  // namespace
+
+const std::vector<ToolKind>& tool_kinds() {
+    static const std::vector<ToolKind> kinds = {
+        {"python", true, parse_python, add_python},
+        {"browser", true, parse_browser, add_browser},
+        {"workspace_files", true, parse_workspace_files, add_workspace_files},
+        {"plugin", false, parse_plugin, add_plugins},
+        {"mcp", false, parse_mcp, add_mcp},
+    };
+    return kinds;
+}
+
+const ToolKind* find_tool_kind(std::string_view name) {
+    for (const auto& k : tool_kinds())
+        if (k.name == name) return &k;
+    return nullptr;
+}
+
+}  // namespace gossamer::runtime
