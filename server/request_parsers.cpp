@@ -134,6 +134,21 @@ FunctionTool read_function(const Json& t, const std::string& p, const std::strin
     return f;
 }
 
+// Calls `f(tool, "tools[i]", type)` for each entry of the `tools` list (type defaults to
+// `default_type`).
+template <typename F>
+void each_tool(const Json& body, const char* default_type, F f) {
+    const Json* tools = field(body, "tools");
+    if (!tools) return;
+    if (!tools->is_array()) throw bad_param("tools", "expected a list");
+    for (std::size_t i = 0; i < tools->size(); ++i) {
+        const auto& t = (*tools)[i];
+        const std::string p = "tools[" + std::to_string(i) + "]";
+        if (!t.is_object()) throw bad_param(p, "expected a tool object");
+        f(t, p, opt_text(t, "type", p).value_or(default_type));
+    }
+}
+
 harmony::ReasoningEffort effort_from(const std::string& text, const std::string& param) {
     if (text == "minimal" || text == "low" || text == "none") return harmony::ReasoningEffort::low;
     if (text == "medium") return harmony::ReasoningEffort::medium;
@@ -300,38 +315,30 @@ TurnInput parse_responses_request(const Json& body) {
                 in.include_reasoning = true;
     }
     if (const Json* meta = field(body, "metadata"); meta && meta->is_object()) in.metadata = *meta;
-    if (const Json* tools = field(body, "tools")) {
-        if (!tools->is_array()) throw bad_param("tools", "expected a list");
-        for (std::size_t i = 0; i < tools->size(); ++i) {
-            const auto& t = (*tools)[i];
-            const std::string p = "tools[" + std::to_string(i) + "]";
-            if (!t.is_object()) throw bad_param(p, "expected a tool object");
-            const std::string type = opt_text(t, "type", p).value_or("");
-            if (type == "function") {
-                in.tools.push_back(read_function(t, p, "functions"));
-            } else if (type == "namespace") {
-                const auto ns = opt_text(t, "name", p);
-                if (!ns || ns->empty() || *ns == "functions" || *ns == "python" || *ns == "browser")
-                    throw bad_param(p + ".name", "a namespace needs its own name");
-                const Json* members = field(t, "tools");
-                if (!members || !members->is_array())
-                    throw bad_param(p + ".tools", "expected a list");
-                for (std::size_t k = 0; k < members->size(); ++k)
-                    in.tools.push_back(
-                        read_function((*members)[k], p + ".tools[" + std::to_string(k) + "]", *ns));
-            } else if (type == "code_interpreter") {
-                in.code_interpreter = true;
-            } else if (type == "web_search" || type == "web_search_preview") {
-                in.web_search = true;
-            } else {
-                throw ApiError(
-                    400,
-                    p + ".type: tools of type '" + type +
-                        "' are not supported (function, namespace, code_interpreter, web_search)",
-                    p + ".type", "unsupported_tool");
-            }
+    each_tool(body, "", [&](const Json& t, const std::string& p, const std::string& type) {
+        if (type == "function") {
+            in.tools.push_back(read_function(t, p, "functions"));
+        } else if (type == "namespace") {
+            const auto ns = opt_text(t, "name", p);
+            if (!ns || ns->empty() || *ns == "functions" || *ns == "python" || *ns == "browser")
+                throw bad_param(p + ".name", "a namespace needs its own name");
+            const Json* members = field(t, "tools");
+            if (!members || !members->is_array()) throw bad_param(p + ".tools", "expected a list");
+            for (std::size_t k = 0; k < members->size(); ++k)
+                in.tools.push_back(
+                    read_function((*members)[k], p + ".tools[" + std::to_string(k) + "]", *ns));
+        } else if (type == "code_interpreter") {
+            in.code_interpreter = true;
+        } else if (type == "web_search" || type == "web_search_preview") {
+            in.web_search = true;
+        } else {
+            throw ApiError(
+                400,
+                p + ".type: tools of type '" + type +
+                    "' are not supported (function, namespace, code_interpreter, web_search)",
+                p + ".type", "unsupported_tool");
         }
-    }
+    });
     read_tool_choice(body, in);
     if (const Json* text = field(body, "text")) {
         if (!text->is_object()) throw bad_param("text", "expected an object");
@@ -371,19 +378,12 @@ TurnInput parse_chat_request(const Json& body) {
         throw ApiError(400, "n: only n = 1 is supported", "n");
     if (const auto e = opt_text(body, "reasoning_effort", ""))
         in.effort = effort_from(*e, "reasoning_effort");
-    if (const Json* tools = field(body, "tools")) {
-        if (!tools->is_array()) throw bad_param("tools", "expected a list");
-        for (std::size_t i = 0; i < tools->size(); ++i) {
-            const auto& t = (*tools)[i];
-            const std::string p = "tools[" + std::to_string(i) + "]";
-            if (!t.is_object()) throw bad_param(p, "expected a tool object");
-            const std::string type = opt_text(t, "type", p).value_or("function");
-            if (type != "function")
-                throw ApiError(400, p + ".type: only function tools are supported here",
-                               p + ".type", "unsupported_tool");
-            in.tools.push_back(read_function(t, p, "functions"));
-        }
-    }
+    each_tool(body, "function", [&](const Json& t, const std::string& p, const std::string& type) {
+        if (type != "function")
+            throw ApiError(400, p + ".type: only function tools are supported here", p + ".type",
+                           "unsupported_tool");
+        in.tools.push_back(read_function(t, p, "functions"));
+    });
     read_tool_choice(body, in);
     if (const Json* format = field(body, "response_format")) {
         if (!format->is_object()) throw bad_param("response_format", "expected an object");

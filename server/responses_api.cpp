@@ -183,13 +183,7 @@ class ResponsesWriter final : public TurnObserver {
     }
 
     void finished(const TurnResult& result) override {
-        Metrics& m = server_.metrics_;
-        m.prompt_tokens += static_cast<std::uint64_t>(result.usage.input_tokens);
-        m.cached_tokens += static_cast<std::uint64_t>(result.usage.cached_tokens);
-        m.output_tokens += static_cast<std::uint64_t>(result.usage.output_tokens);
-        if (result.usage.cached_tokens > 0) ++m.prefix_cache_hits;
-        if (result.first_token_ms >= 0) m.time_to_first_token.observe(result.first_token_ms / 1000);
-        server_.release();
+        server_.finished_turn(result);  // metrics, and the admission slot back
         if (result.end == TurnEnd::cancelled) {
             server_.metrics_.count("/v1/responses", 499);
             return server_.forget(this);

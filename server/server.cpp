@@ -92,6 +92,16 @@ void Server::release() {
     if (active_ == 0 && drained_) std::exchange(drained_, nullptr)();
 }
 
+void Server::finished_turn(const TurnResult& result) {
+    metrics_.prompt_tokens += static_cast<std::uint64_t>(result.usage.input_tokens);
+    metrics_.cached_tokens += static_cast<std::uint64_t>(result.usage.cached_tokens);
+    metrics_.output_tokens += static_cast<std::uint64_t>(result.usage.output_tokens);
+    if (result.usage.cached_tokens > 0) ++metrics_.prefix_cache_hits;
+    if (result.first_token_ms >= 0)
+        metrics_.time_to_first_token.observe(result.first_token_ms / 1000);
+    release();
+}
+
 void Server::check_model(const std::string& requested) const {
     if (!requested.empty() && requested != options_.model_name)
         throw ApiError(404,

@@ -57,6 +57,8 @@ class Server {
     void answer_json(Reply& reply, const std::string& endpoint, int status, const Json& body);
     bool admit(Reply& reply, const std::string& endpoint);
     void release();  // an admitted request ended
+    // A TurnRunner's request ended: its usage into the metrics, then release().
+    void finished_turn(const TurnResult& result);
     TurnContext turn_context(const std::string& chain_id);
     // Keeps a request's state alive until it calls forget (destroyed after the current
     // callback returns).

@@ -6,25 +6,12 @@
 # whole ~8K-token prompt every turn). Usage: run_codex_test.sh GOSSAMER_BINARY
 set -euo pipefail
 gossamer=$1
-dir=$(cd "$(dirname "$0")" && pwd)
-codex=$dir/node_modules/.bin/codex
-node_bin=$dir/node_modules/.bin
-if [ ! -x "$codex" ]; then
-  echo "the test clients are not installed: npm ci --prefix tests/clients" >&2
-  exit 1
-fi
 tmp=$(mktemp -d)
-pid=
+source "$(dirname "$0")/server_lib.sh"
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-"$gossamer" serve --port 0 --no-store >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 1 300); do
-  grep -q '"listening"' "$tmp/out" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
-  sleep 0.1
-done
-port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$tmp/out")
+codex=$node_bin/codex
+start_server --no-store
 mkdir -p "$tmp/codex-home" "$tmp/work"
 cat >"$tmp/codex-home/config.toml" <<TOML
 model = "gpt-oss-nano"
