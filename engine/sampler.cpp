@@ -119,84 +119,29 @@ double Sampler::uniform() {
     return static_cast<double>(result >> 11) * 0x1.0p-53;
 }
 
-Sample Sampler::next(std::span<const float> logits) {
+Sampler::RowStats Sampler::row_stats(std::span<const float> logits) {
     if (logits.empty()) throw ModelError("sampler: empty logits row");
-    float max_logit = kNegInf;
-    std::size_t argmax = 0;
+    RowStats st{kNegInf, 0};
     for (std::size_t i = 0; i < logits.size(); ++i)
-        if (clean(logits[i]) > max_logit) max_logit = clean(logits[i]), argmax = i;
-    if (max_logit == kNegInf) throw ModelError("sampler: every logit is NaN or -inf");
-    if (max_logit == std::numeric_limits<float>::infinity())
+        if (clean(logits[i]) > st.max_logit) st.max_logit = clean(logits[i]), st.argmax = i;
+    if (st.max_logit == std::numeric_limits<float>::infinity())
         throw ModelError("sampler: a logit is +inf (the forward pass overflowed)");
+    return st;
+}
 
-    // log-softmax normaliser of the raw distribution (what logprobs report).
-    const double raw_sum = sum_exp(logits, max_logit);
-    const double log_norm = static_cast<double>(max_logit) + std::log(raw_sum);
+Sample Sampler::next(std::span<const float> logits, const TokenConstraint* constraint) {
+    // 1. The row and its log-softmax normaliser (what logprobs report).
+    const RowStats st = row_stats(logits);
+    if (st.max_logit == kNegInf) throw ModelError("sampler: every logit is NaN or -inf");
+    const double raw_sum = sum_exp(logits, st.max_logit);
+    const double log_norm = static_cast<double>(st.max_logit) + std::log(raw_sum);
     auto logprob = [&](std::size_t id) {
         return static_cast<float>(static_cast<double>(clean(logits[id])) - log_norm);
     };
-
+    // 2. The pick, masked by the constraint when there is one.
     Sample out;
-    const float t = params_.temperature;
-    const std::size_t vocab = logits.size();
-    if (t == 0 || params_.top_k == 1) {
-        out.token = static_cast<std::int32_t>(argmax);
-    } else {
-        // Candidate set: everything, or the top-k / top-p head of the distribution.
-        const double inv_t = 1.0 / static_cast<double>(t);
-        auto weight = [&](std::size_t id) {
-            return std::exp((static_cast<double>(clean(logits[id])) - max_logit) * inv_t);
-        };
-        const bool limit_k = params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < vocab;
-        const bool limit_p = params_.top_p < 1.0f;
-        if (!limit_k && !limit_p) {
-            double total = 0;
-            for (std::size_t i = 0; i < vocab; ++i) total += weight(i);
-            double target = uniform() * total;
-            std::size_t pick = argmax;
-            for (std::size_t i = 0; i < vocab; ++i) {
-                const double w = weight(i);
-                if (w > 0) pick = i;  // the last positive weight absorbs rounding at the end
-                if ((target -= w) < 0 && w > 0) break;
-            }
-            out.token = static_cast<std::int32_t>(pick);
-        } else {
-            double total = 0;  // normaliser over all tokens, for the top-p cut
-            if (limit_p)
-                for (std::size_t i = 0; i < vocab; ++i) total += weight(i);
-            std::size_t n = limit_k ? static_cast<std::size_t>(params_.top_k) : kTopPFirstTry;
-            top_ids(logits, n, order_);
-            if (limit_p) {
-                // Smallest head whose probability reaches top_p (the crossing token included).
-                auto cut = [&]() -> std::size_t {
-                    double cumulative = 0;
-                    for (std::size_t i = 0; i < order_.size(); ++i) {
-                        cumulative += weight(static_cast<std::size_t>(order_[i])) / total;
-                        if (cumulative >= params_.top_p) return i + 1;
-                    }
-                    return 0;
-                };
-                std::size_t keep = cut();
-                if (keep == 0 && !limit_k && order_.size() < vocab) {
-                    top_ids(logits, vocab, order_);
-                    keep = cut();
-                }
-                if (keep > 0) order_.resize(keep);
-            }
-            weight_.resize(order_.size());
-            double kept = 0;
-            for (std::size_t i = 0; i < order_.size(); ++i)
-                kept += weight_[i] =
-                    static_cast<float>(weight(static_cast<std::size_t>(order_[i])));
-            double target = uniform() * kept;
-            std::size_t pick = 0;
-            for (std::size_t i = 0; i < order_.size(); ++i) {
-                if (weight_[i] > 0) pick = i;
-                if ((target -= weight_[i]) < 0 && weight_[i] > 0) break;
-            }
-            out.token = order_[pick];
-        }
-    }
+    out.token = constraint ? pick_allowed(logits, st, *constraint) : pick(logits, st);
+    // 3. What is reported.
     out.logprob = logprob(static_cast<std::size_t>(out.token));
     if (params_.top_logprobs > 0) {
         top_ids(logits, static_cast<std::size_t>(params_.top_logprobs), order_);
@@ -204,6 +149,97 @@ Sample Sampler::next(std::span<const float> logits) {
             out.top.push_back({id, logprob(static_cast<std::size_t>(id))});
     }
     return out;
+}
+
+std::int32_t Sampler::pick_allowed(std::span<const float> logits, const RowStats& stats,
+                                   const TokenConstraint& constraint) {
+    std::int32_t token = pick(logits, stats);
+    if (constraint.allows(token)) return token;
+    // Remove each refused token and pick again: the masked distribution exactly.
+    masked_.assign(logits.begin(), logits.end());
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        masked_[static_cast<std::size_t>(token)] = kNegInf;
+        const RowStats st = row_stats(masked_);
+        if (st.max_logit == kNegInf) break;
+        token = pick(masked_, st);
+        if (constraint.allows(token)) return token;
+    }
+    // Many refusals: find allowed tokens in logit order (at most 64, or 1 when greedy) and
+    // pick among them.
+    masked_.assign(logits.begin(), logits.end());
+    top_ids(masked_, masked_.size(), order_);
+    const std::size_t want = params_.temperature == 0 || params_.top_k == 1 ? 1 : 64;
+    std::size_t allowed = 0;
+    std::vector<char> keep(masked_.size(), 0);
+    for (std::int32_t id : order_) {
+        if (clean(masked_[static_cast<std::size_t>(id)]) == kNegInf) break;
+        if (constraint.allows(id)) keep[static_cast<std::size_t>(id)] = 1, ++allowed;
+        if (allowed == want) break;
+    }
+    if (allowed == 0) throw ModelError("sampler: the constraint allows no token here");
+    for (std::size_t i = 0; i < masked_.size(); ++i)
+        if (!keep[i]) masked_[i] = kNegInf;
+    return pick(masked_, row_stats(masked_));
+}
+
+std::int32_t Sampler::pick(std::span<const float> logits, const RowStats& stats) {
+    const float max_logit = stats.max_logit;
+    const std::size_t argmax = stats.argmax;
+    const float t = params_.temperature;
+    const std::size_t vocab = logits.size();
+    if (t == 0 || params_.top_k == 1) return static_cast<std::int32_t>(argmax);
+    // Candidate set: everything, or the top-k / top-p head of the distribution.
+    const double inv_t = 1.0 / static_cast<double>(t);
+    auto weight = [&](std::size_t id) {
+        return std::exp((static_cast<double>(clean(logits[id])) - max_logit) * inv_t);
+    };
+    const bool limit_k = params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < vocab;
+    const bool limit_p = params_.top_p < 1.0f;
+    if (!limit_k && !limit_p) {
+        double total = 0;
+        for (std::size_t i = 0; i < vocab; ++i) total += weight(i);
+        double target = uniform() * total;
+        std::size_t pick = argmax;
+        for (std::size_t i = 0; i < vocab; ++i) {
+            const double w = weight(i);
+            if (w > 0) pick = i;  // the last positive weight absorbs rounding at the end
+            if ((target -= w) < 0 && w > 0) break;
+        }
+        return static_cast<std::int32_t>(pick);
+    }
+    double total = 0;  // normaliser over all tokens, for the top-p cut
+    if (limit_p)
+        for (std::size_t i = 0; i < vocab; ++i) total += weight(i);
+    std::size_t n = limit_k ? static_cast<std::size_t>(params_.top_k) : kTopPFirstTry;
+    top_ids(logits, n, order_);
+    if (limit_p) {
+        // Smallest head whose probability reaches top_p (the crossing token included).
+        auto cut = [&]() -> std::size_t {
+            double cumulative = 0;
+            for (std::size_t i = 0; i < order_.size(); ++i) {
+                cumulative += weight(static_cast<std::size_t>(order_[i])) / total;
+                if (cumulative >= params_.top_p) return i + 1;
+            }
+            return 0;
+        };
+        std::size_t keep = cut();
+        if (keep == 0 && !limit_k && order_.size() < vocab) {
+            top_ids(logits, vocab, order_);
+            keep = cut();
+        }
+        if (keep > 0) order_.resize(keep);
+    }
+    weight_.resize(order_.size());
+    double kept = 0;
+    for (std::size_t i = 0; i < order_.size(); ++i)
+        kept += weight_[i] = static_cast<float>(weight(static_cast<std::size_t>(order_[i])));
+    double target = uniform() * kept;
+    std::size_t pick = 0;
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+        if (weight_[i] > 0) pick = i;
+        if ((target -= weight_[i]) < 0 && weight_[i] > 0) break;
+    }
+    return order_[pick];
 }
 
 }  // namespace gossamer::engine

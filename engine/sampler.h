@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "engine/token_constraint.h"
+
 namespace gossamer::engine {
 
 struct SamplingParams {
@@ -35,14 +37,29 @@ struct Sample {
     std::vector<TokenLogprob> top;  // params.top_logprobs entries, most likely first
 };
 
+// A chain of small steps per token: (1) the row is checked and its log-softmax normaliser
+// taken; (2) a token is picked: greedy, or temperature -> top-k -> top-p -> a seeded draw;
+// with a TokenConstraint the pick is masked: a candidate it refuses is removed and the pick
+// repeats (exactly the masked distribution), and after a few refusals the allowed tokens are
+// found in logit order instead; (3) its logprob and the top alternatives are reported from
+// the raw row. The sampler never calls the constraint's accept: its caller does.
 class Sampler {
   public:
     explicit Sampler(const SamplingParams& params);
-    Sample next(std::span<const float> logits);
+    Sample next(std::span<const float> logits, const TokenConstraint* constraint = nullptr);
     const SamplingParams& params() const { return params_; }
 
   private:
+    struct RowStats {
+        float max_logit;
+        std::size_t argmax;
+    };
+    static RowStats row_stats(std::span<const float> logits);
+    std::int32_t pick(std::span<const float> logits, const RowStats& stats);
+    std::int32_t pick_allowed(std::span<const float> logits, const RowStats& stats,
+                              const TokenConstraint& constraint);
     double uniform();  // [0, 1) from the seeded xoshiro256** state
+    std::vector<float> masked_;        // scratch: the row with refused tokens at -inf
 
     SamplingParams params_;
     std::uint64_t state_[4];

@@ -275,8 +275,16 @@ bool Scheduler::step() {
                             s.pending.begin() + static_cast<std::ptrdiff_t>(s.fed + item.take));
             s.fed += item.take;
             if (item.logits != LogitsWanted::Last) continue;
-            const Sample sample =
-                s.sampler->next(std::span<const float>(logits_).subspan(row * vocab, vocab));
+            Sample sample;
+            try {
+                sample = s.sampler->next(std::span<const float>(logits_).subspan(row * vocab, vocab),
+                                         s.request.constraint.get());
+            } catch (const ModelError& e) {
+                ++row;
+                finish(s, FinishReason::Error, e.what(), events);
+                continue;
+            }
+            if (s.request.constraint) s.request.constraint->accept(sample.token);
             ++row;
             if (s.stats.generated_tokens++ == 0) {
                 s.first_token = Clock::now();

@@ -20,6 +20,7 @@
 
 #include "engine/backend.h"
 #include "engine/sampler.h"
+#include "engine/token_constraint.h"
 
 namespace gossamer::engine {
 
@@ -57,6 +58,8 @@ struct GenerateRequest {
     int max_tokens = 256;
     SamplingParams sampling;
     std::vector<TokenId> stop;  // e.g. <|return|>, <|call|>
+    // Masks the pick of each token (structured outputs); told every token sampled. Optional.
+    std::shared_ptr<TokenConstraint> constraint;
     // Called on the thread running step(), without the scheduler's lock held: it may call
     // generate() or cancel(). Must not block for long: every sequence waits on it.
     std::function<void(const TokenEvent&)> on_token;

@@ -54,6 +54,7 @@ class Renderer {
   public:
     // The tokenizer must outlive the renderer (normally Tokenizer::o200k_harmony()).
     explicit Renderer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+    const Tokenizer& tokenizer() const { return tokenizer_; }
 
     // One message, appended to out:
     // <|start|>{role[:name] | tool name}[ to=R]<|channel|>C[ <|constrain|>T]<|message|>...<|end|>

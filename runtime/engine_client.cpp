@@ -38,6 +38,7 @@ void EngineClient::generate(Conversation c, ModelRequest request, OnToken on_tok
     r.max_tokens = request.max_tokens;
     r.sampling = request.sampling;
     r.stop = std::move(request.stop);
+    r.constraint = std::move(request.constraint);
     r.on_token = [executor = executor_, on_token = std::move(on_token)](const TokenEvent& e) {
         boost::asio::post(executor, [on_token, e] { on_token(e); });
     };

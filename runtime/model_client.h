@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "engine/sampler.h"
@@ -22,6 +23,9 @@ struct ModelRequest {
     int max_tokens = 1024;
     engine::SamplingParams sampling;
     std::vector<std::int32_t> stop;
+    // Masks each sampled token (structured outputs). The engine applies it; the replay model
+    // (a scripted test double) ignores it.
+    std::shared_ptr<engine::TokenConstraint> constraint;
 };
 
 // Called on the event loop for every token; the last call has done == true.

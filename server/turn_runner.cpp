@@ -4,6 +4,7 @@
 #include <random>
 
 #include "harmony/special_tokens.h"
+#include "server/json_constraint.h"
 
 namespace gossamer::server {
 
@@ -107,6 +108,7 @@ TurnRunner::TurnRunner(TurnContext context, TurnInput input, std::vector<Segment
         call.content_type = "<|constrain|>json";
         opener = ctx_.renderer.render_message(call);
         opener.pop_back();  // <|call|>
+        forced_call_ = recipient;
     } else {
         opener = ctx_.renderer.render_conversation_for_completion({}, Role::assistant);
     }
@@ -119,6 +121,20 @@ TurnRunner::~TurnRunner() {
 
 std::string TurnRunner::new_id(const char* prefix) {
     return prefix + random_hex(24);
+}
+
+std::shared_ptr<engine::TokenConstraint> TurnRunner::constraint() {
+    if (!input_.output_schema && input_.tools.empty()) return nullptr;
+    JsonTargets targets;
+    targets.final_answer = input_.output_schema;
+    for (const auto& t : input_.tools)
+        if (t.strict) targets.functions[recipient_of(t)] = t.parameters.value_or(Json::object());
+    if (forced_call_) {  // the prompt opened the call: its arguments are JSON from the start
+        const auto f = targets.functions.find(*forced_call_);
+        targets.from_start = f != targets.functions.end() ? f->second : SchemaJson();
+        forced_call_.reset();
+    }
+    return std::make_shared<JsonConstraint>(ctx_.renderer.tokenizer(), std::move(targets));
 }
 
 std::vector<std::int32_t> TurnRunner::prompt() const {
@@ -171,6 +187,7 @@ void TurnRunner::generate() {
     request.sampling = input_.sampling;
     request.stop = {static_cast<std::int32_t>(tok::kReturn), static_cast<std::int32_t>(tok::kCall),
                     static_cast<std::int32_t>(tok::kEndOfText)};
+    request.constraint = constraint();
     if (!conv_) {
         const auto taken = ctx_.pool.take(request.prompt);
         conv_ = taken.id;

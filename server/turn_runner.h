@@ -114,6 +114,8 @@ class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
     void run_builtin(std::optional<std::size_t> item_index, std::size_t message_index);
     void finish(TurnEnd end, std::string error = {});
     std::vector<std::int32_t> prompt() const;
+    // The structured-output mask of this round (nullptr when nothing must be JSON).
+    std::shared_ptr<engine::TokenConstraint> constraint();
     std::string new_id(const char* prefix);
 
     TurnContext ctx_;
@@ -123,6 +125,7 @@ class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
     std::vector<Segment> conversation_;
     std::vector<std::int32_t> head_tokens_;
     std::vector<std::int32_t> opener_;  // "<|start|>assistant" (+ a forced call header)
+    std::optional<std::string> forced_call_;  // the recipient whose header the prompt opened
     std::optional<ConversationPool::Conversation> conv_;
     std::vector<std::int32_t> held_;  // tokens the conversation's cache holds
     std::unique_ptr<harmony::StreamParser> parser_;

@@ -138,6 +138,43 @@ async function mainPhase() {
     }
   });
 
+  await scenario('structured outputs: sampled under the schema, always valid', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        product: { type: 'integer' },
+        unit: { type: 'string', enum: ['none', 'kg'] },
+        checks: { type: 'array', items: { type: 'boolean' } },
+      },
+      required: ['product', 'unit'],
+      additionalProperties: false,
+    };
+    for (const [i, temperature] of [0, 1, 1].entries()) {
+      const r = await client.responses.create({
+        model, input: 'What is 3921 * 47? Answer as JSON.', temperature, seed: i, store: false,
+        text: { format: { type: 'json_schema', name: 'answer', schema, strict: true } },
+      });
+      const doc = JSON.parse(r.output_text);  // throws if it is not JSON
+      check(Number.isInteger(doc.product) && ['none', 'kg'].includes(doc.unit), 'valid under the schema', doc);
+      check(Object.keys(doc).every((k) => k in schema.properties), 'no other keys', doc);
+    }
+    const c = await client.chat.completions.create({
+      model, temperature: 1, messages: [{ role: 'user', content: 'Give me a JSON list of two colours.' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'colours', schema: { type: 'array', items: { type: 'string', enum: ['red', 'green', 'blue'] } } } },
+    });
+    const list = JSON.parse(c.choices[0].message.content);
+    check(Array.isArray(list) && list.every((x) => typeof x === 'string'), 'chat response_format', list);
+    // A strict function's arguments follow its parameters.
+    const f = await client.responses.create({
+      model, input: 'What is 12 * 34?', temperature: 1, store: false,
+      tools: [{ ...multiply, strict: true, parameters: { ...multiply.parameters, additionalProperties: false } }],
+      tool_choice: { type: 'function', name: 'multiply' },
+    });
+    const call = f.output.find((i) => i.type === 'function_call');
+    const args = JSON.parse(call.arguments);
+    check(Number.isInteger(args.a) && Number.isInteger(args.b) && Object.keys(args).length === 2, 'strict arguments', args);
+  });
+
   await scenario('chat: plain, streamed, tools', async () => {
     const c = await client.chat.completions.create({
       model, temperature: 0, reasoning_effort: 'low',
