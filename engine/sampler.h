@@ -58,8 +58,8 @@ class Sampler {
     std::int32_t pick(std::span<const float> logits, const RowStats& stats);
     std::int32_t pick_allowed(std::span<const float> logits, const RowStats& stats,
                               const TokenConstraint& constraint);
-    double uniform();  // [0, 1) from the seeded xoshiro256** state
-    std::vector<float> masked_;        // scratch: the row with refused tokens at -inf
+    double uniform();            // [0, 1) from the seeded xoshiro256** state
+    std::vector<float> masked_;  // scratch: the row with refused tokens at -inf
 
     SamplingParams params_;
     std::uint64_t state_[4];

@@ -277,8 +277,9 @@ bool Scheduler::step() {
             if (item.logits != LogitsWanted::Last) continue;
             Sample sample;
             try {
-                sample = s.sampler->next(std::span<const float>(logits_).subspan(row * vocab, vocab),
-                                         s.request.constraint.get());
+                sample =
+                    s.sampler->next(std::span<const float>(logits_).subspan(row * vocab, vocab),
+                                    s.request.constraint.get());
             } catch (const ModelError& e) {
                 ++row;
                 finish(s, FinishReason::Error, e.what(), events);

@@ -11,7 +11,9 @@ namespace {
 
 constexpr int kMaxBlankRun = 16;
 
-bool is_blank(unsigned char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+bool is_blank(unsigned char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
 
 // The JSON types a schema admits (bit set); all when it says nothing.
 enum : unsigned {
@@ -162,10 +164,14 @@ bool JsonPrefix::start_value(Frame& f, unsigned char c) {
         return true;
     }
     f.kind = Kind::literal;
-    if (c == 't' && (types & kBoolean)) f.choices = {"true"};
-    else if (c == 'f' && (types & kBoolean)) f.choices = {"false"};
-    else if (c == 'n' && (types & kNull)) f.choices = {"null"};
-    else return false;
+    if (c == 't' && (types & kBoolean))
+        f.choices = {"true"};
+    else if (c == 'f' && (types & kBoolean))
+        f.choices = {"false"};
+    else if (c == 'n' && (types & kNull))
+        f.choices = {"null"};
+    else
+        return false;
     f.text.assign(1, static_cast<char>(c));
     return true;
 }
@@ -274,7 +280,8 @@ bool JsonPrefix::feed(unsigned char c) {
                 if (closed(schema) && schema->contains("properties") &&
                     (*schema)["properties"].is_object())
                     for (const auto& [name, _] : (*schema)["properties"].items())
-                        if (!has(f.seen, raw_content(name))) key.choices.push_back(raw_content(name));
+                        if (!has(f.seen, raw_content(name)))
+                            key.choices.push_back(raw_content(name));
                 if (closed(schema) && key.choices.empty()) return false;  // nothing left
                 stack_.push_back(std::move(key));
                 return true;
@@ -348,14 +355,7 @@ bool JsonPrefix::feed(unsigned char c) {
 }
 
 JsonConstraint::JsonConstraint(const harmony::Tokenizer& tokenizer, JsonTargets targets)
-    : tokenizer_(tokenizer), targets_(std::move(targets)) {
-    if (targets_.from_start) {
-        schema_ = std::make_shared<SchemaJson>(*targets_.from_start);
-        stop_ = harmony::tok::kCall;
-        json_.emplace(schema_->is_null() ? nullptr : schema_.get());
-        in_header_ = false;
-    }
-}
+    : tokenizer_(tokenizer), targets_(std::move(targets)) {}
 
 bool JsonConstraint::allows(std::int32_t token) const {
     if (!json_) return true;

@@ -3,8 +3,8 @@
 // a call to a strict function, any call marked <|constrain|>json), and from there allows only
 // tokens that keep the bytes a prefix of a JSON document valid under the JSON Schema (types,
 // required, enum/const, nested objects and arrays, additionalProperties: false), then only
-// the token that ends the message (<|return|> for an answer, <|call|> for a call). `JsonPrefix` is the byte-level checker; it must not know
-// tokens. Runs on the engine thread (the sampler's chain).
+// the token that ends the message (<|return|> for an answer, <|call|> for a call). `JsonPrefix` is
+// the byte-level checker; it must not know tokens. Runs on the engine thread (the sampler's chain).
 #pragma once
 
 #include <cstdint>
@@ -63,8 +63,6 @@ struct JsonTargets {
     std::optional<SchemaJson> final_answer;       // a response format (text.format)
     std::map<std::string, SchemaJson> functions;  // "functions.name" -> parameters (strict)
     bool constrain_marked_calls = true;           // any <|constrain|>json call: valid JSON
-    // The prompt already opened the message whose content must be JSON (a forced call).
-    std::optional<SchemaJson> from_start;
 };
 
 class JsonConstraint final : public engine::TokenConstraint {
@@ -80,7 +78,7 @@ class JsonConstraint final : public engine::TokenConstraint {
     JsonTargets targets_;
     std::shared_ptr<SchemaJson> schema_;  // of the message being constrained
     std::optional<JsonPrefix> json_;
-    bool in_header_ = true;  // the prompt ends with <|start|>assistant
+    bool in_header_ = false;  // fed the prompt's opening (<|start|>assistant...) first
     harmony::Token stop_ = harmony::tok::kReturn;  // what ends the JSON message
     std::string header_;
 };

@@ -108,7 +108,6 @@ TurnRunner::TurnRunner(TurnContext context, TurnInput input, std::vector<Segment
         call.content_type = "<|constrain|>json";
         opener = ctx_.renderer.render_message(call);
         opener.pop_back();  // <|call|>
-        forced_call_ = recipient;
     } else {
         opener = ctx_.renderer.render_conversation_for_completion({}, Role::assistant);
     }
@@ -129,12 +128,11 @@ std::shared_ptr<engine::TokenConstraint> TurnRunner::constraint() {
     targets.final_answer = input_.output_schema;
     for (const auto& t : input_.tools)
         if (t.strict) targets.functions[recipient_of(t)] = t.parameters.value_or(Json::object());
-    if (forced_call_) {  // the prompt opened the call: its arguments are JSON from the start
-        const auto f = targets.functions.find(*forced_call_);
-        targets.from_start = f != targets.functions.end() ? f->second : SchemaJson();
-        forced_call_.reset();
-    }
-    return std::make_shared<JsonConstraint>(ctx_.renderer.tokenizer(), std::move(targets));
+    auto c = std::make_shared<JsonConstraint>(ctx_.renderer.tokenizer(), std::move(targets));
+    // The prompt's opening of the message (a forced call's or answer's header) is part of
+    // what the constraint reads.
+    for (auto t : opener_) c->accept(t);
+    return c;
 }
 
 std::vector<std::int32_t> TurnRunner::prompt() const {

@@ -125,7 +125,6 @@ class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
     std::vector<Segment> conversation_;
     std::vector<std::int32_t> head_tokens_;
     std::vector<std::int32_t> opener_;  // "<|start|>assistant" (+ a forced call header)
-    std::optional<std::string> forced_call_;  // the recipient whose header the prompt opened
     std::optional<ConversationPool::Conversation> conv_;
     std::vector<std::int32_t> held_;  // tokens the conversation's cache holds
     std::unique_ptr<harmony::StreamParser> parser_;

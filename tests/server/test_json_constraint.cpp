@@ -46,7 +46,8 @@ TEST_CASE("json prefix: documents valid under the schema, whole and in every pre
     for (const auto& doc : valid) {
         CAPTURE(doc);
         CHECK(accepts(&kSchema, doc));
-        for (std::size_t n = 0; n < doc.size(); ++n) CHECK(accepts(&kSchema, doc.substr(0, n), false));
+        for (std::size_t n = 0; n < doc.size(); ++n)
+            CHECK(accepts(&kSchema, doc.substr(0, n), false));
         // and the checker agrees with the argument validator the agent loop uses
         CHECK(gossamer::tools::check_against_schema(J::parse(doc), kSchema).empty());
     }
@@ -54,18 +55,18 @@ TEST_CASE("json prefix: documents valid under the schema, whole and in every pre
 
 TEST_CASE("json prefix: what the schema forbids is refused at the first wrong byte") {
     for (const std::string doc : {
-             R"({"name": "Ada"})",             // missing required age: '}' refused
+             R"({"name": "Ada"})",              // missing required age: '}' refused
              R"({"name": "Ada", "age": 1.5})",  // integer
              R"({"nome": 1})",                  // unknown key (additionalProperties false)
              R"({"name": "a", "name": "b"})",   // a repeated key
              R"({"name": 3, "age": 1})",        // wrong type
-             R"({"name": "a", "age": 1, "tags": ["c"]})",  // enum
-             R"({"name": "a", "age": 01})",     // leading zero
+             R"({"name": "a", "age": 1, "tags": ["c"]})",      // enum
+             R"({"name": "a", "age": 01})",                    // leading zero
              R"({"name": "a", "age": 1, "inner": {"x": 4}})",  // const
-             R"({"name": "a", "age": 1} x)",    // text after the document
+             R"({"name": "a", "age": 1} x)",                   // text after the document
              R"({"name": "a", "age": 1, "tags": [], "ratio": 1, "ok": true, "inner": {"x": 3},)",
              // ^ a comma with no property left to write
-             R"([1])",                          // not an object
+             R"([1])",                            // not an object
              "{\"name\": \"a\nb\", \"age\": 1}",  // a raw control character in a string
          }) {
         CAPTURE(doc);
@@ -89,13 +90,14 @@ TEST_CASE("json constraint: free until the final message, then JSON, then only t
     targets.final_answer = J::parse(R"({"type": "object", "properties": {"n": {"type": "integer"}},
                                         "required": ["n"], "additionalProperties": false})");
     srv::JsonConstraint c(tok, targets);
-    // analysis is free text
-    for (auto t : ids("<|channel|>analysis<|message|>Think {not json<|end|>")) {
+    // analysis is free text (the prompt's <|start|>assistant is fed first, as the server does)
+    for (auto t : ids("<|start|>assistant<|channel|>analysis<|message|>Think {not json<|end|>")) {
         CHECK(c.allows(static_cast<std::int32_t>(t)));
         c.accept(static_cast<std::int32_t>(t));
     }
     CHECK_FALSE(c.active());
-    for (auto t : ids("<|start|>assistant<|channel|>final<|message|>")) c.accept(static_cast<std::int32_t>(t));
+    for (auto t : ids("<|start|>assistant<|channel|>final<|message|>"))
+        c.accept(static_cast<std::int32_t>(t));
     CHECK(c.active());
     CHECK_FALSE(c.allows(static_cast<std::int32_t>(ids("Hello")[0])));
     CHECK_FALSE(c.allows(static_cast<std::int32_t>(gossamer::harmony::tok::kReturn)));  // not yet
@@ -104,18 +106,24 @@ TEST_CASE("json constraint: free until the final message, then JSON, then only t
         c.accept(static_cast<std::int32_t>(t));
     }
     CHECK(c.allows(static_cast<std::int32_t>(gossamer::harmony::tok::kReturn)));
-    CHECK_FALSE(c.allows(static_cast<std::int32_t>(gossamer::harmony::tok::kEnd)));  // no 2nd message
+    CHECK_FALSE(
+        c.allows(static_cast<std::int32_t>(gossamer::harmony::tok::kEnd)));  // no 2nd message
     CHECK_FALSE(c.allows(static_cast<std::int32_t>(ids(",")[0])));
     // A strict function's arguments; a marked call to an unknown function is any JSON.
-    targets.functions["functions.f"] = J::parse(R"({"type": "object", "properties": {"a": {"type": "boolean"}}})");
+    targets.functions["functions.f"] =
+        J::parse(R"({"type": "object", "properties": {"a": {"type": "boolean"}}})");
     srv::JsonConstraint call(tok, targets);
-    for (auto t : ids("<|channel|>commentary to=functions.f <|constrain|>json<|message|>{\"a\": "))
+    for (auto t : ids("<|start|>assistant<|channel|>commentary to=functions.f "
+                      "<|constrain|>json<|message|>{\"a\": "))
         call.accept(static_cast<std::int32_t>(t));
     CHECK(call.active());
     CHECK(call.allows(static_cast<std::int32_t>(ids("true")[0])));
     CHECK_FALSE(call.allows(static_cast<std::int32_t>(ids("1")[0])));
-    srv::JsonConstraint forced(tok, {std::nullopt, {}, true, J()});
-    CHECK(forced.active());  // the prompt opened the call
+    srv::JsonConstraint forced(tok, {std::nullopt, {}, true});
+    for (auto t :
+         ids("<|start|>assistant to=functions.g<|channel|>commentary <|constrain|>json<|message|>"))
+        forced.accept(static_cast<std::int32_t>(t));  // the prompt opened the call
+    CHECK(forced.active());
     CHECK(forced.allows(static_cast<std::int32_t>(ids("[")[0])));
     CHECK_FALSE(forced.allows(static_cast<std::int32_t>(ids("hello")[0])));
 }
