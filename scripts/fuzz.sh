@@ -74,7 +74,8 @@ for n, spec in enumerate(sorted(glob.glob("examples/**/*.yaml", recursive=True))
     open(os.path.join(out, "fuzz_fleet_tasks", f"spec{n:02d}"), "wb").write(b"\x01" + open(spec, "rb").read()[:4096])
 tasks = b'{"id": "t1", "vars": {"a": 3, "b": "x"}}\n{"task": "What is {{a}}?", "vars": {"a": true}}\n\n{}\n'
 open(os.path.join(out, "fuzz_fleet_tasks", "tasks"), "wb").write(b"\x00" + tasks)
-# Server requests: first byte 0 Responses, 1 Chat Completions, 2 generate, 3 encrypted_content.
+# Server requests: first byte 0 Responses, 1 Chat Completions, 2 generate, 3 encrypted_content,
+# 4 a schema + NUL + bytes for the structured-output checker.
 reqs = [
     (0, {"model": "m", "input": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
          {"type": "reasoning", "content": [{"type": "reasoning_text", "text": "think"}]},
@@ -92,6 +93,7 @@ reqs = [
 ]
 for n, (mode, body) in enumerate(reqs):
     open(os.path.join(out, "fuzz_server_requests", f"req{n}"), "wb").write(bytes([mode]) + json.dumps(body).encode())
+open(os.path.join(out, "fuzz_server_requests", "schema"), "wb").write(b"\x04" + json.dumps({"type": "object", "properties": {"a": {"type": "array", "items": {"enum": [1, "x", None]}}, "b": {"type": ["number", "null"]}}, "required": ["a"], "additionalProperties": False}).encode() + b"\x00" + b'{"a": [1, "x", null], "b": -1.5e3}')
 open(os.path.join(out, "fuzz_server_requests", "reasoning"), "wb").write(b"\x03gossamer-r1:eyJ0ZXh0IjoiaGkiLCJ0b2tlbnMiOlsxLDJdfQ==")
 EOF
 

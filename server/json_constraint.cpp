@@ -214,17 +214,45 @@ bool JsonPrefix::feed(unsigned char c) {
                 if (!std::isxdigit(c)) return false;
                 --f.unicode;
                 f.text += static_cast<char>(c);
+                if (f.unicode == 0) {  // surrogates must pair, as JSON parsers check
+                    const unsigned code = static_cast<unsigned>(
+                        std::stoul(f.text.substr(f.text.size() - 4), nullptr, 16));
+                    const bool high = code >= 0xD800 && code <= 0xDBFF;
+                    const bool low = code >= 0xDC00 && code <= 0xDFFF;
+                    if (f.surrogate == 3) {
+                        if (!low) return false;
+                        f.surrogate = 0;
+                    } else if (low) {
+                        return false;
+                    } else if (high) {
+                        f.surrogate = 1;
+                    }
+                }
+            } else if (f.surrogate == 1 || f.surrogate == 2) {
+                if (c != (f.surrogate == 1 ? '\\' : 'u')) return false;
+                f.text += static_cast<char>(c);
+                if (++f.surrogate == 3) f.unicode = 4;
             } else if (f.escape) {
                 if (std::string_view("\"\\/bfnrtu").find(static_cast<char>(c)) == std::string::npos)
                     return false;
                 f.escape = false;
                 f.text += static_cast<char>(c);
                 if (c == 'u') f.unicode = 4;
+            } else if (f.utf8_left > 0) {  // strict UTF-8, as JSON parsers want it
+                if (c < f.utf8_lo || c > f.utf8_hi) return false;
+                --f.utf8_left;
+                f.utf8_lo = 0x80, f.utf8_hi = 0xBF;
+                f.text += static_cast<char>(c);
             } else if (c == '"') {
                 if (!f.choices.empty() && !has(f.choices, f.text)) return false;
                 return value_done();
             } else {
-                if (c < 0x20) return false;
+                if (c < 0x20 || (c >= 0x80 && c < 0xC2) || c > 0xF4) return false;
+                if (c >= 0xC2) {
+                    f.utf8_left = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+                    f.utf8_lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+                    f.utf8_hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+                }
                 if (c == '\\') f.escape = true;
                 f.text += static_cast<char>(c);
             }

@@ -45,6 +45,9 @@ class JsonPrefix {
         bool integer = false;              // number: no fraction or exponent
         bool escape = false;               // string: after a backslash
         int unicode = 0;                   // string: \\u hex digits still to read
+        int utf8_left = 0;                 // string: continuation bytes still to read
+        int surrogate = 0;  // string: 1 after a high \\uD8xx: "\\" next; 2: "u"; 3: its hex
+        unsigned char utf8_lo = 0x80, utf8_hi = 0xBF;  // string: the next one's range
         std::vector<std::string> seen;     // object: keys so far
         std::string key;                   // object: the key whose value is read
     };

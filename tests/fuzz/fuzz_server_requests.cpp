@@ -1,6 +1,8 @@
 // libFuzzer target for the server's request parsers (server/request_parsers.h): the bytes
 // are an HTTP body for one of the three endpoints (the first byte picks: 0 Responses, 1
-// Chat Completions, 2 generate, 3 a reasoning item's encrypted_content).
+// Chat Completions, 2 generate, 3 a reasoning item's encrypted_content, 4 the structured-
+// output checker: a JSON Schema, a NUL, then bytes fed one at a time; whatever it calls
+// complete must parse as JSON).
 // Properties: no crash, no sanitizer report, errors only as ApiError with a 4xx status and a
 // message that names what is wrong; a parsed request is self-consistent (every tool result
 // names a call, a named tool_choice names a listed tool).
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "server/json_constraint.h"
 #include "server/request_parsers.h"
 
 namespace {
@@ -39,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
     namespace s = gossamer::server;
     try {
-        switch (data[0] % 4) {
+        switch (data[0] % 5) {
             case 0:
                 check_input(s::parse_responses_request(s::parse_body(body)));
                 break;
@@ -50,6 +53,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto r = s::parse_generate_request(s::parse_body(body), 201088);
                 for (auto t : r.token_ids)
                     if (t < 0 || t >= 201088) broken("a token id out of range");
+                break;
+            }
+            case 4: {
+                const auto nul = body.find('\0');
+                if (nul == std::string::npos) break;
+                const auto schema = s::SchemaJson::parse(body.substr(0, nul), nullptr, false);
+                if (schema.is_discarded()) break;
+                s::JsonPrefix prefix(&schema);
+                std::string fed;
+                for (std::size_t i = nul + 1; i < body.size(); ++i) {
+                    if (!prefix.feed(static_cast<unsigned char>(body[i]))) break;
+                    fed += body[i];
+                }
+                if (prefix.complete() && s::SchemaJson::parse(fed, nullptr, false).is_discarded())
+                    broken("the checker accepted a document that is not JSON");
                 break;
             }
             default: {

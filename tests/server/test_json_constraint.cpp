@@ -39,7 +39,8 @@ const J kSchema = J::parse(R"({
 TEST_CASE("json prefix: documents valid under the schema, whole and in every prefix") {
     const std::vector<std::string> valid = {
         R"({"name": "Ada", "age": 36})",
-        R"({"age":-1,"name":"x\"y\u00e9","tags":["a","b"],"ratio":1.5e-3,"ok":false})",
+        R"({"age":-1,"name":"x\"y\u00e9\ud83d\ude00","tags":["a","b"],"ratio":1.5e-3,"ok":false})",
+        "{\"name\": \"h\xc3\xa9 \xf0\x9f\x98\x80\", \"age\": 2}",
         R"({"name": "", "age": 0, "ratio": null, "inner": {"x": 3}})",
         "{\n  \"name\": \"n\",\n  \"age\": 10\n}",
     };
@@ -68,6 +69,8 @@ TEST_CASE("json prefix: what the schema forbids is refused at the first wrong by
              // ^ a comma with no property left to write
              R"([1])",                            // not an object
              "{\"name\": \"a\nb\", \"age\": 1}",  // a raw control character in a string
+             "{\"name\": \"\xeb\xeb\", \"age\": 1}",  // invalid UTF-8
+             R"({"name": "\ud800", "age": 1})",           // a lone surrogate
          }) {
         CAPTURE(doc);
         CHECK_FALSE(accepts(&kSchema, doc));
