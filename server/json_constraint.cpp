@@ -275,6 +275,16 @@ bool JsonPrefix::feed(unsigned char c) {
             } else if (c == '+' || c == '-') {
                 ok = last == 'e' || last == 'E';
             }
+            // Bounded so that every number fits a double (a parser may refuse 1e999): at most
+            // 32 characters, at most 2 exponent digits.
+            if (ok && f.text.size() >= 32) ok = false;
+            if (ok && digit) {
+                const auto e = t.find_first_of("eE");
+                if (e != std::string::npos) {
+                    const std::size_t sign = t.size() > e + 1 && (t[e + 1] == '+' || t[e + 1] == '-');
+                    if (t.size() - e - 1 - sign >= 2) ok = false;
+                }
+            }
             if (ok) {
                 f.text += static_cast<char>(c);
                 return true;

@@ -71,6 +71,7 @@ TEST_CASE("json prefix: what the schema forbids is refused at the first wrong by
              "{\"name\": \"a\nb\", \"age\": 1}",  // a raw control character in a string
              "{\"name\": \"\xeb\xeb\", \"age\": 1}",  // invalid UTF-8
              R"({"name": "\ud800", "age": 1})",           // a lone surrogate
+             R"({"name": "a", "age": 1, "ratio": 1e999})",  // a number no double holds
          }) {
         CAPTURE(doc);
         CHECK_FALSE(accepts(&kSchema, doc));
