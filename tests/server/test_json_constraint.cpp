@@ -67,10 +67,10 @@ TEST_CASE("json prefix: what the schema forbids is refused at the first wrong by
              R"({"name": "a", "age": 1} x)",                   // text after the document
              R"({"name": "a", "age": 1, "tags": [], "ratio": 1, "ok": true, "inner": {"x": 3},)",
              // ^ a comma with no property left to write
-             R"([1])",                            // not an object
-             "{\"name\": \"a\nb\", \"age\": 1}",  // a raw control character in a string
-             "{\"name\": \"\xeb\xeb\", \"age\": 1}",  // invalid UTF-8
-             R"({"name": "\ud800", "age": 1})",           // a lone surrogate
+             R"([1])",                                      // not an object
+             "{\"name\": \"a\nb\", \"age\": 1}",            // a raw control character in a string
+             "{\"name\": \"\xeb\xeb\", \"age\": 1}",        // invalid UTF-8
+             R"({"name": "\ud800", "age": 1})",             // a lone surrogate
              R"({"name": "a", "age": 1, "ratio": 1e999})",  // a number no double holds
          }) {
         CAPTURE(doc);

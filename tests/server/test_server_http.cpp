@@ -18,10 +18,13 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
+#include <fstream>
 #include "harmony/tokenizer.h"
+
 #include "runtime/replay_model.h"
 #include "server/server.h"
 #include "tests/support/temp_dir.h"
+#include "tools/browser/browser_tool.h"
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -50,14 +53,19 @@ struct Fixture {
     std::unique_ptr<srv::Server> server;
     std::thread thread;
 
-    explicit Fixture(std::string reply, srv::ServerOptions options = {}) {
-        model = std::make_unique<gossamer::runtime::ReplayModel>(
-            io, [reply](const std::vector<std::int32_t>&) { return reply; });
+    explicit Fixture(std::string reply, srv::ServerOptions options = {},
+                     gossamer::runtime::ToolRegistry* builtin = nullptr)
+        : Fixture(gossamer::runtime::ReplayModel::Script(
+                      [reply](const std::vector<std::int32_t>&) { return reply; }),
+                  std::move(options), builtin) {}
+    Fixture(gossamer::runtime::ReplayModel::Script script, srv::ServerOptions options,
+            gossamer::runtime::ToolRegistry* builtin) {
+        model = std::make_unique<gossamer::runtime::ReplayModel>(io, std::move(script));
         store = std::make_unique<gossamer::runtime::SessionStore>(dir.path / "s.db");
         options.http.port = 0;
         options.model_name = "test-model";
         options.workspaces = dir.path / "ws";
-        server = std::make_unique<srv::Server>(io, *model, store.get(), nullptr, options);
+        server = std::make_unique<srv::Server>(io, *model, store.get(), builtin, options);
         thread = std::thread([this] {
             auto guard = asio::make_work_guard(io);
             io.run();
@@ -313,4 +321,40 @@ TEST_CASE("server: 429 with Retry-After beyond max_running + max_queue, and drai
     asio::post(f.io, [&] { f.server->release(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK(drained.load());
+}
+
+TEST_CASE("server: web_search runs gossamer's browser server-side (local documents)") {
+    gossamer::test::TempDir docs("docs");
+    std::ofstream(docs.path / "oslo.md") << "# Oslo\n\nOslo is the capital of Norway.\n";
+    gossamer::tools::browser::BrowserOptions o;
+    o.root = docs.path;
+    gossamer::runtime::ToolRegistry builtin;
+    builtin.add(std::make_shared<gossamer::tools::browser::BrowserTool>(o));
+    // The replay model (a scripted test double) searches first, then answers from the result.
+    const auto& tok = gossamer::harmony::Tokenizer::o200k_harmony();
+    gossamer::runtime::ReplayModel::Script script = [&tok](
+                                                        const std::vector<std::int32_t>& prompt) {
+        const std::vector<gossamer::harmony::Token> t(prompt.begin(), prompt.end());
+        const std::string text = tok.decode(t);
+        if (text.find("Oslo is the capital") == std::string::npos)  // no search result yet
+            return std::string(
+                "<|channel|>analysis to=browser.search code<|message|>"
+                "{\"query\": \"Oslo\"}<|call|>");
+        return std::string("<|channel|>final<|message|>Oslo is the capital of Norway.<|return|>");
+    };
+    Fixture f(std::move(script), srv::ServerOptions{}, &builtin);
+    const auto r = f.post("/v1/responses", {{"input", "What is the capital of Norway?"},
+                                            {"tools", {{{"type", "web_search"}}}}})
+                       .json();
+    REQUIRE(r["status"] == "completed");
+    const auto& out = r["output"];
+    INFO(out.dump());
+    REQUIRE(out.size() == 2);
+    CHECK(out[0]["type"] == "web_search_call");
+    CHECK(out[0]["action"]["query"] == "Oslo");
+    CHECK(out[1]["type"] == "message");
+    CHECK(out[1]["content"][0]["text"] == "Oslo is the capital of Norway.");
+    // Without the tool in the request, the model is not offered it.
+    const auto plain = f.post("/v1/responses", {{"input", "hi"}, {"max_output_tokens", 40}}).json();
+    CHECK(plain.dump().find("web_search_call") == std::string::npos);
 }
