@@ -128,7 +128,7 @@ constexpr Command kCommands[] = {
      "  --threads N              CPU threads\n"
      "  --max-running N          requests generating at once (default 16)\n"
      "  --max-queue N            requests waiting beyond those; more get 429 (default 64)\n"
-     "  --max-request-tokens N   prompt tokens per generate request\n"
+     "  --max-request-tokens N   prompt tokens per request (longer: 400)\n"
      "  --context-tokens N       context window per request (default: the model's)\n"
      "  --spec SPEC              built-in tools (python, browser) as an agent spec lists them\n"
      "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"},

@@ -98,7 +98,11 @@ class ChatWriter final : public TurnObserver {
         if (result.end == TurnEnd::failed && !input_.stream) {
             server_.answer_error(
                 *reply_, "/v1/chat/completions",
-                ApiError(500, result.error, std::nullopt, "server_error", "server_error"));
+                ApiError(result.error_status, result.error,
+                         result.error_status == 400 ? std::optional<std::string>("messages")
+                                                    : std::nullopt,
+                         result.error_code,
+                         result.error_status == 400 ? "invalid_request_error" : "server_error"));
             return server_.forget(this);
         }
         if (input_.stream) {
@@ -107,7 +111,7 @@ class ChatWriter final : public TurnObserver {
                                         {{"message", result.error},
                                          {"type", "server_error"},
                                          {"param", nullptr},
-                                         {"code", "server_error"}}}}
+                                         {"code", result.error_code}}}}
                                       .dump(-1, ' ', false, Json::error_handler_t::replace));
             else
                 chunk(Json::object(), finish);

@@ -281,7 +281,8 @@ bool JsonPrefix::feed(unsigned char c) {
             if (ok && digit) {
                 const auto e = t.find_first_of("eE");
                 if (e != std::string::npos) {
-                    const std::size_t sign = t.size() > e + 1 && (t[e + 1] == '+' || t[e + 1] == '-');
+                    const std::size_t sign =
+                        t.size() > e + 1 && (t[e + 1] == '+' || t[e + 1] == '-');
                     if (t.size() - e - 1 - sign >= 2) ok = false;
                 }
             }

@@ -48,8 +48,8 @@ class JsonPrefix {
         int utf8_left = 0;                 // string: continuation bytes still to read
         int surrogate = 0;  // string: 1 after a high \\uD8xx: "\\" next; 2: "u"; 3: its hex
         unsigned char utf8_lo = 0x80, utf8_hi = 0xBF;  // string: the next one's range
-        std::vector<std::string> seen;     // object: keys so far
-        std::string key;                   // object: the key whose value is read
+        std::vector<std::string> seen;                 // object: keys so far
+        std::string key;                               // object: the key whose value is read
     };
     bool start_value(Frame& f, unsigned char c);
     bool value_done();  // the top frame's value ended: pop it, tell the parent

@@ -203,7 +203,7 @@ class ResponsesWriter final : public TurnObserver {
         if (result.end == TurnEnd::incomplete_length)
             r["incomplete_details"] = {{"reason", "max_output_tokens"}};
         if (result.end == TurnEnd::failed)
-            r["error"] = {{"code", "server_error"}, {"message", result.error}};
+            r["error"] = {{"code", result.error_code}, {"message", result.error}};
         if (input_.store && server_.responses_ && result.end != TurnEnd::failed) {
             StoredResponse stored{id_, r, result.conversation, calls_, chain_};
             for (const auto& item : result.items)
@@ -228,7 +228,11 @@ class ResponsesWriter final : public TurnObserver {
         } else if (r["status"] == "failed" && result.items.empty()) {
             server_.answer_error(
                 *reply_, "/v1/responses",
-                ApiError(500, result.error, std::nullopt, "server_error", "server_error"));
+                ApiError(
+                    result.error_status, result.error,
+                    result.error_status == 400 ? std::optional<std::string>("input") : std::nullopt,
+                    result.error_code,
+                    result.error_status == 400 ? "invalid_request_error" : "server_error"));
         } else {
             server_.answer_json(*reply_, "/v1/responses", 200, r);
         }

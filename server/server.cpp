@@ -111,7 +111,7 @@ void Server::check_model(const std::string& requested) const {
 }
 
 TurnContext Server::turn_context(const std::string& chain_id) {
-    TurnContext c{io_.get_executor(), model_, pool_, renderer_, nullptr, {}, {}, 8, 120, {}};
+    TurnContext c{io_.get_executor(), model_, pool_, renderer_, nullptr, {}, {}, 8, 0, 120, {}};
     c.builtin_tools = builtin_;
     c.session_id = chain_id;
     if (!options_.workspaces.empty()) {
@@ -120,6 +120,7 @@ TurnContext Server::turn_context(const std::string& chain_id) {
         std::filesystem::create_directories(c.workspace, ec);
     }
     c.tool_timeout_seconds = options_.tool_timeout_seconds;
+    c.max_prompt_tokens = options_.max_request_tokens;
     c.date = date_;
     return c;
 }

@@ -172,11 +172,17 @@ void TurnRunner::generate() {
     request.prompt = prompt();
     const int window = ctx_.model.context_window();
     const int room = window - static_cast<int>(request.prompt.size());
-    if (room <= 0)
-        return finish(TurnEnd::failed, "the conversation (" +
-                                           std::to_string(request.prompt.size()) +
-                                           " tokens) does not fit the context window (" +
-                                           std::to_string(window) + ")");
+    const int limit =
+        ctx_.max_prompt_tokens > 0 ? std::min(ctx_.max_prompt_tokens, window - 1) : window - 1;
+    if (static_cast<int>(request.prompt.size()) > limit) {
+        result_.error_status = 400;
+        result_.error_code = "context_length_exceeded";
+        return finish(
+            TurnEnd::failed,
+            "the conversation is " + std::to_string(request.prompt.size()) +
+                " tokens; this server takes at most " + std::to_string(limit) +
+                (limit == window - 1 ? " (the context window)" : " (--max-request-tokens)"));
+    }
     const int budget = input_.max_output_tokens > 0
                            ? input_.max_output_tokens - result_.usage.output_tokens
                            : room;

@@ -59,6 +59,8 @@ enum class TurnEnd { completed, incomplete_length, cancelled, failed };
 struct TurnResult {
     TurnEnd end = TurnEnd::completed;
     std::string error;
+    int error_status = 500;  // failed: 400 when the request itself is the problem
+    std::string error_code = "server_error";
     std::vector<OutputItem> items;
     TurnUsage usage;
     std::vector<Segment> conversation;  // everything after system + developer, verbatim
@@ -84,6 +86,7 @@ struct TurnContext {
     std::filesystem::path workspace;                 // for built-in tools
     std::string session_id;                          // for built-in tools (kernels per chain)
     int max_rounds = 8;                              // generations per request
+    int max_prompt_tokens = 0;                       // 0: the context window
     double tool_timeout_seconds = 120;
     std::string date;  // conversation start date (YYYY-MM-DD)
 };

@@ -182,6 +182,21 @@ TEST_CASE("server: bad input is a 4xx in OpenAI's error shape, never a crash") {
     CHECK(f.send(http::verb::get, "/health").status == 200);  // still serving
 }
 
+TEST_CASE("server: a prompt over --max-request-tokens is a 400 context_length_exceeded") {
+    srv::ServerOptions o;
+    o.max_request_tokens = 200;  // the system message alone is about 60
+    Fixture f("<|channel|>final<|message|>hi<|return|>", o);
+    const auto a = f.post("/v1/responses", {{"input", std::string(2000, 'x') + " hello"}});
+    CHECK(a.status == 400);
+    CHECK(a.json()["error"]["code"] == "context_length_exceeded");
+    const auto c =
+        f.post("/v1/chat/completions",
+               {{"messages", {{{"role", "user"}, {"content", std::string(2000, 'y')}}}}});
+    CHECK(c.status == 400);
+    CHECK(c.json()["error"]["param"] == "messages");
+    CHECK(f.post("/v1/responses", {{"input", "hi"}}).status == 200);
+}
+
 TEST_CASE("server: an API key is required when set (health excepted)") {
     srv::ServerOptions o;
     o.api_key = "sekret";
