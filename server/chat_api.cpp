@@ -179,15 +179,7 @@ void Server::chat(const HttpRequest& request, std::shared_ptr<Reply> reply) {
         include_usage = it->value("include_usage", false);
     if (!admit(*reply, "/v1/chat/completions")) return;
     auto writer = std::make_shared<ChatWriter>(*this, reply, input, include_usage);
-    writer->runner = std::make_shared<TurnRunner>(turn_context("chat"), std::move(input),
-                                                  std::vector<Segment>{}, *writer);
-    keep(writer);
-    std::weak_ptr<TurnRunner> weak = writer->runner;
-    reply->on_gone([weak] {
-        if (auto r = weak.lock()) r->cancel();
-    });
-    writer->begin();
-    writer->runner->start();
+    start_turn(writer, *reply, "chat", std::move(input), {});
 }
 
 }  // namespace gossamer::server

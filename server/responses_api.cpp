@@ -373,15 +373,7 @@ void Server::responses(const HttpRequest& request, std::shared_ptr<Reply> reply)
     if (!admit(*reply, "/v1/responses")) return;
     auto writer =
         std::make_shared<ResponsesWriter>(*this, reply, input, random_id("resp_"), calls, chain);
-    writer->runner = std::make_shared<TurnRunner>(turn_context(chain), std::move(input),
-                                                  std::move(history), *writer);
-    keep(writer);  // until the runner has finished (the writer forgets itself then)
-    std::weak_ptr<TurnRunner> weak = writer->runner;
-    reply->on_gone([weak] {
-        if (auto r = weak.lock()) r->cancel();
-    });
-    writer->begin();
-    writer->runner->start();
+    start_turn(writer, *reply, chain, std::move(input), std::move(history));
 }
 
 }  // namespace gossamer::server

@@ -66,6 +66,22 @@ class Server {
     void forget(const void* state);
     void check_model(const std::string& requested) const;
 
+    // Starts a model turn whose events go to `writer` (a TurnObserver with a `runner` member
+    // and begin()); a client that goes away cancels it.
+    template <typename Writer>
+    void start_turn(std::shared_ptr<Writer> writer, Reply& reply, const std::string& chain,
+                    TurnInput input, std::vector<Segment> history) {
+        writer->runner = std::make_shared<TurnRunner>(turn_context(chain), std::move(input),
+                                                      std::move(history), *writer);
+        keep(writer);  // until the runner has finished (the writer forgets itself then)
+        std::weak_ptr<TurnRunner> weak = writer->runner;
+        reply.on_gone([weak] {
+            if (auto r = weak.lock()) r->cancel();
+        });
+        writer->begin();
+        writer->runner->start();
+    }
+
     void responses(const HttpRequest& request, std::shared_ptr<Reply> reply);
     void get_response(const std::string& id, Reply& reply, bool remove);
     void chat(const HttpRequest& request, std::shared_ptr<Reply> reply);

@@ -6,10 +6,7 @@
 # whole ~8K-token prompt every turn). Usage: run_codex_test.sh GOSSAMER_BINARY
 set -euo pipefail
 gossamer=$1
-tmp=$(mktemp -d)
 source "$(dirname "$0")/server_lib.sh"
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 codex=$node_bin/codex
 start_server --no-store
 mkdir -p "$tmp/codex-home" "$tmp/work"

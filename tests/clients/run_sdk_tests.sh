@@ -4,10 +4,7 @@
 # restart, and 429 beyond --max-queue. Usage: run_sdk_tests.sh GOSSAMER_BINARY
 set -euo pipefail
 gossamer=$1
-tmp=$(mktemp -d)
 source "$(dirname "$0")/server_lib.sh"
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 node=$node_bin/node
 dir=$clients_dir
 

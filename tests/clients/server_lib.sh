@@ -1,6 +1,7 @@
 # Shared by the client tests: the clients' install check and a `gossamer serve` on a free
 # port (start_server ARGS... sets $pid, $port, $base; stop_server sends SIGTERM and requires
-# a clean exit). Source it after setting $gossamer and $tmp.
+# a clean exit), a scratch folder $tmp removed at exit with the server. Source it after setting
+# $gossamer.
 clients_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 node_bin=$clients_dir/node_modules/.bin
 if [ ! -x "$node_bin/node" ] || [ ! -x "$node_bin/codex" ]; then
@@ -8,6 +9,9 @@ if [ ! -x "$node_bin/node" ] || [ ! -x "$node_bin/codex" ]; then
   exit 1
 fi
 pid=
+tmp=$(mktemp -d)
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
 start_server() {
   "$gossamer" serve --port 0 "$@" >"$tmp/out" 2>"$tmp/err" &
   pid=$!
