@@ -243,7 +243,7 @@ async function mainPhase() {
       check(e.name === 'APIUserAbortError' || e.name === 'AbortError', 'abort', e.name);
     }
     let metrics = '';
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 300; i++) {
       metrics = await (await fetch(baseURL.replace(/\/v1$/, '') + '/metrics')).text();
       if (/gossamer_running_requests 0/.test(metrics) && /status="499"/.test(metrics)) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -280,7 +280,12 @@ async function restorePhase() {
 
 async function limitPhase() {
   const slow = client.responses.create({ model, input: 'Tell me a long story.', max_output_tokens: 300, store: false });
-  await new Promise((r) => setTimeout(r, 200));
+  // Wait until the server has admitted it (however loaded the machine is).
+  for (let i = 0; i < 600; i++) {
+    const m = await (await fetch(baseURL.replace(/\/v1$/, '') + '/metrics')).text();
+    if (/gossamer_running_requests 1/.test(m)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   try {
     await client.responses.create({ model, input: 'hi', store: false });
     check(false, 'expected 429');
