@@ -3,6 +3,7 @@
 // spec, the store of responses, and runs the event loop until SIGINT / SIGTERM, which stop
 // accepting and let the requests in progress finish (a second signal stops at once).
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
@@ -47,6 +48,13 @@ int cmd_serve(Args args) {
     options.api_key = p.get("--api-key").value_or("");
     if (options.api_key.empty())
         if (const char* key = std::getenv("GOSSAMER_API_KEY")) options.api_key = key;
+    {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(options.http.host, ec);
+        if (ec)
+            throw InputError("--host " + options.http.host +
+                             " is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)");
+    }
     if (!is_loopback(options.http.host) && options.api_key.empty())
         throw InputError("--host " + options.http.host +
                          " is reachable from other machines: set --api-key KEY (or "
@@ -79,6 +87,18 @@ int cmd_serve(Args args) {
                                : fs::temp_directory_path() / "gossamer-server-workspaces";
 
     boost::asio::io_context io;
+    if (options.http.port != 0) {  // a busy port is said before the model loads (seconds)
+        boost::system::error_code ec;
+        const auto address = boost::asio::ip::make_address(options.http.host);
+        boost::asio::ip::tcp::acceptor probe(io);
+        const boost::asio::ip::tcp::endpoint endpoint(address, options.http.port);
+        probe.open(endpoint.protocol(), ec);
+        if (!ec) probe.set_option(boost::asio::socket_base::reuse_address(true), ec);
+        if (!ec) probe.bind(endpoint, ec);
+        if (ec)
+            throw InputError("cannot listen on " + options.http.host + ":" +
+                             std::to_string(options.http.port) + ": " + ec.message());
+    }
     auto model = rt::open_model(reference, io, model_opts);
     rt::ToolRegistry builtin;
     rt::add_spec_tools(spec, builtin);
@@ -89,9 +109,12 @@ int cmd_serve(Args args) {
     } catch (const std::system_error& e) {
         throw InputError(e.what());
     }
+    const std::string shown = options.http.host.find(':') != std::string::npos
+                                  ? "[" + options.http.host + "]"
+                                  : options.http.host;  // an IPv6 address in a URL
     std::fprintf(stderr, "gossamer serve: %s on http://%s:%u/v1 (model '%s'%s)\n",
-                 reference.c_str(), options.http.host.c_str(), server->port(),
-                 options.model_name.c_str(), options.api_key.empty() ? "" : ", API key required");
+                 reference.c_str(), shown.c_str(), server->port(), options.model_name.c_str(),
+                 options.api_key.empty() ? "" : ", API key required");
     // Machine-readable for scripts and tests that pass --port 0.
     std::printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%u}\n",
                 options.http.host.c_str(), server->port());
