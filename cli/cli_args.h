@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
-#include "engine/backend.h"
-#include "engine/weights.h"
 #include "cli/cli_io.h"
 #include "cli/commands.h"
+#include "engine/backend.h"
+#include "engine/weights.h"
 
 namespace gossamer::cli {
 

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "harmony/builtin_tools.h"
 #include "harmony/message.h"
 #include "harmony/renderer.h"
 #include "harmony/tokenizer.h"
-#include "cli/cli_io.h"
-#include "cli/commands.h"
 
 namespace gossamer::cli {
 namespace {

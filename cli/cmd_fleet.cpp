@@ -16,9 +16,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "runtime/atomic_file.h"
 #include "cli/cli_args.h"
 #include "cli/run_common.h"
+#include "runtime/atomic_file.h"
 #include "runtime/fleet_runner.h"
 #include "runtime/fleet_tasks.h"
 #include "runtime/model_factory.h"

@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_args.h"
 #include "engine/backend_factory.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/scheduler.h"
 #include "harmony/special_tokens.h"
 #include "harmony/tokenizer.h"
 #include "harmony/utf8.h"
-#include "cli/cli_args.h"
 #include "runtime/model_factory.h"
 
 namespace gossamer::cli {

@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-#include "harmony/message.h"
-#include "harmony/stream_parser.h"
 #include "cli/cli_io.h"
 #include "cli/commands.h"
+#include "harmony/message.h"
+#include "harmony/stream_parser.h"
 
 namespace gossamer::cli {
 namespace {

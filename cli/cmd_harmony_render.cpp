@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "harmony/message.h"
 #include "harmony/renderer.h"
 #include "harmony/tokenizer.h"
-#include "cli/cli_io.h"
-#include "cli/commands.h"
 
 namespace gossamer::cli {
 namespace {

@@ -18,15 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_args.h"
+#include "cli/cli_io.h"
+#include "cli/commands.h"
 #include "engine/backend_factory.h"
 #include "engine/checkpoint_writer.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/model_error.h"
 #include "engine/safetensors.h"
 #include "engine/weights.h"
-#include "cli/cli_args.h"
-#include "cli/cli_io.h"
-#include "cli/commands.h"
 #include "runtime/model_factory.h"
 
 namespace gossamer::cli {

@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "harmony/renderer.h"
-#include "harmony/tokenizer.h"
 #include "cli/cli_args.h"
 #include "cli/run_common.h"
+#include "harmony/renderer.h"
+#include "harmony/tokenizer.h"
 #include "runtime/session_store.h"
 
 namespace gossamer::cli {

@@ -1,9 +1,9 @@
 // `gossamer tokenize` and `gossamer detokenize`: the tokenizer as a JSON-in/JSON-out tool.
 #include <nlohmann/json.hpp>
 
-#include "harmony/tokenizer.h"
 #include "cli/cli_io.h"
 #include "cli/commands.h"
+#include "harmony/tokenizer.h"
 
 namespace gossamer::cli {
 

@@ -3,9 +3,9 @@
 // developer message (every plugin and MCP server started to list its tools).
 #include <string>
 
+#include "cli/cli_args.h"
 #include "harmony/renderer.h"
 #include "runtime/agent_setup.h"
-#include "cli/cli_args.h"
 
 namespace gossamer::cli {
 

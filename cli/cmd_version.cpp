@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/device_probe.h"
 #include "cli/cli_io.h"
 #include "cli/commands.h"
+#include "engine/device_probe.h"
 
 namespace gossamer::cli {
 

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/cli_args.h"
 #include "runtime/agent_loop.h"
 #include "runtime/agent_spec.h"
-#include "cli/cli_args.h"
 #include "runtime/model_factory.h"
 #include "runtime/session_runner.h"
 #include "runtime/session_store.h"
