@@ -19,15 +19,6 @@ namespace gossamer::cli {
 namespace fs = std::filesystem;
 namespace rt = gossamer::runtime;
 
-namespace {
-
-bool is_loopback(const std::string& host) {
-    return host == "127.0.0.1" || host == "::1" || host.rfind("127.", 0) == 0 ||
-           host == "localhost";
-}
-
-}  // namespace
-
 int cmd_serve(Args args) {
     const auto p =
         parse_args(args,
@@ -48,14 +39,12 @@ int cmd_serve(Args args) {
     options.api_key = p.get("--api-key").value_or("");
     if (options.api_key.empty())
         if (const char* key = std::getenv("GOSSAMER_API_KEY")) options.api_key = key;
-    {
-        boost::system::error_code ec;
-        boost::asio::ip::make_address(options.http.host, ec);
-        if (ec)
-            throw InputError("--host " + options.http.host +
-                             " is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)");
-    }
-    if (!is_loopback(options.http.host) && options.api_key.empty())
+    boost::system::error_code bad_host;
+    const auto address = boost::asio::ip::make_address(options.http.host, bad_host);
+    if (bad_host)
+        throw InputError("--host " + options.http.host +
+                         " is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)");
+    if (!address.is_loopback() && options.api_key.empty())
         throw InputError("--host " + options.http.host +
                          " is reachable from other machines: set --api-key KEY (or "
                          "GOSSAMER_API_KEY) too");
@@ -87,28 +76,17 @@ int cmd_serve(Args args) {
                                : fs::temp_directory_path() / "gossamer-server-workspaces";
 
     boost::asio::io_context io;
-    if (options.http.port != 0) {  // a busy port is said before the model loads (seconds)
-        boost::system::error_code ec;
-        const auto address = boost::asio::ip::make_address(options.http.host);
-        boost::asio::ip::tcp::acceptor probe(io);
-        const boost::asio::ip::tcp::endpoint endpoint(address, options.http.port);
-        probe.open(endpoint.protocol(), ec);
-        if (!ec) probe.set_option(boost::asio::socket_base::reuse_address(true), ec);
-        if (!ec) probe.bind(endpoint, ec);
-        if (ec)
-            throw InputError("cannot listen on " + options.http.host + ":" +
-                             std::to_string(options.http.port) + ": " + ec.message());
+    std::optional<boost::asio::ip::tcp::acceptor> listening;
+    try {  // bound now: a busy port is said before the model loads (seconds)
+        listening.emplace(server::listen_on(io, options.http));
+    } catch (const std::system_error& e) {
+        throw InputError(e.what());
     }
     auto model = rt::open_model(reference, io, model_opts);
     rt::ToolRegistry builtin;
     rt::add_spec_tools(spec, builtin);
-    std::unique_ptr<server::Server> server;
-    try {
-        server = std::make_unique<server::Server>(io, *model->client, store ? &*store : nullptr,
-                                                  &builtin, options);
-    } catch (const std::system_error& e) {
-        throw InputError(e.what());
-    }
+    auto server = std::make_unique<server::Server>(io, *model->client, store ? &*store : nullptr,
+                                                   &builtin, options, std::move(listening));
     const std::string shown = options.http.host.find(':') != std::string::npos
                                   ? "[" + options.http.host + "]"
                                   : options.http.host;  // an IPv6 address in a URL

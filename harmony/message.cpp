@@ -59,6 +59,22 @@ void add_tool_namespace(std::optional<ToolNamespaces>& tools, ToolNamespace ns) 
     (*tools)[key] = std::move(ns);
 }
 
+bool is_tool_recipient(const std::optional<std::string>& recipient) {
+    return recipient && *recipient != "assistant" && *recipient != "all";
+}
+
+bool is_tool_call(const Message& m) {
+    return m.role == Role::assistant && is_tool_recipient(m.recipient);
+}
+
+Message tool_result(std::string tool, std::string text, std::string channel) {
+    Message m = Message::text(Role::tool, std::move(text));
+    m.name = std::move(tool);
+    m.recipient = "assistant";
+    m.channel = std::move(channel);
+    return m;
+}
+
 std::string Message::text_content() const {
     std::string out;
     for (const auto& part : content)

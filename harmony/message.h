@@ -87,6 +87,15 @@ struct Message {
     std::string text_content() const;
 };
 
+// A recipient that names a tool: not "assistant" or "all" (those address the conversation).
+bool is_tool_recipient(const std::optional<std::string>& recipient);
+// An assistant message addressed to a tool, on any channel.
+bool is_tool_call(const Message& message);
+
+// A tool's answer to a call: from `tool` (the recipient as the model called it) to the
+// assistant, on the channel of the call.
+Message tool_result(std::string tool, std::string text, std::string channel);
+
 // Thrown by from_json for input that does not fit the data model; says which field and why.
 struct MessageFormatError : std::runtime_error {
     using std::runtime_error::runtime_error;

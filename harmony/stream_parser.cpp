@@ -241,9 +241,7 @@ void StreamParser::push_message(const Header& header, std::string text, std::opt
     m.content.push_back(TextContent{std::move(text)});
     parsed.stop = stop;
     parsed.original_recipient = header.original_recipient;
-    // "assistant" and "all" address the conversation, not a tool.
-    parsed.is_call = header.role == Role::assistant && header.recipient &&
-                     *header.recipient != "assistant" && *header.recipient != "all";
+    parsed.is_call = is_tool_call(m);
     if (stop == tok::kCall && !parsed.is_call)
         add_error(ParseErrorKind::call_without_recipient,
                   "<|call|> ended a message without a tool recipient; nothing to call", {*stop},

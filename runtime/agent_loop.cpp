@@ -71,11 +71,6 @@ MessageHeader header_of(const Message& m) {
     return {std::string(harmony::to_string(m.role)), m.channel, m.recipient};
 }
 
-bool is_assistant_call(const Message& m) {
-    return m.role == Role::assistant && m.recipient && *m.recipient != "assistant" &&
-           *m.recipient != "all";
-}
-
 }  // namespace
 
 std::vector<Message> opening_messages(const AgentSpec& spec, const ToolRegistry& tools,
@@ -204,7 +199,7 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
         if (self->messages_.empty())
             return self->finish(StopReason::Error, {}, "the session has no messages");
         const Message& last = self->messages_.back();
-        if (is_assistant_call(last)) {
+        if (harmony::is_tool_call(last)) {
             const auto index = self->messages_.size() - 1;
             std::optional<ToolStarted> started;  // the last start of this call
             bool by_user = false;                // and a Ctrl-C recorded after it
@@ -356,7 +351,7 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
 
 void AgentLoop::act_on(std::size_t first_new, FinishReason reason) {
     for (std::size_t i = first_new; i < messages_.size(); ++i) {
-        if (!is_assistant_call(messages_[i])) continue;
+        if (!harmony::is_tool_call(messages_[i])) continue;
         if (i + 1 < messages_.size())
             return reply(
                 i,
@@ -415,7 +410,7 @@ std::optional<std::string> AgentLoop::call_problem(std::size_t index,
     int identical = 0;
     for (std::size_t i = index + 1; i-- > 0;) {
         const Message& c = messages_[i];
-        if (c.role == Role::tool || !is_assistant_call(c)) continue;
+        if (c.role == Role::tool || !harmony::is_tool_call(c)) continue;
         if (*c.recipient != recipient || c.text_content() != m.text_content()) break;
         ++identical;
     }
@@ -478,10 +473,8 @@ void AgentLoop::dispatch(std::size_t index) {
 void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double ms) {
     if (finished_) return;
     const std::string recipient = *messages_[index].recipient;  // copied: push_back reallocates
-    Message result = Message::text(Role::tool, std::move(text));
-    result.name = recipient;
-    result.recipient = "assistant";
-    result.channel = messages_[index].channel.value_or("commentary");
+    const Message result = harmony::tool_result(recipient, std::move(text),
+                                                messages_[index].channel.value_or("commentary"));
     const bool saved = commit([&] {
         messages_.push_back(result);
         store_.append_message(settings_.session_id, result,

@@ -2,22 +2,13 @@
 // TurnRunner as the Responses API. Reasoning goes out as `reasoning_content` and, for the
 // clients that read that name, `reasoning`; tool calls as `tool_calls` with their JSON
 // arguments. This file only maps items to the wire.
-#include <random>
-
+#include "server/random_id.h"
 #include "server/request_parsers.h"
 #include "server/server.h"
 
 namespace gossamer::server {
 
 namespace {
-
-std::string chat_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "chatcmpl-";
-    for (int i = 0; i < 29; ++i) out += kHex[rng() & 15];
-    return out;
-}
 
 class ChatWriter final : public TurnObserver {
   public:
@@ -26,7 +17,7 @@ class ChatWriter final : public TurnObserver {
           reply_(std::move(reply)),
           input_(std::move(input)),
           include_usage_(include_usage),
-          id_(chat_id()),
+          id_(random_id("chatcmpl-", 29)),
           created_(unix_now()) {}
 
     std::shared_ptr<TurnRunner> runner;

@@ -15,7 +15,7 @@ ConversationPool::~ConversationPool() {
     for (const auto& c : idle_) model_.close(c.id);
 }
 
-ConversationPool::Taken ConversationPool::take(const std::vector<std::int32_t>& prompt) {
+ConversationPool::Conversation ConversationPool::take(const std::vector<std::int32_t>& prompt) {
     auto best = idle_.end();
     std::size_t best_shared = 0;
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
@@ -24,10 +24,10 @@ ConversationPool::Taken ConversationPool::take(const std::vector<std::int32_t>& 
     }
     if (best == idle_.end() && idle_.size() >= max_idle_)
         best = std::prev(idle_.end());  // nothing shared: recycle the least recently used
-    if (best == idle_.end()) return {model_.open(), 0};
-    const Taken taken{best->id, best_shared};
+    if (best == idle_.end()) return model_.open();
+    const Conversation id = best->id;
     idle_.erase(best);
-    return taken;
+    return id;
 }
 
 void ConversationPool::give_back(Conversation id, std::vector<std::int32_t> tokens) {

@@ -22,17 +22,13 @@ class ConversationPool {
         : model_(model), max_idle_(max_idle) {}
     ~ConversationPool();
 
-    struct Taken {
-        Conversation id = 0;
-        std::size_t shared = 0;  // prompt tokens the conversation already holds
-    };
-    // A conversation for `prompt` (owned by the caller until give_back or drop).
-    Taken take(const std::vector<std::int32_t>& prompt);
+    // A conversation for `prompt`: the idle one sharing its longest prefix (owned by the
+    // caller until give_back or drop).
+    Conversation take(const std::vector<std::int32_t>& prompt);
     // Back to the pool holding `tokens` (the prompt and what was generated).
     void give_back(Conversation id, std::vector<std::int32_t> tokens);
     // Closes a conversation that must not be reused (e.g. after an error).
     void drop(Conversation id);
-    std::size_t idle() const { return idle_.size(); }
 
   private:
     struct Idle {

@@ -42,6 +42,7 @@ struct Generation {
     Json tokens = Json::array();
     Json logprobs = Json::array();
     bool finished = false;
+    TokenGaps gaps;
 };
 
 }  // namespace
@@ -58,8 +59,7 @@ void Server::generate(const HttpRequest& http, std::shared_ptr<Reply> reply) {
     if (!admit(*reply, "/inference/v1/generate")) return;
     g->id = g->request.request_id.value_or("gen-" + std::to_string(unix_now()) + "-" +
                                            std::to_string(std::random_device{}()));
-    const auto taken = pool_.take(g->request.token_ids);
-    g->conv = taken.id;
+    g->conv = pool_.take(g->request.token_ids);
     g->held = g->request.token_ids;
     runtime::ModelRequest request;
     request.prompt = g->request.token_ids;
@@ -79,6 +79,7 @@ void Server::generate(const HttpRequest& http, std::shared_ptr<Reply> reply) {
                     metrics_.time_to_first_token.observe(
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - begun)
                             .count());
+                g->gaps.tick(metrics_.inter_token_latency);
                 g->tokens.push_back(e.sample.token);
                 g->held.push_back(e.sample.token);
                 if (g->request.logprobs >= 0) g->logprobs.push_back(logprobs_json(e.sample));
@@ -97,10 +98,8 @@ void Server::generate(const HttpRequest& http, std::shared_ptr<Reply> reply) {
             if (!e.done) return;
             g->finished = true;
             release();
-            metrics_.prompt_tokens += static_cast<std::uint64_t>(e.stats.prompt_tokens);
-            metrics_.cached_tokens += static_cast<std::uint64_t>(e.stats.reused_tokens);
-            metrics_.output_tokens += g->tokens.size();
-            if (e.stats.reused_tokens > 0) ++metrics_.prefix_cache_hits;
+            metrics_.count_tokens(e.stats.prompt_tokens, e.stats.reused_tokens,
+                                  static_cast<int>(g->tokens.size()));
             if (e.reason == runtime::FinishReason::Cancelled ||
                 e.reason == runtime::FinishReason::Error)
                 pool_.drop(*g->conv);

@@ -77,12 +77,8 @@ class ReplyImpl final : public Reply {
 
 class Connection final : public std::enable_shared_from_this<Connection> {
   public:
-    Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, std::size_t max_body,
-               std::shared_ptr<std::size_t> busy)
-        : socket_(std::move(socket)),
-          handler_(std::move(handler)),
-          max_body_(max_body),
-          busy_(std::move(busy)) {}
+    Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, std::size_t max_body)
+        : socket_(std::move(socket)), handler_(std::move(handler)), max_body_(max_body) {}
 
     void read() {
         parser_.emplace();
@@ -132,8 +128,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
         request.body = std::move(message.body());
         auto reply = std::make_shared<ReplyImpl>(shared_from_this(), message.keep_alive());
         reply_ = reply;
-        ++*busy_;
-        counted_ = true;
         watch();
         (*handler_)(request, reply);
     }
@@ -169,21 +163,15 @@ class Connection final : public std::enable_shared_from_this<Connection> {
         }
         out_.pop_front();
         if (last_at_ > 0 && --last_at_ == 0) {
-            done_answer();
             if (close_after_) return close();
             return read();
         }
         flush();
     }
 
-    void done_answer() {
-        if (counted_) --*busy_, counted_ = false;
-    }
-
     void close() {
         if (dead_) return;
         dead_ = true;
-        done_answer();
         beast::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
         socket_.close(ignored);
@@ -193,7 +181,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     tcp::socket socket_;
     std::shared_ptr<const Handler> handler_;
     std::size_t max_body_;
-    std::shared_ptr<std::size_t> busy_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::weak_ptr<ReplyImpl> reply_;
@@ -202,7 +189,6 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     bool close_after_ = false;
     bool writing_ = false;
     bool dead_ = false;
-    bool counted_ = false;
 };
 
 void ReplyImpl::send(int status, std::string content_type, std::string body,
@@ -243,24 +229,32 @@ void ReplyImpl::end_events() {
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler)
-    : options_(std::move(options)),
-      handler_(std::make_shared<const Handler>(std::move(handler))),
-      acceptor_(io) {
+tcp::acceptor listen_on(asio::io_context& io, const HttpOptions& options) {
     beast::error_code ec;
-    const auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) throw std::system_error(ec, "--host " + options_.host + " is not an IP address");
-    const tcp::endpoint endpoint(address, options_.port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint, ec);
+    const auto address = asio::ip::make_address(options.host, ec);
+    if (ec) throw std::system_error(ec, "--host " + options.host + " is not an IP address");
+    const tcp::endpoint endpoint(address, options.port);
+    tcp::acceptor acceptor(io);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
         throw std::system_error(
-            ec, "cannot listen on " + options_.host + ":" + std::to_string(options_.port));
-    acceptor_.listen(asio::socket_base::max_listen_connections);
+            ec, "cannot listen on " + options.host + ":" + std::to_string(options.port));
+    return acceptor;
+}
+
+HttpServer::HttpServer(tcp::acceptor listening, HttpOptions options, Handler handler)
+    : options_(std::move(options)),
+      handler_(std::make_shared<const Handler>(std::move(handler))),
+      acceptor_(std::move(listening)) {
     port_ = acceptor_.local_endpoint().port();
     accept();
 }
+
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler)
+    : HttpServer(listen_on(io, options), options, std::move(handler)) {}
 
 HttpServer::~HttpServer() {
     stop();
@@ -277,8 +271,7 @@ void HttpServer::accept() {
         if (!ec) {
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<Connection>(std::move(socket), handler_, options_.max_body_bytes,
-                                         busy_)
+            std::make_shared<Connection>(std::move(socket), handler_, options_.max_body_bytes)
                 ->read();
         }
         accept();

@@ -53,17 +53,20 @@ struct HttpOptions {
     std::size_t max_body_bytes = 32u << 20;  // larger requests get 413
 };
 
+// A socket bound and listening on options.host:port, so that a busy port is known before
+// anything slow starts. Throws std::system_error naming the address when it cannot.
+boost::asio::ip::tcp::acceptor listen_on(boost::asio::io_context& io, const HttpOptions& options);
+
 class HttpServer {
   public:
-    // Binds and listens now (throws std::system_error naming the address when it cannot);
-    // accepts on `io` until stop().
+    // Accepts on `listening` (from listen_on) until stop().
+    HttpServer(boost::asio::ip::tcp::acceptor listening, HttpOptions options, Handler handler);
+    // Binds and listens now (listen_on), then accepts on `io`.
     HttpServer(boost::asio::io_context& io, HttpOptions options, Handler handler);
     ~HttpServer();
     std::uint16_t port() const { return port_; }
     // Stops accepting; connections already open finish what they are doing.
     void stop();
-    // Connections with a request being answered.
-    std::size_t busy() const { return *busy_; }
 
   private:
     void accept();
@@ -72,7 +75,6 @@ class HttpServer {
     std::shared_ptr<const Handler> handler_;
     boost::asio::ip::tcp::acceptor acceptor_;
     std::uint16_t port_ = 0;
-    std::shared_ptr<std::size_t> busy_ = std::make_shared<std::size_t>(0);
 };
 
 }  // namespace gossamer::server

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "harmony/header_parser.h"
 #include "harmony/special_tokens.h"
 
 namespace gossamer::server {
@@ -103,6 +104,17 @@ bool prefix_of_any(const std::string& text, const std::vector<std::string>& choi
 std::string raw_content(const std::string& s) {
     const std::string quoted = SchemaJson(s).dump();
     return quoted.substr(1, quoted.size() - 2);
+}
+
+// The properties of a closed object (additionalProperties: false) not written yet, as keys
+// appear between quotes.
+std::vector<std::string> keys_left(const SchemaJson* object, const std::vector<std::string>& seen) {
+    std::vector<std::string> out;
+    const auto props = object->find("properties");
+    if (props == object->end() || !props->is_object()) return out;
+    for (const auto& [name, _] : props->items())
+        if (!has(seen, raw_content(name))) out.push_back(raw_content(name));
+    return out;
 }
 
 }  // namespace
@@ -316,12 +328,10 @@ bool JsonPrefix::feed(unsigned char c) {
                 Frame key;
                 key.kind = Kind::string;
                 key.is_key = true;
-                if (closed(schema) && schema->contains("properties") &&
-                    (*schema)["properties"].is_object())
-                    for (const auto& [name, _] : (*schema)["properties"].items())
-                        if (!has(f.seen, raw_content(name)))
-                            key.choices.push_back(raw_content(name));
-                if (closed(schema) && key.choices.empty()) return false;  // nothing left
+                if (closed(schema)) {
+                    key.choices = keys_left(schema, f.seen);
+                    if (key.choices.empty()) return false;  // nothing left to write
+                }
                 stack_.push_back(std::move(key));
                 return true;
             };
@@ -346,14 +356,11 @@ bool JsonPrefix::feed(unsigned char c) {
                 case 4:  // after a value
                     if (whitespace(c)) return true;
                     if (c == '}') return can_close() && value_done();
-                    if (c == ',' && closed(schema)) {  // only if a property is left to write
-                        bool left = false;
-                        if (schema->contains("properties") && (*schema)["properties"].is_object())
-                            for (const auto& [name, _] : (*schema)["properties"].items())
-                                left = left || !has(f.seen, raw_content(name));
-                        if (!left) return false;
+                    if (c == ',') {  // only if a property is left to write
+                        if (closed(schema) && keys_left(schema, f.seen).empty()) return false;
+                        f.state = 5;
+                        return true;
                     }
-                    if (c == ',') return f.state = 5, true;
                     return false;
                 case 5:  // after ','
                     if (whitespace(c)) return true;
@@ -409,8 +416,8 @@ void JsonConstraint::accept(std::int32_t token) {
     if (json_) {
         if (harmony::is_special(t)) {  // the message ended: free again; a header may follow
             json_.reset();
-            schema_.reset();
             in_header_ = true;
+            explicit_start_ = false;
             header_.clear();
         } else {
             json_->feed(tokenizer_.token_bytes(t));
@@ -419,43 +426,41 @@ void JsonConstraint::accept(std::int32_t token) {
     }
     if (t == harmony::tok::kStart || harmony::is_message_stop(t)) {
         in_header_ = true;
+        explicit_start_ = t == harmony::tok::kStart;
         header_.clear();
     } else if (t == harmony::tok::kMessage && in_header_) {
         in_header_ = false;
         on_header_end();
         header_.clear();
     } else if (in_header_) {
-        if (harmony::is_special(t))
-            header_ += harmony::special_token_name(t).value_or("");
-        else
-            header_ += std::string(tokenizer_.token_bytes(t));
+        header_.push_back(t);
     }
 }
 
 void JsonConstraint::on_header_end() {
-    const auto to = header_.find("to=");
-    if (to != std::string::npos) {
-        std::size_t end = to + 3;
-        while (end < header_.size() && header_[end] != ' ' && header_[end] != '<') ++end;
-        const std::string recipient = header_.substr(to + 3, end - to - 3);
+    harmony::HeaderContext context;
+    context.role = harmony::Role::assistant;
+    context.explicit_start = explicit_start_;
+    const auto header =
+        harmony::parse_header(header_, context, harmony::HeaderEnd::message, {}, tokenizer_).header;
+    const SchemaJson* schema = nullptr;  // any JSON
+    if (harmony::is_tool_recipient(header.recipient)) {
         stop_ = harmony::tok::kCall;
-        const auto f = targets_.functions.find(recipient);
-        if (f != targets_.functions.end()) {
-            schema_ = std::make_shared<SchemaJson>(f->second);
-        } else if (targets_.constrain_marked_calls &&
-                   header_.find("<|constrain|>json") != std::string::npos) {
-            schema_ = std::make_shared<SchemaJson>();  // any JSON
-        } else {
+        const auto f = targets_.functions.find(*header.recipient);
+        const bool marked =
+            header.content_type && header.content_type->find("json") != std::string::npos;
+        if (f != targets_.functions.end())
+            schema = &f->second;
+        else if (!(targets_.constrain_marked_calls && marked))
             return;
-        }
-    } else if (targets_.final_answer && header_.find("<|channel|>analysis") == std::string::npos) {
+    } else if (targets_.final_answer && header.channel != "analysis") {
         // Any message the user reads (final, or a commentary preamble) is the answer.
         stop_ = harmony::tok::kReturn;
-        schema_ = std::make_shared<SchemaJson>(*targets_.final_answer);
+        schema = &*targets_.final_answer;
     } else {
         return;
     }
-    json_.emplace(schema_->is_null() ? nullptr : schema_.get());
+    json_.emplace(schema && !schema->is_null() ? schema : nullptr);
 }
 
 }  // namespace gossamer::server

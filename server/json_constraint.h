@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -78,12 +77,14 @@ class JsonConstraint final : public engine::TokenConstraint {
   private:
     void on_header_end();
     const harmony::Tokenizer& tokenizer_;
-    JsonTargets targets_;
-    std::shared_ptr<SchemaJson> schema_;  // of the message being constrained
-    std::optional<JsonPrefix> json_;
-    bool in_header_ = false;  // fed the prompt's opening (<|start|>assistant...) first
+    JsonTargets targets_;                          // the schemas JsonPrefix points into
+    std::optional<JsonPrefix> json_;               // inside a message that must be JSON
     harmony::Token stop_ = harmony::tok::kReturn;  // what ends the JSON message
-    std::string header_;
+    // The header being read (the tokens after <|start|>, or after a message's end when the
+    // model writes no <|start|>), parsed as the stream parser parses it.
+    bool in_header_ = false;  // fed the prompt's opening (<|start|>assistant...) first
+    bool explicit_start_ = true;
+    std::vector<harmony::Token> header_;
 };
 
 }  // namespace gossamer::server

@@ -4,9 +4,12 @@
 // Loop thread only; it must not know HTTP or models.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -25,6 +28,19 @@ class Histogram {
     double sum_ = 0;
 };
 
+// Feeds the gaps between one request's consecutive tokens into a histogram.
+class TokenGaps {
+  public:
+    void tick(Histogram& histogram) {
+        const auto now = std::chrono::steady_clock::now();
+        if (last_) histogram.observe(std::chrono::duration<double>(now - *last_).count());
+        last_ = now;
+    }
+
+  private:
+    std::optional<std::chrono::steady_clock::time_point> last_;
+};
+
 struct Metrics {
     std::map<std::pair<std::string, int>, std::uint64_t> requests;  // (endpoint, status)
     std::uint64_t prompt_tokens = 0;
@@ -38,6 +54,19 @@ struct Metrics {
     Histogram inter_token_latency;
 
     void count(const std::string& endpoint, int status) { ++requests[{endpoint, status}]; }
+    // One request's model work (its prompt, the part of it served from the prefix cache, its
+    // output).
+    void count_tokens(int prompt, int cached, int output) {
+        prompt_tokens += static_cast<std::uint64_t>(prompt);
+        cached_tokens += static_cast<std::uint64_t>(cached);
+        output_tokens += static_cast<std::uint64_t>(output);
+        if (cached > 0) ++prefix_cache_hits;
+    }
+    // Requests in progress: up to `max_running` of them run, the rest wait.
+    void set_load(std::size_t active, std::size_t max_running) {
+        running = static_cast<std::int64_t>(std::min(active, max_running));
+        waiting = static_cast<std::int64_t>(active - std::min(active, max_running));
+    }
     std::string render() const;
 };
 

@@ -104,14 +104,6 @@ Message function_call_message(const std::string& recipient, const std::string& a
     return m;
 }
 
-Message tool_result_message(const std::string& recipient, const std::string& output) {
-    Message m = Message::text(Role::tool, output);
-    m.name = recipient;
-    m.recipient = "assistant";
-    m.channel = "commentary";
-    return m;
-}
-
 FunctionTool read_function(const Json& t, const std::string& p, const std::string& ns) {
     FunctionTool f;
     f.ns = ns;
@@ -207,8 +199,7 @@ void read_json_schema(const Json& format, const std::string& p, TurnInput& in) {
 
 const std::string& name_of_call(const TurnInput& in, const std::string& call_id,
                                 const std::string& param) {
-    for (const auto& [id, name] : in.call_names)
-        if (id == call_id) return name;
+    if (const std::string* name = find_call(in.call_names, call_id)) return *name;
     throw bad_param(param, "no function_call with call_id '" + call_id +
                                "' comes before it (send the call, or use previous_response_id)");
 }
@@ -256,13 +247,11 @@ void read_input_item(const Json& item, const std::string& p, TurnInput& in, bool
         if (!call_id) throw bad_param(p + ".call_id", "a function_call_output needs call_id");
         const Json* output = field(item, "output");
         const std::string text = output ? content_text(*output, p + ".output") : "";
-        std::string recipient;
-        bool found = false;
-        for (const auto& [id, name] : in.call_names)
-            if (id == *call_id) recipient = name, found = true;
-        if (!found && !has_previous) name_of_call(in, *call_id, p + ".call_id");  // throws
-        // With previous_response_id the call is in the stored response: resolved there.
-        in.messages.push_back(tool_result_message(found ? recipient : "?" + *call_id, text));
+        // With previous_response_id the call may be in the stored response: resolved there.
+        const std::string tool = has_previous && !find_call(in.call_names, *call_id)
+                                     ? std::string(kUnresolvedCall) + *call_id
+                                     : name_of_call(in, *call_id, p + ".call_id");
+        in.messages.push_back(harmony::tool_result(tool, text, "commentary"));
     } else if (type == "web_search_call" || type == "code_interpreter_call") {
         // Server-side tool items sent back: their results are in the reasoning/text around them.
     } else {
@@ -432,8 +421,8 @@ TurnInput parse_chat_request(const Json& body) {
         } else if (*role == "tool") {
             const auto id = opt_text(m, "tool_call_id", p);
             if (!id) throw bad_param(p + ".tool_call_id", "a tool message needs tool_call_id");
-            in.messages.push_back(
-                tool_result_message(name_of_call(in, *id, p + ".tool_call_id"), text));
+            in.messages.push_back(harmony::tool_result(name_of_call(in, *id, p + ".tool_call_id"),
+                                                       text, "commentary"));
         } else {
             throw bad_param(p + ".role", "must be system, developer, user, assistant or tool");
         }

@@ -16,9 +16,9 @@ namespace gossamer::server {
 
 struct StoredResponse {
     std::string id;
-    Json response;                                           // the Responses API object as answered
-    std::vector<Segment> conversation;                       // verbatim, for the next turn
-    std::vector<std::pair<std::string, std::string>> calls;  // call_id -> "ns.name"
+    Json response;                      // the Responses API object as answered
+    std::vector<Segment> conversation;  // verbatim, for the next turn
+    CallNames calls;
     std::string chain;  // the chain's id (its built-in tools' workspace and kernels)
 };
 

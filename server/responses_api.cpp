@@ -2,22 +2,14 @@
 // stored responses for previous_response_id. The request is parsed by request_parsers.h; the
 // model work is a TurnRunner; this file only maps its items to the wire objects and events.
 #include <chrono>
-#include <random>
 
+#include "server/random_id.h"
 #include "server/request_parsers.h"
 #include "server/server.h"
 
 namespace gossamer::server {
 
 namespace {
-
-std::string random_id(const char* prefix) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = prefix;
-    for (int i = 0; i < 32; ++i) out += kHex[rng() & 15];
-    return out;
-}
 
 Json item_json(const OutputItem& item, bool done, bool include_reasoning) {
     const char* status = done ? "completed" : "in_progress";
@@ -83,15 +75,14 @@ Json item_json(const OutputItem& item, bool done, bool include_reasoning) {
 class ResponsesWriter final : public TurnObserver {
   public:
     ResponsesWriter(Server& server, std::shared_ptr<Reply> reply, TurnInput input, std::string id,
-                    std::vector<std::pair<std::string, std::string>> known_calls, std::string chain)
+                    CallNames known_calls, std::string chain)
         : chain_(std::move(chain)),
           server_(server),
           reply_(std::move(reply)),
           input_(std::move(input)),
           id_(std::move(id)),
           calls_(std::move(known_calls)),
-          created_(unix_now()),
-          begun_(std::chrono::steady_clock::now()) {}
+          created_(unix_now()) {}
 
     std::shared_ptr<TurnRunner> runner;
 
@@ -115,7 +106,6 @@ class ResponsesWriter final : public TurnObserver {
     }
 
     void item_delta(std::size_t index, const OutputItem& item, const std::string& delta) override {
-        token_clock();
         if (!input_.stream) return;
         Json e{{"item_id", item.id}, {"output_index", index}};
         switch (item.kind) {
@@ -138,44 +128,33 @@ class ResponsesWriter final : public TurnObserver {
 
     void item_done(std::size_t index, const OutputItem& item) override {
         if (!input_.stream) return;
-        Json e{{"item_id", item.id}, {"output_index", index}};
+        // {"item_id", "output_index", ...rest} (and "content_index": 0 for the content part)
+        auto at = [&](Json rest, bool content = false) {
+            Json e{{"item_id", item.id}, {"output_index", index}};
+            if (content) e["content_index"] = 0;
+            e.update(rest);
+            return e;
+        };
         switch (item.kind) {
             case ItemKind::message:
-                send("response.output_text.done", {{"item_id", item.id},
-                                                   {"output_index", index},
-                                                   {"content_index", 0},
-                                                   {"text", item.text},
-                                                   {"logprobs", Json::array()}});
-                send("response.content_part.done", {{"item_id", item.id},
-                                                    {"output_index", index},
-                                                    {"content_index", 0},
-                                                    {"part", part(item, item.text)}});
+                send("response.output_text.done",
+                     at({{"text", item.text}, {"logprobs", Json::array()}}, true));
+                send("response.content_part.done", at({{"part", part(item, item.text)}}, true));
                 break;
             case ItemKind::reasoning:
-                send("response.reasoning_text.done", {{"item_id", item.id},
-                                                      {"output_index", index},
-                                                      {"content_index", 0},
-                                                      {"text", item.text}});
-                send("response.content_part.done", {{"item_id", item.id},
-                                                    {"output_index", index},
-                                                    {"content_index", 0},
-                                                    {"part", part(item, item.text)}});
+                send("response.reasoning_text.done", at({{"text", item.text}}, true));
+                send("response.content_part.done", at({{"part", part(item, item.text)}}, true));
                 break;
             case ItemKind::function_call:
-                send("response.function_call_arguments.done", {{"item_id", item.id},
-                                                               {"output_index", index},
-                                                               {"name", item.name},
-                                                               {"arguments", item.text}});
+                send("response.function_call_arguments.done",
+                     at({{"name", item.name}, {"arguments", item.text}}));
                 break;
             case ItemKind::code_interpreter_call:
-                send("response.code_interpreter_call_code.done",
-                     {{"item_id", item.id}, {"output_index", index}, {"code", item.text}});
-                send("response.code_interpreter_call.completed",
-                     {{"item_id", item.id}, {"output_index", index}});
+                send("response.code_interpreter_call_code.done", at({{"code", item.text}}));
+                send("response.code_interpreter_call.completed", at(Json::object()));
                 break;
             case ItemKind::web_search_call:
-                send("response.web_search_call.completed",
-                     {{"item_id", item.id}, {"output_index", index}});
+                send("response.web_search_call.completed", at(Json::object()));
                 break;
         }
         send("response.output_item.done",
@@ -250,14 +229,6 @@ class ResponsesWriter final : public TurnObserver {
                 {"logprobs", Json::array()}};
     }
 
-    void token_clock() {
-        const auto now = std::chrono::steady_clock::now();
-        if (last_token_)
-            server_.metrics_.inter_token_latency.observe(
-                std::chrono::duration<double>(now - *last_token_).count());
-        last_token_ = now;
-    }
-
     void send(const char* type, Json e) {
         Json out{{"type", type}, {"sequence_number", sequence_++}};
         for (auto& [k, v] : e.items()) out[k] = std::move(v);
@@ -318,24 +289,23 @@ class ResponsesWriter final : public TurnObserver {
     std::shared_ptr<Reply> reply_;
     TurnInput input_;
     std::string id_;
-    std::vector<std::pair<std::string, std::string>> calls_;
+    CallNames calls_;
     std::int64_t created_;
-    std::chrono::steady_clock::time_point begun_;
-    std::optional<std::chrono::steady_clock::time_point> last_token_;
     std::uint64_t sequence_ = 0;
 };
 
 // Resolves function_call_output items whose call is in the stored chain.
-void resolve_calls(TurnInput& in, const std::vector<std::pair<std::string, std::string>>& calls) {
+void resolve_calls(TurnInput& in, const CallNames& calls) {
     for (auto& m : in.messages) {
-        if (m.role != harmony::Role::tool || !m.name || m.name->rfind("?", 0) != 0) continue;
-        const std::string call_id = m.name->substr(1);
-        bool found = false;
-        for (const auto& [id, name] : calls)
-            if (id == call_id) m.name = name, found = true;
-        if (!found)
-            throw bad_param("input", "no function_call with call_id '" + call_id +
-                                         "' in this request or the previous response");
+        if (m.role != harmony::Role::tool || !m.name || !m.name->starts_with(kUnresolvedCall))
+            continue;
+        const std::string call_id = m.name->substr(kUnresolvedCall.size());
+        if (const std::string* name = find_call(calls, call_id)) {
+            m.name = *name;
+            continue;
+        }
+        throw bad_param("input", "no function_call with call_id '" + call_id +
+                                     "' in this request or the previous response");
     }
 }
 
@@ -355,8 +325,8 @@ void Server::responses(const HttpRequest& request, std::shared_ptr<Reply> reply)
     if (input.web_search && !(builtin_ && builtin_->route("browser.search")))
         input.web_search = false;
     std::vector<Segment> history;
-    std::vector<std::pair<std::string, std::string>> calls = input.call_names;
-    std::string chain = random_id("chain_");
+    CallNames calls = input.call_names;
+    std::string chain = random_id("chain_", 32);
     if (input.previous_response_id) {
         if (!responses_)
             throw ApiError(400, "previous_response_id needs a server with a --store",
@@ -371,8 +341,8 @@ void Server::responses(const HttpRequest& request, std::shared_ptr<Reply> reply)
         if (!previous->chain.empty()) chain = previous->chain;
     }
     if (!admit(*reply, "/v1/responses")) return;
-    auto writer =
-        std::make_shared<ResponsesWriter>(*this, reply, input, random_id("resp_"), calls, chain);
+    auto writer = std::make_shared<ResponsesWriter>(*this, reply, input, random_id("resp_", 32),
+                                                    calls, chain);
     start_turn(writer, *reply, chain, std::move(input), std::move(history));
 }
 

@@ -16,7 +16,8 @@ std::int64_t unix_now() {
 }
 
 Server::Server(boost::asio::io_context& io, runtime::ModelClient& model,
-               runtime::SessionStore* store, runtime::ToolRegistry* builtin, ServerOptions options)
+               runtime::SessionStore* store, runtime::ToolRegistry* builtin, ServerOptions options,
+               std::optional<boost::asio::ip::tcp::acceptor> listening)
     : io_(io),
       model_(model),
       builtin_(builtin),
@@ -25,8 +26,10 @@ Server::Server(boost::asio::io_context& io, runtime::ModelClient& model,
       pool_(model, options_.max_idle_conversations),
       date_(runtime::today_utc()) {
     if (store) responses_.emplace(*store);
+    if (!listening) listening.emplace(listen_on(io, options_.http));
     http_ = std::make_unique<HttpServer>(
-        io, options_.http, [this](const HttpRequest& request, std::shared_ptr<Reply> reply) {
+        std::move(*listening), options_.http,
+        [this](const HttpRequest& request, std::shared_ptr<Reply> reply) {
             handle(request, std::move(reply));
         });
 }
@@ -80,23 +83,19 @@ bool Server::admit(Reply& reply, const std::string& endpoint) {
         return false;
     }
     ++active_;
-    metrics_.running = static_cast<std::int64_t>(std::min(active_, options_.max_running));
-    metrics_.waiting = static_cast<std::int64_t>(active_ - std::min(active_, options_.max_running));
+    metrics_.set_load(active_, options_.max_running);
     return true;
 }
 
 void Server::release() {
     --active_;
-    metrics_.running = static_cast<std::int64_t>(std::min(active_, options_.max_running));
-    metrics_.waiting = static_cast<std::int64_t>(active_ - std::min(active_, options_.max_running));
+    metrics_.set_load(active_, options_.max_running);
     if (active_ == 0 && drained_) std::exchange(drained_, nullptr)();
 }
 
 void Server::finished_turn(const TurnResult& result) {
-    metrics_.prompt_tokens += static_cast<std::uint64_t>(result.usage.input_tokens);
-    metrics_.cached_tokens += static_cast<std::uint64_t>(result.usage.cached_tokens);
-    metrics_.output_tokens += static_cast<std::uint64_t>(result.usage.output_tokens);
-    if (result.usage.cached_tokens > 0) ++metrics_.prefix_cache_hits;
+    metrics_.count_tokens(result.usage.input_tokens, result.usage.cached_tokens,
+                          result.usage.output_tokens);
     if (result.first_token_ms >= 0)
         metrics_.time_to_first_token.observe(result.first_token_ms / 1000);
     release();
@@ -111,7 +110,9 @@ void Server::check_model(const std::string& requested) const {
 }
 
 TurnContext Server::turn_context(const std::string& chain_id) {
-    TurnContext c{io_.get_executor(), model_, pool_, renderer_, nullptr, {}, {}, 8, 0, 120, {}};
+    TurnContext c{
+        io_.get_executor(),           model_, pool_, renderer_, nullptr, {}, {}, 8, 0, 120, {},
+        &metrics_.inter_token_latency};
     c.builtin_tools = builtin_;
     c.session_id = chain_id;
     if (!options_.workspaces.empty()) {

@@ -42,8 +42,10 @@ struct ServerOptions {
 class Server {
   public:
     // `store` may be null (no stored responses); `builtin` may be null (no built-in tools).
+    // `listening`: a socket from listen_on (else the server binds options.http itself).
     Server(boost::asio::io_context& io, runtime::ModelClient& model, runtime::SessionStore* store,
-           runtime::ToolRegistry* builtin, ServerOptions options);
+           runtime::ToolRegistry* builtin, ServerOptions options,
+           std::optional<boost::asio::ip::tcp::acceptor> listening = std::nullopt);
     ~Server();
     std::uint16_t port() const { return http_->port(); }
     // Stops accepting; `done` runs once no request is in progress.

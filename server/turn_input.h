@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/sampler.h"
@@ -15,6 +16,21 @@
 namespace gossamer::server {
 
 using Json = nlohmann::ordered_json;
+
+// call_id -> "ns.name" of the function calls a request or a stored response holds.
+using CallNames = std::vector<std::pair<std::string, std::string>>;
+
+// The recipient of the call `call_id` ("ns.name"); nullptr when `calls` has none. The first
+// call with that id wins.
+inline const std::string* find_call(const CallNames& calls, const std::string& call_id) {
+    for (const auto& [id, name] : calls)
+        if (id == call_id) return &name;
+    return nullptr;
+}
+
+// A tool result whose call is not in the request names the tool as this prefix + its call_id
+// until the stored response it continues resolves it.
+inline constexpr std::string_view kUnresolvedCall = "?";
 
 // A client-side function the model may call; `ns` is its harmony namespace ("functions", or
 // the name of a Responses `namespace` tool).
@@ -51,8 +67,7 @@ struct TurnInput {
     bool store = true;
     std::optional<std::string> previous_response_id;
     bool include_reasoning = false;  // include: ["reasoning.encrypted_content"]
-    // call_id -> "ns.name" for function_call items given in the input.
-    std::vector<std::pair<std::string, std::string>> call_names;
+    CallNames call_names;            // the function_call items given in the input
     Json metadata = Json::object();
 };
 

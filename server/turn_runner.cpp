@@ -1,10 +1,10 @@
 #include "server/turn_runner.h"
 
 #include <boost/asio/post.hpp>
-#include <random>
 
 #include "harmony/special_tokens.h"
 #include "server/json_constraint.h"
+#include "server/random_id.h"
 
 namespace gossamer::server {
 
@@ -14,17 +14,12 @@ using harmony::Message;
 using harmony::Role;
 namespace tok = harmony::tok;
 
-bool is_call(const Message& m) {
-    return m.role == Role::assistant && m.recipient && *m.recipient != "assistant" &&
-           *m.recipient != "all";
-}
-
-std::string random_hex(std::size_t n) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) out += kHex[rng() & 15];
-    return out;
+// The tokens that open `header`'s message up to its content (its render without the end
+// token): a prompt that ends with them makes the model write only the content.
+std::vector<std::int32_t> opening_of(const harmony::Renderer& renderer, const Message& header) {
+    auto tokens = renderer.render_message(header);
+    tokens.pop_back();  // <|end|> or <|call|>
+    return {tokens.begin(), tokens.end()};
 }
 
 }  // namespace
@@ -95,31 +90,24 @@ TurnRunner::TurnRunner(TurnContext context, TurnInput input, std::vector<Segment
         }
         conversation_.push_back(std::move(s));
     }
-    std::vector<harmony::Token> opener;
+    const auto plain = ctx_.renderer.render_conversation_for_completion({}, Role::assistant);
+    plain_opener_.assign(plain.begin(), plain.end());
+    opener_ = plain_opener_;
     if (input_.tool_choice == ToolChoice::named ||
         (input_.tool_choice == ToolChoice::required && input_.tools.size() == 1)) {
         // The header of the call is part of the prompt: the model writes only the arguments.
-        const std::string recipient = input_.tool_choice == ToolChoice::named
-                                          ? input_.tool_choice_name
-                                          : recipient_of(input_.tools.front());
         Message call = Message::text(Role::assistant, "");
         call.channel = "commentary";
-        call.recipient = recipient;
+        call.recipient = input_.tool_choice == ToolChoice::named
+                             ? input_.tool_choice_name
+                             : recipient_of(input_.tools.front());
         call.content_type = "<|constrain|>json";
-        opener = ctx_.renderer.render_message(call);
-        opener.pop_back();  // <|call|>
-    } else {
-        opener = ctx_.renderer.render_conversation_for_completion({}, Role::assistant);
+        opener_ = opening_of(ctx_.renderer, call);
     }
-    opener_.assign(opener.begin(), opener.end());
 }
 
 TurnRunner::~TurnRunner() {
     if (conv_) ctx_.pool.drop(*conv_);
-}
-
-std::string TurnRunner::new_id(const char* prefix) {
-    return prefix + random_hex(24);
 }
 
 std::shared_ptr<engine::TokenConstraint> TurnRunner::constraint() {
@@ -164,9 +152,7 @@ void TurnRunner::generate() {
         // instead of calling server-side tools without end.
         Message answer = Message::text(Role::assistant, "");
         answer.channel = "final";
-        auto header = ctx_.renderer.render_message(answer);
-        header.pop_back();  // <|end|>
-        opener_.assign(header.begin(), header.end());
+        opener_ = opening_of(ctx_.renderer, answer);
     }
     runtime::ModelRequest request;
     request.prompt = prompt();
@@ -192,10 +178,7 @@ void TurnRunner::generate() {
     request.stop = {static_cast<std::int32_t>(tok::kReturn), static_cast<std::int32_t>(tok::kCall),
                     static_cast<std::int32_t>(tok::kEndOfText)};
     request.constraint = constraint();
-    if (!conv_) {
-        const auto taken = ctx_.pool.take(request.prompt);
-        conv_ = taken.id;
-    }
+    if (!conv_) conv_ = ctx_.pool.take(request.prompt);
     parser_ = std::make_unique<harmony::StreamParser>(std::nullopt);
     generated_.assign(opener_.begin(), opener_.end());
     message_start_ = 0;
@@ -226,14 +209,14 @@ void TurnRunner::generate() {
 void TurnRunner::begin_item(const Message& header) {
     OutputItem item;
     item.channel = header.channel.value_or("");
-    if (is_call(header)) {
+    if (harmony::is_tool_call(header)) {
         const std::string& r = *header.recipient;
         const auto route = ctx_.builtin_tools ? ctx_.builtin_tools->route(r) : std::nullopt;
         const bool python = r == "python" || r.rfind("python.", 0) == 0;
         const bool browser = r.rfind("browser.", 0) == 0;
         if (route && ((python && input_.code_interpreter) || (browser && input_.web_search))) {
             item.kind = python ? ItemKind::code_interpreter_call : ItemKind::web_search_call;
-            item.id = new_id(python ? "ci_" : "ws_");
+            item.id = random_id(python ? "ci_" : "ws_", 24);
             item.name = r;
         } else {
             bool known = false;
@@ -241,15 +224,15 @@ void TurnRunner::begin_item(const Message& header) {
                 if (recipient_of(t) == r) known = true, item.ns = t.ns, item.name = t.name;
             if (!known) return;  // answered with an error when the call is complete
             item.kind = ItemKind::function_call;
-            item.id = new_id("fc_");
-            item.call_id = "call_" + random_hex(24);
+            item.id = random_id("fc_", 24);
+            item.call_id = random_id("call_", 24);
         }
     } else if (header.channel == "analysis") {
         item.kind = ItemKind::reasoning;
-        item.id = new_id("rs_");
+        item.id = random_id("rs_", 24);
     } else {
         item.kind = ItemKind::message;
-        item.id = new_id("msg_");
+        item.id = random_id("msg_", 24);
     }
     result_.items.push_back(std::move(item));
     open_item_ = result_.items.size() - 1;
@@ -263,6 +246,7 @@ void TurnRunner::on_token(const runtime::TokenEvent& e) {
             result_.first_token_ms =
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun_)
                     .count();
+        if (ctx_.inter_token_latency) token_gaps_.tick(*ctx_.inter_token_latency);
         generated_.push_back(e.sample.token);
         parser_->process(static_cast<harmony::Token>(e.sample.token));
         const auto& parsed = parser_->messages();
@@ -337,8 +321,7 @@ void TurnRunner::on_done(const runtime::TokenEvent& e) {
     result_.usage.cached_tokens += e.stats.reused_tokens;
     result_.usage.output_tokens += generated;
     held_.insert(held_.end(), generated_.begin(), generated_.end());
-    const auto plain = ctx_.renderer.render_conversation_for_completion({}, Role::assistant);
-    opener_.assign(plain.begin(), plain.end());  // a forced call header is for the first round
+    opener_ = plain_opener_;  // a forced call header is for the first round
 
     bool client_call = false, answered = false;
     for (const auto& item : result_.items) {
@@ -375,10 +358,7 @@ void TurnRunner::run_builtin(std::optional<std::size_t> item_index, std::size_t 
             item.ok = ok;
             observer_.item_done(*item_index, item);
         }
-        Message result = Message::text(Role::tool, std::move(text));
-        result.name = recipient;
-        result.recipient = "assistant";
-        result.channel = channel;
+        Message result = harmony::tool_result(recipient, std::move(text), channel);
         auto rendered = ctx_.renderer.render_message(result);
         conversation_.push_back({std::move(result), {rendered.begin(), rendered.end()}});
         generate();
@@ -401,12 +381,10 @@ void TurnRunner::run_builtin(std::optional<std::size_t> item_index, std::size_t 
     tools::ToolContext context{
         ctx_.executor, ctx_.session_id, ctx_.workspace,
         std::chrono::milliseconds(static_cast<long long>(ctx_.tool_timeout_seconds * 1000))};
-    tool_running_ = true;
     std::weak_ptr<TurnRunner> weak = weak_from_this();
     route->tool->invoke(call, context, [weak, reply](tools::ToolOutput out) mutable {
         auto self = weak.lock();
         if (!self || self->finished_) return;
-        self->tool_running_ = false;
         reply(std::move(out.text), !out.is_error);
     });
 }

@@ -22,6 +22,7 @@
 #include "runtime/model_client.h"
 #include "runtime/tool_registry.h"
 #include "server/conversation_pool.h"
+#include "server/metrics.h"
 #include "server/turn_input.h"
 
 namespace gossamer::server {
@@ -88,7 +89,8 @@ struct TurnContext {
     int max_rounds = 8;                              // generations per request
     int max_prompt_tokens = 0;                       // 0: the context window
     double tool_timeout_seconds = 120;
-    std::string date;  // conversation start date (YYYY-MM-DD)
+    std::string date;                          // conversation start date (YYYY-MM-DD)
+    Histogram* inter_token_latency = nullptr;  // fed with the gap before every token
 };
 
 class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
@@ -119,7 +121,6 @@ class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
     std::vector<std::int32_t> prompt() const;
     // The structured-output mask of this round (nullptr when nothing must be JSON).
     std::shared_ptr<engine::TokenConstraint> constraint();
-    std::string new_id(const char* prefix);
 
     TurnContext ctx_;
     TurnInput input_;
@@ -127,7 +128,8 @@ class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
     std::vector<harmony::Message> head_;
     std::vector<Segment> conversation_;
     std::vector<std::int32_t> head_tokens_;
-    std::vector<std::int32_t> opener_;  // "<|start|>assistant" (+ a forced call header)
+    std::vector<std::int32_t> plain_opener_;  // "<|start|>assistant"
+    std::vector<std::int32_t> opener_;        // this round's: plain, or a forced header
     std::optional<ConversationPool::Conversation> conv_;
     std::vector<std::int32_t> held_;  // tokens the conversation's cache holds
     std::unique_ptr<harmony::StreamParser> parser_;
@@ -146,8 +148,8 @@ class TurnRunner : public std::enable_shared_from_this<TurnRunner> {
     int rounds_ = 0;
     bool generating_ = false;
     bool finished_ = false;
-    bool tool_running_ = false;
     std::chrono::steady_clock::time_point begun_;
+    TokenGaps token_gaps_;
     std::uint64_t serial_ = 0;
 };
 
