@@ -22,6 +22,13 @@ std::optional<std::string> Parsed::get(std::string_view name) const {
     return std::nullopt;
 }
 
+std::vector<std::string> Parsed::all(std::string_view name) const {
+    std::vector<std::string> out;
+    for (const auto& [n, v] : options)
+        if (n == name) out.push_back(v);
+    return out;
+}
+
 std::string Parsed::need(std::string_view name) const {
     auto v = get(name);
     if (!v) throw InputError("missing required option " + std::string(name));
@@ -52,7 +59,7 @@ Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
                         throw InputError("option " + std::string(name) + " needs a value");
                     value = std::string(args[++i]);
                 }
-                if (p.get(name)) throw InputError("option " + std::string(name) + " given twice");
+                if (p.get(name) && name != "--endpoint") throw InputError("option " + std::string(name) + " given twice");
                 p.options.emplace_back(std::string(name), std::move(value));
                 continue;
             }

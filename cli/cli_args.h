@@ -27,11 +27,13 @@ struct Parsed {
     std::vector<std::string> positionals;
 
     std::optional<std::string> get(std::string_view name) const;
+    std::vector<std::string> all(std::string_view name) const;  // a repeatable option's values
     std::string need(std::string_view name) const;  // throws InputError when missing
     bool has(std::string_view name) const;          // a switch was given
 };
 
-// Unknown options, repeated options, missing values and surplus positionals are refused.
+// Unknown options, repeated options (but --endpoint, which may be given several times), missing
+// values and surplus positionals are refused.
 Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
                   const std::vector<std::string_view>& switches, std::size_t max_positionals);
 

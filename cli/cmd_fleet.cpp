@@ -164,7 +164,7 @@ const std::vector<std::string_view>& fleet_options() {
     static const std::vector<std::string_view> names = {
         "--tasks",   "--parallel", "--name",         "--results",         "--max-failures",
         "--resume",  "--model",    "--replay",       "--replay-delay-ms", "--store",
-        "--backend", "--threads",  "--lease-timeout"};
+        "--backend", "--threads",  "--lease-timeout", "--endpoint",        "--engine-api"};
     return names;
 }
 
@@ -194,6 +194,14 @@ int cmd_fleet(Args args) {
         if (!found)
             throw InputError("no fleet '" + *p.get("--resume") + "' in " + store_path.string());
         fleet = *found;
+        // Endpoints may move (the cluster changed); a local model may not become a remote one.
+        if (auto e = p.all("--endpoint"); !e.empty()) {
+            if (fleet.model.rfind(rt::kRemotePrefix, 0) != 0)
+                throw InputError("--endpoint: fleet " + fleet.id +
+                                 " runs on a local model; it cannot move to endpoints on --resume");
+            rt::AgentSpec none;
+            fleet.model = model_ref_from(p, none);
+        }
     } else {
         // The template may hold placeholders where the spec wants numbers: each task's spec is
         // checked strictly once its vars are filled in.

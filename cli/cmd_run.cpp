@@ -123,7 +123,8 @@ int cmd_resume(Args args) {
     const rt::AgentSpec spec = spec_of(*record);
     rt::check_outputs(spec);
     std::string model_ref = record->model;
-    if (p.get("--replay") || p.get("--model")) model_ref = model_ref_from(p, spec);
+    if (p.get("--replay") || p.get("--model") || p.get("--endpoint"))
+        model_ref = model_ref_from(p, spec);
     boost::asio::io_context io;
     auto tools = rt::start_tools(spec, rt::store_folder(store.path()));
     auto model = rt::open_model(model_ref, io, model_options(p, spec));

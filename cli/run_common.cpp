@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace gossamer::cli {
 namespace fs = std::filesystem;
@@ -11,21 +12,22 @@ namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
-        "--task",  "--model",   "--replay",  "--replay-delay-ms",
-        "--store", "--backend", "--threads", "--lease-timeout"};
+        "--task",    "--model",         "--replay",   "--replay-delay-ms", "--store",
+        "--backend", "--threads",       "--lease-timeout", "--endpoint", "--engine-api"};
     return names;
 }
 
 const std::vector<std::string_view>& resume_options() {
     static const std::vector<std::string_view> names = {
-        "--model",   "--replay",  "--replay-delay-ms", "--store",
-        "--backend", "--threads", "--lease-timeout"};
+        "--model",   "--replay",        "--replay-delay-ms", "--store",     "--backend",
+        "--threads", "--lease-timeout", "--endpoint",        "--engine-api"};
     return names;
 }
 
 const std::vector<std::string_view>& chat_options() {
     static const std::vector<std::string_view> names = {
-        "--model", "--replay", "--store", "--backend", "--threads", "--lease-timeout"};
+        "--model",   "--replay",        "--store",    "--backend",
+        "--threads", "--lease-timeout", "--endpoint", "--engine-api"};
     return names;
 }
 
@@ -63,6 +65,14 @@ void apply_overrides(const Parsed& p, rt::AgentSpec& spec) {
 std::string model_ref_from(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto r = p.get("--replay")) return rt::kReplayPrefix + fs::absolute(*r).string();
     if (auto m = p.get("--model")) return fs::absolute(*m).string();
+    if (auto e = p.all("--endpoint"); !e.empty()) {
+        for (const auto& url : e)
+            if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+                throw InputError("--endpoint '" + url + "': must be an http:// or https:// URL");
+        return rt::remote_reference(e);
+    }
+    if (!spec.model.remote.endpoints.empty())
+        return rt::remote_reference(spec.model.remote.endpoints);
     if (!spec.model.path.empty()) return rt::resolve(spec, spec.model.path).string();
     auto nano = bundled_model();
     if (nano.empty())
@@ -96,6 +106,22 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto d = p.get("--replay-delay-ms"))
         o.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
     o.progress = ::isatty(STDERR_FILENO) == 1;
+    o.remote = spec.model.remote;
+    if (auto api = p.get("--engine-api")) {
+        auto parsed = rt::parse_engine_api(*api);
+        if (!parsed) throw InputError("--engine-api '" + *api + "': must be gossamer, vllm or sglang");
+        o.remote.api = *parsed;
+    }
+    // The key: the variable the spec names, else GOSSAMER_ENDPOINT_KEY (never the value itself
+    // in a spec or on a command line, where logs and `ps` would see it).
+    const std::string var =
+        spec.model.api_key_env.empty() ? "GOSSAMER_ENDPOINT_KEY" : spec.model.api_key_env;
+    if (const char* key = std::getenv(var.c_str()); key && *key) {
+        o.remote.api_key = key;
+    } else if (!spec.model.api_key_env.empty() && !p.get("--model") && !p.get("--replay") &&
+               (!p.all("--endpoint").empty() || !spec.model.remote.endpoints.empty())) {
+        throw InputError("model.api_key_env names " + var + ", which is not set");
+    }
     return o;
 }
 

@@ -41,6 +41,10 @@ struct GenerationStats {
     int generated_tokens = 0;
     double prefill_seconds = 0;  // submit to first token
     double decode_seconds = 0;   // first token to the last
+    // Set by a remote model client (runtime/remote_model.h), never by the engine: the endpoint
+    // that finished the generation and how many tries before it failed.
+    std::string served_by;
+    int retries = 0;
 };
 
 struct TokenEvent {

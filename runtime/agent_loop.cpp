@@ -341,7 +341,8 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
                                   window_.tokens_of(messages_, messages_.size() - 1));
         }
         emit(GenerationDone{turns_, g->prompt_tokens, g->tokens, engine::to_string(e.reason),
-                            g->parser.errors().size(), elapsed_ms(g->begun)},
+                            g->parser.errors().size(), elapsed_ms(g->begun), e.stats.served_by,
+                            e.stats.retries, e.stats.reused_tokens},
              true);
     });
     if (!saved) return;

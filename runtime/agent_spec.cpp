@@ -7,6 +7,7 @@
 #include "runtime/tool_kinds.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -22,7 +23,50 @@ namespace fs = std::filesystem;
 namespace {
 
 void read_model(const SpecReader& r, const YAML::Node& n, ModelSpec& m) {
-    r.only_keys(n, "model", {"path", "backend", "reasoning_effort", "sampling", "threads"});
+    r.only_keys(n, "model",
+                {"path", "backend", "reasoning_effort", "sampling", "threads", "endpoints", "api",
+                 "api_key_env", "name", "remote"});
+    each(n, "model", "endpoints", [&](auto& v, auto& f) {
+        m.remote.endpoints = r.texts(v, f);
+        if (m.remote.endpoints.empty()) r.fail(v, f, "expected at least one URL");
+        for (const auto& url : m.remote.endpoints)
+            if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+                r.fail(v, f, "'" + url + "' is not an http:// or https:// URL");
+    });
+    each(n, "model", "api", [&](auto& v, auto& f) {
+        auto api = parse_engine_api(r.text(v, f));
+        if (!api) r.fail(v, f, "must be gossamer, vllm or sglang");
+        m.remote.api = *api;
+    });
+    each(n, "model", "api_key_env", [&](auto& v, auto& f) {
+        m.api_key_env = r.text(v, f);
+        const bool ok = !m.api_key_env.empty() &&
+                        std::all_of(m.api_key_env.begin(), m.api_key_env.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                        });
+        if (!ok) r.fail(v, f, "must be the name of an environment variable (letters, digits, _)");
+    });
+    each(n, "model", "name", [&](auto& v, auto& f) { m.remote.model_name = r.text(v, f); });
+    each(n, "model", "remote", [&](auto& s, auto& f) {
+        r.only_keys(s, f,
+                    {"max_in_flight", "max_attempts", "stream", "connect_timeout_seconds",
+                     "first_token_timeout_seconds", "token_timeout_seconds",
+                     "generation_timeout_seconds"});
+        auto& o = m.remote;
+        each(s, f, "max_in_flight",
+             [&](auto& v, auto& g) { o.max_in_flight = r.integer(v, g, 1, 100000); });
+        each(s, f, "max_attempts",
+             [&](auto& v, auto& g) { o.max_attempts = r.integer(v, g, 1, 100); });
+        each(s, f, "stream", [&](auto& v, auto& g) { o.stream = r.boolean(v, g); });
+        each(s, f, "connect_timeout_seconds",
+             [&](auto& v, auto& g) { o.connect_timeout = r.number(v, g, 0.1, 600); });
+        each(s, f, "first_token_timeout_seconds",
+             [&](auto& v, auto& g) { o.first_token_timeout = r.number(v, g, 0.1, 86400); });
+        each(s, f, "token_timeout_seconds",
+             [&](auto& v, auto& g) { o.token_timeout = r.number(v, g, 0.1, 86400); });
+        each(s, f, "generation_timeout_seconds",
+             [&](auto& v, auto& g) { o.generation_timeout = r.number(v, g, 0, 86400); });
+    });
     each(n, "model", "path", [&](auto& v, auto& f) { m.path = r.text(v, f); });
     each(n, "model", "backend", [&](auto& v, auto& f) {
         m.backend = r.text(v, f);

@@ -13,6 +13,7 @@
 
 #include "engine/sampler.h"
 #include "harmony/message.h"
+#include "runtime/remote_options.h"
 #include "tools/browser/browser_options.h"
 #include "tools/python/python_options.h"
 
@@ -30,6 +31,10 @@ struct ModelSpec {
     harmony::ReasoningEffort reasoning_effort = harmony::ReasoningEffort::medium;
     engine::SamplingParams sampling;  // temperature 1, top_p 1 by default (the model card's)
     int threads = 0;                  // CPU threads; 0 = all cores
+    // Remote engines instead of a local checkpoint (docs/SCALE.md): `endpoints`, `api`,
+    // `name` and `remote:` limits; the key is read from the variable `api_key_env` names.
+    RemoteOptions remote;
+    std::string api_key_env;
 };
 
 struct SystemSpec {

@@ -10,6 +10,7 @@
 #include "engine/model_error.h"
 #include "runtime/agent_spec.h"
 #include "runtime/engine_client.h"
+#include "runtime/remote_model.h"
 #include "runtime/replay_model.h"
 #include "runtime/setup_error.h"
 
@@ -46,6 +47,12 @@ std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,
     }
 }
 
+std::string remote_reference(const std::vector<std::string>& endpoints) {
+    std::string ref = kRemotePrefix;
+    for (std::size_t i = 0; i < endpoints.size(); ++i) ref += (i ? "," : "") + endpoints[i];
+    return ref;
+}
+
 std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asio::io_context& io,
                                         const ModelOptions& options) {
     auto model = std::make_unique<LoadedModel>();
@@ -58,6 +65,21 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
         } catch (const SpecError& e) {
             throw SetupError(e.what());
         }
+        return model;
+    }
+    if (reference.rfind(kRemotePrefix, 0) == 0) {
+        RemoteOptions remote = options.remote;
+        remote.endpoints.clear();
+        const std::string list = reference.substr(std::string(kRemotePrefix).size());
+        for (std::size_t at = 0; at <= list.size();) {
+            const auto comma = std::min(list.find(',', at), list.size());
+            if (comma > at) remote.endpoints.push_back(list.substr(at, comma - at));
+            at = comma + 1;
+        }
+        if (options.context_tokens > 0) remote.context_tokens = options.context_tokens;
+        auto client = std::make_unique<RemoteModel>(io, std::move(remote));
+        for (const auto& w : client->warnings()) std::fprintf(stderr, "gossamer: %s\n", w.c_str());
+        model->client = std::move(client);
         return model;
     }
     model->weights = load_checkpoint(reference, options.progress);

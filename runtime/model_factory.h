@@ -1,6 +1,7 @@
 // Builds the model a session runs on from its reference, the same way for `run`, `resume`,
-// `chat` and `fleet`: "replay:FILE" (the scripted test double, replay_model.h) or a checkpoint
-// directory loaded into a backend behind an EngineClient. Everything that can be wrong with the
+// `chat` and `fleet`: "replay:FILE" (the scripted test double, replay_model.h), "remote:URLS"
+// (remote engines, remote_model.h) or a checkpoint directory loaded into a backend behind an
+// EngineClient. Everything that can be wrong with the
 // reference (missing folder, bad checkpoint, unknown or unusable backend, a replay file that
 // does not parse) is a SetupError raised here, before any session exists. It must not run
 // sessions or know about tools.
@@ -16,10 +17,14 @@
 #include "engine/backend_factory.h"
 #include "engine/weights.h"
 #include "runtime/model_client.h"
+#include "runtime/remote_options.h"
 
 namespace gossamer::runtime {
 
 inline constexpr const char* kReplayPrefix = "replay:";
+// "remote:URL,URL,...": remote engines (remote_model.h), the rest of their settings in
+// ModelOptions::remote.
+inline constexpr const char* kRemotePrefix = "remote:";
 
 struct ModelOptions {
     std::string backend = "cpu";  // cpu | cuda | auto
@@ -28,7 +33,11 @@ struct ModelOptions {
     int replay_delay_ms = 0;      // replay: pause per token
     int max_sequences = 16;       // sequences batched in one engine step (a fleet: --parallel)
     bool progress = false;        // loading progress on stderr
+    RemoteOptions remote;         // remote: api, key, limits (the endpoints come from the reference)
 };
+
+// The reference for remote endpoints ("remote:" + the URLs joined by ',').
+std::string remote_reference(const std::vector<std::string>& endpoints);
 
 // Owns what a ModelClient needs (weights, backend) for as long as the client lives.
 struct LoadedModel {

@@ -65,12 +65,15 @@ struct Codec {
 
     static constexpr std::string_view name(const GenerationDone&) { return "generation"; }
     static Json write(const GenerationDone& e) {
-        return {{"turn", e.turn},
-                {"prompt_tokens", e.prompt_tokens},
-                {"output_tokens", e.output_tokens},
-                {"finish_reason", e.finish_reason},
-                {"parse_errors", e.parse_errors},
-                {"ms", e.ms}};
+        Json j{{"turn", e.turn},
+               {"prompt_tokens", e.prompt_tokens},
+               {"output_tokens", e.output_tokens},
+               {"finish_reason", e.finish_reason},
+               {"parse_errors", e.parse_errors},
+               {"ms", e.ms},
+               {"cached_tokens", e.cached_tokens}};
+        if (!e.endpoint.empty()) j["endpoint"] = e.endpoint, j["retries"] = e.retries;
+        return j;
     }
     static GenerationDone read(const Json& j, GenerationDone) {
         return {j.value("turn", 0),
@@ -78,7 +81,10 @@ struct Codec {
                 j.value("output_tokens", 0),
                 j.value("finish_reason", ""),
                 j.value("parse_errors", std::size_t{0}),
-                j.value("ms", 0.0)};
+                j.value("ms", 0.0),
+                j.value("endpoint", ""),
+                j.value("retries", 0),
+                j.value("cached_tokens", 0)};
     }
 
     static constexpr std::string_view name(const UsageUpdate&) { return "usage"; }

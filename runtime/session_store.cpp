@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -399,6 +400,25 @@ GenerationTotals generation_totals(const std::vector<StoredEvent>& events) {
             if (const auto* g = std::get_if<GenerationDone>(&*body))
                 ++totals.turns, totals.output_tokens += g->output_tokens;
     return totals;
+}
+
+std::vector<EndpointUsage> usage_by_endpoint(const std::vector<StoredEvent>& events) {
+    std::vector<EndpointUsage> out;
+    for (const auto& e : events) {
+        const auto body = e.typed();
+        const auto* g = body ? std::get_if<GenerationDone>(&*body) : nullptr;
+        if (!g) continue;
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const auto& u) { return u.endpoint == g->endpoint; });
+        if (it == out.end()) it = out.insert(out.end(), EndpointUsage{g->endpoint});
+        ++it->generations;
+        it->prompt_tokens += g->prompt_tokens;
+        it->cached_tokens += g->cached_tokens;
+        it->output_tokens += g->output_tokens;
+        it->retries += g->retries;
+        it->ms += g->ms;
+    }
+    return out;
 }
 
 }  // namespace gossamer::runtime

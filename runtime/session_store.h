@@ -90,6 +90,18 @@ struct GenerationTotals {
 };
 GenerationTotals generation_totals(const std::vector<StoredEvent>& events);
 
+// The same events per endpoint that served them ("" for the local engine), in first-use order.
+struct EndpointUsage {
+    std::string endpoint;
+    int generations = 0;
+    long prompt_tokens = 0;
+    long cached_tokens = 0;
+    long output_tokens = 0;
+    int retries = 0;
+    double ms = 0;
+};
+std::vector<EndpointUsage> usage_by_endpoint(const std::vector<StoredEvent>& events);
+
 struct StoreOpen {
     bool must_exist = false;    // resume, sessions ...: never create a store
     bool create_parent = true;  // false: the folder must exist (a user-given --store)

@@ -148,4 +148,22 @@ void Server::generate(const HttpRequest& http, std::shared_ptr<Reply> reply) {
         });
 }
 
+// POST /tokenize in vLLM's shape ({"prompt", "add_special_tokens"} -> {"count",
+// "max_model_len", "tokens"}): special-token strings in the prompt become special tokens, as
+// they do in vLLM, so a remote client can check that both sides mean the same ids.
+void Server::tokenize(const HttpRequest& http, std::shared_ptr<Reply> reply) {
+    const Json body = parse_body(http.body);
+    check_model(body.value("model", Json("")).is_string() ? body.value("model", "") : "");
+    const auto prompt = body.find("prompt");
+    if (prompt == body.end() || !prompt->is_string())
+        throw bad_param("prompt", "a string is required");
+    const auto tokens = renderer_.tokenizer().encode(prompt->get<std::string>(),
+                                                     harmony::AllowedSpecial::all_tokens());
+    answer_json(*reply, "/tokenize", 200,
+                {{"count", tokens.size()},
+                 {"max_model_len", model_.context_window()},
+                 {"tokens", tokens},
+                 {"token_strs", nullptr}});
+}
+
 }  // namespace gossamer::server

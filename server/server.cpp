@@ -149,7 +149,8 @@ void Server::handle(const HttpRequest& request, std::shared_ptr<Reply> reply) {
                                  {{{"id", options_.model_name},
                                    {"object", "model"},
                                    {"created", 0},
-                                   {"owned_by", "gossamer"}}}}});
+                                   {"owned_by", "gossamer"},
+                                   {"max_model_len", model_.context_window()}}}}});
         }
         if (request.method == "GET" && path.rfind("/v1/models/", 0) == 0) {
             check_model(path.substr(11));
@@ -157,7 +158,8 @@ void Server::handle(const HttpRequest& request, std::shared_ptr<Reply> reply) {
                                {{"id", options_.model_name},
                                 {"object", "model"},
                                 {"created", 0},
-                                {"owned_by", "gossamer"}});
+                                {"owned_by", "gossamer"},
+                                {"max_model_len", model_.context_window()}});
         }
         if (path.rfind("/v1/responses/", 0) == 0 &&
             (request.method == "GET" || request.method == "DELETE")) {
@@ -166,6 +168,7 @@ void Server::handle(const HttpRequest& request, std::shared_ptr<Reply> reply) {
         }
         if (request.method == "POST" && path == "/v1/responses") return responses(request, reply);
         if (request.method == "POST" && path == "/v1/chat/completions") return chat(request, reply);
+        if (request.method == "POST" && path == "/tokenize") return tokenize(request, reply);
         if (request.method == "POST" && path == "/inference/v1/generate")
             return generate(request, reply);
         endpoint = "other";

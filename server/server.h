@@ -88,6 +88,7 @@ class Server {
     void get_response(const std::string& id, Reply& reply, bool remove);
     void chat(const HttpRequest& request, std::shared_ptr<Reply> reply);
     void generate(const HttpRequest& request, std::shared_ptr<Reply> reply);
+    void tokenize(const HttpRequest& request, std::shared_ptr<Reply> reply);
 
     boost::asio::io_context& io_;
     runtime::ModelClient& model_;
