@@ -49,16 +49,19 @@ inline Run run_gossamer(const std::string& args, std::string_view input) {
     return r;
 }
 
-// Starts `gossamer ARGS...` without a shell, stdout to /dev/null and stderr appended to
-// `stderr_path`; returns its pid (-1 when fork failed).
+// Starts `gossamer ARGS...` without a shell, stdout to `stdout_path` (/dev/null) and stderr
+// appended to `stderr_path`; returns its pid (-1 when fork failed).
 inline pid_t start_gossamer(const std::vector<std::string>& args,
-                            const std::string& stderr_path = "/dev/null") {
+                            const std::string& stderr_path = "/dev/null",
+                            const std::string& stdout_path = "/dev/null") {
+    std::fflush(stdout);  // or the child writes our buffered output a second time
+    std::fflush(stderr);
     const pid_t pid = ::fork();
     if (pid == 0) {
         std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        if (!std::freopen("/dev/null", "w", stdout) ||
+        if (!std::freopen(stdout_path.c_str(), "w", stdout) ||
             !std::freopen(stderr_path.c_str(), "a", stderr))
             ::_exit(126);
         ::execv(GOSSAMER_BINARY, argv.data());
