@@ -61,33 +61,41 @@ constexpr Command kCommands[] = {
      "  --threads N        CPU threads\n"
      "  --backend NAME     cpu | cuda | auto\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
-     "SPEC [--task TEXT] [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] "
-     "[--threads N] [--lease-timeout S] [--json]",
+     "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
+     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json]",
      "  --task TEXT            the task (overrides the spec's)\n"
      "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
      "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
      "  --replay-delay-ms N    replay: pause per token\n"
+     "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
+     "  --engine-api NAME      gossamer | vllm | sglang (default: the spec's, else gossamer)\n"
+
      "  --store DB             session store (its folder must exist)\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      a lease without heartbeat this long is stale (default 30)\n"
      "  --json                 events as JSON lines\n"},
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
-     "ID [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] [--threads N] "
-     "[--lease-timeout S] [--json]",
+     "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
+     "[--threads N] [--lease-timeout S] [--json]",
      "  --model DIR            another checkpoint than the session's\n"
      "  --replay FILE          a replay script\n"
      "  --replay-delay-ms N    replay: pause per token\n"
+     "  --endpoint URL         other remote engines than the session's (repeatable)\n"
+     "  --engine-api NAME      gossamer | vllm | sglang\n"
      "  --store DB             session store (must exist)\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
      "  --json                 events as JSON lines\n"},
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
-     "SPEC [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] [--threads N] "
-     "[--lease-timeout S] [--json]",
+     "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
+     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
+     "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
+     "  --engine-api NAME      gossamer | vllm | sglang (default: the spec's, else gossamer)\n"
+
      "  --store DB             session store (its folder must exist)\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
@@ -95,8 +103,9 @@ constexpr Command kCommands[] = {
      "  --json                 events as JSON lines\n"},
     {"fleet", gossamer::cli::cmd_fleet, "run many tasks of one spec on one engine",
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
-     "[--max-failures N] [--model DIR | --replay FILE] [--store DB] [--backend cpu|cuda|auto] "
-     "[--threads N] [--json] | --resume FLEET_ID [--results FILE.jsonl] [--parallel N]",
+     "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
+     "[--backend cpu|cuda|auto] [--threads N] [--json] | --resume FLEET_ID [--results FILE.jsonl] "
+     "[--parallel N] [--endpoint URL...]",
      "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
      "  --parallel N           sessions running at once (default 8)\n"
      "  --name NAME            the fleet's name (default: the spec's)\n"
@@ -106,6 +115,9 @@ constexpr Command kCommands[] = {
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
      "  --replay-delay-ms N    replay: pause per token\n"
+     "  --endpoint URL         remote engines the tasks spread over (repeatable; on --resume:\n"
+     "                         the fleet's endpoints moved)\n"
+     "  --engine-api NAME      gossamer | vllm | sglang\n"
      "  --store DB             session store\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
