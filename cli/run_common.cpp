@@ -67,8 +67,11 @@ std::string model_ref_from(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto m = p.get("--model")) return fs::absolute(*m).string();
     if (auto e = p.all("--endpoint"); !e.empty()) {
         for (const auto& url : e)
-            if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-                throw InputError("--endpoint '" + url + "': must be an http:// or https:// URL");
+            if (auto problem = rt::endpoint_url_problem(url); !problem.empty())
+                throw InputError("--endpoint " +
+                                 (url.find('@') == std::string::npos ? "'" + url + "'"
+                                                                     : std::string("(not shown)")) +
+                                 ": " + problem);
         return rt::remote_reference(e);
     }
     if (!spec.model.remote.endpoints.empty())

@@ -30,8 +30,8 @@ void read_model(const SpecReader& r, const YAML::Node& n, ModelSpec& m) {
         m.remote.endpoints = r.texts(v, f);
         if (m.remote.endpoints.empty()) r.fail(v, f, "expected at least one URL");
         for (const auto& url : m.remote.endpoints)
-            if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-                r.fail(v, f, "'" + url + "' is not an http:// or https:// URL");
+            if (auto problem = endpoint_url_problem(url); !problem.empty())
+                r.fail(v, f, "'" + url + "': " + problem);
     });
     each(n, "model", "api", [&](auto& v, auto& f) {
         auto api = parse_engine_api(r.text(v, f));

@@ -27,6 +27,24 @@ std::string_view to_string(EngineApi api) {
     return "gossamer";
 }
 
+std::string endpoint_url_problem(std::string_view url) {
+    std::string_view rest;
+    if (url.rfind("http://", 0) == 0)
+        rest = url.substr(7);
+    else if (url.rfind("https://", 0) == 0)
+        rest = url.substr(8);
+    else
+        return "must be an http:// or https:// URL";
+    if (url.find_first_of(" \t\r\n,") != std::string_view::npos)
+        return "must not contain white space or commas";
+    const auto authority = rest.substr(0, rest.find('/'));
+    if (authority.empty()) return "has no host";
+    if (authority.find('@') != std::string_view::npos)
+        return "must not hold a user or password (put the key in the variable model.api_key_env "
+               "names)";
+    return {};
+}
+
 WireShape first_shape(EngineApi api) {
     return api == EngineApi::sglang ? WireShape::sglang : WireShape::generate;
 }

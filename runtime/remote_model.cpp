@@ -55,10 +55,8 @@ constexpr std::string_view kProbe =
 
 std::string trimmed_url(std::string url) {
     while (!url.empty() && url.back() == '/') url.pop_back();
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-        throw SetupError("endpoint '" + url + "': must be an http:// or https:// URL");
-    if (url.find_first_of(" \t\r\n") != std::string::npos)
-        throw SetupError("endpoint '" + url + "': must not contain white space");
+    if (auto problem = endpoint_url_problem(url); !problem.empty())
+        throw SetupError("endpoint '" + url + "': " + problem);
     return url;
 }
 
@@ -217,12 +215,17 @@ void RemoteModel::close(Conversation c) {
 
 void RemoteModel::generate(Conversation c, ModelRequest request, OnToken on_token) {
     auto p = std::make_shared<Pending>(io_, c, std::move(request), std::move(on_token));
-    if (active_.count(c)) {
-        boost::asio::post(io_, [p] {
+    const char* refused = active_.count(c) ? "a generation is already running on this conversation"
+                          : p->request.constraint
+                              ? "structured-output constraints need the local engine; remote "
+                                "engines sample unconstrained"
+                              : nullptr;
+    if (refused) {
+        boost::asio::post(io_, [p, refused] {
             TokenEvent e;
             e.done = true;
             e.reason = FinishReason::Error;
-            e.error = "a generation is already running on this conversation";
+            e.error = refused;
             p->on_token(e);
         });
         return;

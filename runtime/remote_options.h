@@ -15,6 +15,11 @@ enum class EngineApi { gossamer, vllm, sglang };
 std::optional<EngineApi> parse_engine_api(std::string_view name);
 std::string_view to_string(EngineApi api);
 
+// What is wrong with an endpoint URL ("" when nothing): it must be http:// or https://, have a
+// host, no white space, and no user:password@ (keys go in api_key_env, not where logs and the
+// session store would keep them).
+std::string endpoint_url_problem(std::string_view url);
+
 struct RemoteOptions {
     std::vector<std::string> endpoints;  // base URLs: http[s]://host:port[/prefix]
     EngineApi api = EngineApi::gossamer;

@@ -243,3 +243,33 @@ TEST_CASE("cli remote: a fleet of 32 nano tasks over 3 serve processes, one kill
     CHECK(retried > 0);  // the kill did hit generations in flight
     CHECK(on_b > 0);
 }
+
+TEST_CASE("cli remote: bad endpoints are exit 2 before anything is created") {
+    TempDir dir("remote_bad");
+    const auto spec = (dir.path / "a.yaml").string();
+    std::ofstream(spec) << calc_spec("{temperature: 0}");
+    const auto store = (dir.path / "s.db").string();
+    const std::string base = "run " + quoted(spec) + " --task hi --store " + quoted(store);
+    const auto none = run_gossamer(base + " --endpoint http://127.0.0.1:1", "");
+    CHECK(none.exit_code == 2);
+    CHECK(none.err.find("no endpoint answered: http://127.0.0.1:1") != std::string::npos);
+    const auto scheme = run_gossamer(base + " --endpoint ftp://h", "");
+    CHECK(scheme.exit_code == 2);
+    CHECK(scheme.err.find("--endpoint 'ftp://h': must be an http:// or https:// URL") !=
+          std::string::npos);
+    const auto secret = run_gossamer(base + " --endpoint http://me:pw@127.0.0.1:1", "");
+    CHECK(secret.exit_code == 2);
+    CHECK(secret.err.find("must not hold a user or password") != std::string::npos);
+    CHECK(secret.err.find("pw") == std::string::npos);  // the password is not echoed
+    CHECK(run_gossamer(base + " --endpoint http://127.0.0.1:1 --engine-api tgi", "").exit_code ==
+          2);
+    const auto spec_key = (dir.path / "k.yaml").string();
+    std::ofstream(spec_key) << calc_spec("{temperature: 0}",
+                                         "  api_key_env: GOSSAMER_TEST_UNSET_KEY\n");
+    const auto key = run_gossamer("run " + quoted(spec_key) + " --task hi --store " +
+                                      quoted(store) + " --endpoint http://127.0.0.1:1",
+                                  "");
+    CHECK(key.exit_code == 2);
+    CHECK(key.err.find("GOSSAMER_TEST_UNSET_KEY, which is not set") != std::string::npos);
+    CHECK_FALSE(fs::exists(store));  // no session, no store
+}

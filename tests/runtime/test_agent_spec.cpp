@@ -102,3 +102,50 @@ TEST_CASE("agent spec: mistakes name the file, line, column and field") {
               .find("limits.max_turns: expected an integer") != std::string::npos);
     CHECK(error_of("name: [x\n").find("a.yaml:2:1: invalid YAML") == 0);
 }
+
+TEST_CASE("agent spec: remote endpoints, their API, key variable and limits") {
+    const auto spec = parse_agent_spec(R"(
+name: remote
+model:
+  endpoints: [http://10.0.0.5:8000, "https://vllm.example/v1/"]
+  api: vllm
+  api_key_env: VLLM_API_KEY
+  name: openai/gpt-oss-120b
+  remote: {max_in_flight: 4, max_attempts: 3, stream: false, connect_timeout_seconds: 2,
+           first_token_timeout_seconds: 30, token_timeout_seconds: 10, generation_timeout_seconds: 90}
+task: t
+)",
+                                       "a.yaml", "/base");
+    const auto& r = spec.model.remote;
+    CHECK(r.endpoints == std::vector<std::string>{"http://10.0.0.5:8000", "https://vllm.example/v1/"});
+    CHECK(r.api == EngineApi::vllm);
+    CHECK(spec.model.api_key_env == "VLLM_API_KEY");
+    CHECK(r.model_name == "openai/gpt-oss-120b");
+    CHECK(r.max_in_flight == 4);
+    CHECK(r.max_attempts == 3);
+    CHECK_FALSE(r.stream);
+    CHECK(r.connect_timeout == 2);
+    CHECK(r.first_token_timeout == 30);
+    CHECK(r.token_timeout == 10);
+    CHECK(r.generation_timeout == 90);
+    // The defaults are RemoteOptions' own.
+    const auto plain = parse_agent_spec("name: x\nmodel: {}\ntask: t\n", "a.yaml", "/base");
+    CHECK(plain.model.remote.endpoints.empty());
+    CHECK(plain.model.remote.api == EngineApi::gossamer);
+    CHECK(plain.model.remote.max_in_flight == RemoteOptions{}.max_in_flight);
+
+    CHECK(error_of("name: x\nmodel: {endpoints: [ftp://x]}\n").find(
+              "a.yaml:2:20: model.endpoints: 'ftp://x': must be an http:// or https:// URL") == 0);
+    CHECK(error_of("name: x\nmodel: {endpoints: ['http://u:secret@h:1']}\n").find(
+              "must not hold a user or password") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {endpoints: []}\n").find("at least one URL") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {api: tgi}\n").find("model.api: must be gossamer, vllm or sglang") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {api_key_env: 'MY-KEY'}\n").find("environment variable") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {remote: {retries: 3}}\n").find("model.remote.retries: unknown key") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {remote: {max_in_flight: 0}}\n").find("must be in [1") !=
+          std::string::npos);
+}
