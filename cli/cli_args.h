@@ -28,8 +28,8 @@ struct Parsed {
 
     std::optional<std::string> get(std::string_view name) const;
     std::vector<std::string> all(std::string_view name) const;  // a repeatable option's values
-    std::string need(std::string_view name) const;  // throws InputError when missing
-    bool has(std::string_view name) const;          // a switch was given
+    std::string need(std::string_view name) const;              // throws InputError when missing
+    bool has(std::string_view name) const;                      // a switch was given
 };
 
 // Unknown options, repeated options (but --endpoint, which may be given several times), missing

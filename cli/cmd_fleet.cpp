@@ -162,8 +162,8 @@ std::string read_text(const std::string& path, const char* what) {
 
 const std::vector<std::string_view>& fleet_options() {
     static const std::vector<std::string_view> names = {
-        "--tasks",   "--parallel", "--name",         "--results",         "--max-failures",
-        "--resume",  "--model",    "--replay",       "--replay-delay-ms", "--store",
+        "--tasks",   "--parallel", "--name",          "--results",         "--max-failures",
+        "--resume",  "--model",    "--replay",        "--replay-delay-ms", "--store",
         "--backend", "--threads",  "--lease-timeout", "--endpoint",        "--engine-api"};
     return names;
 }

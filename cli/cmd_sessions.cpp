@@ -96,10 +96,11 @@ int cmd_sessions_show(Args args) {
         std::printf("owner: %s\n", owner.c_str());
     if (!r.error.empty()) std::printf("error: %s\n", r.error.c_str());
     for (const auto& u : rt::usage_by_endpoint(store.events(r.id)))
-        std::printf("usage: %s: %d generations, %ld prompt tokens (%ld cached), %ld output "
-                    "tokens, %.1f s, %d retries\n",
-                    u.endpoint.empty() ? "local engine" : u.endpoint.c_str(), u.generations,
-                    u.prompt_tokens, u.cached_tokens, u.output_tokens, u.ms / 1000, u.retries);
+        std::printf(
+            "usage: %s: %d generations, %ld prompt tokens (%ld cached), %ld output "
+            "tokens, %.1f s, %d retries\n",
+            u.endpoint.empty() ? "local engine" : u.endpoint.c_str(), u.generations,
+            u.prompt_tokens, u.cached_tokens, u.output_tokens, u.ms / 1000, u.retries);
     std::printf("\n");
     for (const auto& m : store.messages(r.id)) {
         const auto& msg = m.message;

@@ -12,8 +12,8 @@ namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
-        "--task",    "--model",         "--replay",   "--replay-delay-ms", "--store",
-        "--backend", "--threads",       "--lease-timeout", "--endpoint", "--engine-api"};
+        "--task",    "--model",   "--replay",        "--replay-delay-ms", "--store",
+        "--backend", "--threads", "--lease-timeout", "--endpoint",        "--engine-api"};
     return names;
 }
 
@@ -112,7 +112,8 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
     o.remote = spec.model.remote;
     if (auto api = p.get("--engine-api")) {
         auto parsed = rt::parse_engine_api(*api);
-        if (!parsed) throw InputError("--engine-api '" + *api + "': must be gossamer, vllm or sglang");
+        if (!parsed)
+            throw InputError("--engine-api '" + *api + "': must be gossamer, vllm or sglang");
         o.remote.api = *parsed;
     }
     // The key: the variable the spec names, else GOSSAMER_ENDPOINT_KEY (never the value itself

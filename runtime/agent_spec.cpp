@@ -48,10 +48,10 @@ void read_model(const SpecReader& r, const YAML::Node& n, ModelSpec& m) {
     });
     each(n, "model", "name", [&](auto& v, auto& f) { m.remote.model_name = r.text(v, f); });
     each(n, "model", "remote", [&](auto& s, auto& f) {
-        r.only_keys(s, f,
-                    {"max_in_flight", "max_attempts", "stream", "connect_timeout_seconds",
-                     "first_token_timeout_seconds", "token_timeout_seconds",
-                     "generation_timeout_seconds"});
+        r.only_keys(
+            s, f,
+            {"max_in_flight", "max_attempts", "stream", "connect_timeout_seconds",
+             "first_token_timeout_seconds", "token_timeout_seconds", "generation_timeout_seconds"});
         auto& o = m.remote;
         each(s, f, "max_in_flight",
              [&](auto& v, auto& g) { o.max_in_flight = r.integer(v, g, 1, 100000); });

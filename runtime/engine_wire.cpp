@@ -128,7 +128,7 @@ std::optional<std::string> error_of(const Json& j) {
     }
     if (j.value("object", Json()) == "error")
         return j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>()
-                                                                   : j.dump();
+                                                                 : j.dump();
     return std::nullopt;
 }
 
@@ -188,8 +188,7 @@ std::optional<WireChunk> WireDecoder::frame(std::string_view text) {
         return c;
     }
     auto choices = j.find("choices");
-    if (choices == j.end() || !choices->is_array())
-        throw WireError("an answer without choices");
+    if (choices == j.end() || !choices->is_array()) throw WireError("an answer without choices");
     c.cached_tokens = cached_of(j.value("usage", Json()));
     if (choices->empty()) return c;  // e.g. a usage-only frame
     const Json& choice = (*choices)[0];

@@ -35,8 +35,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Transfer {
-    Transfer(const HttpStreamRequest& r, const std::atomic<bool>* c,
-             std::function<void(long)> s, std::function<void(std::string_view)> d)
+    Transfer(const HttpStreamRequest& r, const std::atomic<bool>* c, std::function<void(long)> s,
+             std::function<void(std::string_view)> d)
         : request(r), cancel(c), on_status(std::move(s)), on_data(std::move(d)) {}
     const HttpStreamRequest& request;
     const std::atomic<bool>* cancel = nullptr;
@@ -102,9 +102,9 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     };
     const auto& r = t.request;
     if (r.total_timeout > 0 && since(t.begun) > r.total_timeout)
-        return (t.why_aborted = "no complete answer within " + std::to_string(r.total_timeout) +
-                                " s",
-                1);
+        return (
+            t.why_aborted = "no complete answer within " + std::to_string(r.total_timeout) + " s",
+            1);
     if (!t.got_data && r.first_byte_timeout > 0 && since(t.begun) > r.first_byte_timeout)
         return (t.why_aborted = "no answer within " + std::to_string(r.first_byte_timeout) + " s",
                 1);
@@ -129,7 +129,7 @@ HttpStreamEnd perform(const HttpStreamRequest& request, const std::atomic<bool>*
     if (request.method == "POST")
         headers = curl_slist_append(headers, "Content-Type: application/json");
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers,
-                                                                           curl_slist_free_all);
+                                                                            curl_slist_free_all);
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -155,8 +155,8 @@ HttpStreamEnd perform(const HttpStreamRequest& request, const std::atomic<bool>*
     status_of(t);
     if (rc != CURLE_OK) {
         t.end.cancelled = t.why_aborted == "cancelled";
-        t.end.timed_out = rc == CURLE_OPERATION_TIMEDOUT ||
-                          (rc == CURLE_ABORTED_BY_CALLBACK && !t.end.cancelled);
+        t.end.timed_out =
+            rc == CURLE_OPERATION_TIMEDOUT || (rc == CURLE_ABORTED_BY_CALLBACK && !t.end.cancelled);
         t.end.error = rc == CURLE_ABORTED_BY_CALLBACK ? t.why_aborted : curl_easy_strerror(rc);
     }
     return t.end;
@@ -184,9 +184,9 @@ std::shared_ptr<HttpStream> HttpStream::start(HttpStreamGroup& group,
         OnData on_data;
         OnEnd on_end;
     };
-    auto job = std::make_unique<Job>(Job{stream, std::move(executor), std::move(request),
-                                         std::move(on_status), std::move(on_data),
-                                         std::move(on_end)});
+    auto job =
+        std::make_unique<Job>(Job{stream, std::move(executor), std::move(request),
+                                  std::move(on_status), std::move(on_data), std::move(on_end)});
     std::thread([state, job = std::move(job)]() mutable {
         auto& j = *job;
         auto end = perform(
@@ -197,16 +197,15 @@ std::shared_ptr<HttpStream> HttpStream::start(HttpStreamGroup& group,
                 });
             },
             [&](std::string_view piece) {
-                boost::asio::post(j.executor,
-                                  [stream = j.stream, f = j.on_data, p = std::string(piece)]() mutable {
-                                      if (!stream->cancelled() && f) f(std::move(p));
-                                  });
+                boost::asio::post(j.executor, [stream = j.stream, f = j.on_data,
+                                               p = std::string(piece)]() mutable {
+                    if (!stream->cancelled() && f) f(std::move(p));
+                });
             });
-        boost::asio::post(j.executor,
-                          [stream = j.stream, f = std::move(j.on_end), end]() mutable {
-                              if (stream->cancelled()) end.cancelled = true;
-                              if (f) f(end);
-                          });
+        boost::asio::post(j.executor, [stream = j.stream, f = std::move(j.on_end), end]() mutable {
+            if (stream->cancelled()) end.cancelled = true;
+            if (f) f(end);
+        });
         job.reset();  // nothing of the owner's outlives the count below
         std::lock_guard lock(state->mutex);
         --state->running;

@@ -27,8 +27,8 @@ struct HttpStreamRequest {
 };
 
 struct HttpStreamEnd {
-    long status = 0;                    // 0: no HTTP answer (see error)
-    std::string error;                  // transport failure or timeout ("" when the body ended)
+    long status = 0;    // 0: no HTTP answer (see error)
+    std::string error;  // transport failure or timeout ("" when the body ended)
     bool timed_out = false;
     bool cancelled = false;
     std::optional<double> retry_after;  // seconds, from a Retry-After header

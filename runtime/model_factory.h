@@ -33,7 +33,7 @@ struct ModelOptions {
     int replay_delay_ms = 0;      // replay: pause per token
     int max_sequences = 16;       // sequences batched in one engine step (a fleet: --parallel)
     bool progress = false;        // loading progress on stderr
-    RemoteOptions remote;         // remote: api, key, limits (the endpoints come from the reference)
+    RemoteOptions remote;  // remote: api, key, limits (the endpoints come from the reference)
 };
 
 // The reference for remote endpoints ("remote:" + the URLs joined by ',').

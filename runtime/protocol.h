@@ -45,10 +45,10 @@ struct GenerationDone {
     int output_tokens = 0;
     std::string finish_reason;
     std::size_t parse_errors = 0;
-    double ms = 0;  // from the request to the last token
-    std::string endpoint;  // the remote endpoint that served it ("" for the local engine)
-    int retries = 0;       // failed tries before it (remote engines)
-    int cached_tokens = 0; // prompt tokens the engine did not recompute
+    double ms = 0;          // from the request to the last token
+    std::string endpoint;   // the remote endpoint that served it ("" for the local engine)
+    int retries = 0;        // failed tries before it (remote engines)
+    int cached_tokens = 0;  // prompt tokens the engine did not recompute
 };
 struct UsageUpdate {
     int turns = 0;

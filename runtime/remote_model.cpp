@@ -33,7 +33,8 @@ struct RemoteModel::Pending {
     OnToken on_token;
     std::vector<std::int32_t> got;  // tokens received so far (over every try)
     std::vector<std::string> errors;
-    int attempts = 0;  // tries that failed
+    int attempts = 0;   // requests that failed
+    int waits = 0;      // rounds with no endpoint up (they count toward max_attempts too)
     int endpoint = -1;  // the one running it (-1: none)
     unsigned call_id = 0;
     std::shared_ptr<HttpStream> call;
@@ -154,7 +155,8 @@ void RemoteModel::check_endpoints() {
             throw SetupError(e->url + " does not serve the model '" + model + "' (it lists " +
                              j["data"].dump() + ")");
         if (model.empty()) model = (*entry)["id"];
-        if (auto len = entry->find("max_model_len"); len != entry->end() && len->is_number_integer())
+        if (auto len = entry->find("max_model_len");
+            len != entry->end() && len->is_number_integer())
             smallest_context = smallest_context == 0 ? len->get<int>()
                                                      : std::min(smallest_context, len->get<int>());
         // The tokenizer: the same ids for the probe, where the endpoint can say (vLLM and
@@ -170,21 +172,21 @@ void RemoteModel::check_endpoints() {
         if (ids.end.status == 200 && t.is_object() && t.contains("tokens") &&
             t["tokens"].is_array()) {
             std::vector<std::int64_t> got;
-            for (const auto& v : t["tokens"]) got.push_back(v.is_number_integer() ? v.get<std::int64_t>() : -1);
+            for (const auto& v : t["tokens"])
+                got.push_back(v.is_number_integer() ? v.get<std::int64_t>() : -1);
             if (got != std::vector<std::int64_t>(expected.begin(), expected.end()))
                 throw SetupError(e->url + ": its tokenizer is not o200k_harmony (a probe of " +
                                  std::to_string(expected.size()) + " tokens came back as " +
                                  t["tokens"].dump().substr(0, 200) +
                                  "); gossamer sends token ids, so they must mean the same");
         } else {
-            warnings_.push_back(e->url + ": cannot check its tokenizer (POST /tokenize: " +
-                                (ids.end.status ? "HTTP " + std::to_string(ids.end.status)
-                                                : ids.end.error) +
-                                "); it must be o200k_harmony");
+            warnings_.push_back(
+                e->url + ": cannot check its tokenizer (POST /tokenize: " +
+                (ids.end.status ? "HTTP " + std::to_string(ids.end.status) : ids.end.error) +
+                "); it must be o200k_harmony");
         }
     }
-    if (down.size() == endpoints_.size())
-        throw SetupError("no endpoint answered: " + joined(down));
+    if (down.size() == endpoints_.size()) throw SetupError("no endpoint answered: " + joined(down));
     for (const auto& d : down) warnings_.push_back(d + " (down; it joins when it answers)");
     options_.model_name = model;
     if (options_.context_tokens > 0) {
@@ -249,8 +251,8 @@ int RemoteModel::pick(const Pending& p) const {
         const auto& e = *endpoints_[static_cast<std::size_t>(i)];
         return e.up && e.in_flight < options_.max_in_flight && e.busy_until <= now;
     };
-    if (auto a = affinity_.find(p.conversation); a != affinity_.end() && a->second >= 0 &&
-                                                 usable(a->second))
+    if (auto a = affinity_.find(p.conversation);
+        a != affinity_.end() && a->second >= 0 && usable(a->second))
         return a->second;
     int best = -1;
     for (int i = 0; i < static_cast<int>(endpoints_.size()); ++i) {
@@ -268,8 +270,8 @@ void RemoteModel::dispatch(const std::shared_ptr<Pending>& p) {
     if (p->done) return;
     const int i = pick(*p);
     if (i >= 0) return attempt(p, static_cast<std::size_t>(i));
-    const bool any_up = std::any_of(endpoints_.begin(), endpoints_.end(),
-                                    [](const auto& e) { return e->up; });
+    const bool any_up =
+        std::any_of(endpoints_.begin(), endpoints_.end(), [](const auto& e) { return e->up; });
     const bool any_free = std::any_of(endpoints_.begin(), endpoints_.end(), [&](const auto& e) {
         return e->up && e->in_flight < options_.max_in_flight;
     });
@@ -287,22 +289,22 @@ void RemoteModel::dispatch(const std::shared_ptr<Pending>& p) {
     } else {
         if (p->errors.empty() || p->errors.back().find("no endpoint is up") == std::string::npos)
             p->errors.push_back("no endpoint is up");
-        if (++p->attempts >= options_.max_attempts)
+        if (p->attempts + ++p->waits >= options_.max_attempts)
             return finish(p, FinishReason::Error,
-                          "every endpoint failed (" + std::to_string(p->attempts) +
+                          "every endpoint failed (" + std::to_string(p->attempts + p->waits) +
                               " tries): " + joined(p->errors));
-        const double base = std::min(options_.backoff_max,
-                                     options_.backoff_initial * (1 << std::min(p->attempts, 20)));
+        const int round = std::min(p->attempts + p->waits, 20);
+        const double base = std::min(options_.backoff_max, options_.backoff_initial * (1 << round));
         std::uniform_real_distribution<double> half(0.5, 1.0);
         p->retry.expires_after(std::chrono::duration_cast<Clock::duration>(
             std::chrono::duration<double>(base * half(jitter_))));
     }
     std::weak_ptr<Pending> weak = p;
-    p->retry.async_wait([this, weak, alive = std::weak_ptr<int>(life_)](
-                            const boost::system::error_code& ec) {
-        if (alive.expired()) return;
-        if (auto q = weak.lock(); q && !ec) dispatch(q);
-    });
+    p->retry.async_wait(
+        [this, weak, alive = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
+            if (alive.expired()) return;
+            if (auto q = weak.lock(); q && !ec) dispatch(q);
+        });
 }
 
 void RemoteModel::attempt(const std::shared_ptr<Pending>& p, std::size_t i) {
@@ -424,18 +426,20 @@ void RemoteModel::failed(const std::shared_ptr<Pending>& p, std::string why, boo
         }
     }
     if (!retryable) return finish(p, FinishReason::Error, joined(p->errors));
-    if (++p->attempts >= options_.max_attempts)
+    if (++p->attempts + p->waits >= options_.max_attempts)
         return finish(p, FinishReason::Error,
-                      "every endpoint failed (" + std::to_string(p->attempts) +
+                      "every endpoint failed (" + std::to_string(p->attempts + p->waits) +
                           " tries): " + joined(p->errors));
     if (pick(*p) >= 0) return dispatch(p);  // fail over now
-    dispatch(p);  // no endpoint free now: backoff (or queued)
+    dispatch(p);                            // no endpoint free now: backoff (or queued)
 }
 
 void RemoteModel::deliver(const std::shared_ptr<Pending>& p, const WireChunk& chunk) {
     if (chunk.cached_tokens >= 0 && p->cached < 0) p->cached = chunk.cached_tokens;
     const auto& stop = p->request.stop;
-    auto is_stop = [&](std::int32_t t) { return std::find(stop.begin(), stop.end(), t) != stop.end(); };
+    auto is_stop = [&](std::int32_t t) {
+        return std::find(stop.begin(), stop.end(), t) != stop.end();
+    };
     for (const std::int32_t t : chunk.tokens) {
         if (p->got.empty()) p->first_token = Clock::now();
         p->got.push_back(t);
@@ -472,15 +476,15 @@ void RemoteModel::deliver(const std::shared_ptr<Pending>& p, const WireChunk& ch
     }
 }
 
-void RemoteModel::finish(const std::shared_ptr<Pending>& p, FinishReason reason,
-                         std::string error, const TokenEvent* last) {
+void RemoteModel::finish(const std::shared_ptr<Pending>& p, FinishReason reason, std::string error,
+                         const TokenEvent* last) {
     if (p->done) return;
     p->done = true;
     p->retry.cancel();
     std::erase(waiting_, p);
-    const int served = p->endpoint >= 0 ? p->endpoint : affinity_.count(p->conversation)
-                                                            ? affinity_[p->conversation]
-                                                            : -1;
+    const int served = p->endpoint >= 0                   ? p->endpoint
+                       : affinity_.count(p->conversation) ? affinity_[p->conversation]
+                                                          : -1;
     if (p->call) {
         p->call->cancel();
         if (p->endpoint >= 0) --endpoints_[static_cast<std::size_t>(p->endpoint)]->in_flight;
@@ -540,38 +544,38 @@ void RemoteModel::schedule_health() {
     health_scheduled_ = true;
     health_timer_.expires_after(std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(options_.health_interval)));
-    health_timer_.async_wait([this, alive = std::weak_ptr<int>(life_)](
-                                 const boost::system::error_code& ec) {
-        if (ec || alive.expired()) return;
-        health_scheduled_ = false;
-        bool any_down = false;
-        for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-            Endpoint& e = *endpoints_[i];
-            if (e.up) continue;
-            any_down = true;
-            if (e.checking) continue;
-            e.checking = true;
-            HttpStreamRequest h;
-            h.method = "GET";
-            h.url = e.url + "/health";
-            h.headers = headers();
-            h.connect_timeout = std::min(2.0, options_.connect_timeout);
-            h.total_timeout = 5;
-            HttpStream::start(streams_, io_.get_executor(), std::move(h), {}, {},
-                              [this, i, alive = std::weak_ptr<int>(life_)](
-                                  const HttpStreamEnd& end) {
-                                  if (alive.expired()) return;
-                                  Endpoint& ep = *endpoints_[i];
-                                  ep.checking = false;
-                                  if (end.status == 200 && end.error.empty()) {
-                                      ep.up = true;
-                                      ep.busy_until = {};
-                                      pump();
-                                  }
-                              });
-        }
-        if (any_down) schedule_health();
-    });
+    health_timer_.async_wait(
+        [this, alive = std::weak_ptr<int>(life_)](const boost::system::error_code& ec) {
+            if (ec || alive.expired()) return;
+            health_scheduled_ = false;
+            bool any_down = false;
+            for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+                Endpoint& e = *endpoints_[i];
+                if (e.up) continue;
+                any_down = true;
+                if (e.checking) continue;
+                e.checking = true;
+                HttpStreamRequest h;
+                h.method = "GET";
+                h.url = e.url + "/health";
+                h.headers = headers();
+                h.connect_timeout = std::min(2.0, options_.connect_timeout);
+                h.total_timeout = 5;
+                HttpStream::start(
+                    streams_, io_.get_executor(), std::move(h), {}, {},
+                    [this, i, alive = std::weak_ptr<int>(life_)](const HttpStreamEnd& end) {
+                        if (alive.expired()) return;
+                        Endpoint& ep = *endpoints_[i];
+                        ep.checking = false;
+                        if (end.status == 200 && end.error.empty()) {
+                            ep.up = true;
+                            ep.busy_until = {};
+                            pump();
+                        }
+                    });
+            }
+            if (any_down) schedule_health();
+        });
 }
 
 std::vector<EndpointStats> RemoteModel::stats() const {

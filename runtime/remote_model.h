@@ -73,8 +73,8 @@ class RemoteModel final : public ModelClient {
     void attempt(const std::shared_ptr<Pending>& p, std::size_t endpoint);
     void on_piece(const std::shared_ptr<Pending>& p, unsigned call, std::string piece);
     void on_end(const std::shared_ptr<Pending>& p, const HttpStreamEnd& end);
-    void failed(const std::shared_ptr<Pending>& p, std::string why, bool mark_down,
-                bool retryable, std::optional<double> retry_after);
+    void failed(const std::shared_ptr<Pending>& p, std::string why, bool mark_down, bool retryable,
+                std::optional<double> retry_after);
     void deliver(const std::shared_ptr<Pending>& p, const WireChunk& chunk);
     void finish(const std::shared_ptr<Pending>& p, engine::FinishReason reason,
                 std::string error = {}, const TokenEvent* last = nullptr);

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -34,16 +35,18 @@ fs::path nano() {
     return fs::path(GOSSAMER_BINARY).parent_path() / "models/gpt-oss-nano";
 }
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) {
+    return "'" + s + "'";
+}
 
 // The whole conversation as the model saw it, rendered: equal text = equal tokens.
 std::string transcript(const std::string& store) {
-    const auto list = Json::parse(run_gossamer("sessions list --json --store " + quoted(store), "").out);
+    const auto list =
+        Json::parse(run_gossamer("sessions list --json --store " + quoted(store), "").out);
     REQUIRE(list.size() == 1);
-    const auto r = run_gossamer(
-        "sessions export " + list[0]["id"].get<std::string>() + " --format harmony --store " +
-            quoted(store),
-        "");
+    const auto r = run_gossamer("sessions export " + list[0]["id"].get<std::string>() +
+                                    " --format harmony --store " + quoted(store),
+                                "");
     REQUIRE(r.exit_code == 0);
     return r.out;
 }
@@ -55,6 +58,18 @@ std::string calc_spec(const std::string& sampling, const std::string& extra = ""
            "120}\n";
 }
 
+// Three `gossamer serve --model <nano>` processes, stopped at the end of the test.
+struct NanoServes {
+    std::array<ServeProcess, 3> all;
+    ServeGuard guard;
+    explicit NanoServes(const fs::path& dir) {
+        for (auto& s : all) {
+            s = start_serve({"--model", nano().string()}, dir);
+            guard.all.push_back(&s);
+        }
+    }
+};
+
 }  // namespace
 
 TEST_CASE("cli remote: runs on 1-3 serve processes are token for token the local engine's") {
@@ -63,16 +78,13 @@ TEST_CASE("cli remote: runs on 1-3 serve processes are token for token the local
         return;
     }
     TempDir dir("remote");
-    ServeProcess a = start_serve({"--model", nano().string()}, dir.path);
-    ServeProcess b = start_serve({"--model", nano().string()}, dir.path);
-    ServeProcess c = start_serve({"--model", nano().string()}, dir.path);
-    ServeGuard guard{{&a, &b, &c}};
-    REQUIRE(a);
-    REQUIRE(b);
-    REQUIRE(c);
+    NanoServes serves(dir.path);
+    auto& [a, b, c] = serves.all;
+    REQUIRE((a && b && c));
     const std::vector<std::string> samplings = {"{temperature: 0}", "{temperature: 1, seed: 11}",
                                                 "{temperature: 0.7, top_p: 0.95, seed: 3}"};
-    const std::vector<std::string> tasks = {"What is 12 * 34?", "What is the average of 12, 40, 7?"};
+    const std::vector<std::string> tasks = {"What is 12 * 34?",
+                                            "What is the average of 12, 40, 7?"};
     int n = 0;
     for (std::size_t s = 0; s < samplings.size(); ++s) {
         const auto spec = (dir.path / ("s" + std::to_string(s) + ".yaml")).string();
@@ -86,10 +98,10 @@ TEST_CASE("cli remote: runs on 1-3 serve processes are token for token the local
             if (n % 3 >= 1) endpoints += " --endpoint " + b.url;
             if (n % 3 == 2) endpoints += " --endpoint " + c.url;
             ++n;
-            const auto l = run_gossamer("run " + quoted(spec) + " --task " + quoted(task) +
-                                            " --model " + quoted(nano().string()) + " --store " +
-                                            quoted(local),
-                                        "");
+            const auto l =
+                run_gossamer("run " + quoted(spec) + " --task " + quoted(task) + " --model " +
+                                 quoted(nano().string()) + " --store " + quoted(local),
+                             "");
             const auto r = run_gossamer("run " + quoted(spec) + " --task " + quoted(task) +
                                             endpoints + " --store " + quoted(remote),
                                         "");
@@ -103,15 +115,17 @@ TEST_CASE("cli remote: runs on 1-3 serve processes are token for token the local
             const auto show = run_gossamer("sessions show $(" + std::string(GOSSAMER_BINARY) +
                                                " sessions list --json --store " + quoted(remote) +
                                                " | sed -n 's/.*\"id\":\"\\([^\"]*\\)\".*/\\1/p' | "
-                                               "head -1) --store " + quoted(remote),
+                                               "head -1) --store " +
+                                               quoted(remote),
                                            "");
             CHECK(show.out.find("usage: " + a.url) != std::string::npos);
         }
     }
 }
 
-TEST_CASE("cli remote: every endpoint gone: the session fails with the reason and resumes "
-          "later on a live one") {
+TEST_CASE(
+    "cli remote: every endpoint gone: the session fails with the reason and resumes "
+    "later on a live one") {
     if (!fs::exists(nano() / "config.json")) {
         MESSAGE("no bundled gpt-oss-nano in this build: skipped");
         return;
@@ -156,26 +170,24 @@ TEST_CASE("cli remote: every endpoint gone: the session fails with the reason an
     CHECK(resumed.out.find("408") != std::string::npos);
 }
 
-TEST_CASE("cli remote: a fleet of 32 nano tasks over 3 serve processes, one killed and "
-          "restarted mid-run: every task ends exactly once, as on the local engine") {
+TEST_CASE(
+    "cli remote: a fleet of 32 nano tasks over 3 serve processes, one killed and "
+    "restarted mid-run: every task ends exactly once, as on the local engine") {
     if (!fs::exists(nano() / "config.json")) {
         MESSAGE("no bundled gpt-oss-nano in this build: skipped");
         return;
     }
     TempDir dir("remote_fleet");
-    ServeProcess a = start_serve({"--model", nano().string()}, dir.path);
-    ServeProcess b = start_serve({"--model", nano().string()}, dir.path);
-    ServeProcess c = start_serve({"--model", nano().string()}, dir.path);
-    ServeGuard guard{{&a, &b, &c}};
-    REQUIRE(a);
-    REQUIRE(b);
-    REQUIRE(c);
+    NanoServes serves(dir.path);
+    auto& [a, b, c] = serves.all;
+    REQUIRE((a && b && c));
     const auto spec = (dir.path / "agent.yaml").string();
     fs::copy_file(std::string(GOSSAMER_TEST_DATA) + "/../../examples/fleet/agent.yaml", spec);
     std::string tasks;
     for (int i = 0; i < 32; ++i)
-        tasks += "{\"id\": \"t" + std::to_string(i) + "\", \"vars\": {\"a\": " +
-                 std::to_string(1000 + 37 * i) + ", \"b\": " + std::to_string(11 + i) + "}}\n";
+        tasks += "{\"id\": \"t" + std::to_string(i) +
+                 "\", \"vars\": {\"a\": " + std::to_string(1000 + 37 * i) +
+                 ", \"b\": " + std::to_string(11 + i) + "}}\n";
     std::ofstream(dir.path / "tasks.jsonl") << tasks;
     const auto tasks_file = (dir.path / "tasks.jsonl").string();
 
@@ -199,8 +211,7 @@ TEST_CASE("cli remote: a fleet of 32 nano tasks over 3 serve processes, one kill
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     b = start_serve({"--model", nano().string()}, dir.path, port);
     CHECK(b);
-    CHECK_MESSAGE(gossamer::test::wait_gossamer(fleet) == 0,
-                  read_file(dir.path / "fleet.err"));
+    CHECK_MESSAGE(gossamer::test::wait_gossamer(fleet) == 0, read_file(dir.path / "fleet.err"));
 
     auto answers = [](const std::string& file) {
         std::map<std::string, std::string> out;
@@ -238,8 +249,8 @@ TEST_CASE("cli remote: a fleet of 32 nano tasks over 3 serve processes, one kill
         CHECK(calls == results_seen);
         CHECK(finished == 1);
     }
-    MESSAGE("generations retried after the kill: " << retried << ", served by the killed one: "
-                                                   << on_b);
+    MESSAGE("generations retried after the kill: " << retried
+                                                   << ", served by the killed one: " << on_b);
     CHECK(retried > 0);  // the kill did hit generations in flight
     CHECK(on_b > 0);
 }

@@ -117,7 +117,8 @@ task: t
 )",
                                        "a.yaml", "/base");
     const auto& r = spec.model.remote;
-    CHECK(r.endpoints == std::vector<std::string>{"http://10.0.0.5:8000", "https://vllm.example/v1/"});
+    CHECK(r.endpoints ==
+          std::vector<std::string>{"http://10.0.0.5:8000", "https://vllm.example/v1/"});
     CHECK(r.api == EngineApi::vllm);
     CHECK(spec.model.api_key_env == "VLLM_API_KEY");
     CHECK(r.model_name == "openai/gpt-oss-120b");
@@ -134,18 +135,20 @@ task: t
     CHECK(plain.model.remote.api == EngineApi::gossamer);
     CHECK(plain.model.remote.max_in_flight == RemoteOptions{}.max_in_flight);
 
-    CHECK(error_of("name: x\nmodel: {endpoints: [ftp://x]}\n").find(
-              "a.yaml:2:20: model.endpoints: 'ftp://x': must be an http:// or https:// URL") == 0);
-    CHECK(error_of("name: x\nmodel: {endpoints: ['http://u:secret@h:1']}\n").find(
-              "must not hold a user or password") != std::string::npos);
+    CHECK(
+        error_of("name: x\nmodel: {endpoints: [ftp://x]}\n")
+            .find("a.yaml:2:20: model.endpoints: 'ftp://x': must be an http:// or https:// URL") ==
+        0);
+    CHECK(error_of("name: x\nmodel: {endpoints: ['http://u:secret@h:1']}\n")
+              .find("must not hold a user or password") != std::string::npos);
     CHECK(error_of("name: x\nmodel: {endpoints: []}\n").find("at least one URL") !=
           std::string::npos);
-    CHECK(error_of("name: x\nmodel: {api: tgi}\n").find("model.api: must be gossamer, vllm or sglang") !=
-          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {api: tgi}\n")
+              .find("model.api: must be gossamer, vllm or sglang") != std::string::npos);
     CHECK(error_of("name: x\nmodel: {api_key_env: 'MY-KEY'}\n").find("environment variable") !=
           std::string::npos);
-    CHECK(error_of("name: x\nmodel: {remote: {retries: 3}}\n").find("model.remote.retries: unknown key") !=
-          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {remote: {retries: 3}}\n")
+              .find("model.remote.retries: unknown key") != std::string::npos);
     CHECK(error_of("name: x\nmodel: {remote: {max_in_flight: 0}}\n").find("must be in [1") !=
           std::string::npos);
 }

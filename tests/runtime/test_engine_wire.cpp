@@ -10,8 +10,8 @@
 #include "tests/support/run_gossamer.h"
 
 namespace rt = gossamer::runtime;
-using nlohmann::json;
 using gossamer::engine::FinishReason;
+using nlohmann::json;
 
 namespace {
 
@@ -91,9 +91,9 @@ TEST_CASE("engine wire: requests in each engine's documented form") {
 
     auto greedy = r;
     greedy.sampling.top_k = 0;
-    CHECK_FALSE(json::parse(rt::encode_request(rt::WireShape::generate, greedy, "", false))
-                    ["sampling_params"]
-                        .contains("top_k"));
+    CHECK_FALSE(json::parse(rt::encode_request(rt::WireShape::generate, greedy, "",
+                                               false))["sampling_params"]
+                    .contains("top_k"));
     CHECK(rt::path_of(rt::WireShape::generate) == "/inference/v1/generate");
     CHECK(rt::path_of(rt::WireShape::completions) == "/v1/completions");
     CHECK(rt::path_of(rt::WireShape::sglang) == "/generate");
@@ -145,12 +145,13 @@ TEST_CASE("engine wire: the documented answers decode whole, streamed and byte b
 
 TEST_CASE("engine wire: errors in band and malformed answers") {
     // vLLM's ErrorResponse in a stream, and an abort.
-    auto e = decode(rt::WireShape::generate, true,
-                    "data: {\"object\":\"error\",\"message\":\"KV cache is full\",\"code\":500}\n\n",
-                    1 << 20);
+    auto e = decode(
+        rt::WireShape::generate, true,
+        "data: {\"object\":\"error\",\"message\":\"KV cache is full\",\"code\":500}\n\n", 1 << 20);
     CHECK(e.finish == FinishReason::Error);
     rt::WireDecoder abort(rt::WireShape::sglang, false);
-    abort.feed(R"({"text":"","output_ids":[],"meta_info":{"finish_reason":{"type":"abort","message":"client"}}})");
+    abort.feed(
+        R"({"text":"","output_ids":[],"meta_info":{"finish_reason":{"type":"abort","message":"client"}}})");
     const auto chunks = abort.end();
     REQUIRE(chunks.size() == 1);
     CHECK(chunks[0].finish == FinishReason::Error);
@@ -161,11 +162,13 @@ TEST_CASE("engine wire: errors in band and malformed answers") {
         {rt::WireShape::generate, "data: [1,2]\n\n"},
         {rt::WireShape::generate, "data: {\"choices\":[{\"token_ids\":[-1]}]}\n\n"},
         {rt::WireShape::generate, "data: {\"choices\":[{\"token_ids\":[\"a\"]}]}\n\n"},
-        {rt::WireShape::generate, "data: {\"choices\":[{\"token_ids\":[1],\"finish_reason\":3}]}\n\n"},
+        {rt::WireShape::generate,
+         "data: {\"choices\":[{\"token_ids\":[1],\"finish_reason\":3}]}\n\n"},
         {rt::WireShape::completions, "data: {\"choices\":[{\"text\":\"hi\"}]}\n\n"},
         {rt::WireShape::sglang, "data: {\"text\":\"x\"}\n\n"},
         {rt::WireShape::sglang,
-         "data: {\"output_ids\":[1,2],\"meta_info\":{}}\n\ndata: {\"output_ids\":[1],\"meta_info\":{}}\n\n"},
+         "data: {\"output_ids\":[1,2],\"meta_info\":{}}\n\ndata: "
+         "{\"output_ids\":[1],\"meta_info\":{}}\n\n"},
     };
     for (const auto& [shape, body] : bad) {
         CAPTURE(body);
@@ -174,8 +177,9 @@ TEST_CASE("engine wire: errors in band and malformed answers") {
     }
     // A stream that stops before the end, and a body that is cut off.
     rt::WireDecoder cut(rt::WireShape::generate, true);
-    CHECK(cut.feed("data: {\"choices\":[{\"token_ids\":[1,2],\"finish_reason\":null}]}\n\n")
-              .size() == 1);
+    CHECK(
+        cut.feed("data: {\"choices\":[{\"token_ids\":[1,2],\"finish_reason\":null}]}\n\n").size() ==
+        1);
     CHECK_THROWS_AS(cut.end(), rt::WireError);
     rt::WireDecoder whole(rt::WireShape::generate, false);
     whole.feed("{\"choices\":[{\"token_ids\":[1,2]");

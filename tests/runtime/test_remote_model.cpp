@@ -34,7 +34,8 @@ constexpr int kStopCall = 200012;
 FakeEngine::Handler vllm_like(std::function<FakeAnswer(const FakeRequest&)> gen,
                               int max_model_len = 131072) {
     return [gen, max_model_len](const FakeRequest& r) {
-        if (r.path == "/v1/models") return gossamer::test::model_list("gpt-oss-test", max_model_len);
+        if (r.path == "/v1/models")
+            return gossamer::test::model_list("gpt-oss-test", max_model_len);
         if (r.path == "/health") return FakeAnswer{};
         if (r.path == "/tokenize") {
             FakeAnswer a;
@@ -206,12 +207,12 @@ TEST_CASE("remote: the start-up check refuses what cannot be exact, and says wha
     CHECK_THROWS_AS(rt::RemoteModel(io, options({"ftp://x"})), rt::SetupError);
 }
 
-TEST_CASE("remote: an endpoint that dies mid-stream: the generation continues elsewhere, "
-          "every token once") {
+TEST_CASE(
+    "remote: an endpoint that dies mid-stream: the generation continues elsewhere, "
+    "every token once") {
     // A sends three tokens and drops the connection; B continues.
     FakeEngine a(vllm_like([](const FakeRequest&) {
-        return stream_of({generate_event({11, 12}), generate_event({13}), generate_event({14})},
-                         2);
+        return stream_of({generate_event({11, 12}), generate_event({13}), generate_event({14})}, 2);
     }));
     FakeEngine b(vllm_like([](const FakeRequest&) {
         return stream_of({generate_event({14}), generate_event({kStopCall}, "stop")});
@@ -233,8 +234,9 @@ TEST_CASE("remote: an endpoint that dies mid-stream: the generation continues el
     CHECK(model.stats()[0].failures == 1);
 }
 
-TEST_CASE("remote: 500, a malformed event and a stalled stream fail over; 429 waits for "
-          "Retry-After") {
+TEST_CASE(
+    "remote: 500, a malformed event and a stalled stream fail over; 429 waits for "
+    "Retry-After") {
     boost::asio::io_context io;
     FakeEngine good(vllm_like([](const FakeRequest&) {
         return stream_of({generate_event({7}), generate_event({kStopReturn}, "stop")});
@@ -296,8 +298,9 @@ TEST_CASE("remote: 500, a malformed event and a stalled stream fail over; 429 wa
     }
 }
 
-TEST_CASE("remote: all endpoints down is an Error naming each; a refused request is not "
-          "retried") {
+TEST_CASE(
+    "remote: all endpoints down is an Error naming each; a refused request is not "
+    "retried") {
     boost::asio::io_context io;
     std::atomic<bool> up{true};
     auto handler = [&](const FakeRequest&) {
@@ -326,6 +329,27 @@ TEST_CASE("remote: all endpoints down is an Error naming each; a refused request
         x.body = R"({"object":"error","message":"token_ids: longer than the context"})";
         return x;
     }));
+    // A failure marks the only endpoint down; its health check brings it back and the retry
+    // runs there.
+    std::atomic<int> tries{0}, checks{0};
+    FakeEngine flaky([&](const FakeRequest& q) {
+        if (q.path == "/health") return ++checks, FakeAnswer{};
+        if (q.path != "/inference/v1/generate")
+            return vllm_like([](const FakeRequest&) { return FakeAnswer{}; })(q);
+        if (tries++ == 0) {
+            FakeAnswer x;
+            x.status = 502;
+            return x;
+        }
+        return stream_of({generate_event({kStopReturn}, "stop")});
+    });
+    rt::RemoteModel recovering(io, options({flaky.url()}));
+    const auto back = generate_once(io, recovering, request());
+    CHECK(back.last.reason == FinishReason::Stop);
+    CHECK(back.last.stats.retries == 1);
+    CHECK(checks >= 1);
+    CHECK(recovering.stats()[0].up);
+
     rt::RemoteModel strict(io, options({refusing.url()}));
     const auto refused = generate_once(io, strict, request());
     CHECK(refused.last.reason == FinishReason::Error);
@@ -333,8 +357,9 @@ TEST_CASE("remote: all endpoints down is an Error naming each; a refused request
     CHECK(calls == 1);
 }
 
-TEST_CASE("remote: a conversation sticks to its endpoint; new ones go to the least loaded; "
-          "max_in_flight holds") {
+TEST_CASE(
+    "remote: a conversation sticks to its endpoint; new ones go to the least loaded; "
+    "max_in_flight holds") {
     std::atomic<int> now_a{0}, most_a{0};
     auto slow = [](std::atomic<int>* now, std::atomic<int>* most) {
         return [now, most](const FakeRequest&) {
@@ -342,8 +367,8 @@ TEST_CASE("remote: a conversation sticks to its endpoint; new ones go to the lea
             int m = most->load();
             while (n > m && !most->compare_exchange_weak(m, n)) {
             }
-            auto a = stream_of({generate_event({1}), generate_event({2}),
-                                generate_event({kStopReturn}, "stop")});
+            auto a = stream_of(
+                {generate_event({1}), generate_event({2}), generate_event({kStopReturn}, "stop")});
             a.gap = std::chrono::milliseconds(60);
             // Counted down when the answer is written (approximately; enough for the limit).
             std::thread([now] {
@@ -395,8 +420,9 @@ TEST_CASE("remote: a conversation sticks to its endpoint; new ones go to the lea
     CHECK(std::chrono::steady_clock::now() - begun >= std::chrono::milliseconds(4 * 115));
 }
 
-TEST_CASE("remote: vLLM without the token endpoint falls back to /v1/completions; cancel ends "
-          "a generation") {
+TEST_CASE(
+    "remote: vLLM without the token endpoint falls back to /v1/completions; cancel ends "
+    "a generation") {
     FakeEngine old(vllm_like([](const FakeRequest& r) {
         FakeAnswer a;
         if (r.path == "/inference/v1/generate") {
@@ -405,8 +431,9 @@ TEST_CASE("remote: vLLM without the token endpoint falls back to /v1/completions
             return a;
         }
         a.stream = true;
-        a.events = {R"({"choices":[{"index":0,"text":"x","token_ids":[9],"finish_reason":null}]})",
-                    R"({"choices":[{"index":0,"text":"","token_ids":[200002],"finish_reason":"stop","stop_reason":200002}]})"};
+        a.events = {
+            R"({"choices":[{"index":0,"text":"x","token_ids":[9],"finish_reason":null}]})",
+            R"({"choices":[{"index":0,"text":"","token_ids":[200002],"finish_reason":"stop","stop_reason":200002}]})"};
         return a;
     }));
     boost::asio::io_context io;
@@ -438,7 +465,8 @@ TEST_CASE("remote: vLLM without the token endpoint falls back to /v1/completions
     run_until(io, [&] { return out->done; });
     CHECK(out->last.reason == FinishReason::Cancelled);
     const auto seen = out->tokens.size();
-    run_until(io, [] { return false; }, 0.8);
+    run_until(
+        io, [] { return false; }, 0.8);
     CHECK(out->tokens.size() == seen);  // nothing after the cancel
     CHECK(out->events_after_done == 0);
     CHECK(m2.stats()[0].in_flight == 0);

@@ -34,7 +34,7 @@ struct FakeAnswer {
     int status = 200;
     std::string content_type = "application/json";
     std::vector<std::string> extra_headers;
-    std::string body;                 // a whole body (not a stream)
+    std::string body;  // a whole body (not a stream)
     bool stream = false;
     std::vector<std::string> events;  // SSE payloads
     std::chrono::milliseconds gap{0};
