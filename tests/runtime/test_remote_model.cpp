@@ -15,6 +15,7 @@
 #include "runtime/remote_model.h"
 #include "runtime/setup_error.h"
 #include "tests/support/fake_engine.h"
+#include "tests/support/run_gossamer.h"
 
 namespace rt = gossamer::runtime;
 using gossamer::engine::FinishReason;
@@ -470,4 +471,71 @@ TEST_CASE(
     CHECK(out->tokens.size() == seen);  // nothing after the cancel
     CHECK(out->events_after_done == 0);
     CHECK(m2.stats()[0].in_flight == 0);
+}
+
+TEST_CASE("remote: SGLang's /generate (cumulative stream, trimmed stop) and whole answers") {
+    // SGLang: no /tokenize here (a warning), cumulative output_ids, the stop id trimmed from
+    // them and named in meta_info.finish_reason.matched.
+    auto sglang = [](const FakeRequest& r) {
+        if (r.path == "/v1/models") return gossamer::test::model_list("gpt-oss-test", 8192);
+        FakeAnswer a;
+        if (r.path != "/generate") {
+            a.status = 404;
+            return a;
+        }
+        const bool stream = r.body.value("stream", false);
+        auto frame = [](std::vector<int> ids, json finish) {
+            const int n = static_cast<int>(ids.size());
+            return json{{"text", ""},
+                        {"output_ids", std::move(ids)},
+                        {"meta_info",
+                         {{"id", "x"},
+                          {"finish_reason", std::move(finish)},
+                          {"prompt_tokens", 5},
+                          {"completion_tokens", n},
+                          {"cached_tokens", 4}}}}
+                .dump();
+        };
+        const json stop{{"type", "stop"}, {"matched", kStopCall}};
+        if (!stream) {
+            a.body = frame({200005, 31, 32}, stop);
+            return a;
+        }
+        a.stream = true;
+        a.events = {frame({200005}, nullptr), frame({200005, 31}, nullptr),
+                    frame({200005, 31, 32}, stop)};
+        return a;
+    };
+    FakeEngine engine(sglang);
+    boost::asio::io_context io;
+    for (const bool stream : {true, false}) {
+        CAPTURE(stream);
+        auto o = options({engine.url()});
+        o.api = rt::EngineApi::sglang;
+        o.stream = stream;
+        rt::RemoteModel model(io, o);
+        REQUIRE(model.warnings().size() == 1);  // the tokenizer could not be checked
+        CHECK(model.context_window() == 8192);
+        const auto r = generate_once(io, model, request());
+        CHECK(r.tokens == std::vector<int>{200005, 31, 32, kStopCall});
+        CHECK(r.last.reason == FinishReason::Stop);
+        CHECK(r.last.stats.reused_tokens == 4);
+        const auto sent = engine.requests_to("/generate").back();
+        CHECK(sent.body["input_ids"].size() == 5);
+        CHECK(sent.body["sampling_params"]["max_new_tokens"] == 32);
+        CHECK(sent.body["stream"] == stream);
+    }
+    // vLLM's whole (non-streamed) answer.
+    FakeEngine whole(vllm_like([](const FakeRequest&) {
+        FakeAnswer a;
+        a.body = gossamer::test::read_file(std::string(GOSSAMER_TEST_DATA) +
+                                           "/remote/vllm_generate.json");
+        return a;
+    }));
+    auto o = options({whole.url()});
+    o.stream = false;
+    rt::RemoteModel model(io, o);
+    const auto r = generate_once(io, model, request());
+    CHECK(r.tokens == std::vector<int>{200005, 17196, 200008, 40, 2061, kStopReturn});
+    CHECK(r.last.reason == FinishReason::Stop);
 }
