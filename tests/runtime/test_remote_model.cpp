@@ -361,26 +361,14 @@ TEST_CASE(
 TEST_CASE(
     "remote: a conversation sticks to its endpoint; new ones go to the least loaded; "
     "max_in_flight holds") {
-    std::atomic<int> now_a{0}, most_a{0};
-    auto slow = [](std::atomic<int>* now, std::atomic<int>* most) {
-        return [now, most](const FakeRequest&) {
-            const int n = ++*now;
-            int m = most->load();
-            while (n > m && !most->compare_exchange_weak(m, n)) {
-            }
-            auto a = stream_of(
-                {generate_event({1}), generate_event({2}), generate_event({kStopReturn}, "stop")});
-            a.gap = std::chrono::milliseconds(60);
-            // Counted down when the answer is written (approximately; enough for the limit).
-            std::thread([now] {
-                std::this_thread::sleep_for(std::chrono::milliseconds(150));
-                --*now;
-            }).detach();
-            return a;
-        };
+    // Each answer: three events 60 ms apart.
+    auto slow = [](const FakeRequest&) {
+        auto a = stream_of(
+            {generate_event({1}), generate_event({2}), generate_event({kStopReturn}, "stop")});
+        a.gap = std::chrono::milliseconds(60);
+        return a;
     };
-    std::atomic<int> now_b{0}, most_b{0};
-    FakeEngine a(vllm_like(slow(&now_a, &most_a))), b(vllm_like(slow(&now_b, &most_b)));
+    FakeEngine a(vllm_like(slow)), b(vllm_like(slow));
     boost::asio::io_context io;
     auto o = options({a.url(), b.url()});
     rt::RemoteModel model(io, o);
@@ -402,8 +390,7 @@ TEST_CASE(
 
     // One endpoint, one at a time: four conversations queue and all finish, one after another
     // (each answer takes two 60 ms gaps).
-    std::atomic<int> now_c{0}, most_c{0};
-    FakeEngine c(vllm_like(slow(&now_c, &most_c)));
+    FakeEngine c(vllm_like(slow));
     auto one = options({c.url()});
     one.max_in_flight = 1;
     rt::RemoteModel limited(io, one);
