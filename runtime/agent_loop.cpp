@@ -89,6 +89,13 @@ std::vector<Message> opening_messages(const AgentSpec& spec, const ToolRegistry&
 
     harmony::DeveloperContent developer;
     developer.instructions = spec.instructions;
+    // A tool's own instructions follow the spec's, as gpt-oss's reference chat.py joins them
+    // ("(developer message + \n) + apply_patch.md").
+    tools.for_each([&](tools::Tool& t) {
+        if (auto extra = t.developer_instructions())
+            developer.instructions =
+                (developer.instructions ? *developer.instructions + "\n" : "") + *extra;
+    });
     developer.tools = tools.developer_tools();
     if (developer.instructions || developer.tools) {
         Message dev;
@@ -389,13 +396,21 @@ std::optional<std::string> AgentLoop::call_problem(std::size_t index,
     // ~47% of its calls there; refusing them loses the calls). Its result goes back on the
     // channel of the call.
     if (route->is_function) {
+        // A function whose parameters are one string (apply_patch) takes its text as written.
+        const auto* schema = route->description && route->description->parameters
+                                 ? &*route->description->parameters
+                                 : nullptr;
+        const bool raw_string =
+            schema && schema->is_object() && schema->value("type", "") == "string";
         Json args;
         try {
             args = Json::parse(m.text_content().empty() ? "{}" : m.text_content());
         } catch (const Json::exception& e) {
+            if (raw_string) return std::nullopt;
             return std::string("Error: the arguments are not valid JSON (") + e.what() +
                    "). The call was not run.";
         }
+        if (raw_string) return std::nullopt;  // JSON forms of the text: the tool unwraps them
         if (route->description && route->description->parameters) {
             const auto problems =
                 tools::check_against_schema(args, *route->description->parameters);

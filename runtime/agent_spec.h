@@ -15,6 +15,7 @@
 #include "harmony/message.h"
 #include "runtime/remote_options.h"
 #include "tools/browser/browser_options.h"
+#include "tools/patch/patch_apply.h"
 #include "tools/python/python_options.h"
 
 namespace gossamer::runtime {
@@ -67,6 +68,7 @@ struct ToolsSpec {
     std::optional<tools::python::PythonOptions> python;
     std::optional<tools::browser::BrowserOptions> browser;
     bool workspace_files = false;
+    std::optional<tools::patch::ApplyOptions> apply_patch;
     std::vector<PluginToolSpec> plugins;
     std::vector<McpToolSpec> mcp;
 };

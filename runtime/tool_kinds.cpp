@@ -8,6 +8,7 @@
 #include "runtime/tool_registry.h"
 #include "tools/browser/browser_tool.h"
 #include "tools/mcp/mcp_tool.h"
+#include "tools/patch/apply_patch_tool.h"
 #include "tools/python/python_tool.h"
 #include "tools/workspace_files.h"
 
@@ -108,6 +109,27 @@ void parse_workspace_files(const SpecReader& r, const YAML::Node& cfg, const YAM
 
 void add_workspace_files(const AgentSpec& spec, ToolRegistry& registry) {
     if (spec.tools.workspace_files) registry.add(std::make_shared<tools::WorkspaceFiles>());
+}
+
+// ---- apply_patch: tools/patch/apply_patch_tool.h (options: more protected names) -----------
+
+void parse_apply_patch(const SpecReader& r, const YAML::Node& cfg, const YAML::Node&,
+                       const std::string& field, ToolsSpec& t) {
+    r.only_keys(cfg, field + ".apply_patch", {"protected"});
+    tools::patch::ApplyOptions o;
+    each(cfg, field + ".apply_patch", "protected", [&](auto& v, auto& f) {
+        for (auto& name : r.texts(v, f)) {
+            if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+                r.fail(v, f, "'" + name + "': a file or folder name (no '/')");
+            o.protected_names.push_back(name);
+        }
+    });
+    t.apply_patch = std::move(o);
+}
+
+void add_apply_patch(const AgentSpec& spec, ToolRegistry& registry) {
+    if (spec.tools.apply_patch)
+        registry.add(std::make_shared<tools::patch::ApplyPatchTool>(*spec.tools.apply_patch));
 }
 
 // ---- plugin and mcp: MCP servers (tools/mcp) ---------------------------------------------
@@ -236,6 +258,7 @@ const std::vector<ToolKind>& tool_kinds() {
         {"python", true, parse_python, add_python},
         {"browser", true, parse_browser, add_browser},
         {"workspace_files", true, parse_workspace_files, add_workspace_files},
+        {"apply_patch", true, parse_apply_patch, add_apply_patch},
         {"plugin", false, parse_plugin, add_plugins},
         {"mcp", false, parse_mcp, add_mcp},
     };

@@ -61,6 +61,9 @@ class Tool {
     virtual std::optional<std::string> preflight(const std::filesystem::path& /*workspace*/) {
         return std::nullopt;
     }
+    // Text for the developer message's instructions that the model was trained to see with
+    // this tool (apply_patch's specification); appended after the spec's instructions.
+    virtual std::optional<std::string> developer_instructions() const { return std::nullopt; }
     // Safe to run again after a crash interrupted it (same arguments, same effect).
     virtual bool idempotent() const { return false; }
     // Rewrites the final answer when it holds marks this tool understands; nullopt if none.

@@ -152,3 +152,22 @@ task: t
     CHECK(error_of("name: x\nmodel: {remote: {max_in_flight: 0}}\n").find("must be in [1") !=
           std::string::npos);
 }
+
+TEST_CASE("agent spec: apply_patch and its protected names") {
+    const auto plain =
+        parse_agent_spec("name: x\nmodel: {}\ntools: [apply_patch]\ntask: t\n", "a.yaml", "/base");
+    REQUIRE(plain.tools.apply_patch);
+    CHECK(plain.tools.apply_patch->protected_names ==
+          std::vector<std::string>{".git", ".gossamer"});
+    const auto more = parse_agent_spec(
+        "name: x\nmodel: {}\ntools:\n  - apply_patch: {protected: [secrets, .env]}\ntask: t\n",
+        "a.yaml", "/base");
+    REQUIRE(more.tools.apply_patch);
+    CHECK(more.tools.apply_patch->protected_names ==
+          std::vector<std::string>{".git", ".gossamer", "secrets", ".env"});
+    CHECK(error_of("name: x\nmodel: {}\ntools:\n  - apply_patch: {protected: [a/b]}\n")
+              .find("a file or folder name") != std::string::npos);
+    CHECK(
+        error_of("name: x\nmodel: {}\ntools:\n  - apply_patch: {mode: x}\n").find("unknown key") !=
+        std::string::npos);
+}

@@ -1,0 +1,36 @@
+// Applies parsed patches (patch_parser.h) to a workspace directory, all or nothing: every new
+// content is computed in memory first (hunks matched exactly, then ignoring trailing white
+// space, then ignoring surrounding white space, as the reference does), then written to temp
+// files beside their targets, then renamed into place. Every path is walked component by
+// component from the workspace's directory fd with O_NOFOLLOW (the fd-walk equivalent of
+// openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): absolute paths, "..", symlinks anywhere on
+// the way and the protected names (.git, .gossamer and the caller's) are refused. Errors name
+// the file and the hunk that did not match, with the nearest lines. It must not run anything.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tools/patch/patch_parser.h"
+
+namespace gossamer::tools::patch {
+
+struct ApplyOptions {
+    std::vector<std::string> protected_names = {".git", ".gossamer"};  // any path component
+    std::size_t max_file_bytes = 8u << 20;
+};
+
+struct Applied {
+    std::vector<std::string> summary;  // "A path", "M path", "M old -> new", "D path"
+};
+
+// Throws PatchError with the text the model reads; nothing changed then.
+Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path& workspace,
+                    const ApplyOptions& options = {});
+
+// The new lines of `old` after `hunks` (exposed for tests); throws PatchError naming `path`.
+std::vector<std::string> apply_hunks(const std::vector<std::string>& old,
+                                     const std::vector<Hunk>& hunks, const std::string& path);
+
+}  // namespace gossamer::tools::patch
