@@ -134,10 +134,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
     // Notices a peer that closes while its answer is being made: the socket turns readable
     // with nothing to read.
+    // The wait belongs to the reply it was started for: when it fires after that reply is done,
+    // the readable socket is the next request, not a peer that went away.
     void watch() {
         auto self = shared_from_this();
-        socket_.async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
-            auto reply = self->reply_.lock();
+        socket_.async_wait(tcp::socket::wait_read, [self, watched = reply_](beast::error_code ec) {
+            auto reply = watched.lock();
             if (ec || !reply || reply->complete()) return;
             beast::error_code avail_ec;
             if (self->socket_.available(avail_ec) == 0 || avail_ec) {

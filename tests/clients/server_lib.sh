@@ -10,7 +10,18 @@ if [ ! -x "$node_bin/node" ] || [ ! -x "$node_bin/codex" ]; then
 fi
 pid=
 tmp=$(mktemp -d)
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+# On a failure, say whether the server was still alive and what it wrote to stderr.
+cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ -n "$pid" ]; then
+    if kill -0 "$pid" 2>/dev/null; then echo "the server (pid $pid) was still running" >&2
+    else echo "the server (pid $pid) had exited" >&2; fi
+    tail -n 20 "$tmp/err" >&2 2>/dev/null || true
+  fi
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 start_server() {
   "$gossamer" serve --port 0 "$@" >"$tmp/out" 2>"$tmp/err" &

@@ -20,18 +20,6 @@ namespace {
     std::abort();
 }
 
-std::vector<std::string> split(const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t at = 0;
-    while (at < text.size()) {
-        std::size_t nl = text.find('\n', at);
-        if (nl == std::string::npos) nl = text.size();
-        out.push_back(text.substr(at, nl - at));
-        at = nl + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -39,7 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string input(reinterpret_cast<const char*>(data), size);
     const auto nul = input.find('\0');
     const std::string text = input.substr(0, nul);
-    const auto file = split(nul == std::string::npos ? "" : input.substr(nul + 1));
+    bool final_newline = false;
+    const auto file =
+        split_lines(nul == std::string::npos ? "" : input.substr(nul + 1), final_newline);
     std::vector<FileOp> ops;
     try {
         ops = parse_patch(text);

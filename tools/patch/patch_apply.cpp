@@ -131,19 +131,6 @@ FileState read_file(int dir, const std::string& name, const std::string& path,
     return s;
 }
 
-std::vector<std::string> split_lines(const std::string& text, bool& final_newline) {
-    std::vector<std::string> out;
-    final_newline = !text.empty() && text.back() == '\n';
-    std::size_t at = 0;
-    while (at < text.size()) {
-        std::size_t nl = text.find('\n', at);
-        if (nl == std::string::npos) nl = text.size();
-        out.push_back(text.substr(at, nl - at));
-        at = nl + 1;
-    }
-    return out;
-}
-
 std::string join_lines(const std::vector<std::string>& lines, bool final_newline) {
     std::string out;
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -217,6 +204,19 @@ void match_endings(std::vector<std::string>& added, bool crlf) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_lines(const std::string& text, bool& final_newline) {
+    std::vector<std::string> out;
+    final_newline = !text.empty() && text.back() == '\n';
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t nl = text.find('\n', at);
+        if (nl == std::string::npos) nl = text.size();
+        out.push_back(text.substr(at, nl - at));
+        at = nl + 1;
+    }
+    return out;
+}
 
 std::vector<std::string> apply_hunks(const std::vector<std::string>& old,
                                      const std::vector<Hunk>& hunks, const std::string& path) {

@@ -29,6 +29,9 @@ struct Applied {
 Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path& workspace,
                     const ApplyOptions& options = {});
 
+// A file's lines (without their '\n'); `final_newline` says whether the text ended with one.
+std::vector<std::string> split_lines(const std::string& text, bool& final_newline);
+
 // The new lines of `old` after `hunks` (exposed for tests); throws PatchError naming `path`.
 std::vector<std::string> apply_hunks(const std::vector<std::string>& old,
                                      const std::vector<Hunk>& hunks, const std::string& path);
