@@ -361,6 +361,8 @@ Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path&
                 if (n <= 0) refuse(w.path, "cannot be written: " + why_not(errno));
                 off += static_cast<std::size_t>(n);
             }
+            // On disk before it replaces anything: "Done!" must not outlive a power cut.
+            if (::fsync(f.fd) != 0) refuse(w.path, "cannot be written: " + why_not(errno));
         }
     } catch (...) {
         cleanup();
@@ -376,7 +378,9 @@ Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path&
         Fd dir = open_parent(root.fd, r.parts, false, r.path);
         if (dir.fd < 0 || ::unlinkat(dir.fd, r.parts.back().c_str(), 0) != 0)
             refuse(r.path, "cannot be removed: " + why_not(errno));
+        ::fsync(dir.fd);
     }
+    for (auto& w : writes) ::fsync(w.dir.fd);  // the renames themselves
     return done;
 }
 

@@ -5,7 +5,8 @@
 // component from the workspace's directory fd with O_NOFOLLOW (the fd-walk equivalent of
 // openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): absolute paths, "..", symlinks anywhere on
 // the way and the protected names (.git, .gossamer and the caller's) are refused. Errors name
-// the file and the hunk that did not match, with the nearest lines. It must not run anything.
+// the file and the hunk that did not match, with the nearest lines. Written files and their
+// folders are fsynced before it returns. It must not run anything.
 #pragma once
 
 #include <filesystem>
