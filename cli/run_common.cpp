@@ -62,6 +62,16 @@ void apply_overrides(const Parsed& p, rt::AgentSpec& spec) {
         spec.model.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 1024));
 }
 
+namespace {
+
+// model_ref_from's precedence: --replay, --model, then endpoints (command line or spec).
+bool runs_remote(const Parsed& p, const rt::AgentSpec& spec) {
+    return !p.get("--replay") && !p.get("--model") &&
+           (!p.all("--endpoint").empty() || !spec.model.remote.endpoints.empty());
+}
+
+}  // namespace
+
 std::string model_ref_from(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto r = p.get("--replay")) return rt::kReplayPrefix + fs::absolute(*r).string();
     if (auto m = p.get("--model")) return fs::absolute(*m).string();
@@ -122,8 +132,7 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
         spec.model.api_key_env.empty() ? "GOSSAMER_ENDPOINT_KEY" : spec.model.api_key_env;
     if (const char* key = std::getenv(var.c_str()); key && *key) {
         o.remote.api_key = key;
-    } else if (!spec.model.api_key_env.empty() && !p.get("--model") && !p.get("--replay") &&
-               (!p.all("--endpoint").empty() || !spec.model.remote.endpoints.empty())) {
+    } else if (!spec.model.api_key_env.empty() && runs_remote(p, spec)) {
         throw InputError("model.api_key_env names " + var + ", which is not set");
     }
     return o;

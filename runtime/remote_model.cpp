@@ -88,6 +88,17 @@ std::vector<std::string> RemoteModel::headers() const {
     return h;
 }
 
+HttpStreamRequest RemoteModel::check_request(std::string method, std::string url,
+                                             double total_timeout) const {
+    HttpStreamRequest r;
+    r.method = std::move(method);
+    r.url = std::move(url);
+    r.headers = headers();
+    r.connect_timeout = options_.connect_timeout;
+    r.total_timeout = total_timeout;
+    return r;
+}
+
 RemoteModel::RemoteModel(boost::asio::io_context& io, RemoteOptions options)
     : io_(io), options_(std::move(options)), health_timer_(io) {
     if (options_.endpoints.empty()) throw SetupError("no endpoint given");
@@ -122,13 +133,7 @@ void RemoteModel::check_endpoints() {
     int smallest_context = 0;
     std::string model = options_.model_name;
     for (auto& e : endpoints_) {
-        HttpStreamRequest get;
-        get.method = "GET";
-        get.url = e->url + "/v1/models";
-        get.headers = headers();
-        get.connect_timeout = options_.connect_timeout;
-        get.total_timeout = 15;
-        const auto listing = HttpStream::fetch(get);
+        const auto listing = HttpStream::fetch(check_request("GET", e->url + "/v1/models", 15));
         if (listing.end.status == 0) {
             e->up = false;
             down.push_back(e->url + ": " + listing.end.error);
@@ -161,12 +166,8 @@ void RemoteModel::check_endpoints() {
                                                      : std::min(smallest_context, len->get<int>());
         // The tokenizer: the same ids for the probe, where the endpoint can say (vLLM and
         // gossamer serve have POST /tokenize).
-        HttpStreamRequest tok;
-        tok.url = e->url + "/tokenize";
-        tok.headers = headers();
+        auto tok = check_request("POST", e->url + "/tokenize", 15);
         tok.body = Json{{"model", model}, {"prompt", kProbe}, {"add_special_tokens", false}}.dump();
-        tok.connect_timeout = options_.connect_timeout;
-        tok.total_timeout = 15;
         const auto ids = HttpStream::fetch(tok);
         Json t = Json::parse(ids.body, nullptr, false);
         if (ids.end.status == 200 && t.is_object() && t.contains("tokens") &&
@@ -289,10 +290,7 @@ void RemoteModel::dispatch(const std::shared_ptr<Pending>& p) {
     } else {
         if (p->errors.empty() || p->errors.back().find("no endpoint is up") == std::string::npos)
             p->errors.push_back("no endpoint is up");
-        if (p->attempts + ++p->waits >= options_.max_attempts)
-            return finish(p, FinishReason::Error,
-                          "every endpoint failed (" + std::to_string(p->attempts + p->waits) +
-                              " tries): " + joined(p->errors));
+        if (p->attempts + ++p->waits >= options_.max_attempts) return give_up(p);
         const int round = std::min(p->attempts + p->waits, 20);
         const double base = std::min(options_.backoff_max, options_.backoff_initial * (1 << round));
         std::uniform_real_distribution<double> half(0.5, 1.0);
@@ -357,12 +355,21 @@ void RemoteModel::attempt(const std::shared_ptr<Pending>& p, std::size_t i) {
         });
 }
 
+bool RemoteModel::drop_call(Pending& p) {
+    if (!p.call) return false;
+    p.call->cancel();
+    ++p.call_id;  // whatever that call still says is stale
+    if (p.endpoint >= 0) --endpoints_[static_cast<std::size_t>(p.endpoint)]->in_flight;
+    p.endpoint = -1;
+    p.call.reset();
+    return true;
+}
+
 void RemoteModel::on_piece(const std::shared_ptr<Pending>& p, unsigned call, std::string piece) {
     std::vector<WireChunk> chunks;
     try {
         chunks = p->decoder->feed(piece);
     } catch (const WireError& e) {
-        p->call->cancel();
         return failed(p, std::string("malformed answer: ") + e.what(), true, true, std::nullopt);
     }
     for (const auto& c : chunks) {
@@ -400,14 +407,7 @@ void RemoteModel::failed(const std::shared_ptr<Pending>& p, std::string why, boo
     // The endpoint that failed: the one running it, or (after on_end cleared it) the last.
     const int i = affinity_.count(p->conversation) ? affinity_[p->conversation] : -1;
     Endpoint* e = i >= 0 ? endpoints_[static_cast<std::size_t>(i)].get() : nullptr;
-    if (p->call) {
-        p->call->cancel();
-        ++p->call_id;  // whatever that call still says is stale
-        if (p->endpoint >= 0) --endpoints_[static_cast<std::size_t>(p->endpoint)]->in_flight;
-        p->endpoint = -1;
-        p->call.reset();
-        later([this] { pump(); });
-    }
+    if (drop_call(*p)) later([this] { pump(); });
     p->errors.push_back((e ? e->url + ": " : std::string()) + why);
     if (e) {
         ++e->failures;
@@ -426,12 +426,14 @@ void RemoteModel::failed(const std::shared_ptr<Pending>& p, std::string why, boo
         }
     }
     if (!retryable) return finish(p, FinishReason::Error, joined(p->errors));
-    if (++p->attempts + p->waits >= options_.max_attempts)
-        return finish(p, FinishReason::Error,
-                      "every endpoint failed (" + std::to_string(p->attempts + p->waits) +
-                          " tries): " + joined(p->errors));
-    if (pick(*p) >= 0) return dispatch(p);  // fail over now
-    dispatch(p);                            // no endpoint free now: backoff (or queued)
+    if (++p->attempts + p->waits >= options_.max_attempts) return give_up(p);
+    dispatch(p);  // another endpoint now if one is free, else backoff (or the queue)
+}
+
+void RemoteModel::give_up(const std::shared_ptr<Pending>& p) {
+    finish(p, FinishReason::Error,
+           "every endpoint failed (" + std::to_string(p->attempts + p->waits) +
+               " tries): " + joined(p->errors));
 }
 
 void RemoteModel::deliver(const std::shared_ptr<Pending>& p, const WireChunk& chunk) {
@@ -485,13 +487,7 @@ void RemoteModel::finish(const std::shared_ptr<Pending>& p, FinishReason reason,
     const int served = p->endpoint >= 0                   ? p->endpoint
                        : affinity_.count(p->conversation) ? affinity_[p->conversation]
                                                           : -1;
-    if (p->call) {
-        p->call->cancel();
-        if (p->endpoint >= 0) --endpoints_[static_cast<std::size_t>(p->endpoint)]->in_flight;
-        ++p->call_id;
-        p->call.reset();
-        p->endpoint = -1;
-    }
+    drop_call(*p);
     if (auto it = active_.find(p->conversation); it != active_.end() && it->second == p)
         active_.erase(it);
     TokenEvent e = last ? *last : TokenEvent{};
@@ -555,12 +551,8 @@ void RemoteModel::schedule_health() {
                 any_down = true;
                 if (e.checking) continue;
                 e.checking = true;
-                HttpStreamRequest h;
-                h.method = "GET";
-                h.url = e.url + "/health";
-                h.headers = headers();
+                auto h = check_request("GET", e.url + "/health", 5);
                 h.connect_timeout = std::min(2.0, options_.connect_timeout);
-                h.total_timeout = 5;
                 HttpStream::start(
                     streams_, io_.get_executor(), std::move(h), {}, {},
                     [this, i, alive = std::weak_ptr<int>(life_)](const HttpStreamEnd& end) {

@@ -81,12 +81,17 @@ class RemoteModel final : public ModelClient {
     // Runs `f` on the loop unless the model is gone by then.
     template <class F>
     void later(F f);
-    void release(const std::shared_ptr<Pending>& p);
+    void give_up(const std::shared_ptr<Pending>& p);  // Error naming every failure
+    // Cancels the running request and frees its endpoint slot; false when none ran.
+    bool drop_call(Pending& p);
     void pump();
     int pick(const Pending& p) const;
     void mark_down(std::size_t endpoint);
     void schedule_health();
     std::vector<std::string> headers() const;
+    // A short request of the start-up check or a health check (headers, connect timeout).
+    HttpStreamRequest check_request(std::string method, std::string url,
+                                    double total_timeout) const;
 
     boost::asio::io_context& io_;
     RemoteOptions options_;
