@@ -396,29 +396,30 @@ std::optional<std::string> AgentLoop::call_problem(std::size_t index,
     // ~47% of its calls there; refusing them loses the calls). Its result goes back on the
     // channel of the call.
     if (route->is_function) {
-        // A function whose parameters are one string (apply_patch) takes its text as written.
+        // A function whose parameters are one string (apply_patch) takes its text as written
+        // (or a JSON form of it, which the tool unwraps): no JSON or schema check, but the
+        // loop guard below still applies.
         const auto* schema = route->description && route->description->parameters
                                  ? &*route->description->parameters
                                  : nullptr;
         const bool raw_string =
             schema && schema->is_object() && schema->value("type", "") == "string";
-        Json args;
-        try {
-            args = Json::parse(m.text_content().empty() ? "{}" : m.text_content());
-        } catch (const Json::exception& e) {
-            if (raw_string) return std::nullopt;
-            return std::string("Error: the arguments are not valid JSON (") + e.what() +
-                   "). The call was not run.";
-        }
-        if (raw_string) return std::nullopt;  // JSON forms of the text: the tool unwraps them
-        if (route->description && route->description->parameters) {
-            const auto problems =
-                tools::check_against_schema(args, *route->description->parameters);
-            if (!problems.empty()) {
-                std::string text =
-                    "Error: the arguments do not match the schema of " + recipient + ":";
-                for (const auto& p : problems) text += "\n- " + p;
-                return text + "\nThe call was not run.";
+        if (!raw_string) {
+            Json args;
+            try {
+                args = Json::parse(m.text_content().empty() ? "{}" : m.text_content());
+            } catch (const Json::exception& e) {
+                return std::string("Error: the arguments are not valid JSON (") + e.what() +
+                       "). The call was not run.";
+            }
+            if (schema) {
+                const auto problems = tools::check_against_schema(args, *schema);
+                if (!problems.empty()) {
+                    std::string text =
+                        "Error: the arguments do not match the schema of " + recipient + ":";
+                    for (const auto& p : problems) text += "\n- " + p;
+                    return text + "\nThe call was not run.";
+                }
             }
         }
     }

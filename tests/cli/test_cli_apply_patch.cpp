@@ -57,3 +57,28 @@ TEST_CASE("cli apply_patch: a raw patch call edits the session workspace") {
           std::string::npos);
     CHECK(developer.find("apply_patch") != std::string::npos);
 }
+
+TEST_CASE("cli apply_patch: the loop guard refuses the same raw patch over and over") {
+    TempDir dir("cli_patch_loop");
+    const auto spec = (dir.path / "a.yaml").string();
+    std::ofstream(spec) << "name: coder\nmodel: {}\ntools: [apply_patch]\n"
+                           "limits: {max_turns: 5}\ntask: add a greeting\n";
+    const auto replay = (dir.path / "r.json").string();
+    // One element: the replay repeats it, so the model sends the same call every turn.
+    std::ofstream(replay) << Json::array({"<|channel|>commentary to=functions.apply_patch"
+                                          "<|message|>*** Begin Patch\n*** Add File: hi.txt\n"
+                                          "+hello\n*** End Patch<|call|>"})
+                                 .dump();
+    const auto store = (dir.path / "s.db").string();
+    const auto r = run_gossamer(
+        "run '" + spec + "' --replay '" + replay + "' --store '" + store + "' --json", "");
+    CHECK(r.exit_code == 3);  // max_turns
+    const auto sessions = gossamer::test::stored_sessions(store);
+    REQUIRE(sessions.size() == 1);
+    const auto all = gossamer::test::exported_session(store, sessions[0]["id"]);
+    int refused = 0;
+    for (const auto& m : all["messages"])
+        if (m["role"] == "tool" && m.dump().find("this exact call was made") != std::string::npos)
+            ++refused;
+    CHECK(refused >= 1);
+}
