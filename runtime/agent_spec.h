@@ -17,6 +17,7 @@
 #include "tools/browser/browser_options.h"
 #include "tools/patch/patch_apply.h"
 #include "tools/python/python_options.h"
+#include "tools/shell/shell_options.h"
 
 namespace gossamer::runtime {
 
@@ -69,6 +70,7 @@ struct ToolsSpec {
     std::optional<tools::browser::BrowserOptions> browser;
     bool workspace_files = false;
     std::optional<tools::patch::ApplyOptions> apply_patch;
+    std::optional<tools::shell::ShellOptions> shell;
     std::vector<PluginToolSpec> plugins;
     std::vector<McpToolSpec> mcp;
 };

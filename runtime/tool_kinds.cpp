@@ -1,5 +1,6 @@
 #include "runtime/tool_kinds.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include "tools/mcp/mcp_tool.h"
 #include "tools/patch/apply_patch_tool.h"
 #include "tools/python/python_tool.h"
+#include "tools/shell/shell_tool.h"
 #include "tools/workspace_files.h"
 
 namespace gossamer::runtime {
@@ -53,9 +55,34 @@ void parse_python(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& 
     t.python = std::move(o);
 }
 
+// `protected:` names given to apply_patch or shell protect them from every writing tool.
+std::vector<std::string> protected_names(const AgentSpec& spec) {
+    std::vector<std::string> names = tools::default_protected_names();
+    auto add = [&](const std::vector<std::string>& more) {
+        for (const auto& name : more)
+            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    };
+    if (spec.tools.apply_patch) add(spec.tools.apply_patch->protected_names);
+    if (spec.tools.shell) add(spec.tools.shell->protected_names);
+    return names;
+}
+
+// A `protected:` list: file or folder names (no '/').
+std::vector<std::string> parse_protected(const SpecReader& r, const YAML::Node& v,
+                                         const std::string& f) {
+    std::vector<std::string> names = tools::default_protected_names();
+    for (auto& name : r.texts(v, f)) {
+        if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+            r.fail(v, f, "'" + name + "': a file or folder name (no '/')");
+        names.push_back(name);
+    }
+    return names;
+}
+
 void add_python(const AgentSpec& spec, ToolRegistry& registry) {
     if (!spec.tools.python) return;  // kernels per session; the workspace comes with each call
     auto o = *spec.tools.python;
+    o.protected_names = protected_names(spec);
     for (auto& path : o.extra_read_only) path = resolve(spec, path).string();
     registry.add(std::make_shared<tools::python::PythonTool>(std::move(o)));
 }
@@ -117,19 +144,54 @@ void parse_apply_patch(const SpecReader& r, const YAML::Node& cfg, const YAML::N
                        const std::string& field, ToolsSpec& t) {
     r.only_keys(cfg, field + ".apply_patch", {"protected"});
     tools::patch::ApplyOptions o;
-    each(cfg, field + ".apply_patch", "protected", [&](auto& v, auto& f) {
-        for (auto& name : r.texts(v, f)) {
-            if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
-                r.fail(v, f, "'" + name + "': a file or folder name (no '/')");
-            o.protected_names.push_back(name);
-        }
-    });
+    each(cfg, field + ".apply_patch", "protected",
+         [&](auto& v, auto& f) { o.protected_names = parse_protected(r, v, f); });
     t.apply_patch = std::move(o);
 }
 
 void add_apply_patch(const AgentSpec& spec, ToolRegistry& registry) {
-    if (spec.tools.apply_patch)
-        registry.add(std::make_shared<tools::patch::ApplyPatchTool>(*spec.tools.apply_patch));
+    if (!spec.tools.apply_patch) return;
+    auto o = *spec.tools.apply_patch;
+    o.protected_names = protected_names(spec);
+    registry.add(std::make_shared<tools::patch::ApplyPatchTool>(std::move(o)));
+}
+
+// ---- shell: tools/shell (ShellOptions) ----------------------------------------------------
+
+void parse_shell(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& item,
+                 const std::string& field, ToolsSpec& t) {
+    const std::string f = field + ".shell";
+    tools::shell::ShellOptions o;  // the tool's defaults
+    r.only_keys(cfg, f,
+                {"timeout", "max_timeout", "memory_mb", "pids", "network", "max_output_bytes",
+                 "extra_read_only", "protected"});
+    each(cfg, f, "timeout",
+         [&](auto& v, auto& g) { o.timeout = seconds(r.number(v, g, 0.1, 86400)); });
+    each(cfg, f, "max_timeout",
+         [&](auto& v, auto& g) { o.max_timeout = seconds(r.number(v, g, 0.1, 86400)); });
+    each(cfg, f, "memory_mb", [&](auto& v, auto& g) {
+        o.memory_mb = static_cast<std::uint64_t>(r.integer(v, g, 16, 1 << 20));
+    });
+    each(cfg, f, "pids",
+         [&](auto& v, auto& g) { o.pids = static_cast<std::uint64_t>(r.integer(v, g, 1, 65536)); });
+    each(cfg, f, "network", [&](auto& v, auto& g) { o.network = r.boolean(v, g); });
+    each(cfg, f, "max_output_bytes", [&](auto& v, auto& g) {
+        o.max_output_bytes = static_cast<std::uint64_t>(r.integer(v, g, 256, 64 << 20));
+    });
+    each(cfg, f, "extra_read_only", [&](auto& v, auto& g) { o.extra_read_only = r.texts(v, g); });
+    each(cfg, f, "protected",
+         [&](auto& v, auto& g) { o.protected_names = parse_protected(r, v, g); });
+    if (o.timeout > o.max_timeout) r.fail(item, f, "timeout is longer than max_timeout");
+    if (t.shell) r.fail(item, field, "shell is listed twice");
+    t.shell = std::move(o);
+}
+
+void add_shell(const AgentSpec& spec, ToolRegistry& registry) {
+    if (!spec.tools.shell) return;  // a fresh sandbox per call; the workspace comes with it
+    auto o = *spec.tools.shell;
+    for (auto& path : o.extra_read_only) path = resolve(spec, path).string();
+    o.protected_names = protected_names(spec);
+    registry.add(std::make_shared<tools::shell::ShellTool>(std::move(o)));
 }
 
 // ---- plugin and mcp: MCP servers (tools/mcp) ---------------------------------------------
@@ -259,6 +321,7 @@ const std::vector<ToolKind>& tool_kinds() {
         {"browser", true, parse_browser, add_browser},
         {"workspace_files", true, parse_workspace_files, add_workspace_files},
         {"apply_patch", true, parse_apply_patch, add_apply_patch},
+        {"shell", true, parse_shell, add_shell},
         {"plugin", false, parse_plugin, add_plugins},
         {"mcp", false, parse_mcp, add_mcp},
     };

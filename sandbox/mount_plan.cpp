@@ -76,6 +76,27 @@ class PlanBuilder {
                                   " is made by the sandbox)");
     }
 
+    // A protected path: relative, no '.', '..' or empty parts; a symlink is refused (its
+    // target could be anywhere), a missing one has nothing to protect.
+    void protect(const Policy& policy, const std::string& path) {
+        if (path.empty() || path[0] == '/')
+            throw PolicyError("protected: '" + path + "' must be relative to the workspace");
+        for (std::size_t at = 0; at <= path.size();) {
+            const std::size_t end = std::min(path.find('/', at), path.size());
+            const std::string part = path.substr(at, end - at);
+            if (part.empty() || part == "." || part == "..")
+                throw PolicyError("protected: '" + path + "' has an empty, '.' or '..' part");
+            at = end + 1;
+        }
+        const HostEntry entry = lookup_(policy.workspace_host + "/" + path);
+        if (entry.kind == HostEntry::Kind::missing) return;
+        if (entry.kind == HostEntry::Kind::symlink)
+            throw PolicyError("protected path '" + path +
+                              "' in the workspace is a symlink; it cannot be kept read-only");
+        add(MountOp::protect, policy.workspace_path + "/" + path,
+            std::string(kNewRoot) + policy.workspace_path, path);
+    }
+
     std::vector<MountStep> take() { return std::move(steps_); }
 
   private:
@@ -154,6 +175,10 @@ std::vector<MountStep> build_mount_plan(const Policy& policy, const HostLookup& 
         plan.make_dirs(policy.workspace_path);
         plan.add(MountOp::bind_rw, policy.workspace_path,
                  std::string(kOldRoot) + policy.workspace_host);
+        for (const std::string& path : policy.protected_paths)
+            plan.protect(policy, path);
+    } else if (!policy.protected_paths.empty()) {
+        throw PolicyError("protected: paths need a workspace");
     }
     plan.make_dirs("/tmp");
     plan.add(MountOp::tmpfs, "/tmp", {},

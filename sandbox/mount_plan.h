@@ -28,6 +28,8 @@ enum class MountOp {
     proc,        // a fresh procfs at target (must run inside the new pid namespace)
     write_file,  // create target holding `data`, mode
     remount_ro,  // make the mount at target read-only (the root tmpfs, once filled)
+    protect,     // bind `data` (a path relative to the workspace mount at `source`) read-only
+                 // over itself, resolved beneath it with no symlinks; missing: skipped
 };
 
 struct MountStep {

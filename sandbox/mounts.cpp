@@ -2,6 +2,7 @@
 #include "sandbox/mounts.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -62,6 +63,50 @@ bool bind(const MountStep& step, bool recursive, ChildReport& error) {
     if (::mount(step.source.c_str(), step.target.c_str(), nullptr, flags, nullptr) != 0)
         return fail(error, "mount(MS_BIND)", step.source.c_str());
     return true;
+}
+
+// A protected path (MountOp::protect): opened beneath the workspace mount with no symlinks
+// anywhere on the way (so a path swapped for a link since the plan was made cannot redirect
+// it), then a read-only copy of exactly that tree is moved over it. Gone since the plan:
+// nothing to protect. A symlink, or a kernel without openat2 / the new mount API: refused.
+bool protect(const MountStep& step, ChildReport& error) {
+    const int workspace = ::open(step.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (workspace < 0) return fail(error, "open(workspace)", step.source.c_str());
+    struct open_how how {};
+    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const int path =
+        static_cast<int>(::syscall(SYS_openat2, workspace, step.data.c_str(), &how, sizeof how));
+    const int open_errno = errno;
+    ::close(workspace);
+    if (path < 0) {
+        errno = open_errno;
+        if (errno == ENOENT) return true;
+        return fail(error, "openat2(protected path, no symlinks)", step.target.c_str());
+    }
+    const int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, path, "",
+                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+    if (tree < 0) {
+        const int saved = errno;
+        ::close(path);
+        errno = saved;
+        return fail(error, "open_tree(protected path)", step.target.c_str());
+    }
+    struct mount_attr ma {};
+    ma.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    bool ok = ::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof ma) == 0;
+    const char* what = "mount_setattr(protected path)";
+    if (ok) {
+        ok = ::syscall(SYS_move_mount, tree, "", path, "",
+                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0;
+        what = "move_mount(protected path)";
+    }
+    const int saved = errno;
+    ::close(tree);
+    ::close(path);
+    errno = saved;
+    return ok || fail(error, what, step.target.c_str());
 }
 
 bool touch(const char* path, mode_t mode, ChildReport& error) {
@@ -127,6 +172,8 @@ bool run_step(const MountStep& step, ChildReport& error) {
             return true;
         case MountOp::write_file:
             return write_file(step, error);
+        case MountOp::protect:
+            return protect(step, error);
         case MountOp::remount_ro:
             if (::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | kNoSuidDev,
                         nullptr) != 0)

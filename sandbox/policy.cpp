@@ -167,8 +167,8 @@ Policy policy_from_json(std::string_view json_text) {
     }
     if (!root.is_object()) throw PolicyError("policy must be a JSON object");
     refuse_unknown(root, "",
-                   {"read_only_binds", "workspace", "workspace_path", "network", "cgroups",
-                    "limits", "env", "cwd", "hostname", "inner_uid", "root_host_uid", "require"});
+                   {"read_only_binds", "workspace", "workspace_path", "protected", "network",
+                    "cgroups", "limits", "env", "cwd", "hostname", "inner_uid", "root_host_uid", "require"});
     Policy policy = default_policy();
     if (root.contains("read_only_binds"))
         policy.read_only_binds = get_binds(root["read_only_binds"], "read_only_binds");
@@ -176,6 +176,14 @@ Policy policy_from_json(std::string_view json_text) {
         policy.workspace_host = get_absolute(root["workspace"], "workspace");
     if (root.contains("workspace_path"))
         policy.workspace_path = get_absolute(root["workspace_path"], "workspace_path");
+    if (root.contains("protected")) {
+        const Json& list = root["protected"];
+        if (!list.is_array()) fail("protected", "must be an array of relative paths");
+        for (const Json& item : list) {
+            if (!item.is_string()) fail("protected", "must be an array of relative paths");
+            policy.protected_paths.push_back(item.get<std::string>());
+        }
+    }
     if (root.contains("network")) policy.network = get_bool(root["network"], "network");
     if (root.contains("cgroups")) policy.cgroups = get_bool(root["cgroups"], "cgroups");
     if (root.contains("limits")) read_limits(root["limits"], policy.limits);
@@ -207,6 +215,7 @@ std::string policy_to_json(const Policy& policy) {
                                            {"optional", bind.optional}});
     if (!policy.workspace_host.empty()) root["workspace"] = policy.workspace_host;
     root["workspace_path"] = policy.workspace_path;
+    if (!policy.protected_paths.empty()) root["protected"] = policy.protected_paths;
     root["network"] = policy.network;
     root["cgroups"] = policy.cgroups;
     const Limits& l = policy.limits;

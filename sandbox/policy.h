@@ -45,6 +45,11 @@ struct Policy {
     std::vector<Bind> read_only_binds;
     std::string workspace_host;                 // empty: no workspace bind
     std::string workspace_path = "/workspace";  // where the workspace appears inside
+    // Paths relative to the workspace that stay read-only inside it (.git, a gitdir: target,
+    // .gossamer, a spec's list): each existing one is bound read-only over itself, resolved
+    // beneath the workspace with no symlinks (mounts.cpp); one that is a symlink refuses the
+    // launch. Missing ones are skipped. Needs a workspace.
+    std::vector<std::string> protected_paths;
     bool network = false;                       // false: a fresh network namespace
     bool isolation = true;                      // false only for `--unsandboxed` (warns)
     bool cgroups = true;  // per-run cgroups where writable (a move costs ~10 ms, see README)

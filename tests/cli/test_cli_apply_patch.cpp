@@ -82,3 +82,37 @@ TEST_CASE("cli apply_patch: the loop guard refuses the same raw patch over and o
             ++refused;
     CHECK(refused >= 1);
 }
+
+TEST_CASE("cli shell: the model writes a script with apply_patch and runs it with shell") {
+    TempDir dir("cli_shell");
+    const auto spec = (dir.path / "a.yaml").string();
+    std::ofstream(spec) << "name: coder\nmodel: {}\ntools: [apply_patch, shell]\n"
+                           "limits: {max_turns: 5}\ntask: compute\n";
+    const auto replay = (dir.path / "r.json").string();
+    std::ofstream(replay)
+        << Json::array({"<|channel|>commentary to=functions.apply_patch<|message|>"
+                        "*** Begin Patch\n*** Add File: t.sh\n+echo $((6*7))\n+touch .git\n"
+                        "*** End Patch<|call|>",
+                        "<|channel|>commentary to=functions.shell <|constrain|>json<|message|>"
+                        "{\"command\": \"bash t.sh; echo rc=$?\"}<|call|>",
+                        "<|channel|>final<|message|>42<|return|>"})
+               .dump();
+    const auto store = (dir.path / "s.db").string();
+    const auto r = run_gossamer(
+        "run '" + spec + "' --replay '" + replay + "' --store '" + store + "' --json", "");
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    const auto sessions = gossamer::test::stored_sessions(store);
+    REQUIRE(sessions.size() == 1);
+    const auto all = gossamer::test::exported_session(store, sessions[0]["id"]);
+    std::vector<std::string> results;
+    for (const auto& m : all["messages"])
+        if (m["role"] == "tool")
+            results.push_back(m["content"].is_string()
+                                  ? m["content"].get<std::string>()
+                                  : m["content"][0]["text"].get<std::string>());
+    REQUIRE(results.size() == 2);
+    CHECK(results[0] == "Done!\nA t.sh");
+    CHECK_MESSAGE(results[1].rfind("Exit code: 0\nWall time: ", 0) == 0, results[1]);
+    CHECK(results[1].find("Output:\n42\nrc=0\n") != std::string::npos);
+    CHECK(r.out.find("\"recipient\":\"functions.shell\"") != std::string::npos);
+}

@@ -153,6 +153,35 @@ task: t
           std::string::npos);
 }
 
+TEST_CASE("agent spec: shell, its options and limits") {
+    const auto plain =
+        parse_agent_spec("name: x\nmodel: {}\ntools: [shell]\ntask: t\n", "a.yaml", "/base");
+    REQUIRE(plain.tools.shell);
+    CHECK(plain.tools.shell->timeout == std::chrono::seconds(60));
+    CHECK_FALSE(plain.tools.shell->network);
+    const auto set = parse_agent_spec(
+        "name: x\nmodel: {}\ntools:\n  - shell: {timeout: 5, max_timeout: 30, memory_mb: 512, "
+        "pids: 32, network: true, max_output_bytes: 1000, extra_read_only: [tools], "
+        "protected: [secrets]}\ntask: t\n",
+        "a.yaml", "/base");
+    REQUIRE(set.tools.shell);
+    CHECK(set.tools.shell->timeout == std::chrono::seconds(5));
+    CHECK(set.tools.shell->max_timeout == std::chrono::seconds(30));
+    CHECK(set.tools.shell->memory_mb == 512);
+    CHECK(set.tools.shell->pids == 32);
+    CHECK(set.tools.shell->network);
+    CHECK(set.tools.shell->max_output_bytes == 1000);
+    CHECK(set.tools.shell->extra_read_only == std::vector<std::string>{"tools"});
+    CHECK(set.tools.shell->protected_names ==
+          std::vector<std::string>{".git", ".gossamer", "secrets"});
+    CHECK(error_of("name: x\nmodel: {}\ntools:\n  - shell: {timeout: 50, max_timeout: 10}\n")
+              .find("longer than max_timeout") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\ntools:\n  - shell: {cwd: a}\n").find("unknown key") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\ntools: [shell, shell]\n").find("listed twice") !=
+          std::string::npos);
+}
+
 TEST_CASE("agent spec: apply_patch and its protected names") {
     const auto plain =
         parse_agent_spec("name: x\nmodel: {}\ntools: [apply_patch]\ntask: t\n", "a.yaml", "/base");

@@ -68,16 +68,33 @@ std::string why_not(int err) {
 // The directory holding `parts`' last element, walked from `root` without following links.
 // `create`: make missing directories; otherwise a missing one gives Fd{-1} (nothing exists
 // there yet).
+// As root, what apply_patch creates belongs to the workspace folder's owner (the sandbox's uid
+// once a sandboxed tool has run there), so the shell and python can change it afterwards.
+struct Owner {
+    bool give = false;
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+Owner workspace_owner(int root) {
+    struct stat st {};
+    if (::geteuid() != 0 || ::fstat(root, &st) != 0 || st.st_uid == 0) return {};
+    return {true, st.st_uid, st.st_gid};
+}
+
 Fd open_parent(int root, const std::vector<std::string>& parts, bool create,
-               const std::string& path) {
+               const std::string& path, const Owner& owner = {}) {
     Fd cur(::dup(root));
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
         int next =
             ::openat(cur.fd, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0 && errno == ENOENT) {
             if (!create) return Fd{};
-            if (::mkdirat(cur.fd, parts[i].c_str(), 0755) != 0 && errno != EEXIST)
-                refuse(path, "cannot create its folder: " + why_not(errno));
+            if (::mkdirat(cur.fd, parts[i].c_str(), 0755) != 0) {
+                if (errno != EEXIST) refuse(path, "cannot create its folder: " + why_not(errno));
+            } else if (owner.give) {
+                ::fchownat(cur.fd, parts[i].c_str(), owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW);
+            }
             next =
                 ::openat(cur.fd, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
@@ -271,6 +288,7 @@ Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path&
                     const ApplyOptions& options) {
     Fd root(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root.fd < 0) throw PatchError("the workspace cannot be opened: " + why_not(errno));
+    const Owner owner = workspace_owner(root.fd);
     struct Write {
         std::vector<std::string> parts;
         std::string path;
@@ -287,9 +305,14 @@ Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path&
     std::vector<Remove> removes;
     std::set<std::string> touched;
     Applied done;
+    // Where a `.git` file sends git (a repository kept inside the workspace) is protected too.
+    const auto gitdir = gitdir_inside(workspace, workspace);
     auto claim = [&](const std::vector<std::string>& parts, const std::string& path) {
         std::string key;
         for (const auto& p : parts) key += "/" + p;
+        if (gitdir && (key == "/" + *gitdir || key.rfind("/" + *gitdir + "/", 0) == 0))
+            refuse(path, "it is inside the repository '" + *gitdir +
+                             "' that .git points to: it cannot be changed");
         if (!touched.insert(key).second) refuse(path, "appears twice in one patch");
     };
     auto state = [&](const std::vector<std::string>& parts, const std::string& path) {
@@ -342,7 +365,7 @@ Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path&
     };
     try {
         for (auto& w : writes) {
-            w.dir = open_parent(root.fd, w.parts, true, w.path);
+            w.dir = open_parent(root.fd, w.parts, true, w.path, owner);
             w.tmp = ".";
             w.tmp.append(w.parts.back(), 0, 200);
             w.tmp += ".gossamer-patch-";
@@ -353,6 +376,7 @@ Applied apply_patch(const std::vector<FileOp>& ops, const std::filesystem::path&
                 w.tmp.clear();
                 refuse(w.path, "cannot be written: " + why_not(errno));
             }
+            if (owner.give) ::fchown(f.fd, owner.uid, owner.gid);
             ::fchmod(f.fd, w.mode);
             std::size_t off = 0;
             while (off < w.content.size()) {

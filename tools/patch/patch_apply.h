@@ -14,11 +14,14 @@
 #include <vector>
 
 #include "tools/patch/patch_parser.h"
+#include "tools/protected_paths.h"
 
 namespace gossamer::tools::patch {
 
 struct ApplyOptions {
-    std::vector<std::string> protected_names = {".git", ".gossamer"};  // any path component
+    // Any path component with one of these names is refused, and so is the folder a top-level
+    // `.git` file's `gitdir:` names inside the workspace.
+    std::vector<std::string> protected_names = default_protected_names();
     std::size_t max_file_bytes = 8u << 20;
 };
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/protected_paths.h"
+
 namespace gossamer::tools::python {
 
 enum class Mode { stateless, stateful };
@@ -23,6 +25,8 @@ struct PythonOptions {
     // Stateful: a kernel with no call for this long is stopped (its sandbox killed); the
     // next call starts a fresh one and its output says the state was lost. 0: never.
     std::chrono::milliseconds idle_timeout{30 * 60 * 1000};
+    // Kept read-only inside the writable workspace (protected_paths.h).
+    std::vector<std::string> protected_names = default_protected_names();
 };
 
 // Where the session's workspace appears inside the sandbox (harmony's description names it).

@@ -53,6 +53,7 @@ sandbox::Policy python_policy(const PythonOptions& options, const std::filesyste
     } else {
         policy.workspace_host = std::filesystem::absolute(workspace).lexically_normal().string();
         policy.cwd = kWorkspaceInside;
+        policy.protected_paths = find_protected_paths(workspace, options.protected_names);
     }
     policy.network = options.network;
     policy.limits.wall_ms = static_cast<std::uint64_t>(wall.count());

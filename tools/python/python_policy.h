@@ -1,7 +1,8 @@
 // The sandbox policy one Python call (stateless) or one kernel (stateful) runs under:
 // default_policy() plus the interpreter's and extra read-only paths, the session's workspace
 // read-write at /mnt/data, the options' limits and network, and an environment for a quiet,
-// file-only Python (MPLBACKEND=Agg, caches in /tmp). Pure: builds data, launches nothing.
+// file-only Python (MPLBACKEND=Agg, caches in /tmp). It reads the workspace for its protected
+// paths (kept read-only); it launches nothing.
 #pragma once
 
 #include <chrono>

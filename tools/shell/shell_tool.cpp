@@ -1,0 +1,177 @@
+#include "tools/shell/shell_tool.h"
+
+#include <boost/asio/post.hpp>
+#include <cstdio>
+
+#include "sandbox/sanitize.h"
+#include "tools/protected_paths.h"
+#include "tools/shell/shell_policy.h"
+
+namespace gossamer::tools::shell {
+namespace {
+
+std::string seconds(double ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g", ms / 1000.0);
+    return text;
+}
+
+// Why a run did not end with an exit code, in words the model can act on.
+std::string stop_text(const sandbox::SandboxResult& r, std::chrono::milliseconds timeout) {
+    using sandbox::StopReason;
+    switch (r.stop) {
+        case StopReason::exited:
+            return {};
+        case StopReason::timed_out:
+            return "timed out after " + seconds(static_cast<double>(timeout.count())) +
+                   " seconds; the command and everything it started were killed";
+        case StopReason::signaled:
+            if (r.cancelled) return "cancelled";
+            if (r.oom_killed) return "out of memory: killed (" + r.report + ")";
+            return "killed by signal " + std::to_string(r.term_signal) + " (" + r.report + ")";
+        case StopReason::exec_failed:
+            return "could not start the command: " + r.report;
+        default:
+            return "the sandbox could not run the command: " + r.report;
+    }
+}
+
+}  // namespace
+
+ToolOutput shell_output(const sandbox::SandboxResult& result, std::chrono::milliseconds timeout) {
+    const std::string stopped = stop_text(result, timeout);
+    std::string text = "Exit code: ";
+    text += stopped.empty() ? std::to_string(result.exit_code) : "none (" + stopped + ")";
+    text += "\nWall time: " + seconds(result.wall_ms) + " seconds\nOutput:\n";
+    text += sandbox::sanitize_for_model(result.stdout_text);
+    return {std::move(text), !stopped.empty()};
+}
+
+ShellTool::ShellTool(ShellOptions options)
+    : options_(std::move(options)), work_(io_.get_executor()) {
+    io_thread_ = std::thread([this] { io_.run(); });
+}
+
+ShellTool::~ShellTool() {
+    work_.reset();
+    io_.stop();  // sandboxes still running are killed with their operations
+    io_thread_.join();
+}
+
+harmony::ToolNamespace ShellTool::describe() const {
+    harmony::ToolNamespace ns;
+    ns.name = "functions";
+    const std::string limit = seconds(static_cast<double>(options_.timeout.count()));
+    ns.tools.push_back(
+        {"shell",
+         "Runs a shell command in the workspace (" + std::string(kWorkspaceInside) +
+             ", a sandbox" + (options_.network ? "" : " without network") +
+             ") and returns its exit code and output (stdout and stderr together).",
+         nlohmann::ordered_json{
+             {"type", "object"},
+             {"properties",
+              {{"command",
+                {{"description", "A command line for bash -c, or a program and its arguments"},
+                 {"oneOf",
+                  nlohmann::ordered_json::array(
+                      {{{"type", "string"}},
+                       {{"type", "array"}, {"items", {{"type", "string"}}}}})}}},
+               {"workdir",
+                {{"type", "string"},
+                 {"description", "Folder to run in, relative to the workspace"}}},
+               {"timeout_ms",
+                {{"type", "number"},
+                 {"description", "Time limit in milliseconds (default " + limit + " s)"}}}}},
+             {"required", {"command"}}}});
+    return ns;
+}
+
+void ShellTool::invoke(const ToolCall& tool_call, const ToolContext& context, ToolDone done) {
+    ShellCall call;
+    sandbox::Policy policy;
+    try {
+        call = parse_shell_call(tool_call.arguments, options_);
+        if (context.workspace.empty()) throw ShellCallError("this session has no workspace");
+        if (!call.workdir.empty()) {
+            std::error_code ec;
+            const auto dir = context.workspace / call.workdir;
+            const auto status = std::filesystem::symlink_status(dir, ec);
+            if (!std::filesystem::is_directory(status))
+                throw ShellCallError("workdir '" + call.workdir +
+                                     "' is not a folder in the workspace");
+        }
+        policy = shell_policy(options_, context.workspace, call,
+                              find_protected_paths(context.workspace, options_.protected_names));
+    } catch (const std::exception& e) {
+        boost::asio::post(context.executor, [done = std::move(done), why = std::string(e.what())] {
+            done({"Error: " + why, true});
+        });
+        return;
+    }
+    auto running = std::make_shared<Running>(Running{context.executor, std::move(done), {}});
+    std::uint64_t id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        id = next_id_++;
+        running_[id] = running;
+    }
+    sandbox::LaunchRequest request;
+    request.argv = std::move(call.argv);
+    request.merge_stderr = true;
+    boost::asio::post(io_, [this, id, running, timeout = call.timeout, policy = std::move(policy),
+                            request = std::move(request)]() mutable {
+        {
+            std::lock_guard lock(mutex_);
+            if (!running_.count(id)) return;  // cancelled before it started
+        }
+        running->run = sandbox::async_run(
+            io_, policy, std::move(request),
+            [this, id, timeout](auto result) { complete(id, shell_output(result, timeout)); });
+    });
+}
+
+void ShellTool::complete(std::uint64_t id, ToolOutput output) {
+    std::shared_ptr<Running> running;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = running_.find(id);
+        if (it == running_.end()) return;  // cancelled: already reported
+        running = it->second;
+        running_.erase(it);
+    }
+    boost::asio::post(running->executor, [done = std::move(running->done),
+                                          output = std::move(output)] { done(output); });
+}
+
+void ShellTool::cancel() {
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<Running>>> calls;
+    {
+        std::lock_guard lock(mutex_);
+        calls.assign(running_.begin(), running_.end());
+    }
+    for (auto& [id, running] : calls) {
+        boost::asio::post(io_, [running = running] { running->run.cancel(); });
+        complete(id, {"Exit code: none (cancelled)", true});
+    }
+}
+
+std::optional<std::string> ShellTool::preflight(const std::filesystem::path& workspace) {
+    ShellCall call;
+    call.argv = {"bash", "-c", "true"};
+    call.timeout = std::chrono::seconds(30);
+    sandbox::SandboxResult result;
+    try {
+        result = sandbox::run(
+            shell_policy(options_, workspace, call,
+                         find_protected_paths(workspace, options_.protected_names)),
+            {call.argv, {}, true});
+    } catch (const std::exception& e) {
+        return std::string("the shell tool cannot run here: ") + e.what();
+    }
+    if (result.stop == sandbox::StopReason::exited && result.exit_code == 0) return std::nullopt;
+    std::string why = result.report.empty() ? "it did not start" : result.report;
+    if (!result.stdout_text.empty()) why += ": " + result.stdout_text.substr(0, 400);
+    return "the shell tool cannot run here: " + why;
+}
+
+}  // namespace gossamer::tools::shell
