@@ -451,6 +451,36 @@ void AgentLoop::dispatch(std::size_t index) {
     call.arguments = m.text_content();
     call.channel = m.channel.value_or("commentary");
     call.content_type = m.content_type;
+    if (!settings_.hooks || !settings_.hooks->any(HookKind::pre_tool, call.recipient))
+        return start_call(index, std::move(call));
+    nlohmann::json input{{"session", settings_.session_id},
+                         {"tool", call.recipient},
+                         {"arguments", call.arguments},
+                         {"call", index}};
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
+    const auto begun = std::chrono::steady_clock::now();
+    const std::string recipient = call.recipient;  // `call` moves into the handler below
+    settings_.hooks->run(io_, HookKind::pre_tool, recipient, std::move(input),
+                         settings_.workspace,
+                         [weak, index, begun, call = std::move(call)](HookChain chain) mutable {
+                             auto self = weak.lock();
+                             if (!self || self->finished_) return;
+                             self->record_hooks(chain, index, call.recipient);
+                             if (self->finished_) return;
+                             if (!chain.allow)
+                                 return self->reply(index,
+                                                    "Error: a policy hook denied this call: " +
+                                                        chain.reason + "\nThe call was not run.",
+                                                    true, elapsed_ms(begun));
+                             if (chain.arguments) call.arguments = *chain.arguments;
+                             self->start_call(index, std::move(call));
+                         });
+}
+
+void AgentLoop::start_call(std::size_t index, tools::ToolCall call) {
+    if (finished_) return;
+    const auto route = tools_.route(call.recipient);
+    if (!route) return reply(index, "Error: there is no tool '" + call.recipient + "'.", true, 0);
     emit(ToolStarted{index, call.recipient, call.arguments}, true);
     if (finished_) return;  // the store refused the step
 
@@ -477,14 +507,57 @@ void AgentLoop::dispatch(std::size_t index) {
         });
     tools::ToolContext context{io_.get_executor(), settings_.session_id, settings_.workspace,
                                std::chrono::milliseconds(static_cast<long long>(timeout * 1000))};
-    route->tool->invoke(call, context, [weak, serial, index, begun](tools::ToolOutput out) {
-        auto self = weak.lock();
-        if (!self) return;
-        if (self->finished_ || serial != self->call_serial_ || !self->call_in_flight_) return;
-        self->call_in_flight_ = false;
-        self->tool_timer_.cancel();
-        self->reply(index, std::move(out.text), out.is_error, elapsed_ms(begun));
-    });
+    route->tool->invoke(call, context,
+                        [weak, serial, index, begun, call](tools::ToolOutput out) {
+                            auto self = weak.lock();
+                            if (!self) return;
+                            if (self->finished_ || serial != self->call_serial_ ||
+                                !self->call_in_flight_)
+                                return;
+                            self->call_in_flight_ = false;
+                            self->tool_timer_.cancel();
+                            self->after_call(index, call, std::move(out), elapsed_ms(begun));
+                        });
+}
+
+void AgentLoop::after_call(std::size_t index, const tools::ToolCall& call, tools::ToolOutput out,
+                           double ms) {
+    if (!settings_.hooks || !settings_.hooks->any(HookKind::post_tool, call.recipient))
+        return reply(index, std::move(out.text), out.is_error, ms);
+    nlohmann::json input{{"session", settings_.session_id}, {"tool", call.recipient},
+                         {"arguments", call.arguments}, {"call", index},
+                         {"output", out.text},           {"is_error", out.is_error}};
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
+    const auto begun = std::chrono::steady_clock::now();
+    settings_.hooks->run(
+        io_, HookKind::post_tool, call.recipient, std::move(input), settings_.workspace,
+        [weak, index, ms, begun, recipient = call.recipient,
+         out = std::move(out)](HookChain chain) mutable {
+            auto self = weak.lock();
+            if (!self || self->finished_) return;
+            self->record_hooks(chain, index, recipient);
+            if (self->finished_) return;
+            if (!chain.allow) {
+                out.text = "Error: a policy hook withheld this call's result: " + chain.reason;
+                out.is_error = true;
+            } else if (chain.output) {
+                out.text = *chain.output;
+            }
+            self->reply(index, std::move(out.text), out.is_error, ms + elapsed_ms(begun));
+        });
+}
+
+void AgentLoop::record_hooks(const HookChain& chain, std::optional<std::size_t> index,
+                             const std::optional<std::string>& recipient) {
+    for (const auto& r : chain.records) {
+        std::string decision = r.decision.allow ? "allow" : "deny";
+        if (r.decision.allow && r.decision.arguments) decision = "rewrite";
+        if (r.decision.allow && r.decision.output) decision = "replace";
+        emit(HookDecided{std::string(hook_kind_name(r.kind)), r.command, index, recipient,
+                         decision, r.decision.reason, r.ms},
+             true);
+        if (finished_) return;
+    }
 }
 
 void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double ms) {
@@ -504,9 +577,50 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
     next_generation();
 }
 
+// on_finish hooks (their `match` is tried on the reason: "final", "max_turns", ...) run before
+// the run ends, except after a cancel or an interrupt. A deny of a final answer sends the
+// reason back to the model as a user message and the run goes on (bounded by the budgets).
 void AgentLoop::finish(StopReason reason, std::string final_answer, std::string error) {
     if (finished_) return;
+    const std::string why = to_string(reason);
+    if (finish_hooks_done_ || !settings_.hooks || reason == StopReason::Cancelled ||
+        reason == StopReason::Interrupted || !settings_.hooks->any(HookKind::on_finish, why))
+        return finish_now(reason, std::move(final_answer), std::move(error));
+    finish_hooks_done_ = true;
+    nlohmann::json input{{"session", settings_.session_id}, {"reason", why},
+                         {"final_answer", final_answer}, {"turns", turns_},
+                         {"output_tokens", output_tokens_}};
+    if (!error.empty()) input["error"] = error;
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
+    settings_.hooks->run(
+        io_, HookKind::on_finish, why, std::move(input), settings_.workspace,
+        [weak, reason, final_answer, error](HookChain chain) mutable {
+            auto self = weak.lock();
+            if (!self || self->finished_) return;
+            self->record_hooks(chain, std::nullopt, std::nullopt);
+            if (self->finished_) return;
+            if (chain.allow || reason != StopReason::Final)
+                return self->finish_now(reason, std::move(final_answer), std::move(error));
+            const Message note = Message::text(
+                Role::user, "Your answer was not accepted: " + chain.reason +
+                                "\nContinue the task and answer again when it is done.");
+            const bool saved = self->commit([&] {
+                self->messages_.push_back(note);
+                self->store_.append_message(self->settings_.session_id, note,
+                                            self->window_.tokens_of(self->messages_,
+                                                                    self->messages_.size() - 1));
+                self->emit(MessageDone{header_of(note), std::nullopt, note.text_content()}, false);
+            });
+            if (!saved) return;
+            self->finish_hooks_done_ = false;
+            self->next_generation();
+        });
+}
+
+void AgentLoop::finish_now(StopReason reason, std::string final_answer, std::string error) {
+    if (finished_) return;
     finished_ = true;
+    if (settings_.hooks) settings_.hooks->cancel();
     wall_timer_.cancel();
     tool_timer_.cancel();
     Outcome outcome{reason, std::move(final_answer), Json::array(), std::move(error), false,

@@ -23,6 +23,7 @@
 #include "runtime/agent_spec.h"
 #include "runtime/context_window.h"
 #include "runtime/events.h"
+#include "runtime/hook_runner.h"
 #include "runtime/model_client.h"
 #include "runtime/session_store.h"
 #include "runtime/tool_registry.h"
@@ -61,6 +62,7 @@ struct AgentSettings {
     std::filesystem::path workspace;
     ContextOptions context;
     int identical_call_limit = 3;  // identical calls in a row that run; the next is refused
+    std::shared_ptr<HookRunner> hooks;  // the spec's policy hooks; null: none
 };
 
 // The opening messages of a new session: system (identity, date, reasoning effort, built-in
@@ -92,6 +94,14 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     void on_generation_done(const TokenEvent& event);
     void act_on(std::size_t first_new, FinishReason reason);
     void dispatch(std::size_t call_index);
+    // Runs the (possibly hook-rewritten) call; then post_tool hooks, then reply().
+    void start_call(std::size_t call_index, tools::ToolCall call);
+    void after_call(std::size_t call_index, const tools::ToolCall& call, tools::ToolOutput out,
+                    double ms);
+    // One `hook` event per hook that ran.
+    void record_hooks(const HookChain& chain, std::optional<std::size_t> call_index,
+                      const std::optional<std::string>& recipient);
+    void finish_now(StopReason reason, std::string final_answer, std::string error);
     void reply(std::size_t call_index, std::string text, bool is_error, double ms);
     std::optional<std::string> call_problem(std::size_t call_index, const ToolRoute* route) const;
     // `by_user`: a tool.interrupted event (Ctrl-C) follows `started`.
@@ -124,6 +134,7 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     std::size_t call_index_ = 0;  // the message the call in flight answers
     bool in_commit_ = false;
     bool finished_ = false;
+    bool finish_hooks_done_ = false;  // on_finish hooks ran for the finish now under way
     std::function<void(const Outcome&)> done_;
     boost::asio::steady_timer wall_timer_;
     boost::asio::steady_timer tool_timer_;

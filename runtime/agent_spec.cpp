@@ -131,6 +131,41 @@ void read_tools(const SpecReader& r, const YAML::Node& n, ToolsSpec& t) {
     }
 }
 
+// hooks: {pre_tool: [...], post_tool: [...], on_finish: [...]}, each item
+// {match?, command: [argv] | "sh -c text", timeout?, sandboxed?}.
+void read_hooks(const SpecReader& r, const YAML::Node& n, HooksSpec& hooks) {
+    r.only_keys(n, "hooks", {"pre_tool", "post_tool", "on_finish"});
+    const auto read_list = [&](const char* kind, std::vector<HookSpec>& out) {
+        each(n, "hooks", kind, [&](auto& list, auto& f) {
+            if (!list.IsSequence()) r.fail(list, f, "expected a list of hooks (- command: [...])");
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                const std::string g = f + "[" + std::to_string(i) + "]";
+                const YAML::Node item = list[i];
+                r.only_keys(item, g, {"match", "command", "timeout", "sandboxed"});
+                HookSpec h;
+                each(item, g, "match", [&](auto& v, auto& x) {
+                    h.match = r.text(v, x);
+                    if (h.match.empty()) r.fail(v, x, "an empty pattern matches nothing");
+                });
+                each(item, g, "command", [&](auto& v, auto& x) {
+                    h.command = v.IsScalar() ? std::vector<std::string>{"/bin/sh", "-c", r.text(v, x)}
+                                             : r.texts(v, x);
+                });
+                each(item, g, "timeout",
+                     [&](auto& v, auto& x) { h.timeout_seconds = r.number(v, x, 0.1, 3600); });
+                each(item, g, "sandboxed", [&](auto& v, auto& x) { h.sandboxed = r.boolean(v, x); });
+                if (h.command.empty() || h.command.front().empty())
+                    r.fail(item, g, "needs `command:` (an argv list or a shell line)");
+                h.where = r.where(item) + ": " + g;
+                out.push_back(std::move(h));
+            }
+        });
+    };
+    read_list("pre_tool", hooks.pre_tool);
+    read_list("post_tool", hooks.post_tool);
+    read_list("on_finish", hooks.on_finish);
+}
+
 void read_limits(const SpecReader& r, const YAML::Node& n, LimitsSpec& l) {
     r.only_keys(n, "limits",
                 {"max_turns", "max_output_tokens", "wall_time", "tool_timeout", "context_tokens"});
@@ -179,8 +214,8 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
         throw SpecError(origin + ": the spec must be a mapping (name:, model:, task:, ...)");
     r.no_duplicate_keys(root, "");
     r.only_keys(root, "",
-                {"name", "model", "instructions", "system", "tools", "limits", "task", "task_file",
-                 "outputs"});
+                {"name", "model", "instructions", "system", "tools", "hooks", "limits", "task",
+                 "task_file", "outputs"});
     AgentSpec spec;
     spec.base_dir = base_dir;
     spec.source = yaml;
@@ -194,6 +229,7 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
         each(root, "", "instructions", [&](auto& v, auto& f) { spec.instructions = r.text(v, f); });
         each(root, "", "system", [&](auto& v, auto&) { read_system(r, v, spec.system); });
         each(root, "", "tools", [&](auto& v, auto&) { read_tools(r, v, spec.tools); });
+        each(root, "", "hooks", [&](auto& v, auto&) { read_hooks(r, v, spec.hooks); });
         each(root, "", "limits", [&](auto& v, auto&) { read_limits(r, v, spec.limits); });
         each(root, "", "task", [&](auto& v, auto& f) { spec.task = r.text(v, f); });
         each(root, "", "task_file", [&](auto& v, auto& f) {

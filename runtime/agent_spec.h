@@ -75,6 +75,23 @@ struct ToolsSpec {
     std::vector<McpToolSpec> mcp;
 };
 
+// One policy gate (`hooks:` in the spec, runtime/hook_runner.h): a command run before a
+// tool call, after it, or when the run ends, for the tools whose name matches `match`.
+struct HookSpec {
+    std::string match = "*";           // glob over the recipient ("functions.shell", "python")
+    std::vector<std::string> command;  // argv; a relative program path is the spec's
+    double timeout_seconds = 30;       // past it the hook is killed and the call denied
+    bool sandboxed = true;             // false: runs on the host with the allowlisted env
+    std::string where;                 // "FILE:LINE:COLUMN" of its entry
+};
+
+struct HooksSpec {
+    std::vector<HookSpec> pre_tool;
+    std::vector<HookSpec> post_tool;
+    std::vector<HookSpec> on_finish;
+    bool empty() const { return pre_tool.empty() && post_tool.empty() && on_finish.empty(); }
+};
+
 struct LimitsSpec {
     int max_turns = 50;  // model generations in one run
     int max_output_tokens = 65536;
@@ -94,6 +111,7 @@ struct AgentSpec {
     std::optional<std::string> instructions;
     SystemSpec system;
     ToolsSpec tools;
+    HooksSpec hooks;
     LimitsSpec limits;
     std::string task;  // inline `task:` or the contents of `task_file:`
     OutputsSpec outputs;

@@ -142,6 +142,29 @@ struct Codec {
         return {j.at("what").get<std::string>(), text_or_null(j, "recipient")};
     }
 
+    static constexpr std::string_view name(const HookDecided&) { return "hook"; }
+    static Json write(const HookDecided& e) {
+        Json j{{"hook", e.hook}, {"command", e.command}};
+        j["message"] = e.message ? Json(*e.message) : Json();
+        j["recipient"] = optional_text(e.recipient);
+        j["decision"] = e.decision;
+        j["reason"] = e.reason;
+        j["ms"] = e.ms;
+        return j;
+    }
+    static HookDecided read(const Json& j, HookDecided) {
+        HookDecided e;
+        e.hook = j.at("hook").get<std::string>();
+        e.command = j.value("command", "");
+        if (j.contains("message") && !j["message"].is_null())
+            e.message = j["message"].get<std::size_t>();
+        e.recipient = text_or_null(j, "recipient");
+        e.decision = j.at("decision").get<std::string>();
+        e.reason = j.value("reason", "");
+        e.ms = j.value("ms", 0.0);
+        return e;
+    }
+
     static constexpr std::string_view name(const SessionFinished&) { return "session.finished"; }
     static Json write(const SessionFinished& e) {
         Json j{{"reason", e.reason}, {"turns", e.turns}, {"output_tokens", e.output_tokens}};

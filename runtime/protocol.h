@@ -78,6 +78,16 @@ struct Warning {
     std::string what;
     std::optional<std::string> recipient;
 };
+// A policy hook's decision (spec `hooks:`): pre_tool / post_tool name the call, on_finish not.
+struct HookDecided {
+    std::string hook;  // pre_tool | post_tool | on_finish
+    std::string command;
+    std::optional<std::size_t> message;  // the call's index
+    std::optional<std::string> recipient;
+    std::string decision;  // allow | deny | rewrite | replace
+    std::string reason;
+    double ms = 0;
+};
 struct SessionFinished {
     std::string reason;  // to_string(StopReason)
     int turns = 0;
@@ -89,7 +99,8 @@ struct SessionFinished {
 
 using EventBody = std::variant<SessionStarted, MessageStarted, MessageDelta, MessageDone,
                                GenerationDone, UsageUpdate, ToolStarted, ToolFinished,
-                               ToolInterrupted, ContextTrimmed, Warning, SessionFinished>;
+                               ToolInterrupted, ContextTrimmed, Warning, HookDecided,
+                               SessionFinished>;
 
 // The wire name of each kind ("message.delta", ...).
 std::string_view kind_of(const EventBody& body);

@@ -72,6 +72,15 @@ void TerminalView::on_event(const Event& e) {
                    },
                    [&](const ContextTrimmed& t) { note(e.kind(), fields_of(t)); },
                    [&](const Warning& w) { note(e.kind(), fields_of(w)); },
+                   [&](const HookDecided& h) {
+                       if (h.decision == "allow") return;  // the quiet case: only in --json
+                       newline();
+                       style(h.decision == "deny" ? kRed : kDim);
+                       std::fprintf(out_, "  [hook %s %s %s: %s]\n", h.hook.c_str(),
+                                    h.command.c_str(), h.decision.c_str(),
+                                    one_line(h.reason, 160).c_str());
+                       style(kReset);
+                   },
                    [&](const SessionFinished& f) {
                        newline();
                        style(kDim);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz: fuzz_tokenizer, fuzz_parser, fuzz_fleet_tasks for
 # fleet tasks files and agent specs, fuzz_server_requests for the HTTP request bodies,
-# fuzz_engine_wire for remote engines' answers, fuzz_patch for apply_patch) with the `fuzz` preset
+# fuzz_engine_wire for remote engines' answers, fuzz_patch for apply_patch,
+# fuzz_tool_args for shell arguments) with the `fuzz` preset
 # (clang, -fsanitize=fuzzer,address,undefined; the harmony library instrumented too) and runs
 # each for a fixed number of executions, starting from seeds made from tests/data plus the
 # corpus kept from earlier runs (tests/fuzz/corpus-<target>, git-ignored). Exits non-zero on
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 1 ]] || { echo "fuzz.sh: --runs needs a positive number" >&2; exit 2; }
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks fuzz_server_requests fuzz_engine_wire fuzz_patch)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks fuzz_server_requests fuzz_engine_wire fuzz_patch fuzz_tool_args)
 
 # 1. clang and its libFuzzer runtime. On Debian 12 the runtime is libclang-rt-14-dev, which
 #    clang only recommends (so --no-install-recommends leaves it out).
@@ -51,7 +52,7 @@ cmake --build --preset fuzz --target "${targets[@]}" -j "$jobs"
 # 3. Seeds: golden texts for the tokenizer; the same texts in the parser's three modes.
 seeds=build/fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" "$seeds/fuzz_server_requests" "$seeds/fuzz_engine_wire" "$seeds/fuzz_patch" build/fuzz/artifacts
+mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" "$seeds/fuzz_server_requests" "$seeds/fuzz_engine_wire" "$seeds/fuzz_patch" "$seeds/fuzz_tool_args" build/fuzz/artifacts
 python3 - "$seeds" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -99,6 +100,9 @@ open(os.path.join(out, "fuzz_server_requests", "schema"), "wb").write(b"\x04" + 
 for n, (name, first) in enumerate([("vllm_generate.json", 0), ("vllm_generate_stream.sse", 3), ("vllm_completions.json", 1), ("vllm_completions_stream.sse", 4), ("sglang_generate.json", 2), ("sglang_generate_stream.sse", 5), ("sglang_generate_stream_incremental.sse", 5)]):
     body = open(os.path.join("tests/data/remote", name), "rb").read()
     open(os.path.join(out, "fuzz_engine_wire", f"answer{n}"), "wb").write(bytes([first, 7 + n]) + body)
+# shell arguments: a command line, an argv with a workdir and a timeout.
+open(os.path.join(out, "fuzz_tool_args", "line"), "wb").write(b'{"command": "ls -la | head", "timeout_ms": 500}')
+open(os.path.join(out, "fuzz_tool_args", "argv"), "wb").write(b'{"command": ["git", "status"], "workdir": "/mnt/data/src/./a"}')
 # apply_patch: the reference's example patch and a file it applies to.
 open(os.path.join(out, "fuzz_patch", "example"), "wb").write(b"*** Begin Patch\n*** Add File: hello.txt\n+Hello world\n*** Update File: src/app.py\n*** Move to: src/main.py\n@@ def greet():\n-print(\"Hi\")\n+print(\"Hello, world!\")\n*** End of File\n*** Delete File: obsolete.txt\n*** End Patch\n\0def greet():\nprint(\"Hi\")\n")
 open(os.path.join(out, "fuzz_server_requests", "reasoning"), "wb").write(b"\x03gossamer-r1:eyJ0ZXh0IjoiaGkiLCJ0b2tlbnMiOlsxLDJdfQ==")
@@ -120,7 +124,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' "$log" | sed 's/^/   /' || true
-  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks|server_requests|engine_wire|patch): ' "$log"; then
+  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks|server_requests|engine_wire|patch|tool_args): ' "$log"; then
     echo "fuzz.sh: $t FAILED (exit $rc); the end of $log:" >&2
     tail -n 40 "$log" >&2
     ls -1 build/fuzz/artifacts/"$t"-* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true

@@ -182,6 +182,34 @@ TEST_CASE("agent spec: shell, its options and limits") {
           std::string::npos);
 }
 
+TEST_CASE("agent spec: hooks, their defaults and their errors") {
+    const auto spec = parse_agent_spec(
+        "name: x\nmodel: {}\ntask: t\nhooks:\n  pre_tool:\n    - {match: 'functions.*', "
+        "command: [./gate.py, --strict], timeout: 5}\n  post_tool:\n    - command: grep -q ok\n"
+        "  on_finish:\n    - {match: final, command: [/bin/true], sandboxed: false}\n",
+        "a.yaml", "/base");
+    REQUIRE(spec.hooks.pre_tool.size() == 1);
+    CHECK(spec.hooks.pre_tool[0].match == "functions.*");
+    CHECK(spec.hooks.pre_tool[0].command == std::vector<std::string>{"./gate.py", "--strict"});
+    CHECK(spec.hooks.pre_tool[0].timeout_seconds == 5);
+    CHECK(spec.hooks.pre_tool[0].sandboxed);
+    REQUIRE(spec.hooks.post_tool.size() == 1);
+    CHECK(spec.hooks.post_tool[0].match == "*");
+    CHECK(spec.hooks.post_tool[0].command ==
+          std::vector<std::string>{"/bin/sh", "-c", "grep -q ok"});
+    CHECK(spec.hooks.post_tool[0].timeout_seconds == 30);
+    REQUIRE(spec.hooks.on_finish.size() == 1);
+    CHECK_FALSE(spec.hooks.on_finish[0].sandboxed);
+    CHECK(error_of("name: x\nmodel: {}\nhooks: {before: []}\n").find("unknown key") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\nhooks: {pre_tool: [{match: x}]}\n")
+              .find("needs `command:`") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\nhooks: {pre_tool: {command: [x]}}\n")
+              .find("expected a list of hooks") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\nhooks: {pre_tool: [{command: [x], timeout: 0}]}\n")
+              .find("must be in") != std::string::npos);
+}
+
 TEST_CASE("agent spec: apply_patch and its protected names") {
     const auto plain =
         parse_agent_spec("name: x\nmodel: {}\ntools: [apply_patch]\ntask: t\n", "a.yaml", "/base");

@@ -30,6 +30,8 @@ sbx::HostEntry fake_host(const std::string& path) {
     using Kind = sbx::HostEntry::Kind;
     if (path == "/usr" || path == "/work/ws") return {Kind::directory, {}};
     if (path == "/bin") return {Kind::symlink, "usr/bin"};
+    if (path == "/work/ws/.git" || path == "/work/ws/lib/.git") return {Kind::directory, {}};
+    if (path == "/work/ws/link") return {Kind::symlink, "/etc"};
     if (path == "/etc/ld.so.cache") return {Kind::file, {}};
     return {};
 }
@@ -158,6 +160,45 @@ TEST_CASE("sandbox: mount plan refuses missing sources and reserved paths") {
     policy.workspace_host = "/etc/ld.so.cache";
     CHECK_THROWS_WITH_AS(sbx::build_mount_plan(policy, fake_host),
                          doctest::Contains("not a directory"), sbx::PolicyError);
+}
+
+TEST_CASE("sandbox: protected paths are bound read-only after the workspace, checked first") {
+    sbx::Policy policy;
+    policy.read_only_binds = {};
+    policy.workspace_host = "/work/ws";
+    policy.protected_paths = {".git", "lib/.git", "missing"};
+    const auto plan = sbx::build_mount_plan(policy, fake_host);
+    std::vector<sbx::MountStep> protects;
+    bool after_workspace = false;
+    for (const auto& step : plan) {
+        if (step.op == sbx::MountOp::bind_rw) after_workspace = true;
+        if (step.op == sbx::MountOp::protect) {
+            CHECK(after_workspace);
+            protects.push_back(step);
+        }
+    }
+    REQUIRE(protects.size() == 2);  // "missing" has nothing to protect
+    CHECK(protects[0].target == "/newroot/workspace/.git");
+    CHECK(protects[0].source == "/newroot/workspace");
+    CHECK(protects[1].data == "lib/.git");
+    for (const char* bad : {"/abs", "a/../b", "./x", "a//b", ""}) {
+        policy.protected_paths = {bad};
+        CAPTURE(bad);
+        CHECK_THROWS_AS(sbx::build_mount_plan(policy, fake_host), sbx::PolicyError);
+    }
+    policy.protected_paths = {"link"};
+    CHECK_THROWS_WITH_AS(sbx::build_mount_plan(policy, fake_host), doctest::Contains("symlink"),
+                         sbx::PolicyError);
+    policy.workspace_host.clear();
+    policy.protected_paths = {".git"};
+    CHECK_THROWS_AS(sbx::build_mount_plan(policy, fake_host), sbx::PolicyError);
+    const auto json = sbx::policy_to_json([] {
+        sbx::Policy p;
+        p.workspace_host = "/work/ws";
+        p.protected_paths = {".git"};
+        return p;
+    }());
+    CHECK(sbx::policy_from_json(json).protected_paths == std::vector<std::string>{".git"});
 }
 
 TEST_CASE("sandbox: seccomp deny list covers the reference cases and compiles") {

@@ -1,0 +1,63 @@
+// libFuzzer target for the arguments the model writes to tools that run things
+// (tools/shell/shell_call.h): the bytes are one call's arguments; and for what a policy hook
+// answers (runtime/hook_answer.h): the same bytes as its stdout, the first byte choosing the
+// hook kind and exit code. A hook's answer: allow or deny, a deny always has a reason, a
+// rewrite only from pre_tool, a replaced output only from post_tool.
+// Properties: no crash, no sanitizer report, failures only as ShellCallError; a parsed call has
+// a non-empty argv with a named program, a workdir with no "..", "." or empty part that does
+// not start with '/', and a timeout in [1 ms, max_timeout].
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "runtime/hook_answer.h"
+#include "tools/shell/shell_call.h"
+
+namespace {
+
+[[noreturn]] void broken(const char* what) {
+    std::fprintf(stderr, "fuzz_tool_args: %s\n", what);
+    std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace gossamer::tools::shell;
+    const std::string input(reinterpret_cast<const char*>(data), size);
+    if (!input.empty()) {
+        using gossamer::runtime::HookKind;
+        const auto selector = static_cast<unsigned char>(input[0]);
+        const HookKind kind = static_cast<HookKind>(selector % 3);
+        const int exit_code = (selector / 3) % 4;
+        const auto d = gossamer::runtime::parse_hook_answer(kind, selector < 240, exit_code,
+                                                            input.substr(1), input, "why");
+        if (!d.allow && d.reason.empty()) broken("a deny without a reason");
+        if (d.arguments && kind != HookKind::pre_tool) broken("a rewrite outside pre_tool");
+        if (d.output && kind != HookKind::post_tool) broken("an output outside post_tool");
+        if ((d.arguments || d.output) && !d.allow) broken("a deny that changes the call");
+    }
+    ShellOptions options;
+    ShellCall call;
+    try {
+        call = parse_shell_call(input, options);
+    } catch (const ShellCallError&) {
+        return 0;
+    }
+    if (call.argv.empty() || call.argv.front().empty()) broken("a call with no program");
+    if (!call.workdir.empty()) {
+        if (call.workdir.front() == '/') broken("an absolute workdir");
+        std::size_t at = 0;
+        while (at <= call.workdir.size()) {
+            const std::size_t end = std::min(call.workdir.find('/', at), call.workdir.size());
+            const std::string part = call.workdir.substr(at, end - at);
+            if (part.empty() || part == "." || part == "..") broken("a workdir part escapes");
+            at = end + 1;
+        }
+    }
+    if (call.timeout.count() < 1 || call.timeout > options.max_timeout)
+        broken("a timeout out of range");
+    return 0;
+}
