@@ -72,9 +72,8 @@ double raw_sandbox(const fs::path& workspace) {
     gossamer::tools::shell::ShellCall call;
     call.argv = {"bash", "-c", "true"};
     call.timeout = std::chrono::seconds(30);
-    const auto policy =
-        gossamer::tools::shell::shell_policy(gossamer::tools::shell::ShellOptions{}, workspace,
-                                             call, {".git"});
+    const auto policy = gossamer::tools::shell::shell_policy(gossamer::tools::shell::ShellOptions{},
+                                                             workspace, call, {".git"});
     const auto start = Clock::now();
     const auto r = gossamer::sandbox::run(policy, {call.argv, {}, true});
     return r.exit_code == 0 ? ms_since(start) : -1;
@@ -93,8 +92,8 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[i], "--runs") == 0) runs = std::max(1, std::atoi(argv[i + 1]));
         if (std::strcmp(argv[i], "--files") == 0) files = std::max(0, std::atoi(argv[i + 1]));
     }
-    const fs::path ws = fs::temp_directory_path() / ("gossamer_bench_shell_" +
-                                                     std::to_string(::getpid()));
+    const fs::path ws =
+        fs::temp_directory_path() / ("gossamer_bench_shell_" + std::to_string(::getpid()));
     fs::create_directories(ws / ".git");
     std::ofstream(ws / ".git/config") << "[core]\n";
     for (int i = 0; i < files; ++i) {
@@ -124,7 +123,8 @@ int main(int argc, char** argv) {
                 t.empty() ? -1 : *std::min_element(t.begin(), t.end()));
     std::printf("%-40s %6zu %10.2f %10.2f\n", "sandbox::run alone (same policy)", r.size(),
                 median(r), r.empty() ? -1 : *std::min_element(r.begin(), r.end()));
-    std::printf("overhead over bare: tool %+.2f ms, sandbox alone %+.2f ms (workspace of %d files)\n",
-                mt - mb, median(r) - mb, files);
+    std::printf(
+        "overhead over bare: tool %+.2f ms, sandbox alone %+.2f ms (workspace of %d files)\n",
+        mt - mb, median(r) - mb, files);
     return b.empty() || t.empty() || r.empty() ? 1 : 0;
 }

@@ -162,9 +162,10 @@ std::string read_text(const std::string& path, const char* what) {
 
 const std::vector<std::string_view>& fleet_options() {
     static const std::vector<std::string_view> names = {
-        "--tasks",   "--parallel", "--name",          "--results",         "--max-failures",
-        "--resume",  "--model",    "--replay",        "--replay-delay-ms", "--store",
-        "--backend", "--threads",  "--lease-timeout", "--endpoint",        "--engine-api"};
+        "--tasks",           "--parallel", "--name",       "--results",
+        "--max-failures",    "--resume",   "--model",      "--replay",
+        "--replay-delay-ms", "--store",    "--backend",    "--threads",
+        "--lease-timeout",   "--endpoint", "--engine-api", "--output-schema"};
     return names;
 }
 
@@ -179,7 +180,8 @@ int cmd_fleet(Args args) {
         throw InputError("missing the agent spec (gossamer fleet SPEC --tasks FILE.jsonl)");
     if (!resuming && !p.get("--tasks")) throw InputError("missing --tasks FILE.jsonl");
     if (resuming)
-        for (const char* o : {"--tasks", "--name", "--model", "--replay", "--backend"})
+        for (const char* o :
+             {"--tasks", "--name", "--model", "--replay", "--backend", "--output-schema"})
             if (p.get(o)) throw InputError(std::string(o) + " cannot change a fleet on --resume");
     if (auto r = p.get("--results")) check_results_path(*r);
     const fs::path store_path = checked_store_path(p, resuming);
@@ -210,11 +212,21 @@ int cmd_fleet(Args args) {
         const std::string tasks_path = *p.get("--tasks");
         const auto lines = rt::parse_task_lines(read_text(tasks_path, "--tasks"), tasks_path);
         const fs::path base = fs::absolute(spec_path).parent_path();
+        std::optional<std::string> schema;
+        if (auto s = p.get("--output-schema")) {
+            schema = fs::absolute(*s).string();
+            try {
+                rt::load_output_schema(*schema);
+            } catch (const rt::SpecError& e) {
+                throw InputError(std::string("--output-schema: ") + e.what());
+            }
+        }
         for (const auto& line : lines) {
             rt::FleetTask t;
             t.index = static_cast<int>(tasks.size());
             t.task_id = line.id;
             t.spec_yaml = rt::instantiate_spec(tmpl, spec_path, line, lines.size());
+            if (schema) t.spec_yaml = rt::spec_with_output_schema(t.spec_yaml, *schema);
             auto task_spec =
                 rt::parse_agent_spec(t.spec_yaml, spec_path + " (task " + line.id + ")", base);
             if (task_spec.task.empty())

@@ -61,15 +61,15 @@ constexpr Command kCommands[] = {
      "  --threads N        CPU threads\n"
      "  --backend NAME     cpu | cuda | auto\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
-     "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
-     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json]",
+     "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
+     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json]",
      "  --task TEXT            the task (overrides the spec's)\n"
      "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
      "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
      "  --replay-delay-ms N    replay: pause per token\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
      "  --engine-api NAME      gossamer | vllm | sglang (default: the spec's, else gossamer)\n"
-
+     "  --output-schema FILE   the final answer must be JSON valid under this JSON Schema\n"
      "  --store DB             session store (its folder must exist)\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
@@ -103,9 +103,9 @@ constexpr Command kCommands[] = {
      "  --json                 events as JSON lines\n"},
     {"fleet", gossamer::cli::cmd_fleet, "run many tasks of one spec on one engine",
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
-     "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
-     "[--backend cpu|cuda|auto] [--threads N] [--json] | --resume FLEET_ID [--results FILE.jsonl] "
-     "[--parallel N] [--endpoint URL...]",
+     "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
+     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--json] | --resume FLEET_ID "
+     "[--results FILE.jsonl] [--parallel N] [--endpoint URL...]",
      "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
      "  --parallel N           sessions running at once (default 8)\n"
      "  --name NAME            the fleet's name (default: the spec's)\n"
@@ -118,6 +118,7 @@ constexpr Command kCommands[] = {
      "  --endpoint URL         remote engines the tasks spread over (repeatable; on --resume:\n"
      "                         the fleet's endpoints moved)\n"
      "  --engine-api NAME      gossamer | vllm | sglang\n"
+     "  --output-schema FILE   every task's final answer must be JSON valid under this schema\n"
      "  --store DB             session store\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"

@@ -12,8 +12,9 @@ namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
-        "--task",    "--model",   "--replay",        "--replay-delay-ms", "--store",
-        "--backend", "--threads", "--lease-timeout", "--endpoint",        "--engine-api"};
+        "--task",     "--model",      "--replay",       "--replay-delay-ms",
+        "--store",    "--backend",    "--threads",      "--lease-timeout",
+        "--endpoint", "--engine-api", "--output-schema"};
     return names;
 }
 
@@ -53,6 +54,16 @@ rt::AgentSpec load_spec(const std::string& path) {
 
 void apply_overrides(const Parsed& p, rt::AgentSpec& spec) {
     if (auto task = p.get("--task")) spec.task = *task;
+    if (auto schema = p.get("--output-schema")) {
+        const std::string path = fs::absolute(*schema).string();
+        try {
+            spec.outputs.schema_json = rt::load_output_schema(path);
+        } catch (const rt::SpecError& e) {
+            throw InputError(std::string("--output-schema: ") + e.what());
+        }
+        spec.outputs.schema = path;
+        spec.source = rt::spec_with_output_schema(spec.source, path);
+    }
     if (auto backend = p.get("--backend")) {
         if (*backend != "cpu" && *backend != "cuda" && *backend != "auto")
             throw InputError("backend '" + *backend + "': must be cpu, cuda or auto");

@@ -27,8 +27,9 @@ const std::vector<std::string_view>& chat_options();
 runtime::SessionStore open_store(const Parsed& p, bool must_exist);
 // The store's path, checked as open_store would but creating nothing.
 std::filesystem::path checked_store_path(const Parsed& p, bool must_exist);
-runtime::AgentSpec load_spec(const std::string& path);            // SpecError -> InputError
-void apply_overrides(const Parsed& p, runtime::AgentSpec& spec);  // --task, --backend, --threads
+runtime::AgentSpec load_spec(const std::string& path);  // SpecError -> InputError
+// --task, --backend, --threads, --output-schema (also written into spec.source)
+void apply_overrides(const Parsed& p, runtime::AgentSpec& spec);
 runtime::SessionRecord record_for(const Parsed& p, const runtime::AgentSpec& spec);
 // "replay:ABS" for --replay, else --model, else the spec's model.path, else the bundled nano.
 std::string model_ref_from(const Parsed& p, const runtime::AgentSpec& spec);

@@ -4,6 +4,7 @@
 
 #include "harmony/special_tokens.h"
 #include "harmony/tokenizer.h"
+#include "runtime/json_constraint.h"
 #include "tools/schema_check.h"
 
 namespace gossamer::runtime {
@@ -292,6 +293,16 @@ void AgentLoop::next_generation() {
     request.sampling = settings_.sampling;
     request.sampling.seed = settings_.sampling.seed + static_cast<std::uint64_t>(turns_);
     request.stop = stop_tokens();
+    if (settings_.output_schema && model_.supports_constraints()) {
+        JsonTargets targets;
+        targets.final_answer = settings_.output_schema;
+        targets.final_channel_only = true;
+        auto constraint = std::make_shared<JsonConstraint>(renderer_.tokenizer(), targets);
+        // The prompt ends with the opening of the model's message (<|start|>assistant).
+        for (auto t : renderer_.render_conversation_for_completion({}, Role::assistant))
+            constraint->accept(static_cast<std::int32_t>(t));
+        request.constraint = std::move(constraint);
+    }
     generation_ = std::make_unique<Generation>();
     generation_->prompt_tokens = static_cast<int>(request.prompt.size());
     std::weak_ptr<AgentLoop> weak = weak_from_this();
@@ -460,8 +471,7 @@ void AgentLoop::dispatch(std::size_t index) {
     std::weak_ptr<AgentLoop> weak = weak_from_this();
     const auto begun = std::chrono::steady_clock::now();
     const std::string recipient = call.recipient;  // `call` moves into the handler below
-    settings_.hooks->run(io_, HookKind::pre_tool, recipient, std::move(input),
-                         settings_.workspace,
+    settings_.hooks->run(io_, HookKind::pre_tool, recipient, std::move(input), settings_.workspace,
                          [weak, index, begun, call = std::move(call)](HookChain chain) mutable {
                              auto self = weak.lock();
                              if (!self || self->finished_) return;
@@ -507,26 +517,26 @@ void AgentLoop::start_call(std::size_t index, tools::ToolCall call) {
         });
     tools::ToolContext context{io_.get_executor(), settings_.session_id, settings_.workspace,
                                std::chrono::milliseconds(static_cast<long long>(timeout * 1000))};
-    route->tool->invoke(call, context,
-                        [weak, serial, index, begun, call](tools::ToolOutput out) {
-                            auto self = weak.lock();
-                            if (!self) return;
-                            if (self->finished_ || serial != self->call_serial_ ||
-                                !self->call_in_flight_)
-                                return;
-                            self->call_in_flight_ = false;
-                            self->tool_timer_.cancel();
-                            self->after_call(index, call, std::move(out), elapsed_ms(begun));
-                        });
+    route->tool->invoke(call, context, [weak, serial, index, begun, call](tools::ToolOutput out) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (self->finished_ || serial != self->call_serial_ || !self->call_in_flight_) return;
+        self->call_in_flight_ = false;
+        self->tool_timer_.cancel();
+        self->after_call(index, call, std::move(out), elapsed_ms(begun));
+    });
 }
 
 void AgentLoop::after_call(std::size_t index, const tools::ToolCall& call, tools::ToolOutput out,
                            double ms) {
     if (!settings_.hooks || !settings_.hooks->any(HookKind::post_tool, call.recipient))
         return reply(index, std::move(out.text), out.is_error, ms);
-    nlohmann::json input{{"session", settings_.session_id}, {"tool", call.recipient},
-                         {"arguments", call.arguments}, {"call", index},
-                         {"output", out.text},           {"is_error", out.is_error}};
+    nlohmann::json input{{"session", settings_.session_id},
+                         {"tool", call.recipient},
+                         {"arguments", call.arguments},
+                         {"call", index},
+                         {"output", out.text},
+                         {"is_error", out.is_error}};
     std::weak_ptr<AgentLoop> weak = weak_from_this();
     const auto begun = std::chrono::steady_clock::now();
     settings_.hooks->run(
@@ -553,8 +563,8 @@ void AgentLoop::record_hooks(const HookChain& chain, std::optional<std::size_t> 
         std::string decision = r.decision.allow ? "allow" : "deny";
         if (r.decision.allow && r.decision.arguments) decision = "rewrite";
         if (r.decision.allow && r.decision.output) decision = "replace";
-        emit(HookDecided{std::string(hook_kind_name(r.kind)), r.command, index, recipient,
-                         decision, r.decision.reason, r.ms},
+        emit(HookDecided{std::string(hook_kind_name(r.kind)), r.command, index, recipient, decision,
+                         r.decision.reason, r.ms},
              true);
         if (finished_) return;
     }
@@ -582,13 +592,21 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
 // reason back to the model as a user message and the run goes on (bounded by the budgets).
 void AgentLoop::finish(StopReason reason, std::string final_answer, std::string error) {
     if (finished_) return;
+    if (reason == StopReason::Final && settings_.output_schema)
+        if (auto problem = output_problem(final_answer))
+            return send_back(
+                "Your final answer must be one JSON value valid under the output "
+                "schema, with nothing around it. " +
+                *problem + "\nAnswer again.");
     const std::string why = to_string(reason);
     if (finish_hooks_done_ || !settings_.hooks || reason == StopReason::Cancelled ||
         reason == StopReason::Interrupted || !settings_.hooks->any(HookKind::on_finish, why))
         return finish_now(reason, std::move(final_answer), std::move(error));
     finish_hooks_done_ = true;
-    nlohmann::json input{{"session", settings_.session_id}, {"reason", why},
-                         {"final_answer", final_answer}, {"turns", turns_},
+    nlohmann::json input{{"session", settings_.session_id},
+                         {"reason", why},
+                         {"final_answer", final_answer},
+                         {"turns", turns_},
                          {"output_tokens", output_tokens_}};
     if (!error.empty()) input["error"] = error;
     std::weak_ptr<AgentLoop> weak = weak_from_this();
@@ -601,20 +619,32 @@ void AgentLoop::finish(StopReason reason, std::string final_answer, std::string 
             if (self->finished_) return;
             if (chain.allow || reason != StopReason::Final)
                 return self->finish_now(reason, std::move(final_answer), std::move(error));
-            const Message note = Message::text(
-                Role::user, "Your answer was not accepted: " + chain.reason +
-                                "\nContinue the task and answer again when it is done.");
-            const bool saved = self->commit([&] {
-                self->messages_.push_back(note);
-                self->store_.append_message(self->settings_.session_id, note,
-                                            self->window_.tokens_of(self->messages_,
-                                                                    self->messages_.size() - 1));
-                self->emit(MessageDone{header_of(note), std::nullopt, note.text_content()}, false);
-            });
-            if (!saved) return;
-            self->finish_hooks_done_ = false;
-            self->next_generation();
+            self->send_back("Your answer was not accepted: " + chain.reason +
+                            "\nContinue the task and answer again when it is done.");
         });
+}
+
+std::optional<std::string> AgentLoop::output_problem(const std::string& answer) const {
+    const auto value = Json::parse(answer, nullptr, false);
+    if (value.is_discarded()) return std::string("It is not valid JSON.");
+    const auto problems = tools::check_against_schema(value, *settings_.output_schema);
+    if (problems.empty()) return std::nullopt;
+    std::string text = "It does not match the schema:";
+    for (const auto& p : problems) text += "\n- " + p;
+    return text;
+}
+
+void AgentLoop::send_back(const std::string& text) {
+    const Message note = Message::text(Role::user, text);
+    const bool saved = commit([&] {
+        messages_.push_back(note);
+        store_.append_message(settings_.session_id, note,
+                              window_.tokens_of(messages_, messages_.size() - 1));
+        emit(MessageDone{header_of(note), std::nullopt, note.text_content()}, false);
+    });
+    if (!saved) return;
+    finish_hooks_done_ = false;
+    next_generation();
 }
 
 void AgentLoop::finish_now(StopReason reason, std::string final_answer, std::string error) {

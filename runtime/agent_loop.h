@@ -61,8 +61,12 @@ struct AgentSettings {
     LimitsSpec limits;
     std::filesystem::path workspace;
     ContextOptions context;
-    int identical_call_limit = 3;  // identical calls in a row that run; the next is refused
+    int identical_call_limit = 3;       // identical calls in a row that run; the next is refused
     std::shared_ptr<HookRunner> hooks;  // the spec's policy hooks; null: none
+    // The final answer must be JSON valid under this schema: sampled under its token mask
+    // (where the model supports constraints) and validated; an invalid answer goes back to
+    // the model.
+    std::optional<nlohmann::ordered_json> output_schema;
 };
 
 // The opening messages of a new session: system (identity, date, reasoning effort, built-in
@@ -102,6 +106,10 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     void record_hooks(const HookChain& chain, std::optional<std::size_t> call_index,
                       const std::optional<std::string>& recipient);
     void finish_now(StopReason reason, std::string final_answer, std::string error);
+    // Why a final answer fails the output schema (not JSON, schema problems); nullopt: valid.
+    std::optional<std::string> output_problem(const std::string& answer) const;
+    // Appends a user message (a refused final answer and why) and generates again.
+    void send_back(const std::string& text);
     void reply(std::size_t call_index, std::string text, bool is_error, double ms);
     std::optional<std::string> call_problem(std::size_t call_index, const ToolRoute* route) const;
     // `by_user`: a tool.interrupted event (Ctrl-C) follows `started`.

@@ -25,6 +25,7 @@ AgentSettings settings_for(const AgentSpec& spec, const std::string& session_id,
     s.sampling = spec.model.sampling;
     s.limits = spec.limits;
     s.workspace = workspace;
+    s.output_schema = spec.outputs.schema_json;
     if (!spec.hooks.empty()) s.hooks = std::make_shared<HookRunner>(spec.hooks, spec.base_dir);
     s.context.window = spec.limits.context_tokens > 0
                            ? std::min(spec.limits.context_tokens, context_window)

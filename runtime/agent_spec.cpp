@@ -148,12 +148,14 @@ void read_hooks(const SpecReader& r, const YAML::Node& n, HooksSpec& hooks) {
                     if (h.match.empty()) r.fail(v, x, "an empty pattern matches nothing");
                 });
                 each(item, g, "command", [&](auto& v, auto& x) {
-                    h.command = v.IsScalar() ? std::vector<std::string>{"/bin/sh", "-c", r.text(v, x)}
-                                             : r.texts(v, x);
+                    h.command = v.IsScalar()
+                                    ? std::vector<std::string>{"/bin/sh", "-c", r.text(v, x)}
+                                    : r.texts(v, x);
                 });
                 each(item, g, "timeout",
                      [&](auto& v, auto& x) { h.timeout_seconds = r.number(v, x, 0.1, 3600); });
-                each(item, g, "sandboxed", [&](auto& v, auto& x) { h.sandboxed = r.boolean(v, x); });
+                each(item, g, "sandboxed",
+                     [&](auto& v, auto& x) { h.sandboxed = r.boolean(v, x); });
                 if (h.command.empty() || h.command.front().empty())
                     r.fail(item, g, "needs `command:` (an argv list or a shell line)");
                 h.where = r.where(item) + ": " + g;
@@ -240,7 +242,16 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
             spec.task.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         });
         each(root, "", "outputs", [&](auto& v, auto& f) {
-            r.only_keys(v, f, {"final_answer", "report"});
+            r.only_keys(v, f, {"final_answer", "report", "schema"});
+            each(v, f, "schema", [&](auto& x, auto& g) {
+                spec.outputs.schema = r.text(x, g);
+                try {
+                    spec.outputs.schema_json =
+                        load_output_schema(resolve(spec, *spec.outputs.schema));
+                } catch (const SpecError& e) {
+                    r.fail(x, g, e.what());
+                }
+            });
             each(v, f, "final_answer",
                  [&](auto& x, auto& g) { spec.outputs.final_answer = r.text(x, g); });
             each(v, f, "report", [&](auto& x, auto& g) { spec.outputs.report = r.text(x, g); });
@@ -249,6 +260,29 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
         throw SpecError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
     return spec;
+}
+
+nlohmann::ordered_json load_output_schema(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in || fs::is_directory(file))
+        throw SpecError(file.string() + ": cannot read the output schema");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto schema = nlohmann::ordered_json::parse(text, nullptr, false);
+    if (schema.is_discarded())
+        throw SpecError(file.string() + ": the output schema is not valid JSON");
+    if (!schema.is_object())
+        throw SpecError(file.string() + ": the output schema must be a JSON Schema object");
+    return schema;
+}
+
+std::string spec_with_output_schema(const std::string& yaml, const std::string& schema_path) {
+    YAML::Node root = YAML::Load(yaml);
+    if (!root["outputs"] || root["outputs"].IsNull())
+        root["outputs"] = YAML::Node(YAML::NodeType::Map);
+    root["outputs"]["schema"] = schema_path;
+    YAML::Emitter out;
+    out << root;
+    return std::string(out.c_str()) + "\n";
 }
 
 AgentSpec load_agent_spec(const fs::path& file) {

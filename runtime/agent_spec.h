@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -103,7 +104,17 @@ struct LimitsSpec {
 struct OutputsSpec {
     std::optional<std::string> final_answer;  // file for the final answer
     std::optional<std::string> report;        // file for a JSON report of the run
+    std::optional<std::string> schema;        // JSON Schema file the final answer must match
+    std::optional<nlohmann::ordered_json> schema_json;  // its contents, read and checked
 };
+
+// Reads and checks an output schema file (outputs.schema, --output-schema): a JSON object
+// that parses; SpecError naming the file otherwise.
+nlohmann::ordered_json load_output_schema(const std::filesystem::path& file);
+
+// The spec's YAML with `outputs.schema` set to `schema_path` (`--output-schema`: the stored
+// copy of the spec keeps it, so a resumed session or fleet task still honours it).
+std::string spec_with_output_schema(const std::string& yaml, const std::string& schema_path);
 
 struct AgentSpec {
     std::string name;

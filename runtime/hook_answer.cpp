@@ -69,8 +69,7 @@ HookDecision parse_hook_answer(HookKind kind, bool ran, int exit_code, std::stri
         return deny("the policy hook answered malformed JSON", "malformed");
     const auto decision = json.value("decision", std::string("allow"));
     if (decision != "allow" && decision != "deny")
-        return deny("the policy hook answered decision '" + decision +
-                        "' (expected allow or deny)",
+        return deny("the policy hook answered decision '" + decision + "' (expected allow or deny)",
                     "malformed");
     if (json.contains("reason") && !json["reason"].is_string())
         return deny("the policy hook's reason is not a string", "malformed");

@@ -72,11 +72,11 @@ sandbox::Policy HookRunner::policy_for(const HookSpec& hook, const fs::path& wor
     const fs::path program = hook.command.front();
     if (program.is_absolute()) {
         const std::string dir = program.parent_path().string();
-        const bool covered = std::any_of(
-            policy.read_only_binds.begin(), policy.read_only_binds.end(),
-            [&](const sandbox::Bind& b) {
-                return dir == b.sandbox_path || dir.rfind(b.sandbox_path + "/", 0) == 0;
-            });
+        const bool covered =
+            std::any_of(policy.read_only_binds.begin(), policy.read_only_binds.end(),
+                        [&](const sandbox::Bind& b) {
+                            return dir == b.sandbox_path || dir.rfind(b.sandbox_path + "/", 0) == 0;
+                        });
         if (dir == "/tmp" || dir.rfind("/tmp/", 0) == 0) {
             policy.read_only_binds.push_back({dir, "/opt/gossamer-hook"});
             argv.front() = "/opt/gossamer-hook/" + program.filename().string();
@@ -125,8 +125,8 @@ void HookRunner::step(boost::asio::io_context& io, std::shared_ptr<Chain> chain)
     if (chain->next >= chain->hooks.size() || !chain->result.allow) return finish();
     const HookSpec& hook = *chain->hooks[chain->next++];
     nlohmann::json input = chain->input;
-    input["workspace"] = hook.sandboxed ? std::string(kWorkspaceInside)
-                                        : fs::absolute(chain->workspace).string();
+    input["workspace"] =
+        hook.sandboxed ? std::string(kWorkspaceInside) : fs::absolute(chain->workspace).string();
     if (chain->result.arguments) input["arguments"] = *chain->result.arguments;
     if (chain->result.output) input["output"] = *chain->result.output;
     // stdin is written whole before the hook runs (one pipe's capacity): long fields are cut.
@@ -141,7 +141,8 @@ void HookRunner::step(boost::asio::io_context& io, std::shared_ptr<Chain> chain)
         input["truncated"] = true;
     }
     sandbox::LaunchRequest request;
-    request.stdin_bytes = input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    request.stdin_bytes =
+        input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     sandbox::Policy policy;
     try {
         policy = policy_for(hook, chain->workspace, request.argv);

@@ -43,6 +43,8 @@ class ModelClient {
     virtual void cancel(Conversation c) = 0;
     virtual int context_window() const = 0;  // positions per conversation
     virtual int vocab_size() const = 0;
+    // Whether requests may carry a token constraint (remote engines: no).
+    virtual bool supports_constraints() const { return true; }
 };
 
 }  // namespace gossamer::runtime

@@ -97,10 +97,10 @@ struct SessionFinished {
     std::optional<std::string> error;
 };
 
-using EventBody = std::variant<SessionStarted, MessageStarted, MessageDelta, MessageDone,
-                               GenerationDone, UsageUpdate, ToolStarted, ToolFinished,
-                               ToolInterrupted, ContextTrimmed, Warning, HookDecided,
-                               SessionFinished>;
+using EventBody =
+    std::variant<SessionStarted, MessageStarted, MessageDelta, MessageDone, GenerationDone,
+                 UsageUpdate, ToolStarted, ToolFinished, ToolInterrupted, ContextTrimmed, Warning,
+                 HookDecided, SessionFinished>;
 
 // The wire name of each kind ("message.delta", ...).
 std::string_view kind_of(const EventBody& body);

@@ -56,6 +56,7 @@ class RemoteModel final : public ModelClient {
     void generate(Conversation c, ModelRequest request, OnToken on_token) override;
     void cancel(Conversation c) override;
     int context_window() const override { return context_window_; }
+    bool supports_constraints() const override { return false; }
     int vocab_size() const override { return vocab_size_; }
 
     std::vector<EndpointStats> stats() const;

@@ -142,6 +142,12 @@ std::vector<std::string> write_outputs(const AgentSpec& spec, const SessionRecor
                     {"turns", o.turns},
                     {"output_tokens", o.output_tokens},
                     {"wall_seconds", wall_seconds}};
+        // With an output schema, the final answer parsed (it was validated against it).
+        if (spec.outputs.schema_json) {
+            Json output;
+            if (o.reason == StopReason::Final) output = Json::parse(o.final_answer, nullptr, false);
+            report["output"] = output.is_discarded() ? Json() : output;
+        }
         const fs::path path = resolve(spec, *spec.outputs.report);
         if (auto e = write_file_atomically(path, report.dump(2) + "\n"))
             errors.push_back("outputs.report: " + *e);

@@ -32,66 +32,65 @@ void TerminalView::on_event(const Event& e) {
                      fields.dump().c_str());
         style(kReset);
     };
-    std::visit(Overloaded{
-                   [&](const SessionStarted&) {
-                       style(kDim);
-                       std::fprintf(out_, "session %s\n", e.session.c_str());
-                       style(kReset);
-                   },
-                   [&](const MessageStarted& m) {
-                       newline();
-                       channel_ = m.header.channel.value_or("");
-                       if (m.header.recipient) {
-                           style(kCyan);
-                           std::fprintf(out_, "→ %s ", m.header.recipient->c_str());
-                       } else if (channel_ == "analysis") {
-                           style(kDim);
-                       } else if (channel_ == "final") {
-                           style(kBold);
-                       }
-                   },
-                   [&](const MessageDelta& d) {
-                       std::fputs(d.text.c_str(), out_);
-                       if (!d.text.empty()) at_line_start_ = d.text.back() == '\n';
-                   },
-                   [&](const MessageDone&) {
-                       style(kReset);
-                       newline();
-                   },
-                   [&](const ToolStarted& t) {
-                       if (tty_)
-                           std::fprintf(out_, "%s  running %s ...%s\n", kDim, t.recipient.c_str(),
-                                        kReset);
-                   },
-                   [&](const ToolFinished& t) {
-                       newline();
-                       style(t.ok ? kDim : kRed);
-                       std::fprintf(out_, "  ← %s (%.0f ms): %s\n", t.recipient.c_str(), t.ms,
-                                    one_line(t.result, 160).c_str());
-                       style(kReset);
-                   },
-                   [&](const ContextTrimmed& t) { note(e.kind(), fields_of(t)); },
-                   [&](const Warning& w) { note(e.kind(), fields_of(w)); },
-                   [&](const HookDecided& h) {
-                       if (h.decision == "allow") return;  // the quiet case: only in --json
-                       newline();
-                       style(h.decision == "deny" ? kRed : kDim);
-                       std::fprintf(out_, "  [hook %s %s %s: %s]\n", h.hook.c_str(),
-                                    h.command.c_str(), h.decision.c_str(),
-                                    one_line(h.reason, 160).c_str());
-                       style(kReset);
-                   },
-                   [&](const SessionFinished& f) {
-                       newline();
-                       style(kDim);
-                       std::fprintf(out_, "[%s after %d turns, %d output tokens]%s%s\n",
-                                    f.reason.c_str(), f.turns, f.output_tokens, f.error ? " " : "",
-                                    f.error.value_or("").c_str());
-                       style(kReset);
-                   },
-                   [](const auto&) {},  // generation, usage, tool.interrupted: only in --json
-               },
-               e.body);
+    std::visit(
+        Overloaded{
+            [&](const SessionStarted&) {
+                style(kDim);
+                std::fprintf(out_, "session %s\n", e.session.c_str());
+                style(kReset);
+            },
+            [&](const MessageStarted& m) {
+                newline();
+                channel_ = m.header.channel.value_or("");
+                if (m.header.recipient) {
+                    style(kCyan);
+                    std::fprintf(out_, "→ %s ", m.header.recipient->c_str());
+                } else if (channel_ == "analysis") {
+                    style(kDim);
+                } else if (channel_ == "final") {
+                    style(kBold);
+                }
+            },
+            [&](const MessageDelta& d) {
+                std::fputs(d.text.c_str(), out_);
+                if (!d.text.empty()) at_line_start_ = d.text.back() == '\n';
+            },
+            [&](const MessageDone&) {
+                style(kReset);
+                newline();
+            },
+            [&](const ToolStarted& t) {
+                if (tty_)
+                    std::fprintf(out_, "%s  running %s ...%s\n", kDim, t.recipient.c_str(), kReset);
+            },
+            [&](const ToolFinished& t) {
+                newline();
+                style(t.ok ? kDim : kRed);
+                std::fprintf(out_, "  ← %s (%.0f ms): %s\n", t.recipient.c_str(), t.ms,
+                             one_line(t.result, 160).c_str());
+                style(kReset);
+            },
+            [&](const ContextTrimmed& t) { note(e.kind(), fields_of(t)); },
+            [&](const Warning& w) { note(e.kind(), fields_of(w)); },
+            [&](const HookDecided& h) {
+                if (h.decision == "allow") return;  // the quiet case: only in --json
+                newline();
+                style(h.decision == "deny" ? kRed : kDim);
+                std::fprintf(out_, "  [hook %s %s %s: %s]\n", h.hook.c_str(), h.command.c_str(),
+                             h.decision.c_str(), one_line(h.reason, 160).c_str());
+                style(kReset);
+            },
+            [&](const SessionFinished& f) {
+                newline();
+                style(kDim);
+                std::fprintf(out_, "[%s after %d turns, %d output tokens]%s%s\n", f.reason.c_str(),
+                             f.turns, f.output_tokens, f.error ? " " : "",
+                             f.error.value_or("").c_str());
+                style(kReset);
+            },
+            [](const auto&) {},  // generation, usage, tool.interrupted: only in --json
+        },
+        e.body);
     std::fflush(out_);
 }
 

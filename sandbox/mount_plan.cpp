@@ -175,8 +175,7 @@ std::vector<MountStep> build_mount_plan(const Policy& policy, const HostLookup& 
         plan.make_dirs(policy.workspace_path);
         plan.add(MountOp::bind_rw, policy.workspace_path,
                  std::string(kOldRoot) + policy.workspace_host);
-        for (const std::string& path : policy.protected_paths)
-            plan.protect(policy, path);
+        for (const std::string& path : policy.protected_paths) plan.protect(policy, path);
     } else if (!policy.protected_paths.empty()) {
         throw PolicyError("protected: paths need a workspace");
     }

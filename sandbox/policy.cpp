@@ -166,9 +166,10 @@ Policy policy_from_json(std::string_view json_text) {
         throw PolicyError(std::string("policy is not valid JSON: ") + e.what());
     }
     if (!root.is_object()) throw PolicyError("policy must be a JSON object");
-    refuse_unknown(root, "",
-                   {"read_only_binds", "workspace", "workspace_path", "protected", "network",
-                    "cgroups", "limits", "env", "cwd", "hostname", "inner_uid", "root_host_uid", "require"});
+    refuse_unknown(
+        root, "",
+        {"read_only_binds", "workspace", "workspace_path", "protected", "network", "cgroups",
+         "limits", "env", "cwd", "hostname", "inner_uid", "root_host_uid", "require"});
     Policy policy = default_policy();
     if (root.contains("read_only_binds"))
         policy.read_only_binds = get_binds(root["read_only_binds"], "read_only_binds");

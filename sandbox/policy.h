@@ -50,9 +50,9 @@ struct Policy {
     // beneath the workspace with no symlinks (mounts.cpp); one that is a symlink refuses the
     // launch. Missing ones are skipped. Needs a workspace.
     std::vector<std::string> protected_paths;
-    bool network = false;                       // false: a fresh network namespace
-    bool isolation = true;                      // false only for `--unsandboxed` (warns)
-    bool cgroups = true;  // per-run cgroups where writable (a move costs ~10 ms, see README)
+    bool network = false;   // false: a fresh network namespace
+    bool isolation = true;  // false only for `--unsandboxed` (warns)
+    bool cgroups = true;    // per-run cgroups where writable (a move costs ~10 ms, see README)
     Limits limits;
     std::vector<std::pair<std::string, std::string>> env;  // the whole environment inside
     std::string cwd = "/workspace";

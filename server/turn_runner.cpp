@@ -3,7 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "harmony/special_tokens.h"
-#include "server/json_constraint.h"
+#include "runtime/json_constraint.h"
 #include "server/random_id.h"
 
 namespace gossamer::server {
@@ -112,11 +112,12 @@ TurnRunner::~TurnRunner() {
 
 std::shared_ptr<engine::TokenConstraint> TurnRunner::constraint() {
     if (!input_.output_schema && input_.tools.empty()) return nullptr;
-    JsonTargets targets;
+    runtime::JsonTargets targets;
     targets.final_answer = input_.output_schema;
     for (const auto& t : input_.tools)
         if (t.strict) targets.functions[recipient_of(t)] = t.parameters.value_or(Json::object());
-    auto c = std::make_shared<JsonConstraint>(ctx_.renderer.tokenizer(), std::move(targets));
+    auto c =
+        std::make_shared<runtime::JsonConstraint>(ctx_.renderer.tokenizer(), std::move(targets));
     // The prompt's opening of the message (a forced call's or answer's header) is part of
     // what the constraint reads.
     for (auto t : opener_) c->accept(t);

@@ -42,7 +42,8 @@ std::vector<std::string> find_protected_paths(const fs::path& workspace,
         if (ec || fs::is_symlink(status) || !fs::exists(status)) return false;
         found.push_back(path.lexically_relative(workspace).generic_string());
         if (path.filename() == ".git")
-            if (auto target = gitdir_inside(workspace, path.parent_path())) found.push_back(*target);
+            if (auto target = gitdir_inside(workspace, path.parent_path()))
+                found.push_back(*target);
         return true;
     };
     for (const auto& name : names) keep(workspace / name);  // always, however big the tree

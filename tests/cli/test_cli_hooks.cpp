@@ -81,8 +81,9 @@ if "rm " in args["command"]:
 if args["command"] == "echo hi":
     print(json.dumps({"arguments": {"command": "echo rewritten"}}))
 )");
-    script(dir.path / "redact.sh", "#!/bin/sh\nif grep -q SECRET; then "
-                                   "echo '{\"output\": \"[redacted]\"}'; fi\n");
+    script(dir.path / "redact.sh",
+           "#!/bin/sh\nif grep -q SECRET; then "
+           "echo '{\"output\": \"[redacted]\"}'; fi\n");
     const auto r = run_spec(
         dir,
         "name: coder\nmodel: {}\ntools: [shell]\nlimits: {max_turns: 6}\ntask: t\n"
@@ -101,12 +102,11 @@ if args["command"] == "echo hi":
     CHECK(results[3].find("Output:\nfine\n") != std::string::npos);
     const auto hooks = hook_events(r.session);
     std::vector<std::string> decisions;
-    for (const auto& h : hooks) decisions.push_back(h["hook"].get<std::string>() + ":" +
-                                                     h["decision"].get<std::string>());
-    CHECK(decisions == std::vector<std::string>{"pre_tool:deny", "pre_tool:rewrite",
-                                                "post_tool:allow", "pre_tool:allow",
-                                                "post_tool:replace", "pre_tool:allow",
-                                                "post_tool:allow"});
+    for (const auto& h : hooks)
+        decisions.push_back(h["hook"].get<std::string>() + ":" + h["decision"].get<std::string>());
+    CHECK(decisions == std::vector<std::string>{
+                           "pre_tool:deny", "pre_tool:rewrite", "post_tool:allow", "pre_tool:allow",
+                           "post_tool:replace", "pre_tool:allow", "post_tool:allow"});
     CHECK(hooks[0]["command"] == "gate.py");
     CHECK(hooks[0]["recipient"] == "functions.shell");
     CHECK(hooks[0]["reason"] == "no deleting files here");
@@ -117,8 +117,7 @@ TEST_CASE("cli hooks: a hook that crashes, times out or cannot start denies (fai
     TempDir dir("cli_hooks_fail");
     script(dir.path / "crash.sh", "#!/bin/sh\nkill -SEGV $$\n");
     script(dir.path / "slow.sh", "#!/bin/sh\nsleep 20\n");
-    for (const auto& [hook, expect] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [hook, expect] : std::vector<std::pair<std::string, std::string>>{
              {"[./crash.sh]", "the policy hook failed"},
              {"[./slow.sh], timeout: 0.5", "timed out after 0.5"},
              {"[./missing.sh]", "the policy hook failed"}}) {

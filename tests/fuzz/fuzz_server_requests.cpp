@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "server/json_constraint.h"
+#include "runtime/json_constraint.h"
 #include "server/request_parsers.h"
 
 namespace {
@@ -41,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
     namespace s = gossamer::server;
+    namespace runtime_ns = gossamer::runtime;
     try {
         switch (data[0] % 5) {
             case 0:
@@ -58,15 +59,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 4: {
                 const auto nul = body.find('\0');
                 if (nul == std::string::npos) break;
-                const auto schema = s::SchemaJson::parse(body.substr(0, nul), nullptr, false);
+                const auto schema =
+                    runtime_ns::SchemaJson::parse(body.substr(0, nul), nullptr, false);
                 if (schema.is_discarded()) break;
-                s::JsonPrefix prefix(&schema);
+                runtime_ns::JsonPrefix prefix(&schema);
                 std::string fed;
                 for (std::size_t i = nul + 1; i < body.size(); ++i) {
                     if (!prefix.feed(static_cast<unsigned char>(body[i]))) break;
                     fed += body[i];
                 }
-                if (prefix.complete() && s::SchemaJson::parse(fed, nullptr, false).is_discarded())
+                if (prefix.complete() &&
+                    runtime_ns::SchemaJson::parse(fed, nullptr, false).is_discarded())
                     broken("the checker accepted a document that is not JSON");
                 break;
             }

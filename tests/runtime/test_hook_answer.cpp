@@ -30,8 +30,9 @@ TEST_CASE("hook answers: exit 0 allows, exit 2 denies with stderr, anything else
 }
 
 TEST_CASE("hook answers: JSON decisions, rewrites and replacements, malformed is a deny") {
-    auto d = parse_hook_answer(HookKind::pre_tool, true, 0,
-                               R"({"decision": "deny", "reason": "network tools are off"})", "", "");
+    auto d =
+        parse_hook_answer(HookKind::pre_tool, true, 0,
+                          R"({"decision": "deny", "reason": "network tools are off"})", "", "");
     CHECK_FALSE(d.allow);
     CHECK(d.reason == "network tools are off");
     d = parse_hook_answer(HookKind::pre_tool, true, 0,
@@ -52,8 +53,8 @@ TEST_CASE("hook answers: JSON decisions, rewrites and replacements, malformed is
         CHECK_FALSE(parse_hook_answer(HookKind::post_tool, true, 0, bad, "", "").allow);
     }
     // A rewrite only where it means something.
-    CHECK_FALSE(parse_hook_answer(HookKind::post_tool, true, 0, R"({"arguments": "x"})", "", "")
-                    .allow);
+    CHECK_FALSE(
+        parse_hook_answer(HookKind::post_tool, true, 0, R"({"arguments": "x"})", "", "").allow);
     CHECK_FALSE(parse_hook_answer(HookKind::pre_tool, true, 0, R"({"output": "x"})", "", "").allow);
 }
 

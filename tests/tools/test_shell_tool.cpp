@@ -170,8 +170,8 @@ TEST_CASE("protected paths: found at any depth, gitdir targets inside, symlinks 
     write(ws.path / "secrets/key", "k");
     fs::create_directories(ws.path / "linked");
     fs::create_symlink("/etc", ws.path / "linked/.git");
-    const auto found = gossamer::tools::find_protected_paths(
-        ws.path, {".git", ".gossamer", "secrets"});
+    const auto found =
+        gossamer::tools::find_protected_paths(ws.path, {".git", ".gossamer", "secrets"});
     CHECK(found == std::vector<std::string>{".git", "lib/sub/.git", "repos/sub.git", "secrets",
                                             "vendor/x/.gossamer"});
 }
@@ -188,13 +188,13 @@ TEST_CASE("shell: protected paths are read-only inside the writable workspace") 
     give_to_sandbox(ws.path);
     sh::ShellOptions o;
     o.protected_names.push_back("secrets");
-    const auto out = run(
-        "for t in 'echo x >> .git/config' 'touch .git/hooks/pre-commit' 'rm -rf .git' "
-        "'mv .git moved' 'ln .git/config hard' 'echo x > lib/.git' "
-        "'echo x > repos/lib.git/HEAD' 'rm .gossamer/state' 'echo x > secrets/key' "
-        "'chmod 777 .git/config'; do if bash -c \"$t\" 2>/dev/null; then echo \"WROTE: $t\"; "
-        "fi; done; echo y >> code.py && echo code-ok; cat .git/config",
-        ws.path, o);
+    const auto out =
+        run("for t in 'echo x >> .git/config' 'touch .git/hooks/pre-commit' 'rm -rf .git' "
+            "'mv .git moved' 'ln .git/config hard' 'echo x > lib/.git' "
+            "'echo x > repos/lib.git/HEAD' 'rm .gossamer/state' 'echo x > secrets/key' "
+            "'chmod 777 .git/config'; do if bash -c \"$t\" 2>/dev/null; then echo \"WROTE: $t\"; "
+            "fi; done; echo y >> code.py && echo code-ok; cat .git/config",
+            ws.path, o);
     CHECK_MESSAGE(!has(out.text, "WROTE"), out.text);
     CHECK(has(out.text, "code-ok\n[core]\n"));
     CHECK(read_file(ws.path / ".git/config") == "[core]\n");
@@ -227,9 +227,9 @@ TEST_CASE("shell then apply_patch: symlinks the shell plants are refused, not fo
     CHECK(read_file(outside.path / "target.txt") == "outside\n");
     CHECK_FALSE(fs::exists(outside.path / "new.txt"));
     // What apply_patch creates stays writable by the shell (as root: owned by the sandbox's uid).
-    CHECK_FALSE(patch.run("*** Begin Patch\n*** Add File: new/f.txt\n+one\n*** End Patch\n",
-                          ws.path)
-                    .is_error);
+    CHECK_FALSE(
+        patch.run("*** Begin Patch\n*** Add File: new/f.txt\n+one\n*** End Patch\n", ws.path)
+            .is_error);
     const auto more = run("echo two >> new/f.txt && touch new/g && echo ok", ws.path);
     CHECK_MESSAGE(has(more.text, "Output:\nok\n"), more.text);
     CHECK(read_file(ws.path / "new/f.txt") == "one\ntwo\n");

@@ -78,8 +78,8 @@ ShellCall parse_shell_call(const std::string& arguments, const ShellOptions& opt
         if (!t.is_number() || t.get<double>() < 1)
             throw ShellCallError("'timeout_ms' must be a positive number of milliseconds");
         const double ms = t.get<double>();
-        const auto asked = std::chrono::milliseconds(
-            ms > 1e12 ? static_cast<long long>(1e12) : static_cast<long long>(ms));
+        const auto asked = std::chrono::milliseconds(ms > 1e12 ? static_cast<long long>(1e12)
+                                                               : static_cast<long long>(ms));
         call.timeout = std::min(asked, options.max_timeout);
     }
     return call;

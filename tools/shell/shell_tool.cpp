@@ -64,18 +64,17 @@ harmony::ToolNamespace ShellTool::describe() const {
     const std::string limit = seconds(static_cast<double>(options_.timeout.count()));
     ns.tools.push_back(
         {"shell",
-         "Runs a shell command in the workspace (" + std::string(kWorkspaceInside) +
-             ", a sandbox" + (options_.network ? "" : " without network") +
+         "Runs a shell command in the workspace (" + std::string(kWorkspaceInside) + ", a sandbox" +
+             (options_.network ? "" : " without network") +
              ") and returns its exit code and output (stdout and stderr together).",
          nlohmann::ordered_json{
              {"type", "object"},
              {"properties",
               {{"command",
                 {{"description", "A command line for bash -c, or a program and its arguments"},
-                 {"oneOf",
-                  nlohmann::ordered_json::array(
-                      {{{"type", "string"}},
-                       {{"type", "array"}, {"items", {{"type", "string"}}}}})}}},
+                 {"oneOf", nlohmann::ordered_json::array(
+                               {{{"type", "string"}},
+                                {{"type", "array"}, {"items", {{"type", "string"}}}}})}}},
                {"workdir",
                 {{"type", "string"},
                  {"description", "Folder to run in, relative to the workspace"}}},
@@ -161,10 +160,10 @@ std::optional<std::string> ShellTool::preflight(const std::filesystem::path& wor
     call.timeout = std::chrono::seconds(30);
     sandbox::SandboxResult result;
     try {
-        result = sandbox::run(
-            shell_policy(options_, workspace, call,
-                         find_protected_paths(workspace, options_.protected_names)),
-            {call.argv, {}, true});
+        result =
+            sandbox::run(shell_policy(options_, workspace, call,
+                                      find_protected_paths(workspace, options_.protected_names)),
+                         {call.argv, {}, true});
     } catch (const std::exception& e) {
         return std::string("the shell tool cannot run here: ") + e.what();
     }

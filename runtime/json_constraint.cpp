@@ -1,4 +1,4 @@
-#include "server/json_constraint.h"
+#include "runtime/json_constraint.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include "harmony/header_parser.h"
 #include "harmony/special_tokens.h"
 
-namespace gossamer::server {
+namespace gossamer::runtime {
 
 namespace {
 
@@ -453,7 +453,8 @@ void JsonConstraint::on_header_end() {
             schema = &f->second;
         else if (!(targets_.constrain_marked_calls && marked))
             return;
-    } else if (targets_.final_answer && header.channel != "analysis") {
+    } else if (targets_.final_answer && header.channel != "analysis" &&
+               (!targets_.final_channel_only || header.channel == "final")) {
         // Any message the user reads (final, or a commentary preamble) is the answer.
         stop_ = harmony::tok::kReturn;
         schema = &*targets_.final_answer;
@@ -463,4 +464,4 @@ void JsonConstraint::on_header_end() {
     json_.emplace(schema && !schema->is_null() ? schema : nullptr);
 }
 
-}  // namespace gossamer::server
+}  // namespace gossamer::runtime

@@ -18,7 +18,7 @@
 #include "harmony/special_tokens.h"
 #include "harmony/tokenizer.h"
 
-namespace gossamer::server {
+namespace gossamer::runtime {
 
 using SchemaJson = nlohmann::ordered_json;
 
@@ -65,6 +65,8 @@ struct JsonTargets {
     std::optional<SchemaJson> final_answer;       // a response format (text.format)
     std::map<std::string, SchemaJson> functions;  // "functions.name" -> parameters (strict)
     bool constrain_marked_calls = true;           // any <|constrain|>json call: valid JSON
+    // Only a `final` message is the answer (an agent's commentary preambles stay free).
+    bool final_channel_only = false;
 };
 
 class JsonConstraint final : public engine::TokenConstraint {
@@ -87,4 +89,4 @@ class JsonConstraint final : public engine::TokenConstraint {
     std::vector<harmony::Token> header_;
 };
 
-}  // namespace gossamer::server
+}  // namespace gossamer::runtime

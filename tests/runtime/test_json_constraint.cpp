@@ -5,10 +5,10 @@
 #include <doctest/doctest.h>
 
 #include "harmony/tokenizer.h"
-#include "server/json_constraint.h"
+#include "runtime/json_constraint.h"
 #include "tools/schema_check.h"
 
-namespace srv = gossamer::server;
+namespace srv = gossamer::runtime;
 using J = srv::SchemaJson;
 
 namespace {
@@ -130,4 +130,28 @@ TEST_CASE("json constraint: free until the final message, then JSON, then only t
     CHECK(forced.active());
     CHECK(forced.allows(static_cast<std::int32_t>(ids("[")[0])));
     CHECK_FALSE(forced.allows(static_cast<std::int32_t>(ids("hello")[0])));
+}
+
+TEST_CASE("json constraint: for agents only the final message is the answer") {
+    const auto& tok = gossamer::harmony::Tokenizer::o200k_harmony();
+    auto ids = [&](const std::string& text) {
+        return tok.encode(text, gossamer::harmony::AllowedSpecial::all_tokens());
+    };
+    srv::JsonTargets targets;
+    targets.final_answer = J::parse(R"({"type": "integer"})");
+    targets.final_channel_only = true;
+    srv::JsonConstraint c(tok, targets);
+    // A commentary preamble and a tool call stay free text; the final message is the answer.
+    for (auto t : ids("<|start|>assistant<|channel|>commentary<|message|>Checking first.<|end|>"
+                      "<|start|>assistant<|channel|>commentary to=python<|message|>print(1)")) {
+        CHECK(c.allows(static_cast<std::int32_t>(t)));
+        c.accept(static_cast<std::int32_t>(t));
+    }
+    CHECK_FALSE(c.active());
+    c.accept(static_cast<std::int32_t>(gossamer::harmony::tok::kCall));
+    for (auto t : ids("<|start|>assistant<|channel|>final<|message|>"))
+        c.accept(static_cast<std::int32_t>(t));
+    CHECK(c.active());
+    CHECK_FALSE(c.allows(static_cast<std::int32_t>(ids("Hello")[0])));
+    CHECK(c.allows(static_cast<std::int32_t>(ids("42")[0])));
 }
