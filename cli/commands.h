@@ -29,6 +29,8 @@ int cmd_fleet_show(Args args);       // cmd_fleet.cpp
 int cmd_sessions_list(Args args);    // cmd_sessions.cpp
 int cmd_sessions_show(Args args);    // cmd_sessions.cpp
 int cmd_sessions_export(Args args);  // cmd_sessions.cpp
+int cmd_sessions_diff(Args args);    // cmd_sessions_history.cpp
+int cmd_sessions_revert(Args args);  // cmd_sessions_history.cpp
 int cmd_plugin_serve(Args args);     // cmd_plugin.cpp
 int cmd_plugin_info(Args args);      // cmd_plugin.cpp
 int cmd_tools_list(Args args);       // cmd_tools_list.cpp

@@ -156,6 +156,14 @@ constexpr Command kCommands[] = {
     {"sessions export", gossamer::cli::cmd_sessions_export, "one session as JSON or harmony text",
      "ID [--format json|harmony] [--store DB]",
      "  --format F   json (default) | harmony\n  --store DB   session store\n"},
+    {"sessions diff", gossamer::cli::cmd_sessions_diff,
+     "what a session did to its workspace, as a unified diff", "ID [--step N] [--store DB]",
+     "  --step N     only step N (0: the files it started with)\n"
+     "  --store DB   session store\n"},
+    {"sessions revert", gossamer::cli::cmd_sessions_revert,
+     "put a session's workspace back as it was after a step", "ID --to-step N [--store DB]",
+     "  --to-step N  the step to go back to (0: the files it started with)\n"
+     "  --store DB   session store\n"},
     {"plugin serve", gossamer::cli::cmd_plugin_serve, "a native plugin as an MCP stdio server",
      "LIB", ""},
     {"plugin info", gossamer::cli::cmd_plugin_info, "the tools a native plugin declares",

@@ -206,6 +206,8 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
         if (!self) return;
         if (self->messages_.empty())
             return self->finish(StopReason::Error, {}, "the session has no messages");
+        self->reconcile_workspace();
+        if (self->finished_) return;
         const Message& last = self->messages_.back();
         if (harmony::is_tool_call(last)) {
             const auto index = self->messages_.size() - 1;
@@ -582,14 +584,69 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
         emit(ToolFinished{index, recipient, !is_error, ms,
                           keep_head_and_tail(result.text_content(), 200)},
              true);
+        record_workspace_step(index, "tool");
     });
     if (!saved) return;
+    if (scanned_) recorded_ = std::move(scanned_), scanned_.reset();
     next_generation();
 }
 
 // on_finish hooks (their `match` is tried on the reason: "final", "max_turns", ...) run before
 // the run ends, except after a cancel or an interrupt. A deny of a final answer sends the
 // reason back to the model as a user message and the run goes on (bounded by the budgets).
+void AgentLoop::reconcile_workspace() {
+    std::error_code ec;
+    if (settings_.workspace.empty() || !std::filesystem::is_directory(settings_.workspace, ec))
+        return;
+    const auto changes = store_.changes(settings_.session_id);
+    recorded_ = state_at(changes);
+    history_step_ = changes.empty() ? -1 : changes.back().step;
+    bool any_call = false;
+    std::optional<std::size_t> last_call;
+    for (std::size_t i = 0; i < messages_.size(); ++i)
+        if (harmony::is_tool_call(messages_[i])) any_call = true, last_call = i;
+    const std::string kind = changes.empty() && !any_call ? "baseline" : "reconciled";
+    const bool saved = commit([&] { record_workspace_step(last_call, kind); });
+    if (!saved) return;
+    if (scanned_) {
+        if (kind == "reconciled")
+            emit(Warning{"workspace files changed outside a recorded step (a crash between a "
+                         "tool's writes and its commit, or an edit between runs); recorded as "
+                         "step " +
+                             std::to_string(history_step_),
+                         std::nullopt},
+                 true);
+        recorded_ = std::move(scanned_), scanned_.reset();
+    }
+}
+
+void AgentLoop::record_workspace_step(std::optional<std::size_t> call_index,
+                                      const std::string& kind) {
+    scanned_.reset();
+    if (!recorded_) return;
+    auto now = scanner_.scan(settings_.workspace, [&](const std::string& hash, std::string_view b) {
+        store_.put_blob(hash, b);
+    });
+    auto changes = diff_manifests(*recorded_, now);
+    if (changes.empty()) return;
+    const int step = kind == "baseline" ? 0 : std::max(history_step_, 0) + 1;
+    for (auto& c : changes) {
+        c.step = step;
+        c.message = call_index;
+        c.kind = kind;
+    }
+    store_.append_changes(settings_.session_id, changes);
+    auto files = change_lines(changes);
+    if (files.size() > 50) {
+        const auto more = files.size() - 50;
+        files.resize(50);
+        files.push_back("... and " + std::to_string(more) + " more");
+    }
+    emit(WorkspaceChanged{step, call_index, kind, std::move(files)}, true);
+    history_step_ = step;
+    scanned_ = std::move(now);
+}
+
 void AgentLoop::finish(StopReason reason, std::string final_answer, std::string error) {
     if (finished_) return;
     if (reason == StopReason::Final && settings_.output_schema)

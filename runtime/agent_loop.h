@@ -27,6 +27,7 @@
 #include "runtime/model_client.h"
 #include "runtime/session_store.h"
 #include "runtime/tool_registry.h"
+#include "runtime/workspace_history.h"
 
 namespace gossamer::runtime {
 
@@ -106,6 +107,13 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     void record_hooks(const HookChain& chain, std::optional<std::size_t> call_index,
                       const std::optional<std::string>& recipient);
     void finish_now(StopReason reason, std::string final_answer, std::string error);
+    // Workspace history: at start, the recorded state is compared with the files (a crash
+    // between a tool's writes and its commit, or edits between runs, become a `reconciled`
+    // step; a new session's files the `baseline`); after each call, inside the call's commit,
+    // what it changed becomes the next step. No-ops without a workspace.
+    void reconcile_workspace();
+    // Records the changes since the last recorded state as a step (inside a commit body).
+    void record_workspace_step(std::optional<std::size_t> call_index, const std::string& kind);
     // Why a final answer fails the output schema (not JSON, schema problems); nullopt: valid.
     std::optional<std::string> output_problem(const std::string& answer) const;
     // Appends a user message (a refused final answer and why) and generates again.
@@ -143,6 +151,10 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     bool in_commit_ = false;
     bool finished_ = false;
     bool finish_hooks_done_ = false;  // on_finish hooks ran for the finish now under way
+    WorkspaceScanner scanner_;
+    std::optional<Manifest> recorded_;  // the workspace as the store has it; null: no history
+    std::optional<Manifest> scanned_;   // the scan a commit in progress is recording
+    int history_step_ = -1;             // the last recorded step (-1: none yet)
     std::function<void(const Outcome&)> done_;
     boost::asio::steady_timer wall_timer_;
     boost::asio::steady_timer tool_timer_;

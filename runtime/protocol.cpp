@@ -165,6 +165,24 @@ struct Codec {
         return e;
     }
 
+    static constexpr std::string_view name(const WorkspaceChanged&) { return "workspace.changed"; }
+    static Json write(const WorkspaceChanged& e) {
+        Json j{{"step", e.step}};
+        j["message"] = e.message ? Json(*e.message) : Json();
+        j["kind"] = e.kind;
+        j["files"] = e.files;
+        return j;
+    }
+    static WorkspaceChanged read(const Json& j, WorkspaceChanged) {
+        WorkspaceChanged e;
+        e.step = j.at("step").get<int>();
+        if (j.contains("message") && !j["message"].is_null())
+            e.message = j["message"].get<std::size_t>();
+        e.kind = j.value("kind", "tool");
+        e.files = j.value("files", std::vector<std::string>{});
+        return e;
+    }
+
     static constexpr std::string_view name(const SessionFinished&) { return "session.finished"; }
     static Json write(const SessionFinished& e) {
         Json j{{"reason", e.reason}, {"turns", e.turns}, {"output_tokens", e.output_tokens}};

@@ -88,6 +88,13 @@ struct HookDecided {
     std::string reason;
     double ms = 0;
 };
+// Workspace files a step changed (runtime/workspace_history.h): "A path", "M path", "D path".
+struct WorkspaceChanged {
+    int step = 0;
+    std::optional<std::size_t> message;  // the tool call's index (null: not a call)
+    std::string kind;                    // baseline | tool | reconciled | revert
+    std::vector<std::string> files;      // at most 50, then "... and N more"
+};
 struct SessionFinished {
     std::string reason;  // to_string(StopReason)
     int turns = 0;
@@ -100,7 +107,7 @@ struct SessionFinished {
 using EventBody =
     std::variant<SessionStarted, MessageStarted, MessageDelta, MessageDone, GenerationDone,
                  UsageUpdate, ToolStarted, ToolFinished, ToolInterrupted, ContextTrimmed, Warning,
-                 HookDecided, SessionFinished>;
+                 HookDecided, WorkspaceChanged, SessionFinished>;
 
 // The wire name of each kind ("message.delta", ...).
 std::string_view kind_of(const EventBody& body);

@@ -44,6 +44,12 @@ CREATE TABLE IF NOT EXISTS fleet_tasks(
   fleet_id TEXT NOT NULL REFERENCES fleets(id), idx INTEGER NOT NULL, task_id TEXT NOT NULL,
   spec_yaml TEXT NOT NULL, session_id TEXT REFERENCES sessions(id),
   wall_seconds REAL NOT NULL DEFAULT 0, PRIMARY KEY(fleet_id, idx), UNIQUE(fleet_id, task_id));
+CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS workspace_changes(
+  session_id TEXT NOT NULL REFERENCES sessions(id), step INTEGER NOT NULL, message INTEGER,
+  kind TEXT NOT NULL, path TEXT NOT NULL, before_hash TEXT, before_mode INTEGER NOT NULL,
+  after_hash TEXT, after_mode INTEGER NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY(session_id, step, path));
 CREATE TABLE IF NOT EXISTS events(
   session_id TEXT NOT NULL REFERENCES sessions(id), seq INTEGER NOT NULL, kind TEXT NOT NULL,
   json TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY(session_id, seq));
@@ -370,6 +376,58 @@ int SessionStore::append_event(const std::string& id, const std::string& kind,
     s.bind(5, utc_now()).bind(20, held(id)).bind(21, id).run();
     fenced(id, sqlite3_changes(db_));
     return seq;
+}
+
+void SessionStore::put_blob(const std::string& hash, std::string_view bytes) {
+    Statement s(db_, "INSERT OR IGNORE INTO blobs(hash, data) VALUES (?, ?)");
+    s.bind(1, hash).bind_blob(2, bytes).run();
+}
+
+std::optional<std::string> SessionStore::blob(const std::string& hash) const {
+    Statement s(db_, "SELECT data FROM blobs WHERE hash = ?");
+    s.bind(1, hash);
+    if (!s.row()) return std::nullopt;
+    return s.text(0);
+}
+
+void SessionStore::append_changes(const std::string& id, const std::vector<StoredChange>& changes) {
+    for (const auto& c : changes) {
+        Statement s(db_, (std::string("INSERT INTO workspace_changes(session_id, step, message, "
+                                      "kind, path, before_hash, before_mode, after_hash, "
+                                      "after_mode, created_at) SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                                      "?10 WHERE ") +
+                          kFence)
+                             .c_str());
+        s.bind(1, id).bind(2, std::int64_t{c.step});
+        if (c.message)
+            s.bind(3, static_cast<std::int64_t>(*c.message));
+        s.bind(4, c.kind).bind(5, c.path).bind(6, c.before_hash);
+        s.bind(7, std::int64_t{c.before_mode}).bind(8, c.after_hash);
+        s.bind(9, std::int64_t{c.after_mode}).bind(10, utc_now());
+        s.bind(20, held(id)).bind(21, id).run();
+        fenced(id, sqlite3_changes(db_));
+    }
+}
+
+std::vector<StoredChange> SessionStore::changes(const std::string& id) const {
+    Statement s(db_,
+                "SELECT step, message, kind, path, before_hash, before_mode, after_hash, after_mode "
+                "FROM workspace_changes WHERE session_id = ? ORDER BY step, path");
+    s.bind(1, id);
+    std::vector<StoredChange> out;
+    while (s.row()) {
+        StoredChange c;
+        c.step = static_cast<int>(s.integer(0));
+        if (!s.is_null(1)) c.message = static_cast<std::size_t>(s.integer(1));
+        c.kind = s.text(2);
+        c.path = s.text(3);
+        if (!s.is_null(4)) c.before_hash = s.text(4);
+        c.before_mode = static_cast<std::uint32_t>(s.integer(5));
+        if (!s.is_null(6)) c.after_hash = s.text(6);
+        c.after_mode = static_cast<std::uint32_t>(s.integer(7));
+        out.push_back(std::move(c));
+    }
+    return out;
 }
 
 std::vector<StoredMessage> SessionStore::messages(const std::string& id) const {

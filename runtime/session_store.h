@@ -75,6 +75,19 @@ struct StoredMessage {
     int tokens = 0;
 };
 
+// One file's change in one step of a session's workspace history (workspace_history.h):
+// no hash on a side means the file did not exist there; modes are st_mode values.
+struct StoredChange {
+    int step = 0;
+    std::optional<std::size_t> message;  // the tool call's index
+    std::string kind;                    // baseline | tool | reconciled | revert
+    std::string path;
+    std::optional<std::string> before_hash;
+    std::uint32_t before_mode = 0;
+    std::optional<std::string> after_hash;
+    std::uint32_t after_mode = 0;
+};
+
 struct StoredEvent {
     int seq = 0;
     std::string kind;
@@ -147,6 +160,13 @@ class SessionStore {
                      const nlohmann::ordered_json& data);
     std::vector<StoredMessage> messages(const std::string& id) const;
     std::vector<StoredEvent> events(const std::string& id) const;
+
+    // Workspace history: content-addressed blobs (shared by all sessions) and change sets.
+    void put_blob(const std::string& hash, std::string_view bytes);
+    std::optional<std::string> blob(const std::string& hash) const;
+    // Appends one step's changes (all with `changes[i].step`); fenced by the lease like events.
+    void append_changes(const std::string& id, const std::vector<StoredChange>& changes);
+    std::vector<StoredChange> changes(const std::string& id) const;  // by step, then path
 
     // Runs `body` in one transaction (committed when it returns, rolled back if it throws).
     void transaction(const std::function<void()>& body);

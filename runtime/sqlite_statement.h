@@ -37,6 +37,10 @@ class Statement {
         sqlite3_bind_null(stmt_, i);
         return *this;
     }
+    Statement& bind_blob(int i, std::string_view bytes) {
+        sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
     Statement& bind(int i, std::int64_t value) {
         sqlite3_bind_int64(stmt_, i, value);
         return *this;

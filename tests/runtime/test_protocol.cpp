@@ -40,6 +40,10 @@ TEST_CASE("protocol: each kind's wire name and fields, and the stored form reads
          R"j({"message":4,"recipient":"python","by":"user"})j"},
         {rt::ContextTrimmed{{"message 3 shortened"}}, R"j({"what":["message 3 shortened"]})j"},
         {rt::Warning{"careful", std::nullopt}, R"j({"what":"careful"})j"},
+        {rt::HookDecided{"pre_tool", "gate.py", 4, "functions.shell", "deny", "no", 12.0},
+         R"j({"hook":"pre_tool","command":"gate.py","message":4,"recipient":"functions.shell","decision":"deny","reason":"no","ms":12.0})j"},
+        {rt::WorkspaceChanged{2, 4, "tool", {"A new.txt", "M src/app.py"}},
+         R"j({"step":2,"message":4,"kind":"tool","files":["A new.txt","M src/app.py"]})j"},
         {rt::SessionFinished{"final", 2, 9, "42", Json(), std::nullopt},
          R"j({"reason":"final","turns":2,"output_tokens":9,"final":"42"})j"},
     };
