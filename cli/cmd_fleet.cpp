@@ -233,6 +233,7 @@ int cmd_fleet(Args args) {
                 throw InputError(tasks_path + ":" + std::to_string(line.line) +
                                  ": no task (give \"task\" in the line or task: in the spec)");
             rt::check_outputs(task_spec);
+            rt::check_workspace_seed(task_spec);
             if (!spec) spec = std::move(task_spec);
             tasks.push_back(std::move(t));
         }

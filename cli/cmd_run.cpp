@@ -97,6 +97,7 @@ int cmd_run(Args args) {
     // Everything that can fail is checked before anything is created.
     const fs::path store_path = checked_store_path(p, false);
     rt::check_outputs(spec);
+    rt::check_workspace_seed(spec);
     rt::SessionRecord record = record_for(p, spec);
     boost::asio::io_context io;
     auto tools = rt::start_tools(spec, rt::store_folder(store_path));
@@ -140,6 +141,7 @@ int cmd_chat(Args args) {
     apply_overrides(p, spec);
     const fs::path store_path = checked_store_path(p, false);
     rt::check_outputs(spec);
+    rt::check_workspace_seed(spec);
     rt::SessionRecord record = record_for(p, spec);
     boost::asio::io_context io;
     std::shared_ptr<rt::ToolRegistry> tools = rt::start_tools(spec, rt::store_folder(store_path));

@@ -216,8 +216,8 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
         throw SpecError(origin + ": the spec must be a mapping (name:, model:, task:, ...)");
     r.no_duplicate_keys(root, "");
     r.only_keys(root, "",
-                {"name", "model", "instructions", "system", "tools", "hooks", "limits", "task",
-                 "task_file", "outputs"});
+                {"name", "model", "instructions", "system", "tools", "hooks", "workspace", "limits",
+                 "task", "task_file", "outputs"});
     AgentSpec spec;
     spec.base_dir = base_dir;
     spec.source = yaml;
@@ -232,6 +232,13 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
         each(root, "", "system", [&](auto& v, auto&) { read_system(r, v, spec.system); });
         each(root, "", "tools", [&](auto& v, auto&) { read_tools(r, v, spec.tools); });
         each(root, "", "hooks", [&](auto& v, auto&) { read_hooks(r, v, spec.hooks); });
+        each(root, "", "workspace", [&](auto& v, auto& f) {
+            r.only_keys(v, f, {"from"});
+            each(v, f, "from", [&](auto& x, auto& g) {
+                spec.workspace.from = r.text(x, g);
+                if (spec.workspace.from->empty()) r.fail(x, g, "give a folder");
+            });
+        });
         each(root, "", "limits", [&](auto& v, auto&) { read_limits(r, v, spec.limits); });
         each(root, "", "task", [&](auto& v, auto& f) { spec.task = r.text(v, f); });
         each(root, "", "task_file", [&](auto& v, auto& f) {

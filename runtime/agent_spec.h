@@ -116,6 +116,12 @@ nlohmann::ordered_json load_output_schema(const std::filesystem::path& file);
 // copy of the spec keeps it, so a resumed session or fleet task still honours it).
 std::string spec_with_output_schema(const std::string& yaml, const std::string& schema_path);
 
+struct WorkspaceSpec {
+    // A folder copied into each new session's workspace (a repository to work on); relative
+    // to the spec's folder. Copied once, when the session first starts.
+    std::optional<std::string> from;
+};
+
 struct AgentSpec {
     std::string name;
     ModelSpec model;
@@ -123,6 +129,7 @@ struct AgentSpec {
     SystemSpec system;
     ToolsSpec tools;
     HooksSpec hooks;
+    WorkspaceSpec workspace;
     LimitsSpec limits;
     std::string task;  // inline `task:` or the contents of `task_file:`
     OutputsSpec outputs;

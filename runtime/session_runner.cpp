@@ -13,6 +13,7 @@
 #include "runtime/agent_setup.h"
 #include "runtime/atomic_file.h"
 #include "runtime/setup_error.h"
+#include "sandbox/policy.h"
 #include "tools/mcp/mcp_tool.h"
 
 namespace gossamer::runtime {
@@ -70,6 +71,45 @@ std::string running_elsewhere(const std::string& session_id, const Lease& lease)
     return "session " + session_id + " is running in pid " + std::to_string(lease.pid) + " on " +
            lease.host + " since " + lease.since;
 }
+
+void check_workspace_seed(const AgentSpec& spec) {
+    if (!spec.workspace.from) return;
+    const fs::path from = resolve(spec, *spec.workspace.from);
+    std::error_code ec;
+    if (!fs::is_directory(from, ec))
+        throw SetupError("workspace.from: " + from.string() + " is not a folder");
+}
+
+namespace {
+
+// A new session's workspace made from `from`: copied into a temp folder beside it, then
+// renamed into place (a crash leaves no half-seeded workspace). Symlinks are copied as
+// symlinks. As root, everything is given to the sandbox's uid, which must be able to change
+// it (the sandbox runs as nobody when the caller is root).
+void seed_workspace(const fs::path& from, const fs::path& workspace) {
+    std::error_code ec;
+    if (!fs::is_directory(from, ec))
+        throw SetupError("workspace.from: " + from.string() + " is not a folder");
+    fs::create_directories(workspace.parent_path(), ec);
+    const fs::path tmp = workspace.parent_path() / (".seed-" + workspace.filename().string());
+    fs::remove_all(tmp, ec);
+    fs::copy(from, tmp, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) {
+        fs::remove_all(tmp);
+        throw SetupError("workspace.from: cannot copy " + from.string() + " (" + ec.message() + ")");
+    }
+    if (::geteuid() == 0) {
+        const auto uid = sandbox::default_policy().root_host_uid;
+        ::lchown(tmp.c_str(), uid, uid);
+        for (auto it = fs::recursive_directory_iterator(tmp, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            ::lchown(it->path().c_str(), uid, uid);
+    }
+    fs::rename(tmp, workspace, ec);
+    if (ec) throw SetupError("cannot create the workspace " + workspace.string() + " (" + ec.message() + ")");
+}
+
+}  // namespace
 
 void check_outputs(const AgentSpec& spec) {
     check_output(spec, "final_answer", spec.outputs.final_answer);
@@ -183,6 +223,14 @@ void SessionRunner::start(std::function<void(const RunResult&)> done) {
     started_ = std::chrono::steady_clock::now();
     const fs::path workspace = workspace_of(store_, record_.id);
     std::error_code ec;
+    if (spec_.workspace.from && !fs::exists(workspace, ec)) {
+        try {
+            seed_workspace(resolve(spec_, *spec_.workspace.from), workspace);
+        } catch (...) {
+            store_.drop_lease(record_.id);
+            throw;
+        }
+    }
     fs::create_directories(workspace, ec);
     attach_session_log(*tools_, store_folder(store_.path()) / "logs" / (record_.id + ".log"));
     loop_ = std::make_shared<AgentLoop>(

@@ -41,6 +41,9 @@ std::string running_elsewhere(const std::string& session_id, const Lease& lease)
 // and it is not a folder itself. Throws SetupError naming the field, the path and the reason.
 void check_outputs(const AgentSpec& spec);
 
+// `workspace.from` names an existing folder (checked by run and fleet before anything is made).
+void check_workspace_seed(const AgentSpec& spec);
+
 // The spec's tools, started, and checked once with a scratch workspace where the sessions'
 // workspaces go (<store_folder>/workspaces; removed again, with the folder if it was made for
 // it): a tool that cannot run is a SetupError before any session exists. `preflight` false

@@ -266,9 +266,9 @@ TEST_CASE("cli run: chat takes one user turn per line in one session") {
     CHECK(all["messages"].back()["content"] == "Noted.");
 }
 
-TEST_CASE("cli run: the coding example runs real Python in the sandbox") {
+TEST_CASE("cli run: the primes example runs real Python in the sandbox") {
     TempDir dir("coding");
-    const std::string root = std::string(GOSSAMER_TEST_DATA) + "/../../examples/coding/";
+    const std::string root = std::string(GOSSAMER_TEST_DATA) + "/../../examples/primes/";
     const auto r = run_gossamer("run '" + root + "agent.yaml' --json --replay '" + root +
                                     "replay.json' --store '" + (dir.path / "s.db").string() + "'",
                                 "");
@@ -285,4 +285,50 @@ TEST_CASE("cli run: the coding example runs real Python in the sandbox") {
     CHECK(results[1]["result"].get<std::string>().find("primes.txt") != std::string::npos);
     const auto id = sessions_of(dir.path / "s.db");
     CHECK(std::filesystem::file_size(dir.path / "workspaces" / id / "primes.txt") > 4000);
+}
+
+TEST_CASE("cli run: the coding example fixes its repository's failing test, gated by a hook") {
+    TempDir dir("coding_fix");
+    const std::string root = std::string(GOSSAMER_TEST_DATA) + "/../../examples/coding/";
+    // A private copy of the example (its report goes to out/ beside the spec).
+    std::filesystem::copy(root, dir.path / "ex", std::filesystem::copy_options::recursive);
+    const auto spec = (dir.path / "ex/agent.yaml").string();
+    const auto store = (dir.path / "s.db").string();
+    const auto r = run_gossamer("run '" + spec + "' --json --replay '" + root +
+                                    "replay.json' --store '" + store + "'",
+                                "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::istringstream lines(r.out);
+    std::vector<Json> results, hooks, changes;
+    for (std::string line; std::getline(lines, line);) {
+        const auto e = Json::parse(line);
+        if (e["event"] == "tool.finished") results.push_back(e);
+        if (e["event"] == "hook") hooks.push_back(e);
+        if (e["event"] == "workspace.changed") changes.push_back(e);
+    }
+    REQUIRE(results.size() == 3);
+    CHECK(results[0]["result"].get<std::string>().find("1 passed, 2 failed") != std::string::npos);
+    CHECK(results[2]["result"].get<std::string>().find("3 passed, 0 failed") != std::string::npos);
+    REQUIRE(hooks.size() == 1);
+    CHECK(hooks[0]["decision"] == "allow");
+    REQUIRE(changes.size() == 2);  // the copied repository, then the fix
+    CHECK(changes[0]["kind"] == "baseline");
+    CHECK(changes[1]["files"] == Json::array({"M calc.py"}));
+    const auto id = sessions_of(dir.path / "s.db");
+    const auto diff = run_gossamer("sessions diff " + id + " --store '" + store + "'", "");
+    CHECK(diff.out.find("-    return a - b\n+    return a + b\n") != std::string::npos);
+    // The example's own repository is untouched: each session works on a copy.
+    CHECK(gossamer::test::read_file(root + "repo/calc.py").find("return a - b") !=
+          std::string::npos);
+
+    // Finishing before the fix: the hook runs the tests and sends the answer back.
+    std::ofstream(dir.path / "early.json")
+        << Json::array({"<|channel|>final<|message|>Done.<|return|>"}).dump();
+    const auto early = run_gossamer("run '" + spec + "' --json --replay '" +
+                                        (dir.path / "early.json").string() + "' --store '" +
+                                        (dir.path / "s2.db").string() + "'",
+                                    "");
+    CHECK(early.exit_code == 3);  // max_turns: every answer was refused
+    CHECK(early.out.find("the tests still fail:\\nFAIL add(2, 3): expected 5, got -1") !=
+          std::string::npos);
 }
