@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[i], "--files") == 0) files = std::max(1, std::atoi(argv[i + 1]));
         if (std::strcmp(argv[i], "--runs") == 0) runs = std::max(1, std::atoi(argv[i + 1]));
     }
-    const fs::path root = fs::temp_directory_path() / ("gossamer_bench_history_" +
-                                                       std::to_string(::getpid()));
+    const fs::path root =
+        fs::temp_directory_path() / ("gossamer_bench_history_" + std::to_string(::getpid()));
     const fs::path ws = root / "ws";
     fs::create_directories(ws);
     for (int i = 0; i < files; ++i) {
@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) {
         start = Clock::now();
         store.transaction([&] { last = scanner.scan(ws, sink); });
-        unchanged.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        unchanged.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         std::ofstream(ws / "pkg0/f0.py") << "# edit " << r << "\n";
         start = Clock::now();
         store.transaction([&] {

@@ -92,8 +92,7 @@ sandbox::Policy HookRunner::policy_for(const HookSpec& hook, const fs::path& wor
     } else {
         policy.cwd = "/tmp";
     }
-    for (auto& [name, value] : policy.env)
-        if (name == "HOME") value = "/tmp";
+    sandbox::set_env(policy, "HOME", "/tmp");
     return policy;
 }
 

@@ -96,7 +96,8 @@ void seed_workspace(const fs::path& from, const fs::path& workspace) {
     fs::copy(from, tmp, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
     if (ec) {
         fs::remove_all(tmp);
-        throw SetupError("workspace.from: cannot copy " + from.string() + " (" + ec.message() + ")");
+        throw SetupError("workspace.from: cannot copy " + from.string() + " (" + ec.message() +
+                         ")");
     }
     if (::geteuid() == 0) {
         const auto uid = sandbox::default_policy().root_host_uid;
@@ -106,7 +107,9 @@ void seed_workspace(const fs::path& from, const fs::path& workspace) {
             ::lchown(it->path().c_str(), uid, uid);
     }
     fs::rename(tmp, workspace, ec);
-    if (ec) throw SetupError("cannot create the workspace " + workspace.string() + " (" + ec.message() + ")");
+    if (ec)
+        throw SetupError("cannot create the workspace " + workspace.string() + " (" + ec.message() +
+                         ")");
 }
 
 }  // namespace

@@ -399,8 +399,7 @@ void SessionStore::append_changes(const std::string& id, const std::vector<Store
                           kFence)
                              .c_str());
         s.bind(1, id).bind(2, std::int64_t{c.step});
-        if (c.message)
-            s.bind(3, static_cast<std::int64_t>(*c.message));
+        if (c.message) s.bind(3, static_cast<std::int64_t>(*c.message));
         s.bind(4, c.kind).bind(5, c.path).bind(6, c.before_hash);
         s.bind(7, std::int64_t{c.before_mode}).bind(8, c.after_hash);
         s.bind(9, std::int64_t{c.after_mode}).bind(10, utc_now());
@@ -410,9 +409,10 @@ void SessionStore::append_changes(const std::string& id, const std::vector<Store
 }
 
 std::vector<StoredChange> SessionStore::changes(const std::string& id) const {
-    Statement s(db_,
-                "SELECT step, message, kind, path, before_hash, before_mode, after_hash, after_mode "
-                "FROM workspace_changes WHERE session_id = ? ORDER BY step, path");
+    Statement s(
+        db_,
+        "SELECT step, message, kind, path, before_hash, before_mode, after_hash, after_mode "
+        "FROM workspace_changes WHERE session_id = ? ORDER BY step, path");
     s.bind(1, id);
     std::vector<StoredChange> out;
     while (s.row()) {

@@ -97,8 +97,7 @@ void put(std::string& out, char sign, const Line& line) {
 std::string unified_diff(std::string_view before, std::string_view after, const std::string& from,
                          const std::string& to, int context) {
     if (before == after) return {};
-    if (binary(before) || binary(after))
-        return "Binary files " + from + " and " + to + " differ\n";
+    if (binary(before) || binary(after)) return "Binary files " + from + " and " + to + " differ\n";
     const auto a = lines_of(before), b = lines_of(after);
     const auto ops = edit_script(a, b);
     std::string out = "--- " + from + "\n+++ " + to + "\n";
@@ -121,8 +120,10 @@ std::string unified_diff(std::string_view before, std::string_view after, const 
         int ea = ai, eb = bi;
         while (end < ops.size()) {
             if (ops[end] != Op::keep) {
-                if (ops[end] == Op::remove) ++ea;
-                else ++eb;
+                if (ops[end] == Op::remove)
+                    ++ea;
+                else
+                    ++eb;
                 ++end;
                 continue;
             }
@@ -152,9 +153,12 @@ std::string unified_diff(std::string_view before, std::string_view after, const 
         out += " @@\n";
         int xa = sa, xb = sb;
         for (std::size_t j = start; j < end; ++j) {
-            if (ops[j] == Op::keep) put(out, ' ', a[static_cast<std::size_t>(xa)]), ++xa, ++xb;
-            else if (ops[j] == Op::remove) put(out, '-', a[static_cast<std::size_t>(xa++)]);
-            else put(out, '+', b[static_cast<std::size_t>(xb++)]);
+            if (ops[j] == Op::keep)
+                put(out, ' ', a[static_cast<std::size_t>(xa)]), ++xa, ++xb;
+            else if (ops[j] == Op::remove)
+                put(out, '-', a[static_cast<std::size_t>(xa++)]);
+            else
+                put(out, '+', b[static_cast<std::size_t>(xb++)]);
         }
         i = end, ai = ea, bi = eb;
     }

@@ -67,14 +67,15 @@ Fd open_parent(int root, const std::string& path, bool create) {
         int next = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0 && errno == ENOENT && create) {
             if (::mkdirat(cur.fd, part.c_str(), 0755) != 0 && errno != EEXIST)
-                throw std::runtime_error(path + ": cannot create its folder: " +
-                                         std::strerror(errno));
+                throw std::runtime_error(path +
+                                         ": cannot create its folder: " + std::strerror(errno));
             next = ::openat(cur.fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (next < 0)
-            throw std::runtime_error(path + ": " + (errno == ELOOP || errno == ENOTDIR
-                                                        ? "a symlink or file is on the way"
-                                                        : std::strerror(errno)));
+            throw std::runtime_error(path + ": " +
+                                     (errno == ELOOP || errno == ENOTDIR
+                                          ? "a symlink or file is on the way"
+                                          : std::strerror(errno)));
         cur = Fd(next);
     }
     return cur;
@@ -103,8 +104,12 @@ Manifest WorkspaceScanner::scan(const fs::path& workspace, const BlobSink& sink)
         if (::lstat(path.c_str(), &st) != 0) continue;  // gone since the listing
         if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
         const std::string rel = path.lexically_relative(workspace).generic_string();
-        Seen seen{static_cast<std::uint64_t>(st.st_size), static_cast<std::uint64_t>(st.st_ino),
-                  ns(st.st_mtim), ns(st.st_ctim), static_cast<std::uint32_t>(st.st_mode), {}};
+        Seen seen{static_cast<std::uint64_t>(st.st_size),
+                  static_cast<std::uint64_t>(st.st_ino),
+                  ns(st.st_mtim),
+                  ns(st.st_ctim),
+                  static_cast<std::uint32_t>(st.st_mode),
+                  {}};
         if (auto old = seen_.find(rel);
             old != seen_.end() && old->second.size == seen.size && old->second.ino == seen.ino &&
             old->second.mtime_ns == seen.mtime_ns && old->second.ctime_ns == seen.ctime_ns &&
@@ -193,8 +198,8 @@ std::vector<std::string> restore_workspace(
     const std::function<std::optional<std::string>(const std::string& hash)>& blob) {
     Fd root(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root.fd < 0)
-        throw std::runtime_error("the workspace " + workspace.string() + " cannot be opened: " +
-                                 std::strerror(errno));
+        throw std::runtime_error("the workspace " + workspace.string() +
+                                 " cannot be opened: " + std::strerror(errno));
     struct stat rs {};
     ::fstat(root.fd, &rs);
     const bool give = ::geteuid() == 0 && rs.st_uid != 0;  // as apply_patch does

@@ -207,6 +207,15 @@ Policy policy_from_json(std::string_view json_text) {
     return policy;
 }
 
+void set_env(Policy& policy, const std::string& name, const std::string& value) {
+    auto it = std::find_if(policy.env.begin(), policy.env.end(),
+                           [&](const auto& kv) { return kv.first == name; });
+    if (it != policy.env.end())
+        it->second = value;
+    else
+        policy.env.emplace_back(name, value);
+}
+
 std::string policy_to_json(const Policy& policy) {
     Json root;
     root["read_only_binds"] = Json::array();

@@ -39,9 +39,10 @@ struct Session {
 
     gossamer::test::Run run(const Json& replay, const std::string& limits = "{max_turns: 8}",
                             const std::string& extra = "") {
-        std::ofstream(dir.path / "a.yaml") << "name: coder\nmodel: {}\ntools: [apply_patch, shell]\n"
-                                              "limits: "
-                                           << limits << "\ntask: t\n";
+        std::ofstream(dir.path / "a.yaml")
+            << "name: coder\nmodel: {}\ntools: [apply_patch, shell]\n"
+               "limits: "
+            << limits << "\ntask: t\n";
         std::ofstream(dir.path / "r.json") << replay.dump();
         auto r = run_gossamer("run '" + (dir.path / "a.yaml").string() + "' --replay '" +
                                   (dir.path / "r.json").string() + "' --store '" + store +
@@ -89,10 +90,9 @@ TEST_CASE("cli history: each step's changes as git-style diffs; revert restores 
         if (e["event"] == "workspace.changed")
             steps.push_back(std::to_string(e["step"].get<int>()) + ":" + e["files"].dump());
     }
-    CHECK(steps == std::vector<std::string>{
-                       R"(1:["A app.py"])",
-                       R"(2:["M app.py","A bin.dat","A crlf.txt","A d/e/f"])",
-                       R"(3:["D bin.dat","M d/e/f"])"});
+    CHECK(steps == std::vector<std::string>{R"(1:["A app.py"])",
+                                            R"(2:["M app.py","A bin.dat","A crlf.txt","A d/e/f"])",
+                                            R"(3:["D bin.dat","M d/e/f"])"});
     const auto step2 = s.gossamer("sessions diff " + s.id + " --step 2");
     CHECK(step2.exit_code == 0);
     CHECK(step2.out.find("diff --git a/app.py b/app.py\nold mode 100644\nnew mode 100755\n"
@@ -107,10 +107,11 @@ TEST_CASE("cli history: each step's changes as git-style diffs; revert restores 
     if (std::system("git --version > /dev/null 2>&1") == 0) {
         TempDir tree("history_apply");
         std::ofstream(tree.path / "all.diff", std::ios::binary) << all.out;
-        const std::string cmd = "cd '" + tree.path.string() +
-                                "' && git init -q . && git apply --whitespace=nowarn all.diff && cmp -s app.py '" +
-                                (s.ws / "app.py").string() + "' && cmp -s crlf.txt '" +
-                                (s.ws / "crlf.txt").string() + "'";
+        const std::string cmd =
+            "cd '" + tree.path.string() +
+            "' && git init -q . && git apply --whitespace=nowarn all.diff && cmp -s app.py '" +
+            (s.ws / "app.py").string() + "' && cmp -s crlf.txt '" + (s.ws / "crlf.txt").string() +
+            "'";
         CHECK(std::system(cmd.c_str()) == 0);
     }
     // Back to step 2: the binary file, the old contents and modes come back byte for byte.

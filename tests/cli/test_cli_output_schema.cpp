@@ -75,9 +75,8 @@ TEST_CASE("cli output schema: an answer that fails the schema goes back to the m
                                           "\"unit\": \"none\"}<|return|>"})
                                  .dump();
     const auto store = (dir.path / "s.db").string();
-    const auto r = run_gossamer("run '" + spec + "' --replay '" + replay + "' --store '" + store +
-                                    "' --json",
-                                "");
+    const auto r = run_gossamer(
+        "run '" + spec + "' --replay '" + replay + "' --store '" + store + "' --json", "");
     CHECK(r.exit_code == 3);  // max_turns: every answer was sent back
     const auto report = Json::parse(read_file(dir.path / "report.json"));
     CHECK(report["reason"] == "max_turns");
@@ -111,10 +110,10 @@ TEST_CASE("cli output schema: a valid answer lands in report.json; --output-sche
                                           "\"unit\": \"m\"}<|return|>"})
                                  .dump();
     const auto store = (dir.path / "s.db").string();
-    const auto r = run_gossamer("run '" + spec + "' --replay '" + replay + "' --store '" + store +
-                                    "' --output-schema '" + (dir.path / "schema.json").string() +
-                                    "'",
-                                "");
+    const auto r =
+        run_gossamer("run '" + spec + "' --replay '" + replay + "' --store '" + store +
+                         "' --output-schema '" + (dir.path / "schema.json").string() + "'",
+                     "");
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     const auto report = Json::parse(read_file(dir.path / "report.json"));
     CHECK(report["output"] == Json::parse(R"({"answer": 42, "unit": "m"})"));
@@ -123,11 +122,10 @@ TEST_CASE("cli output schema: a valid answer lands in report.json; --output-sche
     const auto slow_spec = (dir.path / "slow.yaml").string();
     std::ofstream(slow_spec) << "name: q\nmodel: {}\nlimits: {wall_time: 2}\ntask: t\n"
                                 "outputs: {report: report.json}\n";
-    const auto first = run_gossamer("run '" + slow_spec + "' --replay '" + replay +
-                                        "' --replay-delay-ms 400 --store '" + store +
-                                        "' --output-schema '" +
-                                        (dir.path / "schema.json").string() + "'",
-                                    "");
+    const auto first = run_gossamer(
+        "run '" + slow_spec + "' --replay '" + replay + "' --replay-delay-ms 400 --store '" +
+            store + "' --output-schema '" + (dir.path / "schema.json").string() + "'",
+        "");
     CHECK(first.exit_code == 3);
     const auto sessions = gossamer::test::stored_sessions(store);
     REQUIRE(sessions.size() == 2);
@@ -135,25 +133,23 @@ TEST_CASE("cli output schema: a valid answer lands in report.json; --output-sche
     for (const auto& s : sessions)
         if (s["status"] != "finished") unfinished = s["id"];
     REQUIRE(!unfinished.empty());
-    const auto resumed =
-        run_gossamer("resume " + unfinished + " --replay '" + replay + "' --store '" + store + "'",
-                     "");
+    const auto resumed = run_gossamer(
+        "resume " + unfinished + " --replay '" + replay + "' --store '" + store + "'", "");
     CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
     CHECK(Json::parse(read_file(dir.path / "report.json"))["output"]["answer"] == 42);
 
     for (const auto& [content, expect] : std::vector<std::pair<std::string, std::string>>{
              {"{not json", "not valid JSON"}, {"[1, 2]", "must be a JSON Schema object"}}) {
         std::ofstream(dir.path / "bad.json") << content;
-        const auto bad = run_gossamer("run '" + spec + "' --replay '" + replay + "' --store '" +
-                                          store + "' --output-schema '" +
-                                          (dir.path / "bad.json").string() + "'",
-                                      "");
+        const auto bad =
+            run_gossamer("run '" + spec + "' --replay '" + replay + "' --store '" + store +
+                             "' --output-schema '" + (dir.path / "bad.json").string() + "'",
+                         "");
         CHECK(bad.exit_code == 2);
         CHECK_MESSAGE(bad.err.find(expect) != std::string::npos, bad.err);
     }
-    const auto missing = run_gossamer("run '" + spec + "' --replay '" + replay +
-                                          "' --output-schema /nonexistent.json",
-                                      "");
+    const auto missing = run_gossamer(
+        "run '" + spec + "' --replay '" + replay + "' --output-schema /nonexistent.json", "");
     CHECK(missing.exit_code == 2);
     CHECK(gossamer::test::stored_sessions(store).size() == 2);  // nothing was created
 }

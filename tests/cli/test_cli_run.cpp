@@ -294,9 +294,8 @@ TEST_CASE("cli run: the coding example fixes its repository's failing test, gate
     std::filesystem::copy(root, dir.path / "ex", std::filesystem::copy_options::recursive);
     const auto spec = (dir.path / "ex/agent.yaml").string();
     const auto store = (dir.path / "s.db").string();
-    const auto r = run_gossamer("run '" + spec + "' --json --replay '" + root +
-                                    "replay.json' --store '" + store + "'",
-                                "");
+    const auto r = run_gossamer(
+        "run '" + spec + "' --json --replay '" + root + "replay.json' --store '" + store + "'", "");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::istringstream lines(r.out);
     std::vector<Json> results, hooks, changes;
@@ -324,10 +323,10 @@ TEST_CASE("cli run: the coding example fixes its repository's failing test, gate
     // Finishing before the fix: the hook runs the tests and sends the answer back.
     std::ofstream(dir.path / "early.json")
         << Json::array({"<|channel|>final<|message|>Done.<|return|>"}).dump();
-    const auto early = run_gossamer("run '" + spec + "' --json --replay '" +
-                                        (dir.path / "early.json").string() + "' --store '" +
-                                        (dir.path / "s2.db").string() + "'",
-                                    "");
+    const auto early =
+        run_gossamer("run '" + spec + "' --json --replay '" + (dir.path / "early.json").string() +
+                         "' --store '" + (dir.path / "s2.db").string() + "'",
+                     "");
     CHECK(early.exit_code == 3);  // max_turns: every answer was refused
     CHECK(early.out.find("the tests still fail:\\nFAIL add(2, 3): expected 5, got -1") !=
           std::string::npos);

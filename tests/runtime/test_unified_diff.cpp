@@ -17,10 +17,13 @@ TEST_CASE("unified diff: fixed cases") {
     CHECK(unified_diff("a\n", "a\n", "a/x", "b/x").empty());
     CHECK(unified_diff("a\nb\nc\n", "a\nB\nc\n", "a/x", "b/x") ==
           "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
-    CHECK(unified_diff("", "new\n", "/dev/null", "b/n") == "--- /dev/null\n+++ b/n\n@@ -0,0 +1 @@\n+new\n");
-    CHECK(unified_diff("old\n", "", "a/o", "/dev/null") == "--- a/o\n+++ /dev/null\n@@ -1 +0,0 @@\n-old\n");
+    CHECK(unified_diff("", "new\n", "/dev/null", "b/n") ==
+          "--- /dev/null\n+++ b/n\n@@ -0,0 +1 @@\n+new\n");
+    CHECK(unified_diff("old\n", "", "a/o", "/dev/null") ==
+          "--- a/o\n+++ /dev/null\n@@ -1 +0,0 @@\n-old\n");
     CHECK(unified_diff("x", "y", "a/z", "b/z") ==
-          "--- a/z\n+++ b/z\n@@ -1 +1 @@\n-x\n\\ No newline at end of file\n+y\n\\ No newline at end of file\n");
+          "--- a/z\n+++ b/z\n@@ -1 +1 @@\n-x\n\\ No newline at end of file\n+y\n\\ No newline at "
+          "end of file\n");
     CHECK(unified_diff(std::string("a\0b", 3), "ab", "a/bin", "b/bin") ==
           "Binary files a/bin and b/bin differ\n");
 }
@@ -39,10 +42,16 @@ TEST_CASE("unified diff: matches GNU diff -u on random edits") {
             const std::string line = "line " + std::to_string(random() % 12) + "\n";
             a += line;
             switch (random() % 6) {
-                case 0: break;                                              // dropped
-                case 1: b += "changed " + std::to_string(i) + "\n"; break;  // replaced
-                case 2: b += line + "inserted\n"; break;
-                default: b += line;
+                case 0:
+                    break;  // dropped
+                case 1:
+                    b += "changed " + std::to_string(i) + "\n";
+                    break;  // replaced
+                case 2:
+                    b += line + "inserted\n";
+                    break;
+                default:
+                    b += line;
             }
         }
         std::ofstream(dir.path / "a", std::ios::binary) << a;
@@ -59,8 +68,8 @@ TEST_CASE("unified diff: matches GNU diff -u on random edits") {
         CAPTURE(b);
         if (got != expected) {
             std::ofstream(dir.path / "mine.diff", std::ios::binary) << got;
-            const std::string apply = "cd '" + dir.path.string() +
-                                      "' && cp a c && patch -s c mine.diff && cmp -s c b";
+            const std::string apply =
+                "cd '" + dir.path.string() + "' && cp a c && patch -s c mine.diff && cmp -s c b";
             CHECK_MESSAGE(std::system(apply.c_str()) == 0, got);
         }
     }

@@ -6,15 +6,6 @@
 namespace gossamer::tools::python {
 namespace {
 
-void set_env(sandbox::Policy& policy, const std::string& name, const std::string& value) {
-    auto it = std::find_if(policy.env.begin(), policy.env.end(),
-                           [&](const auto& kv) { return kv.first == name; });
-    if (it != policy.env.end())
-        it->second = value;
-    else
-        policy.env.emplace_back(name, value);
-}
-
 // An interpreter outside the default binds (a user's venv) must be visible inside.
 bool covered_by_binds(const sandbox::Policy& policy, const std::string& path) {
     return std::any_of(
@@ -24,13 +15,13 @@ bool covered_by_binds(const sandbox::Policy& policy, const std::string& path) {
 }
 
 void add_environment(sandbox::Policy& policy) {
-    set_env(policy, "HOME", "/tmp");
-    set_env(policy, "MPLBACKEND", "Agg");
-    set_env(policy, "MPLCONFIGDIR", "/tmp/.matplotlib");
-    set_env(policy, "PYTHONDONTWRITEBYTECODE", "1");
+    sandbox::set_env(policy, "HOME", "/tmp");
+    sandbox::set_env(policy, "MPLBACKEND", "Agg");
+    sandbox::set_env(policy, "MPLCONFIGDIR", "/tmp/.matplotlib");
+    sandbox::set_env(policy, "PYTHONDONTWRITEBYTECODE", "1");
     // BLAS thread pools count against the pids limit and reserve memory per thread.
     for (const char* name : {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"})
-        set_env(policy, name, "4");
+        sandbox::set_env(policy, name, "4");
 }
 
 }  // namespace

@@ -28,19 +28,11 @@ ToolOutput cancelled() {
 
 }  // namespace
 
-PythonTool::PythonTool(PythonOptions options)
-    : options_(std::move(options)), work_(io_.get_executor()) {
-    io_thread_ = std::thread([this] { io_.run(); });
-}
+PythonTool::PythonTool(PythonOptions options) : options_(std::move(options)) {}
 
 PythonTool::~PythonTool() {
-    {
-        std::lock_guard lock(mutex_);
-        sessions_.clear();  // kills every kernel
-    }
-    work_.reset();
-    io_.stop();  // stateless sandboxes still running are killed with their operations
-    io_thread_.join();
+    std::lock_guard lock(mutex_);
+    sessions_.clear();  // kills every kernel (stateless sandboxes die with stateless_)
 }
 
 harmony::ToolNamespace PythonTool::describe() const {
@@ -70,42 +62,15 @@ KernelSession& PythonTool::session_for(const ToolContext& context) {
 
 void PythonTool::run_stateless(const std::string& code, const ToolContext& context, ToolDone done) {
     const auto timeout = timeout_for(context);
-    auto call = std::make_shared<StatelessCall>(
-        StatelessCall{context.executor, std::move(done), false, {}});
-    std::uint64_t id = 0;
-    {
-        std::lock_guard lock(mutex_);
-        id = next_id_++;
-        stateless_[id] = call;
-    }
     sandbox::LaunchRequest request;
     request.argv = {options_.interpreter, "-"};
     request.stdin_bytes = code;
     request.merge_stderr = true;
-    auto policy = python_policy(options_, context.workspace, timeout);
-    boost::asio::post(io_, [this, id, call, timeout, policy = std::move(policy),
-                            request = std::move(request)]() mutable {
-        {
-            std::lock_guard lock(mutex_);
-            if (!stateless_.count(id)) return;  // cancelled before it started
-        }
-        call->run = sandbox::async_run(
-            io_, policy, std::move(request),
-            [this, id, timeout](auto result) { complete(id, stateless_output(result, timeout)); });
-    });
-}
-
-void PythonTool::complete(std::uint64_t id, ToolOutput output) {
-    std::shared_ptr<StatelessCall> call;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = stateless_.find(id);
-        if (it == stateless_.end()) return;  // cancelled: already reported
-        call = it->second;
-        stateless_.erase(it);
-    }
-    boost::asio::post(call->executor,
-                      [done = std::move(call->done), output = std::move(output)] { done(output); });
+    stateless_.start(python_policy(options_, context.workspace, timeout), std::move(request),
+                     context.executor, std::move(done),
+                     [timeout](const sandbox::SandboxResult& result) {
+                         return stateless_output(result, timeout);
+                     });
 }
 
 std::optional<std::string> PythonTool::preflight(const std::filesystem::path& workspace) {
@@ -126,18 +91,11 @@ std::optional<std::string> PythonTool::preflight(const std::filesystem::path& wo
 }
 
 void PythonTool::cancel() {
-    std::vector<std::pair<std::uint64_t, std::shared_ptr<StatelessCall>>> calls;
     {
         std::lock_guard lock(mutex_);
-        for (auto& [id, call] : stateless_) calls.emplace_back(id, call);
         for (auto& [name, session] : sessions_) session->cancel_all();
     }
-    // A cancelled stateless run's sandbox is killed whole (on the io thread, which owns the
-    // handle); the call is reported cancelled now and the run's own result is dropped.
-    for (auto& [id, call] : calls) {
-        boost::asio::post(io_, [call = call] { call->run.cancel(); });
-        complete(id, cancelled());
-    }
+    stateless_.cancel_all(cancelled());
 }
 
 }  // namespace gossamer::tools::python

@@ -6,17 +6,14 @@
 // calls to it and must not weaken its policy.
 #pragma once
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "sandbox/sandbox.h"
 #include "tools/python/kernel_session.h"
 #include "tools/python/python_options.h"
+#include "tools/sandbox_calls.h"
 #include "tools/tool.h"
 
 namespace gossamer::tools::python {
@@ -33,26 +30,14 @@ class PythonTool final : public Tool {
     std::optional<std::string> preflight(const std::filesystem::path& workspace) override;
 
   private:
-    struct StatelessCall {
-        boost::asio::any_io_executor executor;
-        ToolDone done;
-        bool finished = false;
-        sandbox::RunHandle run;  // set and used on io_thread_ only
-    };
     std::chrono::milliseconds timeout_for(const ToolContext& context) const;
     void run_stateless(const std::string& code, const ToolContext& context, ToolDone done);
-    void complete(std::uint64_t id, ToolOutput output);
     KernelSession& session_for(const ToolContext& context);
 
     PythonOptions options_;
     std::mutex mutex_;
     std::map<std::string, std::unique_ptr<KernelSession>> sessions_;  // by session id
-    std::map<std::uint64_t, std::shared_ptr<StatelessCall>> stateless_;
-    std::uint64_t next_id_ = 1;
-    // Stateless runs are launched and watched on this thread (it outlives every sandbox).
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    std::thread io_thread_;
+    SandboxCalls stateless_;  // one sandbox per stateless call, on its own io thread
 };
 
 }  // namespace gossamer::tools::python

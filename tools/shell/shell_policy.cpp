@@ -3,18 +3,6 @@
 #include <algorithm>
 
 namespace gossamer::tools::shell {
-namespace {
-
-void set_env(sandbox::Policy& policy, const std::string& name, const std::string& value) {
-    auto it = std::find_if(policy.env.begin(), policy.env.end(),
-                           [&](const auto& kv) { return kv.first == name; });
-    if (it != policy.env.end())
-        it->second = value;
-    else
-        policy.env.emplace_back(name, value);
-}
-
-}  // namespace
 
 sandbox::Policy shell_policy(const ShellOptions& options, const std::filesystem::path& workspace,
                              const ShellCall& call, std::vector<std::string> protected_paths) {
@@ -33,11 +21,11 @@ sandbox::Policy shell_policy(const ShellOptions& options, const std::filesystem:
     policy.limits.memory_bytes = options.memory_mb << 20;
     policy.limits.pids = options.pids;
     policy.limits.output_bytes = options.max_output_bytes;
-    set_env(policy, "HOME", "/tmp");
-    set_env(policy, "PAGER", "cat");
-    set_env(policy, "GIT_PAGER", "cat");
-    set_env(policy, "NO_COLOR", "1");
-    set_env(policy, "TERM", "dumb");
+    sandbox::set_env(policy, "HOME", "/tmp");
+    sandbox::set_env(policy, "PAGER", "cat");
+    sandbox::set_env(policy, "GIT_PAGER", "cat");
+    sandbox::set_env(policy, "NO_COLOR", "1");
+    sandbox::set_env(policy, "TERM", "dumb");
     return policy;
 }
 

@@ -47,17 +47,6 @@ ToolOutput shell_output(const sandbox::SandboxResult& result, std::chrono::milli
     return {std::move(text), !stopped.empty()};
 }
 
-ShellTool::ShellTool(ShellOptions options)
-    : options_(std::move(options)), work_(io_.get_executor()) {
-    io_thread_ = std::thread([this] { io_.run(); });
-}
-
-ShellTool::~ShellTool() {
-    work_.reset();
-    io_.stop();  // sandboxes still running are killed with their operations
-    io_thread_.join();
-}
-
 harmony::ToolNamespace ShellTool::describe() const {
     harmony::ToolNamespace ns;
     ns.name = "functions";
@@ -107,51 +96,17 @@ void ShellTool::invoke(const ToolCall& tool_call, const ToolContext& context, To
         });
         return;
     }
-    auto running = std::make_shared<Running>(Running{context.executor, std::move(done), {}});
-    std::uint64_t id = 0;
-    {
-        std::lock_guard lock(mutex_);
-        id = next_id_++;
-        running_[id] = running;
-    }
     sandbox::LaunchRequest request;
     request.argv = std::move(call.argv);
     request.merge_stderr = true;
-    boost::asio::post(io_, [this, id, running, timeout = call.timeout, policy = std::move(policy),
-                            request = std::move(request)]() mutable {
-        {
-            std::lock_guard lock(mutex_);
-            if (!running_.count(id)) return;  // cancelled before it started
-        }
-        running->run = sandbox::async_run(
-            io_, policy, std::move(request),
-            [this, id, timeout](auto result) { complete(id, shell_output(result, timeout)); });
-    });
-}
-
-void ShellTool::complete(std::uint64_t id, ToolOutput output) {
-    std::shared_ptr<Running> running;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = running_.find(id);
-        if (it == running_.end()) return;  // cancelled: already reported
-        running = it->second;
-        running_.erase(it);
-    }
-    boost::asio::post(running->executor, [done = std::move(running->done),
-                                          output = std::move(output)] { done(output); });
+    calls_.start(std::move(policy), std::move(request), context.executor, std::move(done),
+                 [timeout = call.timeout](const sandbox::SandboxResult& result) {
+                     return shell_output(result, timeout);
+                 });
 }
 
 void ShellTool::cancel() {
-    std::vector<std::pair<std::uint64_t, std::shared_ptr<Running>>> calls;
-    {
-        std::lock_guard lock(mutex_);
-        calls.assign(running_.begin(), running_.end());
-    }
-    for (auto& [id, running] : calls) {
-        boost::asio::post(io_, [running = running] { running->run.cancel(); });
-        complete(id, {"Exit code: none (cancelled)", true});
-    }
+    calls_.cancel_all({"Exit code: none (cancelled)", true});
 }
 
 std::optional<std::string> ShellTool::preflight(const std::filesystem::path& workspace) {

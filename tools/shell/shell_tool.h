@@ -6,16 +6,8 @@
 // nothing it started survives it. Isolation is sandbox/'s; this file must not weaken it.
 #pragma once
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <thread>
-
 #include "sandbox/result.h"
-#include "sandbox/sandbox.h"
+#include "tools/sandbox_calls.h"
 #include "tools/shell/shell_call.h"
 #include "tools/shell/shell_options.h"
 #include "tools/tool.h"
@@ -24,8 +16,7 @@ namespace gossamer::tools::shell {
 
 class ShellTool final : public Tool {
   public:
-    explicit ShellTool(ShellOptions options = {});
-    ~ShellTool() override;
+    explicit ShellTool(ShellOptions options = {}) : options_(std::move(options)) {}
 
     harmony::ToolNamespace describe() const override;
     void invoke(const ToolCall& call, const ToolContext& context, ToolDone done) override;
@@ -34,20 +25,8 @@ class ShellTool final : public Tool {
     std::optional<std::string> preflight(const std::filesystem::path& workspace) override;
 
   private:
-    struct Running {
-        boost::asio::any_io_executor executor;
-        ToolDone done;
-        sandbox::RunHandle run;  // set and used on io_thread_ only
-    };
-    void complete(std::uint64_t id, ToolOutput output);
-
     ShellOptions options_;
-    std::mutex mutex_;
-    std::map<std::uint64_t, std::shared_ptr<Running>> running_;
-    std::uint64_t next_id_ = 1;
-    boost::asio::io_context io_;  // runs are launched and watched here
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    std::thread io_thread_;
+    SandboxCalls calls_;  // declared last: destroyed (its sandboxes killed) first
 };
 
 // What the model reads for a finished run: "Exit code: N", "Wall time: S seconds",
