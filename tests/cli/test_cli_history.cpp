@@ -168,3 +168,38 @@ TEST_CASE("cli history: a call stopped between its writes and its commit is reco
     CHECK(warned);
     CHECK(s.gossamer("sessions diff " + s.id).out.find("+partial\n") != std::string::npos);
 }
+
+TEST_CASE("cli history: workspace.from seeds the baseline; a missing folder is refused first") {
+    Session s;
+    fs::create_directories(s.dir.path / "repo/src");
+    std::ofstream(s.dir.path / "repo/src/a.txt") << "one\n";
+    std::ofstream(s.dir.path / "a.yaml") << "name: c\nmodel: {}\ntools: [shell]\n"
+                                            "workspace: {from: repo}\ntask: t\n";
+    std::ofstream(s.dir.path / "r.json")
+        << Json::array({shell("echo two >> src/a.txt"), "<|channel|>final<|message|>ok<|return|>"})
+               .dump();
+    const auto r = run_gossamer("run '" + (s.dir.path / "a.yaml").string() + "' --replay '" +
+                                    (s.dir.path / "r.json").string() + "' --store '" + s.store +
+                                    "'",
+                                "");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto sessions = gossamer::test::stored_sessions(s.store);
+    REQUIRE(sessions.size() == 1);
+    s.id = sessions[0]["id"];
+    CHECK(read_file(s.dir.path / "workspaces" / s.id / "src/a.txt") == "one\ntwo\n");
+    CHECK(read_file(s.dir.path / "repo/src/a.txt") == "one\n");  // the source is untouched
+    CHECK(s.gossamer("sessions diff " + s.id).out.find(" one\n+two\n") != std::string::npos);
+    CHECK(s.gossamer("sessions diff " + s.id + " --step 0").out.find("+one\n") !=
+          std::string::npos);
+    CHECK(s.gossamer("sessions revert " + s.id + " --to-step 0").exit_code == 0);
+    CHECK(read_file(s.dir.path / "workspaces" / s.id / "src/a.txt") == "one\n");
+
+    std::ofstream(s.dir.path / "b.yaml") << "name: c\nmodel: {}\nworkspace: {from: nope}\ntask: t\n";
+    const auto missing = run_gossamer("run '" + (s.dir.path / "b.yaml").string() + "' --replay '" +
+                                          (s.dir.path / "r.json").string() + "' --store '" +
+                                          s.store + "'",
+                                      "");
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("workspace.from:") != std::string::npos);
+    CHECK(gossamer::test::stored_sessions(s.store).size() == 1);
+}
