@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/run_gossamer.h"
 #include "tests/support/temp_dir.h"
@@ -216,4 +218,33 @@ TEST_CASE("apply_patch: the tool as the model sees it") {
     REQUIRE(instructions);
     CHECK(instructions->rfind("When requested to perform coding-related tasks", 0) == 0);
     CHECK(instructions->find("Hunk := \"@@\" [ header ] NEWLINE") != std::string::npos);
+}
+
+TEST_CASE("apply_patch: a folder swapped for a symlink while patches run never leaks out") {
+    TempDir ws("patch_race");
+    TempDir outside("patch_race_out");
+    std::atomic<bool> stop{false};
+    // Swaps ws/sub between a real folder and a symlink to `outside`, as fast as it can.
+    std::thread swapper([&] {
+        std::error_code ec;
+        while (!stop) {
+            fs::remove_all(ws.path / "sub", ec);
+            fs::create_directory(ws.path / "sub", ec);
+            std::this_thread::sleep_for(std::chrono::microseconds(2000));
+            fs::remove_all(ws.path / "sub", ec);
+            fs::create_directory_symlink(outside.path, ws.path / "sub", ec);
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+    });
+    int applied = 0;
+    for (int i = 0; i < 400; ++i) {
+        const auto out =
+            run(ws.path, "*** Begin Patch\n*** Add File: sub/f" + std::to_string(i) +
+                             ".txt\n+x\n*** End Patch\n");
+        applied += out.is_error ? 0 : 1;
+    }
+    stop = true;
+    swapper.join();
+    CHECK(fs::is_empty(outside.path));  // nothing was ever written through the link
+    MESSAGE(applied << " of 400 patches landed in the real folder; the rest were refused");
 }
