@@ -61,7 +61,8 @@ std::string file_diff(const rt::SessionStore& store, const std::string& path,
         return store.blob(s->hash);
     };
     const auto a = content(before), b = content(after);
-    if (!a || !b) return out + "(content not recorded: the file is larger than 16 MiB)\n";
+    if (!a || !b)
+        return out + "(content not recorded: the file is larger than 16 MiB or was unreadable)\n";
     if (before && after && before->hash == after->hash) return out;
     out += rt::unified_diff(*a, *b, before ? "a/" + path : "/dev/null",
                             after ? "b/" + path : "/dev/null");

@@ -125,16 +125,21 @@ Manifest WorkspaceScanner::scan(const fs::path& workspace, const BlobSink& sink)
         } else if (seen.size > kMaxFileBytes) {
             seen.hash = "large:" + std::to_string(seen.size) + ":" + std::to_string(seen.mtime_ns);
         } else {
+            // A file that cannot be read (its mode says so) is still there: recorded by its
+            // size and mtime, without content, as a file over the size limit is.
             Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-            if (fd.fd < 0) continue;
-            std::string bytes;
-            try {
-                bytes = read_all(fd.fd);
-            } catch (const std::runtime_error&) {
-                continue;
+            std::optional<std::string> bytes;
+            if (fd.fd >= 0) try {
+                    bytes = read_all(fd.fd);
+                } catch (const std::runtime_error&) {
+                }
+            if (bytes) {
+                seen.hash = harmony::sha256_hex(*bytes);
+                sink(seen.hash, *bytes);
+            } else {
+                seen.hash =
+                    "unreadable:" + std::to_string(seen.size) + ":" + std::to_string(seen.mtime_ns);
             }
-            seen.hash = harmony::sha256_hex(bytes);
-            sink(seen.hash, bytes);
         }
         out[rel] = {seen.hash, seen.mode};
         now[rel] = std::move(seen);
@@ -217,8 +222,9 @@ std::vector<std::string> restore_workspace(
         const auto bytes = blob(*c.after_hash);
         if (!bytes)
             throw std::runtime_error(c.path + ": its content was not recorded (" +
-                                     (c.after_hash->rfind("large:", 0) == 0
-                                          ? "larger than 16 MiB"
+                                     (c.after_hash->rfind("large:", 0) == 0 ? "larger than 16 MiB"
+                                      : c.after_hash->rfind("unreadable:", 0) == 0
+                                          ? "it could not be read"
                                           : "missing from the store") +
                                      ")");
         const Fd dir = open_parent(root.fd, c.path, true);

@@ -32,8 +32,8 @@ using BlobSink = std::function<void(const std::string& hash, std::string_view by
 
 class WorkspaceScanner {
   public:
-    // Files larger than this are recorded by a hash of their size and mtime, without content
-    // (a revert cannot bring them back; `sessions diff` says so).
+    // Files larger than this (and files that cannot be read) are recorded by their size and
+    // mtime, without content (a revert cannot bring them back; `sessions diff` says so).
     static constexpr std::uint64_t kMaxFileBytes = 16u << 20;
 
     // The workspace's manifest; blobs of files not seen unchanged before go to `sink`. A

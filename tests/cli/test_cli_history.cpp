@@ -178,10 +178,10 @@ TEST_CASE("cli history: workspace.from seeds the baseline; a missing folder is r
     std::ofstream(s.dir.path / "r.json")
         << Json::array({shell("echo two >> src/a.txt"), "<|channel|>final<|message|>ok<|return|>"})
                .dump();
-    const auto r = run_gossamer("run '" + (s.dir.path / "a.yaml").string() + "' --replay '" +
-                                    (s.dir.path / "r.json").string() + "' --store '" + s.store +
-                                    "'",
-                                "");
+    const auto r =
+        run_gossamer("run '" + (s.dir.path / "a.yaml").string() + "' --replay '" +
+                         (s.dir.path / "r.json").string() + "' --store '" + s.store + "'",
+                     "");
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     const auto sessions = gossamer::test::stored_sessions(s.store);
     REQUIRE(sessions.size() == 1);
@@ -194,11 +194,12 @@ TEST_CASE("cli history: workspace.from seeds the baseline; a missing folder is r
     CHECK(s.gossamer("sessions revert " + s.id + " --to-step 0").exit_code == 0);
     CHECK(read_file(s.dir.path / "workspaces" / s.id / "src/a.txt") == "one\n");
 
-    std::ofstream(s.dir.path / "b.yaml") << "name: c\nmodel: {}\nworkspace: {from: nope}\ntask: t\n";
-    const auto missing = run_gossamer("run '" + (s.dir.path / "b.yaml").string() + "' --replay '" +
-                                          (s.dir.path / "r.json").string() + "' --store '" +
-                                          s.store + "'",
-                                      "");
+    std::ofstream(s.dir.path / "b.yaml")
+        << "name: c\nmodel: {}\nworkspace: {from: nope}\ntask: t\n";
+    const auto missing =
+        run_gossamer("run '" + (s.dir.path / "b.yaml").string() + "' --replay '" +
+                         (s.dir.path / "r.json").string() + "' --store '" + s.store + "'",
+                     "");
     CHECK(missing.exit_code == 2);
     CHECK(missing.err.find("workspace.from:") != std::string::npos);
     CHECK(gossamer::test::stored_sessions(s.store).size() == 1);

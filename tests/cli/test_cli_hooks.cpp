@@ -177,14 +177,15 @@ if not os.path.exists(seen):
 TEST_CASE("cli hooks: a sandboxed hook sees the workspace read-only") {
     TempDir dir("cli_hooks_ro");
     // Denies (exit 2) if it could write the workspace; allows if it can read it.
-    script(dir.path / "probe.sh", "#!/bin/bash\ncat > /dev/null\n"
-                                  "if touch planted 2>/dev/null; then echo wrote >&2; exit 2; fi\n"
-                                  "test -d /mnt/data && test \"$PWD\" = /mnt/data\n");
-    const auto r = run_spec(dir,
-                            "name: c\nmodel: {}\ntools: [shell]\nlimits: {max_turns: 3}\n"
-                            "task: t\nhooks:\n  pre_tool:\n    - {command: [./probe.sh]}\n",
-                            Json::array({shell_call("echo ran"),
-                                         "<|channel|>final<|message|>done<|return|>"}));
+    script(dir.path / "probe.sh",
+           "#!/bin/bash\ncat > /dev/null\n"
+           "if touch planted 2>/dev/null; then echo wrote >&2; exit 2; fi\n"
+           "test -d /mnt/data && test \"$PWD\" = /mnt/data\n");
+    const auto r = run_spec(
+        dir,
+        "name: c\nmodel: {}\ntools: [shell]\nlimits: {max_turns: 3}\n"
+        "task: t\nhooks:\n  pre_tool:\n    - {command: [./probe.sh]}\n",
+        Json::array({shell_call("echo ran"), "<|channel|>final<|message|>done<|return|>"}));
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     const auto hooks = hook_events(r.session);
     REQUIRE(hooks.size() == 1);
@@ -193,6 +194,6 @@ TEST_CASE("cli hooks: a sandboxed hook sees the workspace read-only") {
     REQUIRE(results.size() == 1);
     CHECK(results[0].find("Output:\nran\n") != std::string::npos);
     const auto sessions = gossamer::test::stored_sessions((dir.path / "s.db").string());
-    CHECK_FALSE(fs::exists(dir.path / "workspaces" / sessions[0]["id"].get<std::string>() /
-                           "planted"));
+    CHECK_FALSE(
+        fs::exists(dir.path / "workspaces" / sessions[0]["id"].get<std::string>() / "planted"));
 }

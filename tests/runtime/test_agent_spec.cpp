@@ -81,7 +81,7 @@ TEST_CASE("agent spec: defaults are the model card's and the design's") {
 TEST_CASE("agent spec: mistakes name the file, line, column and field") {
     CHECK(error_of("name: x\nmodel: {path: m}\ntask: t\nmodle: 3\n") ==
           "a.yaml:4:1: modle: unknown key (expected one of: name, model, instructions, system, "
-          "tools, hooks, limits, task, task_file, outputs)");
+          "tools, hooks, workspace, limits, task, task_file, outputs)");
     CHECK(error_of("name: x\nmodel:\n  path: m\n  sampling: {temperature: hot}\ntask: t\n")
               .find("a.yaml:4:27: model.sampling.temperature: expected a number") == 0);
     CHECK(error_of("name: x\nmodel: {path: m, backend: tpu}\ntask: t\n")
@@ -207,6 +207,16 @@ TEST_CASE("agent spec: hooks, their defaults and their errors") {
               .find("expected a list of hooks") != std::string::npos);
     CHECK(error_of("name: x\nmodel: {}\nhooks: {pre_tool: [{command: [x], timeout: 0}]}\n")
               .find("must be in") != std::string::npos);
+}
+
+TEST_CASE("agent spec: workspace.from and output schemas") {
+    const auto spec = parse_agent_spec("name: x\nmodel: {}\nworkspace: {from: repo}\ntask: t\n",
+                                       "a.yaml", "/base");
+    CHECK(spec.workspace.from == std::optional<std::string>("repo"));
+    CHECK(error_of("name: x\nmodel: {}\nworkspace: {copy: repo}\n").find("unknown key") !=
+          std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\noutputs: {schema: /nonexistent.json}\n")
+              .find("cannot read the output schema") != std::string::npos);
 }
 
 TEST_CASE("agent spec: apply_patch and its protected names") {

@@ -238,9 +238,8 @@ TEST_CASE("apply_patch: a folder swapped for a symlink while patches run never l
     });
     int applied = 0;
     for (int i = 0; i < 400; ++i) {
-        const auto out =
-            run(ws.path, "*** Begin Patch\n*** Add File: sub/f" + std::to_string(i) +
-                             ".txt\n+x\n*** End Patch\n");
+        const auto out = run(ws.path, "*** Begin Patch\n*** Add File: sub/f" + std::to_string(i) +
+                                          ".txt\n+x\n*** End Patch\n");
         applied += out.is_error ? 0 : 1;
     }
     stop = true;
