@@ -71,6 +71,7 @@ def question_hash(q):
 
 def spec_yaml(kind, instructions, effort, date, task):
     tools = ("  - python\n" if kind == "python" else
+             "  - shell\n  - apply_patch\n" if kind == "coding" else
              f"  - browser: {{backend: local, root: {CORPUS}}}\n")
     lines = ["name: nano-data", f"model:\n  reasoning_effort: {effort}", f"system:\n  date: {date}"]
     if instructions:
@@ -223,6 +224,25 @@ def arith_task(rng):
     return rng.choice(ARITH_Q).format(**f), code, f, longer, ARITH_F
 
 
+def wide_arith_task(rng):
+    """Arithmetic at the lengths users type (issue 20): both operands up to 6 digits, negatives,
+    one-decimal numbers; the same phrasings and code shape as arith_task."""
+    def operand():
+        kind = rng.random()
+        if kind < 0.2:
+            return f"{rng.randint(0, 9999)}.{rng.randint(1, 9)}"
+        n = rng.randint(0, 10 ** rng.randint(1, 6) - 1)
+        return str(-n if kind < 0.35 else n)
+    sym, word, phrase, verb = rng.choice(OPS)
+    a, b = operand(), operand()
+    b_text = f"({b})" if b.startswith("-") else b
+    f = dict(a=a, b=b, sym=sym, word=word, verb=verb)
+    f["phrase"] = phrase.format(**f)
+    code = f"print({a} {sym} {b_text})"
+    longer = [f"Need {a} {sym} {b}.", f"I need to {verb} {a} and {b}.", f"The expression is {a} {sym} {b}."]
+    return rng.choice(ARITH_Q).format(**f), code, f, longer, ARITH_F
+
+
 def unit_task(rng):
     frm, to, factor, dec = rng.choice(UNITS)
     x = rng.choice([str(rng.randint(1, 999)), f"{rng.randint(0, 99)}.{rng.randint(1, 9)}"])
@@ -253,8 +273,8 @@ def broken(code):
     return None
 
 
-def python_conversation(rng, i, split, want_error):
-    family = rng.choice([arith_task, arith_task, unit_task, data_task])
+def python_conversation(rng, i, split, want_error, families=None):
+    family = rng.choice(families or [arith_task, arith_task, unit_task, data_task])
     question, code, f, longer, finals = family(rng)
     effort = rng.choice(EFFORTS)
     instructions = rng.choice(PY_INSTRUCTIONS)
@@ -392,6 +412,120 @@ def without_opening(conv):
     return dict(conv, messages=msgs[u:], no_loss=[k - u for k in conv["no_loss"]])
 
 
+# ---------------------------------------------------------------- coding micro-tasks
+# A tiny repository (one module, one test file run with python3) with one planted bug; the
+# conversation runs the tests with functions.shell (the real sandbox runs them: the output is
+# theirs), fixes the named line with functions.apply_patch (the patch is applied to a real copy,
+# so it is known to apply), reruns the tests and answers with what changed.
+CODING_INSTRUCTIONS = [
+    "You work in a Python repository. Run its tests with the shell tool, fix the code with "
+    "apply_patch, run the tests again, and answer with what you changed in one sentence.",
+    None,
+]
+CODING_Q = ["The tests in {test} fail. Find the bug and fix it.", "Fix the failing test in {test}.",
+            "{test} fails; make it pass.", "Run the tests in {test} and fix what is broken."]
+CODING_F = ["Fixed {module}.py: {what}; the tests pass now.", "In {module}.py, {what}. Fixed; all tests pass.",
+            "{what} ({module}.py); fixed."]
+CODING_SHORT = ["Run the tests first.", "Let me run the tests.", "Start with the failing test."]
+FUNCS = [  # (name, args, right body, wrong body, call, what the fix is)
+    ("add", "a, b", "a + b", "a - b", "({x}, {y})", "the operator in add() was - instead of +"),
+    ("mul", "a, b", "a * b", "a + b", "({x}, {y})", "the operator in mul() was + instead of *"),
+    ("diff", "a, b", "a - b", "b - a", "({x}, {y})", "diff() subtracted in the wrong order"),
+    ("double", "a", "a * 2", "a * 3", "({x})", "double() multiplied by 3 instead of 2"),
+    ("area", "w, h", "w * h", "w + h", "({x}, {y})", "area() added instead of multiplying"),
+    ("offset", "a", "a + 10", "a + 1", "({x})", "the constant in offset() was 1 instead of 10"),
+]
+
+
+def coding_repo(rng):
+    name, args, right, wrong, call, what = rng.choice(FUNCS)
+    module = rng.choice(["calc", "mathutil", "ops", "util"])
+    test = f"test_{module}.py"
+    x, y = rng.randint(2, 99), rng.randint(2, 99)
+    env = {"a": x, "b": y, "w": x, "h": y}
+    expected = eval(right, {}, env)
+    got = eval(wrong, {}, env)
+    if expected == got:
+        return None
+    code = f'def {name}({args}):\n    return {wrong}\n'
+    args_text = call.format(x=x, y=y)
+    tests = (f"import sys\nfrom {module} import {name}\n\n"
+             f"got = {name}{args_text}\n"
+             f"if got != {expected}:\n"
+             f"    print('FAIL {name}{args_text}: expected {expected}, got', got)\n"
+             f"    sys.exit(1)\n"
+             f"print('ok   {name}{args_text}')\n")
+    patch = (f"*** Begin Patch\n*** Update File: {module}.py\n@@ def {name}({args}):\n"
+             f"-    return {wrong}\n+    return {right}\n*** End Patch")
+    return dict(module=module, test=test, files={f"{module}.py": code, test: tests}, patch=patch,
+                fixed={f"{module}.py": f'def {name}({args}):\n    return {right}\n'}, what=what,
+                name=name, args=args_text, expected=expected, got=got)
+
+
+def shell_output(files, command):
+    """What functions.shell answers for `command` in a workspace holding `files`: the command
+    runs in gossamer's sandbox (`gossamer sandbox exec`), formatted as tools/shell does."""
+    with tempfile.TemporaryDirectory() as d:
+        for path, text in files.items():
+            with open(os.path.join(d, path), "w") as f:
+                f.write(text)
+        os.chmod(d, 0o777)
+        p = subprocess.run([GOSSAMER, "sandbox", "exec", "--workspace", d, "--timeout", "30", "--",
+                            "bash", "-c", command + " 2>&1"], capture_output=True, text=True)
+    code = p.returncode
+    return f"Exit code: {code}\nWall time: {rng_wall(command)} seconds\nOutput:\n{p.stdout}"
+
+
+def rng_wall(command):
+    """A plausible wall time (the model should not learn a number from it)."""
+    r = random.Random(command)
+    return f"{r.uniform(0.02, 0.09):.3g}"
+
+
+def fn_call(name, args):
+    return {"role": "assistant", "channel": "commentary", "recipient": f"functions.{name}",
+            "content_type": "<|constrain|>json" if name == "shell" else None,
+            "content": json.dumps(args) if name == "shell" else args}
+
+
+def fn_result(name, text):
+    return {"role": "tool", "name": f"functions.{name}", "recipient": "assistant",
+            "channel": "commentary", "content": text}
+
+
+def coding_conversation(rng, i, split):
+    repo = coding_repo(rng)
+    if repo is None:
+        return None
+    effort = rng.choice(EFFORTS)
+    instructions = rng.choice(CODING_INSTRUCTIONS)
+    date = f"20{rng.randint(24, 27)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    question = rng.choice(CODING_Q).format(test=repo["test"])
+    msgs = opening("coding", instructions, effort, date, question)
+    run = "python3 " + repo["test"]
+    before = shell_output(repo["files"], run)
+    after = shell_output(dict(repo["files"], **repo["fixed"]), run)
+    if "Exit code: 1" not in before or "Exit code: 0" not in after:
+        return None
+    call = f"{repo['name']}{repo['args']}"
+    show = f"cat {repo['module']}.py"
+    msgs += [say("analysis", rng.choice(CODING_SHORT)), fn_call("shell", {"command": run}),
+             fn_result("shell", before),
+             say("analysis", f"{call} gave {repo['got']}, expected {repo['expected']}. Read the code."),
+             fn_call("shell", {"command": show}), fn_result("shell", shell_output(repo["files"], show)),
+             say("analysis", f"Found it: {repo['what']}. Fix that line."),
+             fn_call("apply_patch", repo["patch"]), fn_result("apply_patch", f"Done!\nM {repo['module']}.py"),
+             fn_call("shell", {"command": run}), fn_result("shell", after),
+             say("final", rng.choice(CODING_F).format(what=repo["what"], module=repo["module"]))]
+    for m in msgs:
+        if m.get("content_type", "x") is None:
+            del m["content_type"]
+    return dict(messages=msgs, no_loss=[], task=dict(kind="coding", question=question,
+                                                    answer=repo["what"], effort=effort,
+                                                    instructions=instructions,
+                                                    files=repo["files"], test=repo["test"]))
+
+
 COPY_Q = ["Repeat exactly: {x}", "Say back: {x}", "Copy this: {x}", "{x}\nRepeat that."]
 
 
@@ -412,6 +546,10 @@ def make_example(split, seed, i):
     rng = random.Random(f"{split}:{seed}:{i}")
     if split == "copy":
         return copy_conversation(rng)
+    if split in ("coding", "coding-test"):
+        return coding_conversation(rng, i, split)
+    if split in ("wide", "wide-test"):  # arithmetic at the lengths users type
+        return python_conversation(rng, i, split, want_error=False, families=[wide_arith_task])
     if rng.random() < 0.3:
         conv = browser_conversation(rng, i, split)
     else:
@@ -431,9 +569,10 @@ def generate(split, n, seed=0):
     return convs
 
 
-def split_data(n_train, n_test, seed=0, n_short=0, n_copy=0):
+def split_data(n_train, n_test, seed=0, n_short=0, n_copy=0, n_coding=0, n_wide=0):
     corpus()
     train = generate("train", n_train, seed) + generate("short", n_short, seed) + generate("copy", n_copy, seed)
+    train += generate("coding", n_coding, seed) + generate("wide", n_wide, seed)
     seen = {c["task"]["question"] for c in train}
     test = [c for c in generate("test", n_test, seed) if c["task"]["question"] not in seen]
     return train, test

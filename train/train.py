@@ -338,7 +338,8 @@ def load_data(a):
         if cached["key"] != key:
             sys.exit(f"{a.data} holds data for {cached['key']}, not {key}")
         return cached["train"], cached["test"], cached["drills_test"]
-    train, test = data.split_data(a.n_train, a.n_test, a.seed, a.n_short, a.n_copy)
+    train, test = data.split_data(a.n_train, a.n_test, a.seed, a.n_short, a.n_copy, a.n_coding,
+                                  a.n_wide)
     drills_test = data.generate("copy", 48, a.seed + 1) if a.n_copy else []
     if a.data:
         slim = [dict(tokens=c["tokens"], mask=c["mask"], task=c["task"]) for c in train]
@@ -391,6 +392,10 @@ def arguments():
     ap.add_argument("--n-short", type=int, default=0,
                     help="extra training tasks without their opening messages (copy practice)")
     ap.add_argument("--n-copy", type=int, default=0, help="copy drills (repeat a few numbers/names)")
+    ap.add_argument("--n-coding", type=int, default=0,
+                    help="coding micro-tasks (shell + apply_patch on a tiny repository; data.py)")
+    ap.add_argument("--n-wide", type=int, default=0,
+                    help="arithmetic with operands up to 6 digits, negatives, decimals (data.py)")
     ap.add_argument("--max-tokens", type=int, default=6000, help="padded tokens per batch")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--layers", type=int, default=NANO["num_hidden_layers"])
