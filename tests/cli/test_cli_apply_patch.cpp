@@ -41,15 +41,10 @@ TEST_CASE("cli apply_patch: a raw patch call edits the session workspace") {
     const std::string id = sessions[0]["id"];
     CHECK(read_file(dir.path / "workspaces" / id / "hi.txt") == "hello\n");
     const auto all = gossamer::test::exported_session(store, id);
-    std::vector<std::string> results;
+    const auto results = gossamer::test::texts_of(all, "tool");
     std::string developer;
-    for (const auto& m : all["messages"]) {
-        if (m["role"] == "tool")
-            results.push_back(m["content"].is_string()
-                                  ? m["content"].get<std::string>()
-                                  : m["content"][0]["text"].get<std::string>());
+    for (const auto& m : all["messages"])
         if (m["role"] == "developer") developer = m.dump();
-    }
     REQUIRE(results.size() == 2);
     CHECK(results[0] == "Done!\nA hi.txt");
     CHECK(results[1].rfind("Error applying patch: hi.txt: hunk 1 did not match", 0) == 0);
@@ -104,12 +99,7 @@ TEST_CASE("cli shell: the model writes a script with apply_patch and runs it wit
     const auto sessions = gossamer::test::stored_sessions(store);
     REQUIRE(sessions.size() == 1);
     const auto all = gossamer::test::exported_session(store, sessions[0]["id"]);
-    std::vector<std::string> results;
-    for (const auto& m : all["messages"])
-        if (m["role"] == "tool")
-            results.push_back(m["content"].is_string()
-                                  ? m["content"].get<std::string>()
-                                  : m["content"][0]["text"].get<std::string>());
+    const auto results = gossamer::test::texts_of(all, "tool");
     REQUIRE(results.size() == 2);
     CHECK(results[0] == "Done!\nA t.sh");
     CHECK_MESSAGE(results[1].rfind("Exit code: 0\nWall time: ", 0) == 0, results[1]);

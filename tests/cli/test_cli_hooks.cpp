@@ -46,12 +46,7 @@ Run run_spec(const TempDir& dir, const std::string& spec_text, const Json& repla
 }
 
 std::vector<std::string> tool_results(const Json& session) {
-    std::vector<std::string> out;
-    for (const auto& m : session["messages"])
-        if (m["role"] == "tool")
-            out.push_back(m["content"].is_string() ? m["content"].get<std::string>()
-                                                   : m["content"][0]["text"].get<std::string>());
-    return out;
+    return gossamer::test::texts_of(session, "tool");
 }
 
 std::vector<Json> hook_events(const Json& session) {
@@ -159,11 +154,7 @@ if not os.path.exists(seen):
                             "[./check.py], sandboxed: false}\n",
                             Json::array({"<|channel|>final<|message|>first<|return|>"}));
     CHECK_MESSAGE(r.exit_code == 0, r.err);
-    std::vector<std::string> users;
-    for (const auto& m : r.session["messages"])
-        if (m["role"] == "user")
-            users.push_back(m["content"].is_string() ? m["content"].get<std::string>()
-                                                     : m["content"][0]["text"].get<std::string>());
+    const auto users = gossamer::test::texts_of(r.session, "user");
     REQUIRE(users.size() == 2);
     CHECK(users[1].rfind("Your answer was not accepted: the tests still fail", 0) == 0);
     const auto hooks = hook_events(r.session);

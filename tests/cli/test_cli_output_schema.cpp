@@ -85,11 +85,7 @@ TEST_CASE("cli output schema: an answer that fails the schema goes back to the m
     REQUIRE(sessions.size() == 1);
     const auto all = gossamer::test::exported_session(store, sessions[0]["id"]);
     int sent_back = 0;
-    for (const auto& m : all["messages"]) {
-        if (m["role"] != "user") continue;
-        const std::string text = m["content"].is_string()
-                                     ? m["content"].get<std::string>()
-                                     : m["content"][0]["text"].get<std::string>();
+    for (const auto& text : gossamer::test::texts_of(all, "user")) {
         if (text.rfind("Your final answer must be one JSON value valid under the output schema",
                        0) == 0) {
             ++sent_back;
