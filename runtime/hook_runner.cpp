@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "sandbox/sandbox.h"
 #include "tools/mcp/json_rpc_process.h"
@@ -159,9 +160,11 @@ void HookRunner::step(boost::asio::io_context& io, std::shared_ptr<Chain> chain)
         [self = shared_from_this(), &io, chain, &hook, started](sandbox::SandboxResult r) {
             const bool ran = r.stop == sandbox::StopReason::exited;
             std::string failure;
-            if (r.stop == sandbox::StopReason::timed_out)
-                failure = "timed out after " + std::to_string(hook.timeout_seconds) + " s";
-            else if (!ran)
+            if (r.stop == sandbox::StopReason::timed_out) {
+                char seconds[32];
+                std::snprintf(seconds, sizeof seconds, "%g", hook.timeout_seconds);
+                failure = std::string("timed out after ") + seconds + " s";
+            } else if (!ran)
                 failure = r.report.empty() ? "it did not run" : r.report;
             HookRecord record{chain->kind, fs::path(hook.command.front()).filename().string(),
                               parse_hook_answer(chain->kind, ran, r.exit_code, r.stdout_text,

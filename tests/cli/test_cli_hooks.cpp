@@ -114,7 +114,7 @@ TEST_CASE("cli hooks: a hook that crashes, times out or cannot start denies (fai
     script(dir.path / "slow.sh", "#!/bin/sh\nsleep 20\n");
     for (const auto& [hook, expect] : std::vector<std::pair<std::string, std::string>>{
              {"[./crash.sh]", "the policy hook failed"},
-             {"[./slow.sh], timeout: 0.5", "timed out after 0.5"},
+             {"[./slow.sh], timeout: 0.5", "timed out after 0.5 s"},
              {"[./missing.sh]", "the policy hook failed"}}) {
         CAPTURE(hook);
         const auto r = run_spec(dir,
