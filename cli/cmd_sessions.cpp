@@ -52,13 +52,6 @@ std::string owner_text(const std::optional<rt::Lease>& lease) {
     return text;
 }
 
-rt::SessionRecord need(const rt::SessionStore& store, const Parsed& p) {
-    if (p.positionals.empty()) throw InputError("missing the session id");
-    auto r = store.find(p.positionals[0]);
-    if (!r) throw InputError("no session '" + p.positionals[0] + "' in " + store.path().string());
-    return *r;
-}
-
 std::string preview(std::string text, std::size_t max) {
     for (char& c : text)
         if (c == '\n') c = ' ';
@@ -89,7 +82,7 @@ int cmd_sessions_list(Args args) {
 int cmd_sessions_show(Args args) {
     const Parsed p = parse_args(args, {"--store"}, {}, 1);
     const auto store = open_store(p);
-    const auto r = need(store, p);
+    const auto r = need_session(store, p);
     std::printf("%s  %s (%s)  %s\nmodel: %s\nspec: %s\n", r.id.c_str(), r.status.c_str(),
                 r.stop_reason.c_str(), r.name.c_str(), r.model.c_str(), r.spec_path.c_str());
     if (const auto owner = owner_text(store.lease(r.id)); !owner.empty())
@@ -117,7 +110,7 @@ int cmd_sessions_show(Args args) {
 int cmd_sessions_export(Args args) {
     const Parsed p = parse_args(args, {"--store", "--format"}, {}, 1);
     const auto store = open_store(p);
-    const auto r = need(store, p);
+    const auto r = need_session(store, p);
     const std::string format = p.get("--format").value_or("json");
     std::vector<harmony::Message> messages;
     for (auto& m : store.messages(r.id)) messages.push_back(std::move(m.message));

@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-rt::SessionRecord need_session(const rt::SessionStore& store, const Parsed& p) {
-    if (p.positionals.empty()) throw InputError("missing the session id");
-    auto r = store.find(p.positionals[0]);
-    if (!r) throw InputError("no session '" + p.positionals[0] + "' in " + store.path().string());
-    return *r;
-}
-
 int last_step(const std::vector<rt::StoredChange>& changes) {
     return changes.empty() ? -1 : changes.back().step;
 }

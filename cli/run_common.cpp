@@ -44,6 +44,13 @@ rt::SessionStore open_store(const Parsed& p, bool must_exist) {
     return rt::SessionStore(rt::SessionStore::default_path(), {must_exist, true});
 }
 
+rt::SessionRecord need_session(const rt::SessionStore& store, const Parsed& p) {
+    if (p.positionals.empty()) throw InputError("missing the session id");
+    auto r = store.find(p.positionals[0]);
+    if (!r) throw InputError("no session '" + p.positionals[0] + "' in " + store.path().string());
+    return *r;
+}
+
 rt::AgentSpec load_spec(const std::string& path) {
     try {
         return rt::load_agent_spec(path);

@@ -28,6 +28,9 @@ runtime::SessionStore open_store(const Parsed& p, bool must_exist);
 // The store's path, checked as open_store would but creating nothing.
 std::filesystem::path checked_store_path(const Parsed& p, bool must_exist);
 runtime::AgentSpec load_spec(const std::string& path);  // SpecError -> InputError
+// The stored session the first positional names; InputError when missing or unknown.
+runtime::SessionRecord need_session(const runtime::SessionStore& store, const Parsed& p);
+
 // --task, --backend, --threads, --output-schema (also written into spec.source)
 void apply_overrides(const Parsed& p, runtime::AgentSpec& spec);
 runtime::SessionRecord record_for(const Parsed& p, const runtime::AgentSpec& spec);

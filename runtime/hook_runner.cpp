@@ -73,15 +73,10 @@ sandbox::Policy HookRunner::policy_for(const HookSpec& hook, const fs::path& wor
     const fs::path program = hook.command.front();
     if (program.is_absolute()) {
         const std::string dir = program.parent_path().string();
-        const bool covered =
-            std::any_of(policy.read_only_binds.begin(), policy.read_only_binds.end(),
-                        [&](const sandbox::Bind& b) {
-                            return dir == b.sandbox_path || dir.rfind(b.sandbox_path + "/", 0) == 0;
-                        });
         if (dir == "/tmp" || dir.rfind("/tmp/", 0) == 0) {
             policy.read_only_binds.push_back({dir, "/opt/gossamer-hook"});
             argv.front() = "/opt/gossamer-hook/" + program.filename().string();
-        } else if (!covered) {
+        } else if (!sandbox::covered_by_binds(policy, dir)) {
             policy.read_only_binds.push_back({dir, dir});
         }
     }

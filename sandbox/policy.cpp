@@ -207,6 +207,13 @@ Policy policy_from_json(std::string_view json_text) {
     return policy;
 }
 
+bool covered_by_binds(const Policy& policy, const std::string& path) {
+    return std::any_of(
+        policy.read_only_binds.begin(), policy.read_only_binds.end(), [&](const Bind& b) {
+            return path == b.sandbox_path || path.rfind(b.sandbox_path + "/", 0) == 0;
+        });
+}
+
 void set_env(Policy& policy, const std::string& name, const std::string& value) {
     auto it = std::find_if(policy.env.begin(), policy.env.end(),
                            [&](const auto& kv) { return kv.first == name; });

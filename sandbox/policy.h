@@ -80,6 +80,9 @@ Policy policy_from_json(std::string_view json_text);
 // The policy as JSON in the same format (for `gossamer sandbox exec --print-policy`, tests).
 std::string policy_to_json(const Policy& policy);
 
+// Whether `path` (a sandbox path) is at or below one of the policy's read-only binds.
+bool covered_by_binds(const Policy& policy, const std::string& path);
+
 // Sets one variable of the sandbox's environment (replacing it when present).
 void set_env(Policy& policy, const std::string& name, const std::string& value);
 

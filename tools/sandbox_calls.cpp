@@ -5,6 +5,21 @@
 
 namespace gossamer::tools {
 
+std::optional<std::string> sandbox_preflight(const std::string& tool, const sandbox::Policy& policy,
+                                             const sandbox::LaunchRequest& request) {
+    const std::string prefix = "the " + tool + " tool cannot run here: ";
+    sandbox::SandboxResult result;
+    try {
+        result = sandbox::run(policy, request);
+    } catch (const std::exception& e) {
+        return prefix + e.what();
+    }
+    if (result.stop == sandbox::StopReason::exited && result.exit_code == 0) return std::nullopt;
+    std::string why = result.report.empty() ? "it did not start" : result.report;
+    if (!result.stdout_text.empty()) why += ": " + result.stdout_text.substr(0, 400);
+    return prefix + why;
+}
+
 SandboxCalls::SandboxCalls() : work_(io_.get_executor()) {
     io_thread_ = std::thread([this] { io_.run(); });
 }

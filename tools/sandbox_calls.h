@@ -12,12 +12,19 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "sandbox/sandbox.h"
 #include "tools/tool.h"
 
 namespace gossamer::tools {
+
+// Runs `request` once under `policy` and waits (a tool's preflight): nullopt when it exited 0,
+// else "the TOOL tool cannot run here: why" with the sandbox's report and the output's head.
+std::optional<std::string> sandbox_preflight(const std::string& tool, const sandbox::Policy& policy,
+                                             const sandbox::LaunchRequest& request);
 
 class SandboxCalls {
   public:

@@ -1,18 +1,9 @@
 #include "tools/python/python_policy.h"
 
-#include <algorithm>
 #include <string>
 
 namespace gossamer::tools::python {
 namespace {
-
-// An interpreter outside the default binds (a user's venv) must be visible inside.
-bool covered_by_binds(const sandbox::Policy& policy, const std::string& path) {
-    return std::any_of(
-        policy.read_only_binds.begin(), policy.read_only_binds.end(), [&](const sandbox::Bind& b) {
-            return path == b.sandbox_path || path.rfind(b.sandbox_path + "/", 0) == 0;
-        });
-}
 
 void add_environment(sandbox::Policy& policy) {
     sandbox::set_env(policy, "HOME", "/tmp");
@@ -36,7 +27,8 @@ sandbox::Policy python_policy(const PythonOptions& options, const std::filesyste
         policy.read_only_binds.push_back({path, path, true});
     for (const auto& path : options.extra_read_only) policy.read_only_binds.push_back({path, path});
     const auto interpreter_dir = std::filesystem::path(options.interpreter).parent_path().string();
-    if (!interpreter_dir.empty() && !covered_by_binds(policy, options.interpreter))
+    // An interpreter outside the default binds (a user's venv) must be visible inside.
+    if (!interpreter_dir.empty() && !sandbox::covered_by_binds(policy, options.interpreter))
         policy.read_only_binds.push_back({interpreter_dir, interpreter_dir});
     policy.workspace_path = kWorkspaceInside;
     if (workspace.empty()) {

@@ -77,17 +77,8 @@ std::optional<std::string> PythonTool::preflight(const std::filesystem::path& wo
     sandbox::LaunchRequest request;
     request.argv = {options_.interpreter, "-c", "pass"};
     request.merge_stderr = true;
-    sandbox::SandboxResult result;
-    try {
-        result =
-            sandbox::run(python_policy(options_, workspace, std::chrono::seconds(30)), request);
-    } catch (const std::exception& e) {
-        return std::string("the python tool cannot run here: ") + e.what();
-    }
-    if (result.stop == sandbox::StopReason::exited && result.exit_code == 0) return std::nullopt;
-    std::string why = result.report.empty() ? "it did not start" : result.report;
-    if (!result.stdout_text.empty()) why += ": " + result.stdout_text.substr(0, 400);
-    return "the python tool cannot run here: " + why;
+    return sandbox_preflight("python", python_policy(options_, workspace, std::chrono::seconds(30)),
+                             request);
 }
 
 void PythonTool::cancel() {

@@ -1,7 +1,5 @@
 #include "tools/shell/shell_policy.h"
 
-#include <algorithm>
-
 namespace gossamer::tools::shell {
 
 sandbox::Policy shell_policy(const ShellOptions& options, const std::filesystem::path& workspace,

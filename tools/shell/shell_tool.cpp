@@ -113,19 +113,11 @@ std::optional<std::string> ShellTool::preflight(const std::filesystem::path& wor
     ShellCall call;
     call.argv = {"bash", "-c", "true"};
     call.timeout = std::chrono::seconds(30);
-    sandbox::SandboxResult result;
-    try {
-        result =
-            sandbox::run(shell_policy(options_, workspace, call,
-                                      find_protected_paths(workspace, options_.protected_names)),
-                         {call.argv, {}, true});
-    } catch (const std::exception& e) {
-        return std::string("the shell tool cannot run here: ") + e.what();
-    }
-    if (result.stop == sandbox::StopReason::exited && result.exit_code == 0) return std::nullopt;
-    std::string why = result.report.empty() ? "it did not start" : result.report;
-    if (!result.stdout_text.empty()) why += ": " + result.stdout_text.substr(0, 400);
-    return "the shell tool cannot run here: " + why;
+    return sandbox_preflight(
+        "shell",
+        shell_policy(options_, workspace, call,
+                     find_protected_paths(workspace, options_.protected_names)),
+        {call.argv, {}, true});
 }
 
 }  // namespace gossamer::tools::shell
