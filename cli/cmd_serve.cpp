@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "cli/cli_args.h"
+#include "cli/listen_options.h"
 #include "cli/run_common.h"
 #include "runtime/agent_setup.h"
 #include "runtime/model_factory.h"
@@ -33,21 +34,9 @@ int cmd_serve(Args args) {
     else
         spec.tools.python = tools::python::PythonOptions{};  // code_interpreter, in the sandbox
     server::ServerOptions options;
-    if (auto h = p.get("--host")) options.http.host = *h == "localhost" ? "127.0.0.1" : *h;
-    if (auto port = p.get("--port"))
-        options.http.port = static_cast<std::uint16_t>(parse_uint(*port, "--port", 0, 65535));
-    options.api_key = p.get("--api-key").value_or("");
-    if (options.api_key.empty())
-        if (const char* key = std::getenv("GOSSAMER_API_KEY")) options.api_key = key;
-    boost::system::error_code bad_host;
-    const auto address = boost::asio::ip::make_address(options.http.host, bad_host);
-    if (bad_host)
-        throw InputError("--host " + options.http.host +
-                         " is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)");
-    if (!address.is_loopback() && options.api_key.empty())
-        throw InputError("--host " + options.http.host +
-                         " is reachable from other machines: set --api-key KEY (or "
-                         "GOSSAMER_API_KEY) too");
+    auto listen = listen_options(p, options.http.port);
+    options.http = listen.http;
+    options.api_key = std::move(listen.api_key);
     if (auto q = p.get("--max-queue"))
         options.max_queue = parse_uint(*q, "--max-queue", 0, 1000000);
     if (auto r = p.get("--max-running"))
@@ -87,12 +76,12 @@ int cmd_serve(Args args) {
     rt::add_spec_tools(spec, builtin);
     auto server = std::make_unique<server::Server>(io, *model->client, store ? &*store : nullptr,
                                                    &builtin, options, std::move(listening));
-    const std::string shown = options.http.host.find(':') != std::string::npos
-                                  ? "[" + options.http.host + "]"
-                                  : options.http.host;  // an IPv6 address in a URL
-    std::fprintf(stderr, "gossamer serve: %s on http://%s:%u/v1 (model '%s'%s)\n",
-                 reference.c_str(), shown.c_str(), server->port(), options.model_name.c_str(),
-                 options.api_key.empty() ? "" : ", API key required");
+    std::fprintf(
+        stderr, "gossamer serve: %s on %s/v1 (model '%s'%s)%s\n", reference.c_str(),
+        base_url(options.http.host, server->port()).c_str(), options.model_name.c_str(),
+        options.api_key.empty() ? "" : ", API key required",
+        store ? ("; traces at " + base_url(options.http.host, server->port()) + "/ui/").c_str()
+              : "");
     // Machine-readable for scripts and tests that pass --port 0.
     std::printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%u}\n",
                 options.http.host.c_str(), server->port());

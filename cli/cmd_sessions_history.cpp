@@ -11,7 +11,7 @@
 #include "cli/run_common.h"
 #include "runtime/protocol.h"
 #include "runtime/session_store.h"
-#include "runtime/unified_diff.h"
+#include "runtime/workspace_diff.h"
 #include "runtime/workspace_history.h"
 
 namespace gossamer::cli {
@@ -34,40 +34,6 @@ int step_arg(const Parsed& p, const char* flag, const std::vector<rt::StoredChan
     return n;
 }
 
-std::string octal(std::uint32_t mode) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%o", mode);
-    return text;
-}
-
-// One file's diff in git's form (`diff --git`, mode lines, the unified diff).
-std::string file_diff(const rt::SessionStore& store, const std::string& path,
-                      const std::optional<rt::FileState>& before,
-                      const std::optional<rt::FileState>& after) {
-    std::string out = "diff --git a/" + path + " b/" + path + "\n";
-    if (!before) out += "new file mode " + octal(after->mode) + "\n";
-    if (!after) out += "deleted file mode " + octal(before->mode) + "\n";
-    if (before && after && before->mode != after->mode)
-        out += "old mode " + octal(before->mode) + "\nnew mode " + octal(after->mode) + "\n";
-    const auto content = [&](const std::optional<rt::FileState>& s) -> std::optional<std::string> {
-        if (!s) return std::string();
-        return store.blob(s->hash);
-    };
-    const auto a = content(before), b = content(after);
-    if (!a || !b)
-        return out + "(content not recorded: the file is larger than 16 MiB or was unreadable)\n";
-    if (before && after && before->hash == after->hash) return out;
-    out += rt::unified_diff(*a, *b, before ? "a/" + path : "/dev/null",
-                            after ? "b/" + path : "/dev/null");
-    return out;
-}
-
-std::optional<rt::FileState> state_of(const rt::Manifest& m, const std::string& path) {
-    const auto it = m.find(path);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-}
-
 }  // namespace
 
 int cmd_sessions_diff(Args args) {
@@ -75,23 +41,9 @@ int cmd_sessions_diff(Args args) {
     const auto store = open_store(p, true);
     const auto r = need_session(store, p);
     const auto changes = store.changes(r.id);
-    std::string out;
-    if (p.get("--step")) {
-        const int step = step_arg(p, "--step", changes);
-        const auto before = step == 0 ? rt::Manifest{} : rt::state_at(changes, step - 1);
-        const auto after = rt::state_at(changes, step);
-        for (const auto& c : changes)
-            if (c.step == step)
-                out += file_diff(store, c.path, state_of(before, c.path), state_of(after, c.path));
-    } else {
-        // What the session did: from the baseline (step 0, the files it started with) to now.
-        const bool has_baseline = !changes.empty() && changes.front().step == 0;
-        const auto before = has_baseline ? rt::state_at(changes, 0) : rt::Manifest{};
-        const auto after = rt::state_at(changes);
-        for (const auto& c : rt::diff_manifests(before, after))
-            out += file_diff(store, c.path, state_of(before, c.path), state_of(after, c.path));
-    }
-    write_stdout(out);
+    std::optional<int> step;
+    if (p.get("--step")) step = step_arg(p, "--step", changes);
+    write_stdout(rt::workspace_diff(store, changes, step));
     return 0;
 }
 

@@ -24,6 +24,7 @@ int cmd_resume(Args args);           // cmd_run.cpp
 int cmd_chat(Args args);             // cmd_run.cpp
 int cmd_fleet(Args args);            // cmd_fleet.cpp
 int cmd_serve(Args args);            // cmd_serve.cpp
+int cmd_ui(Args args);               // cmd_ui.cpp
 int cmd_fleet_list(Args args);       // cmd_fleet.cpp
 int cmd_fleet_show(Args args);       // cmd_fleet.cpp
 int cmd_sessions_list(Args args);    // cmd_sessions.cpp

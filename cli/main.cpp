@@ -145,6 +145,13 @@ constexpr Command kCommands[] = {
      "  --context-tokens N       context window per request (default: the model's)\n"
      "  --spec SPEC              built-in tools (python, browser) as an agent spec lists them\n"
      "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"},
+    {"ui", gossamer::cli::cmd_ui,
+     "the trace viewer (sessions, fleets, live runs) over a session store, in a browser",
+     "[--store DB] [--host 127.0.0.1] [--port 8080] [--api-key KEY]",
+     "  --store DB      session store (default: the default store; must exist)\n"
+     "  --host ADDR     address to listen on (default 127.0.0.1; others need a key)\n"
+     "  --port N        port (default 8080; 0: any free port)\n"
+     "  --api-key KEY   require the key (or GOSSAMER_API_KEY); open /ui/?key=KEY once\n"},
     {"fleet list", gossamer::cli::cmd_fleet_list, "the fleets in a store", "[--store DB] [--json]",
      "  --store DB   session store\n  --json       machine-readable\n"},
     {"fleet show", gossamer::cli::cmd_fleet_show, "one fleet's tasks and their sessions",

@@ -57,6 +57,7 @@ struct AgentLoop::Generation {
     std::size_t announced = 0;  // messages whose message.started was emitted
     std::size_t completed = 0;  // messages whose message.done was emitted
     int tokens = 0;
+    int reasoning_tokens = 0;  // sampled inside analysis messages
     int prompt_tokens = 0;
     std::chrono::steady_clock::time_point begun = std::chrono::steady_clock::now();
 };
@@ -319,6 +320,9 @@ void AgentLoop::on_token(const TokenEvent& e) {
     if (e.has_token) {
         ++g.tokens;
         g.parser.process(static_cast<harmony::Token>(e.sample.token));
+        if (g.parser.state() == harmony::StreamParser::State::content &&
+            g.parser.current_channel() == std::optional<std::string>("analysis"))
+            ++g.reasoning_tokens;
         const auto& parsed = g.parser.messages();
         for (; g.completed < parsed.size(); ++g.completed) {
             const Message& m = parsed[g.completed].message;
@@ -362,7 +366,9 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
         }
         emit(GenerationDone{turns_, g->prompt_tokens, g->tokens, engine::to_string(e.reason),
                             g->parser.errors().size(), elapsed_ms(g->begun), e.stats.served_by,
-                            e.stats.retries, e.stats.reused_tokens},
+                            e.stats.retries, e.stats.reused_tokens, first_new,
+                            messages_.size() - first_new, settings_.context.window,
+                            g->reasoning_tokens},
              true);
     });
     if (!saved) return;

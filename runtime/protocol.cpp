@@ -71,7 +71,11 @@ struct Codec {
                {"finish_reason", e.finish_reason},
                {"parse_errors", e.parse_errors},
                {"ms", e.ms},
-               {"cached_tokens", e.cached_tokens}};
+               {"cached_tokens", e.cached_tokens},
+               {"first_message", e.first_message},
+               {"messages", e.messages},
+               {"window", e.window},
+               {"reasoning_tokens", e.reasoning_tokens}};
         if (!e.endpoint.empty()) j["endpoint"] = e.endpoint, j["retries"] = e.retries;
         return j;
     }
@@ -84,7 +88,11 @@ struct Codec {
                 j.value("ms", 0.0),
                 j.value("endpoint", ""),
                 j.value("retries", 0),
-                j.value("cached_tokens", 0)};
+                j.value("cached_tokens", 0),
+                j.value("first_message", std::size_t{0}),
+                j.value("messages", std::size_t{0}),
+                j.value("window", 0),
+                j.value("reasoning_tokens", 0)};
     }
 
     static constexpr std::string_view name(const UsageUpdate&) { return "usage"; }

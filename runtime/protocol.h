@@ -49,6 +49,12 @@ struct GenerationDone {
     std::string endpoint;   // the remote endpoint that served it ("" for the local engine)
     int retries = 0;        // failed tries before it (remote engines)
     int cached_tokens = 0;  // prompt tokens the engine did not recompute
+    // The messages this turn added: [first_message, first_message + messages) in the
+    // conversation (viewers group a turn's messages with its numbers).
+    std::size_t first_message = 0;
+    std::size_t messages = 0;
+    int window = 0;            // context positions the model can hold (0: not known)
+    int reasoning_tokens = 0;  // of output_tokens, those in analysis messages
 };
 struct UsageUpdate {
     int turns = 0;

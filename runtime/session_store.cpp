@@ -430,9 +430,11 @@ std::vector<StoredChange> SessionStore::changes(const std::string& id) const {
     return out;
 }
 
-std::vector<StoredMessage> SessionStore::messages(const std::string& id) const {
-    Statement s(db_, "SELECT seq, json, tokens FROM messages WHERE session_id = ? ORDER BY seq");
-    s.bind(1, id);
+std::vector<StoredMessage> SessionStore::messages(const std::string& id, int after) const {
+    Statement s(db_,
+                "SELECT seq, json, tokens FROM messages WHERE session_id = ? AND seq > ? ORDER BY "
+                "seq");
+    s.bind(1, id).bind(2, std::int64_t{after});
     std::vector<StoredMessage> out;
     while (s.row())
         out.push_back({static_cast<int>(s.integer(0)),
@@ -441,13 +443,15 @@ std::vector<StoredMessage> SessionStore::messages(const std::string& id) const {
     return out;
 }
 
-std::vector<StoredEvent> SessionStore::events(const std::string& id) const {
-    Statement s(db_, "SELECT seq, kind, json FROM events WHERE session_id = ? ORDER BY seq");
-    s.bind(1, id);
+std::vector<StoredEvent> SessionStore::events(const std::string& id, int after) const {
+    Statement s(db_,
+                "SELECT seq, kind, json, created_at FROM events WHERE session_id = ? AND seq > ? "
+                "ORDER BY seq");
+    s.bind(1, id).bind(2, std::int64_t{after});
     std::vector<StoredEvent> out;
     while (s.row())
-        out.push_back(
-            {static_cast<int>(s.integer(0)), s.text(1), nlohmann::ordered_json::parse(s.text(2))});
+        out.push_back({static_cast<int>(s.integer(0)), s.text(1),
+                       nlohmann::ordered_json::parse(s.text(2)), s.text(3)});
     return out;
 }
 

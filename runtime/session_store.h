@@ -92,6 +92,7 @@ struct StoredEvent {
     int seq = 0;
     std::string kind;
     nlohmann::ordered_json data;
+    std::string created_at;  // ISO 8601 UTC, seconds
     // The typed event (runtime/protocol.h); nullopt for a kind this version does not know.
     std::optional<EventBody> typed() const { return from_stored(kind, data); }
 };
@@ -158,8 +159,9 @@ class SessionStore {
     int append_message(const std::string& id, const harmony::Message& message, int tokens);
     int append_event(const std::string& id, const std::string& kind,
                      const nlohmann::ordered_json& data);
-    std::vector<StoredMessage> messages(const std::string& id) const;
-    std::vector<StoredEvent> events(const std::string& id) const;
+    // In seq order; `after`: only those with a larger seq (a viewer following a session).
+    std::vector<StoredMessage> messages(const std::string& id, int after = -1) const;
+    std::vector<StoredEvent> events(const std::string& id, int after = -1) const;
 
     // Workspace history: content-addressed blobs (shared by all sessions) and change sets.
     void put_blob(const std::string& hash, std::string_view bytes);

@@ -17,6 +17,8 @@ packages=(
 )
 # bubblewrap: the sandbox benchmark's comparison; python3-*: what the Python tool's
 # interpreter offers inside the sandbox (numpy, sympy, pandas, scipy, matplotlib).
+# chromium: the trace viewer's tests drive it headless (tests/ui).
+packages+=(chromium)
 packages+=(bubblewrap python3-numpy python3-sympy python3-pandas python3-scipy python3-matplotlib)
 want_node=0
 for arg in "$@"; do

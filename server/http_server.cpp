@@ -126,6 +126,13 @@ class Connection final : public std::enable_shared_from_this<Connection> {
         for (const auto& field : message)
             request.headers[lower(std::string(field.name_string()))] = std::string(field.value());
         request.body = std::move(message.body());
+        beast::error_code peer_ec;
+        const auto peer = socket_.remote_endpoint(peer_ec);
+        request.from_loopback =
+            !peer_ec && (peer.address().is_loopback() ||
+                         (peer.address().is_v6() && peer.address().to_v6().is_v4_mapped() &&
+                          asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6())
+                              .is_loopback()));
         auto reply = std::make_shared<ReplyImpl>(shared_from_this(), message.keep_alive());
         reply_ = reply;
         watch();

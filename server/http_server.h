@@ -24,6 +24,7 @@ struct HttpRequest {
     std::string query;                           // after '?', as sent
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string body;
+    bool from_loopback = false;                         // the peer's address is 127.0.0.0/8 or ::1
     std::string header(const std::string& name) const;  // "" when absent
 };
 

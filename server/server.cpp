@@ -25,7 +25,10 @@ Server::Server(boost::asio::io_context& io, runtime::ModelClient& model,
       renderer_(harmony::Tokenizer::o200k_harmony()),
       pool_(model, options_.max_idle_conversations),
       date_(runtime::today_utc()) {
-    if (store) responses_.emplace(*store);
+    if (store) {
+        responses_.emplace(*store);
+        viewer_.emplace(io, *store, ViewerOptions{options_.api_key});
+    }
     if (!listening) listening.emplace(listen_on(io, options_.http));
     http_ = std::make_unique<HttpServer>(
         std::move(*listening), options_.http,
@@ -46,6 +49,7 @@ void Server::forget(const void* state) {
 
 void Server::drain(std::function<void()> done) {
     http_->stop();
+    if (viewer_) viewer_->stop();
     drained_ = std::move(done);
     if (active_ == 0 && drained_) std::exchange(drained_, nullptr)();
 }
@@ -134,6 +138,7 @@ void Server::handle(const HttpRequest& request, std::shared_ptr<Reply> reply) {
             metrics_.count("/health", 200);
             return reply->send(200, "application/json", R"({"status":"ok"})");
         }
+        if (viewer_ && viewer_->handle(request, reply)) return;  // checks access itself
         if (!options_.api_key.empty() &&
             request.header("authorization") != "Bearer " + options_.api_key)
             throw ApiError(401, "a valid API key is required (Authorization: Bearer KEY)",

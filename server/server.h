@@ -23,6 +23,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/response_store.h"
+#include "server/trace_viewer.h"
 #include "server/turn_runner.h"
 
 namespace gossamer::server {
@@ -98,6 +99,7 @@ class Server {
     ConversationPool pool_;
     std::optional<ResponseStore> responses_;
     Metrics metrics_;
+    std::optional<TraceViewer> viewer_;  // /ui, when there is a store
     std::unique_ptr<HttpServer> http_;
     std::size_t active_ = 0;
     std::map<const void*, std::shared_ptr<void>> live_;
