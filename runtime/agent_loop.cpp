@@ -525,6 +525,7 @@ void AgentLoop::start_call(std::size_t index, tools::ToolCall call) {
         });
     tools::ToolContext context{io_.get_executor(), settings_.session_id, settings_.workspace,
                                std::chrono::milliseconds(static_cast<long long>(timeout * 1000))};
+    if (settings_.traceparent) context.traceparent = settings_.traceparent(index);
     route->tool->invoke(call, context, [weak, serial, index, begun, call](tools::ToolOutput out) {
         auto self = weak.lock();
         if (!self) return;

@@ -68,6 +68,8 @@ struct AgentSettings {
     // (where the model supports constraints) and validated; an invalid answer goes back to
     // the model.
     std::optional<nlohmann::ordered_json> output_schema;
+    // The W3C traceparent of a call's span (telemetry on), given to the tool; null: none.
+    std::function<std::string(std::size_t call_index)> traceparent;
 };
 
 // The opening messages of a new session: system (identity, date, reasoning effort, built-in

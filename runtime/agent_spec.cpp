@@ -217,7 +217,7 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
     r.no_duplicate_keys(root, "");
     r.only_keys(root, "",
                 {"name", "model", "instructions", "system", "tools", "hooks", "workspace", "limits",
-                 "task", "task_file", "outputs"});
+                 "task", "task_file", "outputs", "telemetry"});
     AgentSpec spec;
     spec.base_dir = base_dir;
     spec.source = yaml;
@@ -240,6 +240,17 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
             });
         });
         each(root, "", "limits", [&](auto& v, auto&) { read_limits(r, v, spec.limits); });
+        each(root, "", "telemetry", [&](auto& v, auto& f) {
+            r.only_keys(v, f, {"otlp_endpoint", "content"});
+            each(v, f, "otlp_endpoint", [&](auto& x, auto& g) {
+                spec.telemetry.otlp_endpoint = r.text(x, g);
+                const auto& url = *spec.telemetry.otlp_endpoint;
+                if (!url.starts_with("http://") && !url.starts_with("https://"))
+                    r.fail(x, g, "give an http:// or https:// URL (OTLP over HTTP)");
+            });
+            each(v, f, "content",
+                 [&](auto& x, auto& g) { spec.telemetry.content = r.boolean(x, g); });
+        });
         each(root, "", "task", [&](auto& v, auto& f) { spec.task = r.text(v, f); });
         each(root, "", "task_file", [&](auto& v, auto& f) {
             if (!spec.task.empty()) r.fail(v, f, "give either task or task_file, not both");

@@ -122,6 +122,14 @@ struct WorkspaceSpec {
     std::optional<std::string> from;
 };
 
+// OpenTelemetry GenAI traces of each run (runtime/gen_ai_tracer.h, docs/TELEMETRY.md).
+// GOSSAMER_OTLP_ENDPOINT applies when the spec names none; headers (credentials) come only
+// from the environment (GOSSAMER_OTLP_HEADERS / OTEL_EXPORTER_OTLP_HEADERS), never a spec.
+struct TelemetrySpec {
+    std::optional<std::string> otlp_endpoint;  // http(s) URL; no path: /v1/traces is added
+    bool content = false;                      // message text, tool arguments and results
+};
+
 struct AgentSpec {
     std::string name;
     ModelSpec model;
@@ -133,6 +141,7 @@ struct AgentSpec {
     LimitsSpec limits;
     std::string task;  // inline `task:` or the contents of `task_file:`
     OutputsSpec outputs;
+    TelemetrySpec telemetry;
     std::filesystem::path base_dir;  // the spec file's folder: relative paths resolve here
     std::string source;              // the YAML text as given
 };

@@ -12,6 +12,7 @@
 
 #include "runtime/agent_setup.h"
 #include "runtime/atomic_file.h"
+#include "runtime/model_factory.h"
 #include "runtime/setup_error.h"
 #include "sandbox/policy.h"
 #include "tools/mcp/mcp_tool.h"
@@ -21,6 +22,14 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 namespace {
+
+// gen_ai.request.model: the checkpoint's folder name, "replay", or the endpoint list.
+std::string model_label(const std::string& reference) {
+    if (reference.starts_with(kReplayPrefix)) return "replay";
+    if (reference.find("://") != std::string::npos) return reference;
+    const auto name = fs::path(reference).filename().string();
+    return name.empty() ? reference : name;
+}
 
 std::string os_reason(int err) {
     return std::strerror(err);
@@ -214,10 +223,12 @@ SessionRunner::SessionRunner(boost::asio::io_context& io, ModelClient& model, Se
 SessionRunner::~SessionRunner() {
     if (tools_) tools_->cancel_all();  // nothing may complete onto a loop that is gone
     loop_.reset();
+    tracer_.reset();  // its last spans go to the exporter, which outlives it
 }
 
 void SessionRunner::start(std::function<void(const RunResult&)> done) {
     done_ = std::move(done);
+    const auto otlp = otlp_options(spec_.telemetry);  // a bad endpoint: before the lease
     if (auto busy = store_.take_lease(record_.id, options_.lease_timeout_seconds))
         throw SetupError(running_elsewhere(record_.id, *busy) +
                          " (its lease is live; it is stale after " +
@@ -236,9 +247,22 @@ void SessionRunner::start(std::function<void(const RunResult&)> done) {
     }
     fs::create_directories(workspace, ec);
     attach_session_log(*tools_, store_folder(store_.path()) / "logs" / (record_.id + ".log"));
-    loop_ = std::make_shared<AgentLoop>(
-        io_, model_, *tools_, store_, events_,
-        settings_for(spec_, record_.id, workspace, model_.context_window()));
+    auto settings = settings_for(spec_, record_.id, workspace, model_.context_window());
+    EventSink* events = &events_;
+    if (otlp) {
+        exporter_ = OtlpExporter::shared(*otlp);
+        TracerOptions traced{spec_.name, model_label(record_.model), otlp_content(spec_.telemetry),
+                             spec_.instructions, spec_.task};
+        tracer_ = std::make_unique<GenAiTracer>(
+            std::move(traced), [exporter = exporter_](Span s) { exporter->add(std::move(s)); });
+        traced_events_.add(events_);
+        traced_events_.add(*tracer_);
+        events = &traced_events_;
+        settings.traceparent = [tracer = tracer_.get()](std::size_t call) {
+            return tracer->traceparent(call);
+        };
+    }
+    loop_ = std::make_shared<AgentLoop>(io_, model_, *tools_, store_, *events, std::move(settings));
     beat();
     std::weak_ptr<SessionRunner> weak = weak_from_this();
     loop_->run([weak](const Outcome& o) {

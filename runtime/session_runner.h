@@ -18,7 +18,9 @@
 #include "runtime/agent_loop.h"
 #include "runtime/agent_spec.h"
 #include "runtime/events.h"
+#include "runtime/gen_ai_tracer.h"
 #include "runtime/model_client.h"
+#include "runtime/otlp_exporter.h"
 #include "runtime/session_store.h"
 #include "runtime/tool_registry.h"
 
@@ -95,6 +97,11 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
     SessionRecord record_;
     std::shared_ptr<ToolRegistry> tools_;
     RunnerOptions options_;
+    // Telemetry (spec `telemetry:` / GOSSAMER_OTLP_ENDPOINT): the tracer watches the loop's
+    // events next to events_, its spans go to the process's exporter for the endpoint.
+    std::shared_ptr<OtlpExporter> exporter_;
+    std::unique_ptr<GenAiTracer> tracer_;
+    EventFanout traced_events_;
     std::shared_ptr<AgentLoop> loop_;
     boost::asio::steady_timer heartbeat_;
     std::function<void(const RunResult&)> done_;

@@ -34,6 +34,9 @@ struct ToolContext {
     std::string session_id;
     std::filesystem::path workspace;  // the session's own directory
     std::chrono::milliseconds timeout{120000};
+    // W3C trace context of this call's span (runtime/gen_ai_tracer.h), "" when not traced:
+    // tools pass it on to the services they call (MCP `_meta`, search APIs), not to pages.
+    std::string traceparent{};
 };
 
 using ToolDone = std::function<void(ToolOutput)>;

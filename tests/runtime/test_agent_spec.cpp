@@ -237,3 +237,19 @@ TEST_CASE("agent spec: apply_patch and its protected names") {
         error_of("name: x\nmodel: {}\ntools:\n  - apply_patch: {mode: x}\n").find("unknown key") !=
         std::string::npos);
 }
+
+TEST_CASE("agent spec: telemetry endpoint and content flag") {
+    const auto off = parse_agent_spec("name: x\nmodel: {}\ntask: t\n", "a.yaml", "/");
+    CHECK_FALSE(off.telemetry.otlp_endpoint);
+    CHECK_FALSE(off.telemetry.content);
+    const auto on = parse_agent_spec(
+        "name: x\nmodel: {}\ntask: t\ntelemetry: {otlp_endpoint: 'http://127.0.0.1:4318', "
+        "content: true}\n",
+        "a.yaml", "/");
+    CHECK(on.telemetry.otlp_endpoint == "http://127.0.0.1:4318");
+    CHECK(on.telemetry.content);
+    CHECK(error_of("name: x\nmodel: {}\ntask: t\ntelemetry: {otlp_endpoint: 'grpc://h:4317'}\n")
+              .find("telemetry.otlp_endpoint") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\ntask: t\ntelemetry: {headers: {a: b}}\n").find("headers") !=
+          std::string::npos);
+}

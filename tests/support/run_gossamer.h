@@ -30,16 +30,19 @@ inline std::string read_file(const std::filesystem::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// `gossamer ARGS < input`; ARGS go through the shell as written.
-inline Run run_gossamer(const std::string& args, std::string_view input) {
+// `gossamer ARGS < input`; ARGS go through the shell as written; `env` is added to the
+// environment (values single-quoted).
+inline Run run_gossamer(const std::string& args, std::string_view input,
+                        const std::vector<std::pair<std::string, std::string>>& env = {}) {
     static std::atomic<int> counter{0};
     auto dir = std::filesystem::temp_directory_path() /
                ("gossamer_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "in", std::ios::binary) << input;
-    std::string command = std::string("'") + GOSSAMER_BINARY + "' " + args + " < '" +
-                          (dir / "in").string() + "' > '" + (dir / "out").string() + "' 2> '" +
-                          (dir / "err").string() + "'";
+    std::string command;
+    for (const auto& [name, value] : env) command += name + "='" + value + "' ";
+    command += std::string("'") + GOSSAMER_BINARY + "' " + args + " < '" + (dir / "in").string() +
+               "' > '" + (dir / "out").string() + "' 2> '" + (dir / "err").string() + "'";
     int status = std::system(command.c_str());
     Run r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

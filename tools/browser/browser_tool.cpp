@@ -72,7 +72,7 @@ harmony::ToolNamespace BrowserTool::describe() const {
 void BrowserTool::invoke(const ToolCall& call, const ToolContext& context, ToolDone done) {
     {
         std::lock_guard lock(jobs_mutex_);
-        jobs_.push_back({call, context.executor, std::move(done)});
+        jobs_.push_back({call, context.executor, std::move(done), context.traceparent});
     }
     jobs_ready_.notify_one();
 }
@@ -93,6 +93,7 @@ void BrowserTool::work() {
             jobs_.pop_front();
             stopping = stopping_;
         }
+        http_->set_traceparent(job.traceparent);  // for the search API's requests
         ToolOutput out =
             stopping ? ToolOutput{"Error: the browser was shut down.", true} : run(job.call);
         boost::asio::post(job.executor, [done = std::move(job.done),

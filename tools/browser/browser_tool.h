@@ -53,6 +53,7 @@ class BrowserTool final : public Tool {
         ToolCall call;
         boost::asio::any_io_executor executor;
         ToolDone done;
+        std::string traceparent;
     };
     void work();
     std::string dispatch(const std::string& function, const nlohmann::json& args);

@@ -182,7 +182,10 @@ bool HttpClient::trusted_host(const std::string& host) const {
 }
 
 HttpResponse HttpClient::call_api(const ApiRequest& request) {
-    return perform(request, false);
+    if (traceparent_.empty()) return perform(request, false);
+    ApiRequest traced = request;
+    traced.headers.push_back("traceparent: " + traceparent_);
+    return perform(traced, false);
 }
 
 }  // namespace gossamer::tools::browser

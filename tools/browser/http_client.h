@@ -42,6 +42,9 @@ class HttpClient {
     // Aborts the transfers in flight (they fail with "cancelled"); later ones run again.
     void cancel();
     int requests_used() const { return budget_.used(); }
+    // W3C trace context sent with call_api() requests from now on ("" for none); never with
+    // fetch_page(): pages the model chose do not learn our trace ids. Same thread as calls.
+    void set_traceparent(std::string traceparent) { traceparent_ = std::move(traceparent); }
 
   private:
     struct Transfer;
@@ -52,6 +55,7 @@ class HttpClient {
     DomainPolicy domains_;
     RequestBudget budget_;
     std::atomic<unsigned> cancel_epoch_{0};
+    std::string traceparent_;
 };
 
 }  // namespace gossamer::tools::browser

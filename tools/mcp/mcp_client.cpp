@@ -144,7 +144,8 @@ void McpClient::on_notification(const std::string& method, const Json& params) {
 }
 
 std::int64_t McpClient::call(const std::string& tool, const Json& arguments,
-                             std::function<void(McpCallResult)> done) {
+                             std::function<void(McpCallResult)> done,
+                             const std::string& traceparent) {
     if (!process_->alive()) {
         if (restarts_ >= spec_.max_restarts) {
             done(McpCallResult{true,
@@ -167,6 +168,7 @@ std::int64_t McpClient::call(const std::string& tool, const Json& arguments,
     const std::string token = "gossamer-" + std::to_string(next_token++);
     Json params{
         {"name", tool}, {"arguments", arguments}, {"_meta", Json{{"progressToken", token}}}};
+    if (!traceparent.empty()) params["_meta"]["traceparent"] = traceparent;
     auto request_id = std::make_shared<std::atomic<std::int64_t>>(0);
     auto finish = [this, token, request_id, done = std::move(done)](RpcReply r) {
         {

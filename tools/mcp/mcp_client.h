@@ -52,8 +52,9 @@ class McpClient {
     const std::string& protocol_version() const { return version_; }
     std::vector<McpToolInfo> tools() const;
     // Calls a tool; `done` runs on the client's thread. Returns a handle for cancel().
+    // `traceparent` (W3C; "" for none) goes into the request's `_meta`.
     std::int64_t call(const std::string& tool, const Json& arguments,
-                      std::function<void(McpCallResult)> done);
+                      std::function<void(McpCallResult)> done, const std::string& traceparent = {});
     void cancel(std::int64_t handle, const std::string& reason = "cancelled by the agent");
     // The last stderr lines of the server (for error messages and the session log).
     std::vector<std::string> recent_stderr() const;

@@ -27,8 +27,9 @@ void McpTool::invoke(const ToolCall& call, const ToolContext& context, ToolDone 
     auto state = std::make_shared<CallState>();
     auto executor = context.executor;
     // Not under mutex_: the client may complete at once (e.g. a server that cannot restart).
-    const auto handle =
-        client_->call(call.function, arguments, [this, state, executor, done](McpCallResult r) {
+    const auto handle = client_->call(
+        call.function, arguments,
+        [this, state, executor, done](McpCallResult r) {
             ToolOutput out =
                 r.protocol_error ? ToolOutput{r.error, true} : mcp_result_to_output(r.result);
             std::lock_guard lock(mutex_);  // cancel() cannot slip between the check and the post
@@ -36,7 +37,8 @@ void McpTool::invoke(const ToolCall& call, const ToolContext& context, ToolDone 
             in_flight_.erase(state->handle);
             if (state->wanted)
                 boost::asio::post(executor, [done, out = std::move(out)] { done(out); });
-        });
+        },
+        context.traceparent);
     std::lock_guard lock(mutex_);
     state->handle = handle;
     if (handle != 0 && !state->finished) in_flight_[handle] = state;
