@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -37,17 +38,40 @@ rt::AgentSpec spec_of(const rt::SessionRecord& record) {
     }
 }
 
+// --quiet, --verbose and --json choose one view.
+void check_view_flags(const Parsed& p) {
+    if (p.has("--quiet") && p.has("--verbose"))
+        throw InputError("--quiet and --verbose exclude each other");
+    if (p.has("--json") && (p.has("--quiet") || p.has("--verbose")))
+        throw InputError("--json prints every event; --quiet and --verbose are for the text view");
+}
+
 // Runs the stored session `record` to its end; returns the exit code.
 int drive(boost::asio::io_context& io, rt::SessionStore& store, const rt::SessionRecord& record,
           const rt::AgentSpec& spec, std::shared_ptr<rt::ToolRegistry> tools,
           rt::ModelClient& model, const Parsed& p) {
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
     rt::EventFanout fanout;
-    rt::TerminalView terminal(stdout, ::isatty(STDOUT_FILENO) == 1);
+    rt::TerminalView terminal(stdout, tty,
+                              p.has("--quiet")     ? rt::Verbosity::quiet
+                              : p.has("--verbose") ? rt::Verbosity::verbose
+                                                   : rt::Verbosity::normal);
     rt::JsonLinesView json(stdout);
     if (p.has("--json"))
         fanout.add(json);
     else
         fanout.add(terminal);
+    // The status line's clock moves between events.
+    boost::asio::steady_timer ticker(io);
+    std::function<void()> tick = [&] {
+        ticker.expires_after(std::chrono::milliseconds(250));
+        ticker.async_wait([&](const boost::system::error_code& ec) {
+            if (ec) return;
+            terminal.tick();
+            tick();
+        });
+    };
+    if (tty && !p.has("--json")) tick();
     auto runner = std::make_shared<rt::SessionRunner>(io, model, store, fanout, spec, record,
                                                       std::move(tools), runner_options(p));
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -58,6 +82,7 @@ int drive(boost::asio::io_context& io, rt::SessionStore& store, const rt::Sessio
     runner->start([&](const rt::RunResult& r) {  // SetupError: busy, nothing touched
         result = r;
         signals.cancel();
+        ticker.cancel();
         io.stop();
     });
     io.run();
@@ -88,7 +113,8 @@ int guarded(rt::SessionStore& store, const std::string& id, F body) {
 }  // namespace
 
 int cmd_run(Args args) {
-    const Parsed p = parse_args(args, run_options(), {"--json"}, 1);
+    const Parsed p = parse_args(args, run_options(), {"--json", "--quiet", "--verbose"}, 1);
+    check_view_flags(p);
     if (p.positionals.empty()) throw InputError("missing the agent spec (gossamer run SPEC.yaml)");
     rt::AgentSpec spec = load_spec(p.positionals[0]);
     apply_overrides(p, spec);
@@ -110,7 +136,8 @@ int cmd_run(Args args) {
 }
 
 int cmd_resume(Args args) {
-    const Parsed p = parse_args(args, resume_options(), {"--json"}, 1);
+    const Parsed p = parse_args(args, resume_options(), {"--json", "--quiet", "--verbose"}, 1);
+    check_view_flags(p);
     if (p.positionals.empty()) throw InputError("missing the session id (gossamer sessions list)");
     rt::SessionStore store = open_store(p, true);
     const auto record = store.find(p.positionals[0]);
@@ -135,7 +162,8 @@ int cmd_resume(Args args) {
 }
 
 int cmd_chat(Args args) {
-    const Parsed p = parse_args(args, chat_options(), {"--json"}, 1);
+    const Parsed p = parse_args(args, chat_options(), {"--json", "--quiet", "--verbose"}, 1);
+    check_view_flags(p);
     if (p.positionals.empty()) throw InputError("missing the agent spec (gossamer chat SPEC.yaml)");
     rt::AgentSpec spec = load_spec(p.positionals[0]);
     apply_overrides(p, spec);

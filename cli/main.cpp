@@ -62,7 +62,8 @@ constexpr Command kCommands[] = {
      "  --backend NAME     cpu | cuda | auto\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
-     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json]",
+     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
+     "[--json | --quiet | --verbose]",
      "  --task TEXT            the task (overrides the spec's)\n"
      "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
      "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
@@ -74,10 +75,12 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      a lease without heartbeat this long is stale (default 30)\n"
-     "  --json                 events as JSON lines\n"},
+     "  --json                 events as JSON lines\n"
+     "  --quiet                the final answer only (why on stderr when there is none)\n"
+     "  --verbose              reasoning in full (by default one line of it)\n"},
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
      "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
-     "[--threads N] [--lease-timeout S] [--json]",
+     "[--threads N] [--lease-timeout S] [--json | --quiet | --verbose]",
      "  --model DIR            another checkpoint than the session's\n"
      "  --replay FILE          a replay script\n"
      "  --replay-delay-ms N    replay: pause per token\n"
@@ -87,10 +90,12 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
-     "  --json                 events as JSON lines\n"},
+     "  --json                 events as JSON lines\n"
+     "  --quiet                the final answer only (why on stderr when there is none)\n"
+     "  --verbose              reasoning in full (by default one line of it)\n"},
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
      "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
-     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json]",
+     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json | --quiet | --verbose]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
@@ -100,7 +105,9 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      stale lease age (default 30)\n"
-     "  --json                 events as JSON lines\n"},
+     "  --json                 events as JSON lines\n"
+     "  --quiet                the final answer only (why on stderr when there is none)\n"
+     "  --verbose              reasoning in full (by default one line of it)\n"},
     {"fleet", gossamer::cli::cmd_fleet, "run many tasks of one spec on one engine",
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
      "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
