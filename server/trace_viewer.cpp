@@ -1,5 +1,7 @@
 #include "server/trace_viewer.h"
 
+#include "server/viewer_request.h"
+
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -55,92 +57,12 @@ std::string asset(const char* begin, const char* end) {
     return std::string(begin, static_cast<std::size_t>(end - begin));
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(std::string_view in) {
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] == '+') {
-            out += ' ';
-        } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-                   hex_value(in[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-            i += 2;
-        } else {
-            out += in[i];
-        }
-    }
-    return out;
-}
-
-// The value of `name` in a query string ("" when absent).
-std::string query_param(std::string_view query, std::string_view name) {
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto pair = query.substr(0, amp);
-        const auto eq = pair.find('=');
-        if (percent_decode(pair.substr(0, eq)) == name)
-            return eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return "";
-}
-
-// A non-negative integer parameter; `fallback` when absent, nullopt when malformed.
-std::optional<long> int_param(std::string_view query, std::string_view name, long fallback,
-                              long max) {
-    const auto text = query_param(query, name);
-    if (text.empty()) return fallback;
-    if (text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    const long value = std::stol(text);
-    if (value > max) return std::nullopt;
-    return value;
-}
-
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     unsigned diff = 0;
     for (std::size_t i = 0; i < a.size(); ++i)
         diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
     return diff == 0;
-}
-
-// The value of cookie `name` ("" when absent).
-std::string cookie(const HttpRequest& request, std::string_view name) {
-    const std::string header = request.header("cookie");
-    std::string_view all = header;
-    while (!all.empty()) {
-        const auto semi = all.find(';');
-        auto pair = all.substr(0, semi);
-        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-        const auto eq = pair.find('=');
-        if (eq != std::string_view::npos && pair.substr(0, eq) == name)
-            return std::string(pair.substr(eq + 1));
-        if (semi == std::string_view::npos) break;
-        all.remove_prefix(semi + 1);
-    }
-    return "";
-}
-
-// The Host header names this machine's loopback (a page another site loads through DNS
-// rebinding names that site instead).
-bool loopback_host(const std::string& host) {
-    std::string_view h = host;
-    if (h.starts_with("[")) {
-        const auto close = h.find(']');
-        if (close == std::string_view::npos) return false;
-        h = h.substr(1, close - 1);
-        return h == "::1";
-    }
-    h = h.substr(0, h.find(':'));
-    return h == "localhost" || h == "127.0.0.1";
 }
 
 constexpr const char* kKeyCookie = "gossamer_ui_key";
@@ -300,7 +222,8 @@ void TraceViewer::route(const HttpRequest& request, const std::shared_ptr<Reply>
                                             "; Path=/ui; HttpOnly; SameSite=Strict"}});
         }
         const auto bearer = request.header("authorization");
-        const bool ok = equal_in_constant_time(cookie(request, kKeyCookie), options_.api_key) ||
+        const bool ok = equal_in_constant_time(cookie_value(request.header("cookie"), kKeyCookie),
+                                               options_.api_key) ||
                         equal_in_constant_time(bearer, "Bearer " + options_.api_key);
         if (!ok)
             return send(*reply, 401, "text/plain; charset=utf-8",

@@ -2,7 +2,8 @@
 // are an HTTP body for one of the three endpoints (the first byte picks: 0 Responses, 1
 // Chat Completions, 2 generate, 3 a reasoning item's encrypted_content, 4 the structured-
 // output checker: a JSON Schema, a NUL, then bytes fed one at a time; whatever it calls
-// complete must parse as JSON).
+// complete must parse as JSON; 5 the trace viewer's request reading (server/viewer_request.h):
+// a query string, a NUL, a Cookie header, a NUL, a Host header).
 // Properties: no crash, no sanitizer report, errors only as ApiError with a 4xx status and a
 // message that names what is wrong; a parsed request is self-consistent (every tool result
 // names a call, a named tool_choice names a listed tool).
@@ -14,6 +15,7 @@
 
 #include "runtime/json_constraint.h"
 #include "server/request_parsers.h"
+#include "server/viewer_request.h"
 
 namespace {
 
@@ -43,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace s = gossamer::server;
     namespace runtime_ns = gossamer::runtime;
     try {
-        switch (data[0] % 5) {
+        switch (data[0] % 6) {
             case 0:
                 check_input(s::parse_responses_request(s::parse_body(body)));
                 break;
@@ -54,6 +56,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto r = s::parse_generate_request(s::parse_body(body), 201088);
                 for (auto t : r.token_ids)
                     if (t < 0 || t >= 201088) broken("a token id out of range");
+                break;
+            }
+            case 5: {
+                const auto a = body.find('\0');
+                const auto b = a == std::string::npos ? a : body.find('\0', a + 1);
+                const std::string query = body.substr(0, a);
+                const std::string cookie =
+                    a == std::string::npos ? "" : body.substr(a + 1, b == a ? b : b - a - 1);
+                const std::string host = b == std::string::npos ? "" : body.substr(b + 1);
+                for (const char* name : {"state", "name", "step", "key", ""}) {
+                    const auto value = s::query_param(query, name);
+                    if (value.size() > query.size())
+                        broken("a decoded value longer than its query");
+                    const auto n = s::int_param(query, name, 7, 1000);
+                    if (n && (*n < 0 || *n > 1000)) broken("a number outside its range");
+                    if (s::cookie_value(cookie, name).size() > cookie.size())
+                        broken("a cookie longer than its header");
+                }
+                if (s::loopback_host(host) && !host.starts_with("localhost") &&
+                    !host.starts_with("127.0.0.1") && !host.starts_with("[::1]"))
+                    broken("a host taken for loopback that does not name it");
                 break;
             }
             case 4: {

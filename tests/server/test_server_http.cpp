@@ -373,3 +373,47 @@ TEST_CASE("server: web_search runs gossamer's browser server-side (local documen
     const auto plain = f.post("/v1/responses", {{"input", "hi"}, {"max_output_tokens", 40}}).json();
     CHECK(plain.dump().find("web_search_call") == std::string::npos);
 }
+
+TEST_CASE("server: the trace viewer at /ui reads the store, with the same key rules") {
+    {
+        Fixture f("<|channel|>final<|message|>hi<|return|>");
+        gossamer::runtime::SessionRecord r;
+        r.name = "viewed", r.model = "m", r.spec_path = "/x.yaml";
+        const auto id = f.store->create(r);
+        const auto page = f.send(http::verb::get, "/ui/");
+        CHECK(page.status == 200);
+        CHECK(page.header("Content-Type").starts_with("text/html"));
+        CHECK(page.header("Content-Security-Policy").find("script-src 'self'") !=
+              std::string::npos);
+        CHECK(page.body.find("/ui/app.js") != std::string::npos);
+        CHECK(f.send(http::verb::get, "/ui/app.js")
+                  .header("Content-Type")
+                  .starts_with("text/javascript"));
+        const auto list = f.send(http::verb::get, "/ui/api/sessions?name=view");
+        REQUIRE(list.status == 200);
+        CHECK(list.json()["sessions"][0]["id"] == id);
+        CHECK(list.json()["sessions"][0]["state"] == "created");
+        CHECK(f.send(http::verb::get, "/ui/api/sessions?state=bogus").status == 400);
+        CHECK(f.send(http::verb::get, "/ui/api/sessions?limit=x").status == 400);
+        CHECK(f.send(http::verb::get, "/ui/api/sessions/" + id).json()["session"]["name"] ==
+              "viewed");
+        CHECK(f.send(http::verb::get, "/ui/api/sessions/nope").status == 404);
+        CHECK(f.send(http::verb::get, "/ui/api/sessions/" + id + "/diff?step=0").status == 404);
+        CHECK(f.send(http::verb::post, "/ui/api/sessions").status == 405);
+        // A Host that is not this machine (DNS rebinding) is refused.
+        CHECK(f.send(http::verb::get, "/ui/", "", {{"Host", "attacker.example"}}).status == 403);
+    }
+    srv::ServerOptions o;
+    o.api_key = "sekret";
+    Fixture f("<|channel|>final<|message|>hi<|return|>", o);
+    CHECK(f.send(http::verb::get, "/ui/api/sessions").status == 401);
+    CHECK(f.send(http::verb::get, "/ui/api/sessions", "", {{"Cookie", "gossamer_ui_key=wrong"}})
+              .status == 401);
+    CHECK(
+        f.send(http::verb::get, "/ui/api/sessions", "", {{"Cookie", "a=b; gossamer_ui_key=sekret"}})
+            .status == 200);
+    const auto login = f.send(http::verb::get, "/ui/?key=sekret");
+    CHECK(login.status == 303);
+    CHECK(login.header("Set-Cookie").find("HttpOnly; SameSite=Strict") != std::string::npos);
+    CHECK(f.send(http::verb::get, "/ui/?key=nope").status == 401);
+}
