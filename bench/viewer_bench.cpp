@@ -49,15 +49,16 @@ void fill(rt::SessionStore& store, int sessions, int turns, std::string* long_id
         store.transaction([&] {
             const int n = s == 0 ? 500 : turns;  // one long session for the page
             for (int t = 1; t <= n; ++t) {
-                store.append_message(id, gossamer::harmony::Message::text(
-                                             gossamer::harmony::Role::assistant, "step text"),
+                store.append_message(id,
+                                     gossamer::harmony::Message::text(
+                                         gossamer::harmony::Role::assistant, "step text"),
                                      40);
                 rt::GenerationDone g{t, 1000 + 40 * t, 40, "stop", 0, 120.0, "", 0, 900};
                 store.append_event(id, "generation", rt::fields_of(g));
                 if (t % 2 == 0)
                     store.append_event(id, "tool.finished",
-                                       rt::fields_of(rt::ToolFinished{
-                                           static_cast<std::size_t>(t), "python", true, 30.0, "ok"}));
+                                       rt::fields_of(rt::ToolFinished{static_cast<std::size_t>(t),
+                                                                      "python", true, 30.0, "ok"}));
             }
         });
         store.set_status(id, "finished", "final", "done");
@@ -98,9 +99,10 @@ int main(int argc, char** argv) {
             page.push_back(ms_since(t));
             if (m.size() != 500 || e.size() != 750) return 1;
         }
-        std::printf("viewer: sessions list (200 rows of %d) %.2f ms; one summary %.2f ms; "
-                    "a 500-turn session's rows %.2f ms\n",
-                    sessions, median(list), median(one), median(page));
+        std::printf(
+            "viewer: sessions list (200 rows of %d) %.2f ms; one summary %.2f ms; "
+            "a 500-turn session's rows %.2f ms\n",
+            sessions, median(list), median(one), median(page));
     }
 
     // The tracer on the loop: per event, with spans queued for the exporter.
@@ -132,11 +134,11 @@ int main(int argc, char** argv) {
                                                           900, 0, 2, 131072, 10}});
                 events.push_back(
                     {"s", rt::ToolStarted{static_cast<std::size_t>(i), "python", "{}"}});
-                events.push_back(
-                    {"s", rt::ToolFinished{static_cast<std::size_t>(i), "python", true, 5.0, "ok"}});
+                events.push_back({"s", rt::ToolFinished{static_cast<std::size_t>(i), "python", true,
+                                                        5.0, "ok"}});
             }
-            events.push_back({"s", rt::SessionFinished{"final", calls, 40 * calls, "x", nullptr,
-                                                       std::nullopt}});
+            events.push_back(
+                {"s", rt::SessionFinished{"final", calls, 40 * calls, "x", nullptr, std::nullopt}});
             const auto t = Clock::now();
             for (const auto& e : events) tracer.on_event(e);
             in_tracer = Clock::now() - t;
@@ -148,9 +150,10 @@ int main(int argc, char** argv) {
     }
     io.stop();
     loop.join();
-    std::printf("telemetry: %.2f us per event in the tracer (queueing included); %.0f spans/s "
-                "exported to a loopback collector (%zu bytes received)\n",
-                median(per_event), median(spans_per_s), received);
+    std::printf(
+        "telemetry: %.2f us per event in the tracer (queueing included); %.0f spans/s "
+        "exported to a loopback collector (%zu bytes received)\n",
+        median(per_event), median(spans_per_s), received);
     fs::remove_all(dir);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "runtime/setup_error.h"
+#include "tools/browser/url.h"
 
 namespace gossamer::runtime {
 
@@ -17,27 +18,6 @@ namespace {
 std::string env(const char* name) {
     const char* value = std::getenv(name);
     return value ? value : "";
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string url_decode(std::string_view in) {
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] == '%' && i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 &&
-            hex_digit(in[i + 2]) >= 0) {
-            out += static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
-            i += 2;
-        } else {
-            out += in[i];
-        }
-    }
-    return out;
 }
 
 std::string trim(std::string_view s) {
@@ -55,8 +35,8 @@ std::vector<std::string> parse_headers(std::string_view text) {
         const auto pair = text.substr(0, comma);
         const auto eq = pair.find('=');
         if (eq != std::string_view::npos) {
-            const auto name = trim(url_decode(pair.substr(0, eq)));
-            const auto value = trim(url_decode(pair.substr(eq + 1)));
+            const auto name = trim(tools::browser::url::unquote(pair.substr(0, eq)));
+            const auto value = trim(tools::browser::url::unquote(pair.substr(eq + 1)));
             if (!name.empty() && name.find_first_of(":\r\n") == std::string::npos &&
                 value.find_first_of("\r\n") == std::string::npos)
                 out.push_back(name + ": " + value);

@@ -7,36 +7,42 @@ namespace gossamer::runtime {
 
 namespace {
 
-// Each session with the sums of its `generation` and `tool.finished` events; ?1..?4 filter
-// (state, name substring, fleet, id), ?5/?6 page.
+// The page of sessions (?1..?4 filter: state, name substring, fleet, id; ?5/?6 page) with the
+// sums of their `generation` and `tool.finished` events, read through the events' primary key.
 constexpr const char* kSummarySql = R"sql(
-SELECT s.id, s.name, s.spec_path, s.model, s.status, s.stop_reason, s.error, s.created_at,
-  s.updated_at,
-  (julianday(CASE WHEN s.status IN ('running', 'created') THEN 'now' ELSE s.updated_at END)
-    - julianday(s.created_at)) * 86400.0,
+WITH page AS (
+  SELECT s.rowid AS rid, s.id, s.name, s.spec_path, s.model, s.status, s.stop_reason, s.error,
+    s.created_at, s.updated_at, f.fleet_id, f.task_id
+  FROM sessions s LEFT JOIN fleet_tasks f ON f.session_id = s.id
+  WHERE (?1 = '' OR s.status = ?1) AND (?2 = '' OR instr(lower(s.name), lower(?2)) > 0)
+    AND (?3 = '' OR f.fleet_id = ?3) AND (?4 = '' OR s.id = ?4)
+  ORDER BY s.created_at DESC, s.rowid DESC
+  LIMIT ?5 OFFSET ?6)
+SELECT p.id, p.name, p.spec_path, p.model, p.status, p.stop_reason, p.error, p.created_at,
+  p.updated_at,
+  (julianday(CASE WHEN p.status IN ('running', 'created') THEN 'now' ELSE p.updated_at END)
+    - julianday(p.created_at)) * 86400.0,
   COALESCE(g.turns, 0), COALESCE(g.input, 0), COALESCE(g.cached, 0), COALESCE(g.output, 0),
   COALESCE(g.ms, 0), COALESCE(t.calls, 0), COALESCE(t.errors, 0), COALESCE(t.ms, 0),
   COALESCE((SELECT json_extract(e.json, '$.prompt_tokens') + json_extract(e.json, '$.output_tokens')
-            FROM events e WHERE e.session_id = s.id AND e.kind = 'generation'
+            FROM events e WHERE e.session_id = p.id AND e.kind = 'generation'
             ORDER BY e.seq DESC LIMIT 1), 0),
-  COALESCE(g.window, 0), COALESCE(f.fleet_id, ''), COALESCE(f.task_id, '')
-FROM sessions s
+  COALESCE(g.window, 0), COALESCE(p.fleet_id, ''), COALESCE(p.task_id, '')
+FROM page p
 LEFT JOIN (SELECT session_id, count(*) AS turns,
              sum(json_extract(json, '$.prompt_tokens')) AS input,
              sum(json_extract(json, '$.cached_tokens')) AS cached,
              sum(json_extract(json, '$.output_tokens')) AS output,
              sum(json_extract(json, '$.ms')) AS ms,
              max(json_extract(json, '$.window')) AS window
-           FROM events WHERE kind = 'generation' GROUP BY session_id) g ON g.session_id = s.id
+           FROM events WHERE kind = 'generation' AND session_id IN (SELECT id FROM page)
+           GROUP BY session_id) g ON g.session_id = p.id
 LEFT JOIN (SELECT session_id, count(*) AS calls,
              sum(json_extract(json, '$.ok') = 0) AS errors,
              sum(json_extract(json, '$.ms')) AS ms
-           FROM events WHERE kind = 'tool.finished' GROUP BY session_id) t ON t.session_id = s.id
-LEFT JOIN fleet_tasks f ON f.session_id = s.id
-WHERE (?1 = '' OR s.status = ?1) AND (?2 = '' OR instr(lower(s.name), lower(?2)) > 0)
-  AND (?3 = '' OR f.fleet_id = ?3) AND (?4 = '' OR s.id = ?4)
-ORDER BY s.created_at DESC, s.rowid DESC
-LIMIT ?5 OFFSET ?6
+           FROM events WHERE kind = 'tool.finished' AND session_id IN (SELECT id FROM page)
+           GROUP BY session_id) t ON t.session_id = p.id
+ORDER BY p.created_at DESC, p.rid DESC
 )sql";
 
 std::vector<SessionSummary> query(const SessionStore& store, const SummaryFilter& filter,

@@ -1,32 +1,14 @@
 #include "server/viewer_request.h"
 
+#include "tools/browser/url.h"
+
 namespace gossamer::server {
 
-namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 std::string percent_decode(std::string_view in) {
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] == '+') {
-            out += ' ';
-        } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-                   hex_value(in[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-            i += 2;
-        } else {
-            out += in[i];
-        }
-    }
-    return out;
+    std::string plus_as_space(in);  // the form encoding browsers use in query strings
+    for (char& c : plus_as_space)
+        if (c == '+') c = ' ';
+    return tools::browser::url::unquote(plus_as_space);
 }
 
 std::string query_param(std::string_view query, std::string_view name) {

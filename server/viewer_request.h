@@ -9,7 +9,7 @@
 
 namespace gossamer::server {
 
-// %XX and '+' decoded; a malformed escape stays as written.
+// %XX and '+' decoded (invalid UTF-8 replaced); a malformed escape stays as written.
 std::string percent_decode(std::string_view in);
 // The decoded value of the first `name` in a query string ("" when absent).
 std::string query_param(std::string_view query, std::string_view name);
