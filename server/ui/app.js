@@ -44,6 +44,8 @@ function secs(s) {
   if (s < 7200) return Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
   return (s / 3600).toFixed(1) + ' h';
 }
+// Sessions' times are stored to the second: a shorter one reads "< 1 s".
+function duration(s) { return s < 1 ? '< 1 s' : secs(s); }
 function when(iso) { const d = new Date(iso); return isNaN(d) ? iso : d.toLocaleString(); }
 function stateBadge(s) {
   return el('span', { class: 'badge state-' + s.state, 'data-state': s.state }, s.state);
@@ -87,7 +89,7 @@ function sessionRow(s) {
     el('td', {}, stateBadge(s), s.live ? el('span', { class: 'badge live' }, 'live') : null),
     el('td', {}, s.reason),
     el('td', {}, when(s.created_at)),
-    el('td', { class: 'num' }, secs(s.duration_s)),
+    el('td', { class: 'num' }, duration(s.duration_s)),
     el('td', { class: 'num' }, num(s.turns)),
     el('td', { class: 'num' }, num(s.input_tokens) + ' / ' + num(s.output_tokens)),
     el('td', {}, s.model),
@@ -355,7 +357,7 @@ function sessionView(id, data, open) {
     return ms;
   });
   const fillPct = s.window ? Math.min(100, 100 * s.context_tokens / s.window) : 0;
-  const cards = [['State', stateBadge(s)], ['Turns', num(s.turns)], ['Duration', secs(s.duration_s)],
+  const cards = [['State', stateBadge(s)], ['Turns', num(s.turns)], ['Duration', duration(s.duration_s)],
     ['Tokens in', num(s.input_tokens)], ['Cached', num(s.cached_tokens)], ['Tokens out', num(s.output_tokens)],
     ['Model time', secs(s.model_ms / 1000)], ['Tool calls', num(s.tool_calls) + (s.tool_errors ? ` (${s.tool_errors} failed)` : '')],
     ['Tool time', secs(s.tool_ms / 1000)]];
@@ -382,6 +384,8 @@ function sessionView(id, data, open) {
         { name: 'in', values: gens.map(g => g.data.prompt_tokens), color: '#8fb3ef' },
         { name: 'cached', values: gens.map(g => g.data.cached_tokens), color: '#c9d7f0' },
         { name: 'out', values: gens.map(g => g.data.output_tokens), color: '#1f5fbf' }], 'tok'),
+      s.window ? barChart('Context fill per step', labels, [
+        { name: 'used', values: gens.map(g => 100 * (g.data.prompt_tokens + g.data.output_tokens) / (g.data.window || s.window)), color: '#8a94a8' }], '%') : null,
       barChart('Time per step', labels, [
         { name: 'model', values: gens.map(g => g.data.ms / 1000), color: '#1f5fbf' },
         { name: 'tools', values: toolMs.map(ms => ms / 1000), color: '#e0a030' }], 's')) : null,
@@ -463,6 +467,8 @@ async function fleetPage(id) {
   const other = f.states.interrupted + f.states.budget + f.states.cancelled;
   const sessions = f.task_list.map(t => t.session).filter(Boolean);
   const ended = sessions.filter(s => s.state !== 'running' && s.state !== 'created');
+  // A task's wall time is measured precisely by the fleet (summed over its runs).
+  const wall = f.task_list.filter(t => t.session && t.session.state !== 'running' && t.session.state !== 'created').map(t => t.wall_seconds);
   main.replaceChildren(
     el('h1', {}, f.name || f.id),
     el('div', { class: 'meta' }, `${f.id} · model ${f.model} · created ${when(f.created_at)} · ${f.tasks} tasks, ${ended.length} ended`),
@@ -470,7 +476,7 @@ async function fleetPage(id) {
       seg('seg-failed', f.states.failed, 'failed'), seg('seg-other', other, 'other ends'), seg('seg-running', f.states.running, 'running')),
     el('div', { class: 'plots' },
       barChart('Outcomes', STATES, [{ name: 'sessions', values: STATES.map(s => f.states[s] || 0), color: '#1f5fbf' }], ''),
-      histogram('Durations (s)', ended.map(s => s.duration_s), 's')),
+      histogram('Durations (s)', wall, 's')),
     el('h2', {}, 'Tasks'),
     el('table', { id: 'tasks' },
       el('thead', {}, el('tr', {}, ['#', 'Task', 'Session', 'State', 'Reason', 'Duration', 'Turns', 'Tokens out'].map(h => el('th', {}, h)))),
@@ -478,7 +484,7 @@ async function fleetPage(id) {
         const s = t.session;
         return el('tr', {}, el('td', {}, t.index), el('td', {}, t.task),
           el('td', {}, s ? link('#/s/' + encodeURIComponent(s.id), s.id) : el('span', { class: 'meta' }, 'not started')),
-          el('td', {}, s ? stateBadge(s) : ''), el('td', {}, s ? s.reason : ''), el('td', {}, s ? secs(s.duration_s) : ''),
+          el('td', {}, s ? stateBadge(s) : ''), el('td', {}, s ? s.reason : ''), el('td', {}, s ? secs(t.wall_seconds) : ''),
           el('td', {}, s ? num(s.turns) : ''), el('td', {}, s ? num(s.output_tokens) : ''));
       }))));
 }

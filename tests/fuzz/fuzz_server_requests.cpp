@@ -67,8 +67,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const std::string host = b == std::string::npos ? "" : body.substr(b + 1);
                 for (const char* name : {"state", "name", "step", "key", ""}) {
                     const auto value = s::query_param(query, name);
-                    if (value.size() > query.size())
-                        broken("a decoded value longer than its query");
+                    // (an invalid UTF-8 byte decodes to U+FFFD: 3 bytes)
+                    if (value.size() > 3 * query.size())
+                        broken("a decoded value out of proportion to its query");
                     const auto n = s::int_param(query, name, 7, 1000);
                     if (n && (*n < 0 || *n > 1000)) broken("a number outside its range");
                     if (s::cookie_value(cookie, name).size() > cookie.size())

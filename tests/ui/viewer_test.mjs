@@ -150,7 +150,8 @@ try {
     assert.ok((await texts('[data-role=tool] pre')).some(t => t.includes('1 passed, 2 failed')));
     assert.ok((await texts('[data-kind=hook], .item.hook')).some(t => t.includes('on_finish: allow')));
     assert.ok((await texts('[data-role=final]'))[0].includes('returns a + b'));
-    assert.ok(await page.$$eval('.plot svg rect.bar', rs => rs.length) >= 8, 'bars per step');
+    assert.ok(await page.$$eval('.plot svg rect.bar', rs => rs.length) >= 12, 'bars per step');
+    assert.equal(await page.$$eval('.plot svg', s => s.length), 3, 'tokens, context fill, time');
     const fill = await page.$eval('#context-fill > div', d => d.style.width);
     assert.match(fill, /^[0-9.]+%$/);
     const button = (await page.$$('.workspace button')).at(-1);
