@@ -40,7 +40,8 @@ inline Run run_gossamer(const std::string& args, std::string_view input,
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "in", std::ios::binary) << input;
     std::string command;
-    for (const auto& [name, value] : env) command.append(name).append("='").append(value).append("' ");
+    for (const auto& [name, value] : env)
+        command.append(name).append("='").append(value).append("' ");
     command += std::string("'") + GOSSAMER_BINARY + "' " + args + " < '" + (dir / "in").string() +
                "' > '" + (dir / "out").string() + "' 2> '" + (dir / "err").string() + "'";
     int status = std::system(command.c_str());
