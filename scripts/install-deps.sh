@@ -3,6 +3,8 @@
 # nothing is downloaded from anywhere else). Idempotent: prints nothing when all are present.
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --node     also Node.js and npm (benchmarks against tiktoken)
+#   scripts/install-deps.sh --browser  also chromium, which the trace viewer's tests drive
+#                                      headless (tests/ui)
 #   scripts/install-deps.sh --fuzz     also clang and its libFuzzer runtime
 #   scripts/install-deps.sh --train    also PyTorch for train/ (gpt-oss-nano) and OpenBLAS:
 #                                      Debian's torch calls the system BLAS, and the reference
@@ -17,13 +19,12 @@ packages=(
 )
 # bubblewrap: the sandbox benchmark's comparison; python3-*: what the Python tool's
 # interpreter offers inside the sandbox (numpy, sympy, pandas, scipy, matplotlib).
-# chromium: the trace viewer's tests drive it headless (tests/ui).
-packages+=(chromium)
 packages+=(bubblewrap python3-numpy python3-sympy python3-pandas python3-scipy python3-matplotlib)
 want_node=0
 for arg in "$@"; do
   case "$arg" in
     --node) want_node=1 ;;
+    --browser) packages+=(chromium) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     --train) packages+=(python3-torch python3-numpy libopenblas0-openmp) ;;
     *) echo "install-deps.sh: unknown option '$arg'" >&2; exit 2 ;;

@@ -3,7 +3,7 @@
 # `ci` preset (release, one CUDA architecture when nvcc exists) and runs every ctest test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh --node
+./scripts/install-deps.sh --node --browser
 # The real MCP servers the MCP client tests talk to (pinned in tests/mcp/package-lock.json).
 npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error >/dev/null
 # The clients that judge `gossamer serve`: the openai SDK, Codex CLI and Node 22 for them
