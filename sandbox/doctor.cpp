@@ -142,6 +142,8 @@ DoctorReport run_doctor() {
     report.layers.push_back({Layer::cgroup_pids, cgroups.pids, cgroups.detail});
     report.layers.push_back(probe_rlimits());
     probe_end_to_end(report);
+    for (const auto& s : report.layers)
+        if (s.layer == Layer::user_ns && !s.ok) report.situations = diagnose(read_host_facts());
     return report;
 }
 
@@ -159,6 +161,8 @@ std::string doctor_text(const DoctorReport& report) {
            report.pivot_root_detail + "\n";
     out += std::string(report.end_to_end ? "  ok       " : "  FAILED   ") + "end-to-end      " +
            "/bin/true in the default sandbox: " + report.end_to_end_detail + "\n";
+    if (!report.situations.empty()) out += "\nWhy user namespaces fail here:\n";
+    for (const auto& s : report.situations) out += "  - " + s.what + "\n    fix: " + s.fix + "\n";
     return out;
 }
 
@@ -175,6 +179,9 @@ std::string doctor_json(const DoctorReport& report) {
     }
     root["filesystem"] = {{"ok", report.pivot_root}, {"detail", report.pivot_root_detail}};
     root["end_to_end"] = {{"ok", report.end_to_end}, {"detail", report.end_to_end_detail}};
+    root["situation"] = nlohmann::ordered_json::array();
+    for (const auto& s : report.situations)
+        root["situation"].push_back({{"what", s.what}, {"fix", s.fix}});
     return root.dump(2);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/host_situation.h"
 #include "sandbox/layers.h"
 
 namespace gossamer::sandbox {
@@ -35,6 +36,9 @@ struct DoctorReport {
     bool end_to_end = false;  // /bin/true ran in the default sandbox
     std::string end_to_end_detail;
     std::string kernel;  // uname -r
+    // Why user namespaces fail here, with the fix for this machine (host_situation.h);
+    // empty when they work.
+    std::vector<Situation> situations;
 };
 
 DoctorReport run_doctor();

@@ -37,10 +37,14 @@ bool needs_layer(const Policy& policy, Layer layer) {
 }
 
 [[noreturn]] void refuse(Layer layer, const std::string& why) {
+    // For user namespaces, what is in the way on this machine and its own fix.
+    const auto situations =
+        layer == Layer::user_ns ? diagnose(read_host_facts()) : std::vector<Situation>{};
     throw LaunchError("sandbox layer '" + std::string(layer_name(layer)) +
                       "' is required by the policy but unavailable here: " + why +
-                      ". Fix: " + std::string(layer_fix_hint(layer)) +
-                      ". (`gossamer doctor` lists every layer; `gossamer sandbox exec "
+                      (situations.empty() ? ". Fix: " + std::string(layer_fix_hint(layer)) + "."
+                                          : ". " + situation_text(situations)) +
+                      " (`gossamer doctor` lists every layer; `gossamer sandbox exec "
                       "--unsandboxed` runs without isolation.)");
 }
 
