@@ -90,7 +90,11 @@ std::vector<Situation> diagnose(const HostFacts& f) {
     if (f.userns_errno == 0) return out;
     const std::string refused =
         "clone(CLONE_NEWUSER) fails with " + std::string(std::strerror(f.userns_errno));
-    if (f.chrooted)
+    // Root is refused only by a chroot, a filter or a sysctl: with neither of the others in
+    // sight, a chroot is the likely cause even where /proc/1/root cannot be compared.
+    const bool likely_chroot = f.root && f.userns_errno == EPERM && !f.seccomp_filtered &&
+                               (!f.max_user_namespaces || *f.max_user_namespaces > 0);
+    if (f.chrooted || likely_chroot)
         out.push_back(
             {"gossamer runs inside a chroot, and the kernel refuses new user namespaces "
              "to a chrooted process (" +
@@ -117,7 +121,7 @@ std::vector<Situation> diagnose(const HostFacts& f) {
              "flags=(unconfined) { userns, }` and run `apparmor_parser -r "
              "/etc/apparmor.d/gossamer`; or, for the whole machine, sysctl -w "
              "kernel.apparmor_restrict_unprivileged_userns=0"});
-    if (!f.container.empty() || f.seccomp_filtered) {
+    if (f.seccomp_filtered) {  // a container without a filter on us is not what refuses
         const std::string where = f.container.empty() ? "a seccomp filter on this process"
                                                       : "the " + f.container +
                                                             " container's seccomp "

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +69,31 @@ Ran under_docker_like_filter(const std::vector<std::string>& args, const std::st
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
 
+// gossamer ARGS chrooted into a recursive bind of / (in a private mount namespace, so the
+// host's mounts are untouched): the kernel refuses new user namespaces to a chrooted process.
+Ran in_chroot(const std::vector<std::string>& args, const std::string& dir) {
+    const std::string out = dir + "/out", err = dir + "/err", root = dir + "/root";
+    std::filesystem::create_directories(root);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(o, 1), ::dup2(e, 2);
+        if (::unshare(CLONE_NEWNS) != 0) ::_exit(121);
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(122);
+        if (::mount("/", root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ::_exit(123);
+        if (::chroot(root.c_str()) != 0 || ::chdir("/") != 0) ::_exit(124);
+        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(GOSSAMER_BINARY, argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
 }  // namespace
 
 TEST_CASE("host situation: each reason user namespaces fail has its own fix") {
@@ -106,9 +132,15 @@ TEST_CASE("host situation: each reason user namespaces fail has its own fix") {
     sb::HostFacts chroot;
     chroot.userns_errno = EPERM;
     chroot.chrooted = true;
+    chroot.root = true;
     const auto c = sb::diagnose(chroot);
     REQUIRE(!c.empty());
     CHECK(c.front().what.find("inside a chroot") != std::string::npos);
+
+    sb::HostFacts hidden;  // root, refused, nothing else in sight: a chroot it cannot see
+    hidden.root = true;
+    hidden.userns_errno = EPERM;
+    CHECK(mentions(sb::diagnose(hidden), "most likely runs inside a chroot", "outside the chroot"));
 
     sb::HostFacts unknown;
     unknown.userns_errno = EINVAL;
@@ -149,4 +181,18 @@ TEST_CASE("host situation: doctor and run under a Docker-like seccomp filter say
     CHECK(run.err.find("user_ns") != std::string::npos);
     CHECK(run.err.find("seccomp=unconfined") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(store));  // no session, no store
+}
+
+TEST_CASE("host situation: inside a chroot the doctor names the chroot") {
+    if (::geteuid() != 0) return;  // making the chroot needs root (CI runs as root)
+    gossamer::test::TempDir dir("chroot");
+    const auto doctor = in_chroot({"doctor", "--json"}, dir.path.string());
+    REQUIRE_MESSAGE(!doctor.out.empty(), "exit " << doctor.code << ": " << doctor.err);
+    const auto report = nlohmann::json::parse(doctor.out);
+    CHECK_FALSE(report["layers"]["user_ns"]["ok"].get<bool>());
+    REQUIRE(report["situation"].size() >= 1);
+    CHECK(report["situation"][0]["what"].get<std::string>().find("inside a chroot") !=
+          std::string::npos);
+    CHECK(report["situation"][0]["fix"].get<std::string>().find("outside the chroot") !=
+          std::string::npos);
 }
