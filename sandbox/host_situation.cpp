@@ -96,9 +96,11 @@ std::vector<Situation> diagnose(const HostFacts& f) {
                                (!f.max_user_namespaces || *f.max_user_namespaces > 0);
     if (f.chrooted || likely_chroot)
         out.push_back(
-            {"gossamer runs inside a chroot, and the kernel refuses new user namespaces "
-             "to a chrooted process (" +
-                 refused + ")",
+            {std::string(f.chrooted ? "gossamer runs inside a chroot"
+                                    : "gossamer most likely runs inside a chroot (as root, "
+                                      "with no seccomp filter or sysctl in the way)") +
+                 ", and the kernel refuses new user namespaces to a chrooted process (" + refused +
+                 ")",
              "run gossamer outside the chroot, or in a real container (systemd-nspawn, "
              "or docker/podman with --security-opt seccomp=unconfined) instead of a "
              "chroot"});
