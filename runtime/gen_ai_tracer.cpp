@@ -153,8 +153,25 @@ void GenAiTracer::on_event(const Event& event) {
                 input_tokens_ += g.prompt_tokens, output_tokens_ += g.output_tokens;
                 end(std::move(s));
             },
+            [&](const HookDecided& h) {
+                SpanEvent ev{"gossamer.hook", unix_nanos(), Json::object()};
+                ev.attributes["gossamer.hook.kind"] = h.hook;
+                ev.attributes["gossamer.hook.command"] = h.command;
+                ev.attributes["gossamer.hook.decision"] = h.decision;
+                ev.attributes["gossamer.hook.ms"] = h.ms;
+                if (options_.content && !h.reason.empty())
+                    ev.attributes["gossamer.hook.reason"] = h.reason;
+                if (!h.message) return run_->events.push_back(std::move(ev));
+                if (auto it = calls_.find(*h.message); it != calls_.end())
+                    return it->second.events.push_back(std::move(ev));
+                pending_hooks_[*h.message].push_back(std::move(ev));
+            },
             [&](const ToolStarted& t) {
                 Span s = child("execute_tool " + t.recipient, 1);
+                if (auto it = pending_hooks_.find(t.message); it != pending_hooks_.end()) {
+                    s.events = std::move(it->second);
+                    pending_hooks_.erase(it);
+                }
                 auto& a = s.attributes;
                 a["gen_ai.operation.name"] = "execute_tool";
                 a["gen_ai.tool.name"] = t.recipient;
@@ -199,6 +216,9 @@ void GenAiTracer::on_event(const Event& event) {
                     end(std::move(span));
                 }
                 calls_.clear();
+                for (auto& [index, held] : pending_hooks_)  // calls their hooks denied
+                    for (auto& ev : held) run_->events.push_back(std::move(ev));
+                pending_hooks_.clear();
                 Span s = std::move(*run_);
                 run_.reset();
                 ended_ = true;

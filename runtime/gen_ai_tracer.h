@@ -19,6 +19,13 @@
 
 namespace gossamer::runtime {
 
+// Something that happened during a span (a policy hook's decision).
+struct SpanEvent {
+    std::string name;
+    std::uint64_t time_ns = 0;
+    nlohmann::ordered_json attributes = nlohmann::ordered_json::object();
+};
+
 struct Span {
     std::string trace_id;        // 32 lowercase hex digits
     std::string span_id;         // 16 lowercase hex digits
@@ -30,6 +37,7 @@ struct Span {
     nlohmann::ordered_json attributes = nlohmann::ordered_json::object();
     bool error = false;
     std::string status_message;
+    std::vector<SpanEvent> events;
 };
 
 struct TracerOptions {
@@ -60,6 +68,9 @@ class GenAiTracer final : public EventSink {
     std::function<void(Span)> sink_;
     std::optional<Span> run_;
     std::map<std::size_t, Span> calls_;  // open execute_tool spans by call index
+    // pre_tool hooks decide before their call's span opens: held until it does (or, for a
+    // call they denied, put on the run's span).
+    std::map<std::size_t, std::vector<SpanEvent>> pending_hooks_;
     nlohmann::ordered_json turn_output_ = nlohmann::ordered_json::array();  // content: parts
     nlohmann::ordered_json turn_input_ = nlohmann::ordered_json::array();   // content: results
     long input_tokens_ = 0, output_tokens_ = 0;

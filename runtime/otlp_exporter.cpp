@@ -112,6 +112,14 @@ Json otlp_request(const std::vector<Span>& spans, const std::string& service_nam
                   {"status",
                    s.error ? Json{{"code", 2}, {"message", s.status_message}} : Json{{"code", 1}}}};
         if (!s.parent_span_id.empty()) span["parentSpanId"] = s.parent_span_id;
+        if (!s.events.empty()) {
+            Json events = Json::array();
+            for (const auto& e : s.events)
+                events.push_back(Json{{"timeUnixNano", std::to_string(e.time_ns)},
+                                      {"name", e.name},
+                                      {"attributes", attributes(e.attributes)}});
+            span["events"] = std::move(events);
+        }
         list.push_back(std::move(span));
     }
     return Json{

@@ -124,6 +124,38 @@ TEST_CASE("telemetry: content on adds messages, instructions, arguments and resu
     CHECK(tool.attributes["gen_ai.tool.call.result"] == "Exit code: 2");
 }
 
+TEST_CASE("telemetry: policy hooks are events on their call's span (or the run's)") {
+    std::vector<rt::Span> spans;
+    {
+        rt::GenAiTracer tracer({"a", "m", false, {}, ""}, [&](rt::Span s) { spans.push_back(s); });
+        const auto send = [&](rt::EventBody body) { tracer.on_event({"s", std::move(body)}); };
+        send(rt::SessionStarted{});
+        send(rt::HookDecided{"pre_tool", "policy.py", 4, "python", "allow", "", 12.0});
+        send(rt::ToolStarted{4, "python", "1"});
+        send(rt::HookDecided{"post_tool", "redact.sh", 4, "python", "replace", "secret", 3.0});
+        send(rt::ToolFinished{4, "python", true, 5.0, "1"});
+        send(rt::HookDecided{"pre_tool", "policy.py", 6, "python", "deny", "no", 2.0});
+        send(
+            rt::HookDecided{"on_finish", "tests.sh", std::nullopt, std::nullopt, "allow", "", 9.0});
+        send(rt::SessionFinished{"final", 1, 1, "x", nullptr, std::nullopt});
+    }
+    REQUIRE(spans.size() == 2);
+    const auto& tool = spans[0];
+    REQUIRE(tool.events.size() == 2);
+    CHECK(tool.events[0].name == "gossamer.hook");
+    CHECK(tool.events[0].attributes["gossamer.hook.kind"] == "pre_tool");
+    CHECK(tool.events[1].attributes["gossamer.hook.decision"] == "replace");
+    CHECK_FALSE(tool.events[1].attributes.contains("gossamer.hook.reason"));  // content off
+    const auto& run = spans[1];
+    REQUIRE(run.events.size() == 2);
+    CHECK(run.events[0].attributes["gossamer.hook.kind"] == "on_finish");
+    CHECK(run.events[1].attributes["gossamer.hook.decision"] == "deny");  // its call never ran
+    const auto body = rt::otlp_request(spans, "gossamer");
+    const auto& otlp_tool = body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+    CHECK(otlp_tool["events"][0]["name"] == "gossamer.hook");
+    CHECK(otlp_tool["events"][0]["attributes"][0]["key"] == "gossamer.hook.kind");
+}
+
 TEST_CASE("telemetry: a run stopped without its end still closes its spans, as errors") {
     std::vector<rt::Span> spans;
     {
