@@ -25,11 +25,10 @@ int cmd_ui(Args args) {
             io, listen.http,
             [&viewer](const server::HttpRequest& request, std::shared_ptr<server::Reply> reply) {
                 if (viewer.handle(request, reply)) return;
-                if (request.path == "/" || request.path == "/health") {
-                    if (request.path == "/health")
-                        return reply->send(200, "application/json", R"({"status":"ok"})");
+                if (request.path == "/health")
+                    return reply->send(200, "application/json", R"({"status":"ok"})");
+                if (request.path == "/")
                     return reply->send(302, "text/plain", "", {{"Location", "/ui/"}});
-                }
                 reply->send(404, "application/json",
                             R"({"error":{"message":"the viewer is at /ui/"}})");
             });

@@ -1,22 +1,10 @@
 #include "runtime/gen_ai_tracer.h"
 
 #include <chrono>
-#include <random>
 
 namespace gossamer::runtime {
 
 using Json = nlohmann::ordered_json;
-
-std::string random_hex(std::size_t bytes) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    do {
-        out.clear();
-        for (std::size_t i = 0; i < bytes * 2; ++i) out += kHex[rng() & 15];
-    } while (out.find_first_not_of('0') == std::string::npos);
-    return out;
-}
 
 std::uint64_t unix_nanos() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -59,7 +47,7 @@ GenAiTracer::~GenAiTracer() {
 Span GenAiTracer::child(std::string name, int kind) const {
     Span s;
     s.trace_id = run_->trace_id;
-    s.span_id = random_hex(8);
+    s.span_id = random_hex(16);
     s.parent_span_id = run_->span_id;
     s.name = std::move(name);
     s.kind = kind;
@@ -76,8 +64,8 @@ void GenAiTracer::end(Span span) {
 
 void GenAiTracer::start_run(const std::string& session) {
     Span s;
-    s.trace_id = random_hex(16);
-    s.span_id = random_hex(8);
+    s.trace_id = random_hex(32);
+    s.span_id = random_hex(16);
     s.name = "invoke_agent " + options_.agent_name;
     s.start_ns = unix_nanos();
     auto& a = s.attributes;
@@ -150,7 +138,7 @@ void GenAiTracer::on_event(const Event& event) {
                 }
                 turn_input_ = Json::array();
                 turn_output_ = Json::array();
-                input_tokens_ += g.prompt_tokens, output_tokens_ += g.output_tokens;
+                input_tokens_ += g.prompt_tokens;  // the run's output total comes with its end
                 end(std::move(s));
             },
             [&](const HookDecided& h) {

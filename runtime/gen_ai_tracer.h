@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/events.h"
+#include "runtime/random_hex.h"
 
 namespace gossamer::runtime {
 
@@ -73,12 +74,10 @@ class GenAiTracer final : public EventSink {
     std::map<std::size_t, std::vector<SpanEvent>> pending_hooks_;
     nlohmann::ordered_json turn_output_ = nlohmann::ordered_json::array();  // content: parts
     nlohmann::ordered_json turn_input_ = nlohmann::ordered_json::array();   // content: results
-    long input_tokens_ = 0, output_tokens_ = 0;
+    long input_tokens_ = 0;  // summed over the run's turns
     bool ended_ = false;
 };
 
-// 2 * bytes random lowercase hex digits, never all zero.
-std::string random_hex(std::size_t bytes);
 std::uint64_t unix_nanos();
 
 }  // namespace gossamer::runtime

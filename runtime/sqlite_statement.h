@@ -8,12 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <ctime>
 #include <optional>
-#include <random>
 #include <string>
 
+#include "runtime/random_hex.h"
 #include "runtime/session_store.h"
 
 namespace gossamer::runtime {
@@ -86,16 +85,12 @@ inline std::string utc_now() {
 
 // PREFIX + "YYYYMMDD-HHMMSS-" + 6 random hex digits (sorts by creation time).
 inline std::string stamped_id(const char* prefix) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
     const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     std::tm tm{};
     gmtime_r(&t, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S-", &tm);
-    char suffix[8];
-    std::snprintf(suffix, sizeof suffix, "%06llx",
-                  static_cast<unsigned long long>(random() & 0xffffff));
-    return std::string(prefix) + stamp + suffix;
+    return std::string(prefix) + stamp + random_hex(6);
 }
 
 }  // namespace gossamer::runtime

@@ -45,11 +45,9 @@ std::string TerminalView::status() const {
     if (!started_) return "";
     const auto now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - *started_).count();
-    double rate = tokens_per_s_;
-    if (channel_.size() || deltas_ > 0) {
-        const double turn_s = std::chrono::duration<double>(now - turn_started_).count();
-        if (deltas_ > 0 && turn_s > 0.05) rate = deltas_ / turn_s;
-    }
+    double rate = tokens_per_s_;  // of the last turn; while one is sampled, its own so far
+    const double turn_s = std::chrono::duration<double>(now - turn_started_).count();
+    if (deltas_ > 0 && turn_s > 0.05) rate = deltas_ / turn_s;
     char text[256];
     std::snprintf(text, sizeof text, "turn %d · %.1f tok/s · ctx %s%s · %.1f s", turn_ + 1, rate,
                   with_commas(context_).c_str(),
@@ -148,13 +146,13 @@ void TerminalView::on_event(const Event& e) {
             [&](const MessageDone& m) {
                 const bool reasoning = m.header.channel == std::optional<std::string>("analysis") &&
                                        !m.header.recipient;
-                if (quiet) {
-                    // the answer comes with session.finished (citations resolved there)
-                } else if (streaming_) {
+                // (Quiet streams nothing: its answer comes with session.finished, citations
+                // resolved there.)
+                if (streaming_) {
                     style(kReset);
                     clear_status();
                     newline();
-                } else if (reasoning && !m.text.empty()) {  // normal: one line of it
+                } else if (!quiet && reasoning && !m.text.empty()) {  // normal: one line of it
                     begin();
                     style(kDim);
                     write((tty_ ? "· " : "reasoning: ") + one_line(m.text, 120) + " (" +
@@ -197,12 +195,10 @@ void TerminalView::on_event(const Event& e) {
                     if (f.final_answer) {
                         write(*f.final_answer);
                         newline();
-                        return;
-                    }
-                    // No answer: why, on stderr (stdout stays empty).
-                    if (!f.final_answer)
+                    } else {  // no answer: why, on stderr (stdout stays empty)
                         std::fprintf(stderr, "gossamer: %s after %d turns%s%s\n", f.reason.c_str(),
                                      f.turns, f.error ? ": " : "", f.error.value_or("").c_str());
+                    }
                     return;
                 }
                 begin();

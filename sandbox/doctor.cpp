@@ -24,20 +24,6 @@
 namespace gossamer::sandbox {
 namespace {
 
-// Runs `body` in a child made with `flags`; returns 0 when the clone worked and the body
-// returned 0, else the errno of the clone or the body's result.
-template <typename Body>
-int in_child(unsigned long flags, Body body) {
-    const long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-    if (pid < 0) return errno;
-    if (pid == 0) ::_exit(body());
-    int status = 0;
-    while (::waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return EFAULT;
-}
-
 std::string failure(const char* call, int err) {
     return std::string(call) + ": " + std::strerror(err);
 }
@@ -49,7 +35,7 @@ LayerStatus probe_seccomp() {
     } catch (const std::exception& e) {
         return {Layer::seccomp, false, e.what()};
     }
-    const int rc = in_child(0, [&] {
+    const int rc = probe_in_child(0, [&] {
         if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
         if (install_seccomp(program) != 0) return 11;
         // ptrace must now fail with EPERM
@@ -67,7 +53,7 @@ LayerStatus probe_landlock(int abi) {
     if (abi <= 0) return {Layer::landlock, false, "landlock_create_ruleset: not supported"};
     Policy policy;
     const LandlockPlan plan = build_landlock_plan(policy, abi);
-    const int rc = in_child(0, [&] {
+    const int rc = probe_in_child(0, [&] {
         ChildReport error;
         if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
         return apply_landlock(plan, error) ? 0 : 11;
@@ -78,7 +64,7 @@ LayerStatus probe_landlock(int abi) {
 }
 
 LayerStatus probe_rlimits() {
-    const int rc = in_child(0, [] {
+    const int rc = probe_in_child(0, [] {
         rlimit core{0, 0};
         return ::setrlimit(RLIMIT_CORE, &core) == 0 ? 0 : errno;
     });
@@ -102,7 +88,7 @@ void probe_end_to_end(DoctorReport& report) {
 
 std::vector<NamespaceProbe> probe_namespaces() {
     std::vector<NamespaceProbe> probes;
-    const int user = in_child(CLONE_NEWUSER, [] { return 0; });
+    const int user = probe_in_child(CLONE_NEWUSER, [] { return 0; });
     probes.push_back(
         {Layer::user_ns, user == 0,
          user == 0 ? "clone(CLONE_NEWUSER) works" : failure("clone(CLONE_NEWUSER)", user)});
@@ -121,7 +107,7 @@ std::vector<NamespaceProbe> probe_namespaces() {
                 {layer, false, "needs a user namespace (" + failure("clone", user) + ")"});
             continue;
         }
-        const int rc = in_child(CLONE_NEWUSER | flag.first, [] { return 0; });
+        const int rc = probe_in_child(CLONE_NEWUSER | flag.first, [] { return 0; });
         probes.push_back({layer, rc == 0, rc == 0 ? call + " works" : failure(call.c_str(), rc)});
     }
     return probes;

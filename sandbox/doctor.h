@@ -5,6 +5,12 @@
 // a hot path.
 #pragma once
 
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -12,6 +18,20 @@
 #include "sandbox/layers.h"
 
 namespace gossamer::sandbox {
+
+// Runs `body` in a child made with `flags`; returns 0 when the clone worked and the body
+// returned 0, else the errno of the clone or the body's result.
+template <typename Body>
+int probe_in_child(unsigned long flags, Body body) {
+    const long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid < 0) return errno;
+    if (pid == 0) ::_exit(body());
+    int status = 0;
+    while (::waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return EFAULT;
+}
 
 struct NamespaceProbe {
     Layer layer;

@@ -1,14 +1,13 @@
 #include "sandbox/host_situation.h"
 
+#include "sandbox/doctor.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -57,17 +56,6 @@ bool chrooted() {
     return !same_file || (both_ids && ours.stx_mnt_id != init.stx_mnt_id);
 }
 
-int userns_errno() {
-    const long pid =
-        ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-    if (pid < 0) return errno;
-    if (pid == 0) ::_exit(0);
-    int status = 0;
-    while (::waitpid(static_cast<pid_t>(pid), &status, 0) < 0 && errno == EINTR) {
-    }
-    return 0;
-}
-
 }  // namespace
 
 HostFacts read_host_facts() {
@@ -81,7 +69,7 @@ HostFacts read_host_facts() {
     f.seccomp_filtered = status.find("\nSeccomp:\t2") != std::string::npos;
     f.container = container_kind();
     f.chrooted = chrooted();
-    f.userns_errno = userns_errno();
+    f.userns_errno = probe_in_child(CLONE_NEWUSER, [] { return 0; });
     return f;
 }
 

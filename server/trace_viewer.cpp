@@ -3,6 +3,7 @@
 #include "server/viewer_request.h"
 
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -145,11 +146,13 @@ struct TraceViewer::Live : std::enable_shared_from_this<Live> {
             }
             const auto summary = rt::summarize_session(store, id);
             if (!summary) return end();
-            const auto text =
-                summary_json(*summary).dump(-1, ' ', false, Json::error_handler_t::replace);
             const auto shown = summary->record.status + summary->record.updated_at +
                                std::to_string(summary->turns) + std::to_string(summary->tool_calls);
-            if (shown != last_shown) reply->event("session", text), last_shown = shown, sent = true;
+            if (shown != last_shown) {
+                reply->event("session", summary_json(*summary).dump(
+                                            -1, ' ', false, Json::error_handler_t::replace));
+                last_shown = shown, sent = true;
+            }
             if (!open_state(summary->record.status) && !sent) return end();
         } catch (const std::exception& e) {  // a store busy or gone: say so, try again
             reply->event("problem", Json{{"message", e.what()}}.dump());
@@ -317,15 +320,17 @@ void TraceViewer::route(const HttpRequest& request, const std::shared_ptr<Reply>
                    {"started", sessions.size()},
                    {"states", counts}};
             if (with_sessions) {
+                std::map<std::string, const rt::SessionSummary*> by_id;
+                for (const auto& s : sessions) by_id[s.record.id] = &s;
                 Json rows = Json::array();
                 for (const auto& t : tasks) {
                     Json row{{"index", t.index},
                              {"task", t.task_id},
                              {"wall_seconds", t.wall_seconds},
                              {"session", nullptr}};
-                    for (const auto& s : sessions)
-                        if (t.session_id && s.record.id == *t.session_id)
-                            row["session"] = summary_json(s);
+                    if (const auto it = t.session_id ? by_id.find(*t.session_id) : by_id.end();
+                        it != by_id.end())
+                        row["session"] = summary_json(*it->second);
                     rows.push_back(std::move(row));
                 }
                 j["task_list"] = std::move(rows);

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -42,22 +43,17 @@ std::string slurp(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// gossamer ARGS with a Docker-like filter: user namespaces refused, clone3 unknown.
-Ran under_docker_like_filter(const std::vector<std::string>& args, const std::string& dir) {
+// gossamer ARGS in a child that first runs `setup` (which exits with its own code when it
+// cannot do its part); stdout and stderr are kept in DIR/out and DIR/err.
+Ran gossamer_after(const std::function<void()>& setup, const std::vector<std::string>& args,
+                   const std::string& dir) {
     const std::string out = dir + "/out", err = dir + "/err";
     const pid_t pid = ::fork();
     if (pid == 0) {
         const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         ::dup2(o, 1), ::dup2(e, 2);
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
-                         SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
-        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                         SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
-        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        if (seccomp_load(ctx) != 0) ::_exit(120);
+        setup();
         std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
@@ -69,29 +65,35 @@ Ran under_docker_like_filter(const std::vector<std::string>& args, const std::st
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
 
+// gossamer ARGS with a Docker-like filter: user namespaces refused, clone3 unknown.
+Ran under_docker_like_filter(const std::vector<std::string>& args, const std::string& dir) {
+    return gossamer_after(
+        [] {
+            scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+            ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            if (seccomp_load(ctx) != 0) ::_exit(120);
+        },
+        args, dir);
+}
+
 // gossamer ARGS chrooted into a recursive bind of / (in a private mount namespace, so the
 // host's mounts are untouched): the kernel refuses new user namespaces to a chrooted process.
 Ran in_chroot(const std::vector<std::string>& args, const std::string& dir) {
-    const std::string out = dir + "/out", err = dir + "/err", root = dir + "/root";
+    const std::string root = dir + "/root";
     std::filesystem::create_directories(root);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        ::dup2(o, 1), ::dup2(e, 2);
-        if (::unshare(CLONE_NEWNS) != 0) ::_exit(121);
-        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(122);
-        if (::mount("/", root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ::_exit(123);
-        if (::chroot(root.c_str()) != 0 || ::chdir("/") != 0) ::_exit(124);
-        std::vector<char*> argv{const_cast<char*>(GOSSAMER_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(GOSSAMER_BINARY, argv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+    return gossamer_after(
+        [&root] {
+            if (::unshare(CLONE_NEWNS) != 0) ::_exit(121);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(122);
+            if (::mount("/", root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) ::_exit(123);
+            if (::chroot(root.c_str()) != 0 || ::chdir("/") != 0) ::_exit(124);
+        },
+        args, dir);
 }
 
 }  // namespace

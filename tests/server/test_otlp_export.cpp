@@ -75,7 +75,7 @@ struct Receiver {
 
 rt::Span span(int i) {
     rt::Span s;
-    s.trace_id = std::string(32, '1'), s.span_id = rt::random_hex(8);
+    s.trace_id = std::string(32, '1'), s.span_id = rt::random_hex(16);
     s.name = "s" + std::to_string(i), s.start_ns = 1, s.end_ns = 2;
     return s;
 }
