@@ -162,10 +162,10 @@ std::string read_text(const std::string& path, const char* what) {
 
 const std::vector<std::string_view>& fleet_options() {
     static const std::vector<std::string_view> names = {
-        "--tasks",           "--parallel", "--name",       "--results",
-        "--max-failures",    "--resume",   "--model",      "--replay",
-        "--replay-delay-ms", "--store",    "--backend",    "--threads",
-        "--lease-timeout",   "--endpoint", "--engine-api", "--output-schema"};
+        "--tasks",         "--parallel", "--name",          "--results",         "--max-failures",
+        "--resume",        "--model",    "--replay",        "--replay-delay-ms", "--store",
+        "--backend",       "--threads",  "--lease-timeout", "--endpoint",        "--engine-api",
+        "--output-schema", "--sandbox"};
     return names;
 }
 
@@ -221,12 +221,20 @@ int cmd_fleet(Args args) {
                 throw InputError(std::string("--output-schema: ") + e.what());
             }
         }
+        std::optional<sandbox::Mode> mode;
+        if (auto name = p.get("--sandbox")) {
+            mode = sandbox::mode_from_name(*name);
+            if (!mode)
+                throw InputError("--sandbox '" + *name +
+                                 "': expected auto, userns, root or container");
+        }
         for (const auto& line : lines) {
             rt::FleetTask t;
             t.index = static_cast<int>(tasks.size());
             t.task_id = line.id;
             t.spec_yaml = rt::instantiate_spec(tmpl, spec_path, line, lines.size());
             if (schema) t.spec_yaml = rt::spec_with_output_schema(t.spec_yaml, *schema);
+            if (mode) t.spec_yaml = rt::spec_with_sandbox_mode(t.spec_yaml, *mode);
             auto task_spec =
                 rt::parse_agent_spec(t.spec_yaml, spec_path + " (task " + line.id + ")", base);
             if (task_spec.task.empty())

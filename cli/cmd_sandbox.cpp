@@ -44,6 +44,12 @@ sbx::Policy policy_from_options(const Parsed& p) {
     } catch (const sbx::PolicyError& e) {
         throw InputError(e.what());
     }
+    if (auto mode = p.get("--mode")) {
+        const auto parsed = sbx::mode_from_name(*mode);
+        if (!parsed)
+            throw InputError("--mode '" + *mode + "': expected auto, userns, root or container");
+        policy.mode = *parsed;
+    }
     if (p.has("--net")) policy.network = true;
     if (p.has("--unsandboxed")) policy.isolation = false;
     if (auto dir = p.get("--workspace")) {
@@ -102,7 +108,7 @@ int relay(const sbx::Policy& policy, sbx::LaunchRequest request) {
         return 125;
     }
     for (const auto& note : run->notes)
-        std::fprintf(stderr, "gossamer sandbox: note: %s\n", note.c_str());
+        std::fprintf(stderr, "gossamer sandbox: note: container mode: %s\n", note.c_str());
     const int in_flags = ::fcntl(run->stdin_fd, F_GETFL);
     ::fcntl(run->stdin_fd, F_SETFL, in_flags & ~O_NONBLOCK);  // simple blocking writes
     int ours = STDIN_FILENO, to_child = run->stdin_fd;
@@ -144,10 +150,10 @@ void write_stream(std::FILE* out, const std::string& bytes) {
 
 int cmd_sandbox_exec(Args args) {
     const auto dashes = std::find(args.begin(), args.end(), std::string_view("--"));
-    const Parsed p =
-        parse_args(Args(args.begin(), dashes),
-                   {"--policy", "--workspace", "--timeout", "--read-only", "--memory-mb", "--pids"},
-                   {"--net", "--unsandboxed", "--sanitize", "--print-policy", "--interactive"}, 0);
+    const Parsed p = parse_args(
+        Args(args.begin(), dashes),
+        {"--policy", "--workspace", "--timeout", "--read-only", "--memory-mb", "--pids", "--mode"},
+        {"--net", "--unsandboxed", "--sanitize", "--print-policy", "--interactive"}, 0);
     sbx::Policy policy = policy_from_options(p);
     if (auto list = p.get("--read-only")) add_read_only(policy, *list);
     if (auto mb = p.get("--memory-mb"))
@@ -168,6 +174,9 @@ int cmd_sandbox_exec(Args args) {
                      "gossamer sandbox: WARNING: --unsandboxed: no namespaces, no "
                      "seccomp, no Landlock; the command sees this whole machine with "
                      "your privileges (only limits and the environment apply)\n");
+    if (policy.isolation && policy.mode == sbx::Mode::container)
+        std::fprintf(stderr, "gossamer sandbox: note: %s\n",
+                     std::string(sbx::mode_caveats(policy.mode)).c_str());
     if (p.has("--interactive")) return relay(policy, std::move(request));
     if (!::isatty(0)) request.stdin_bytes = read_stdin();
     const sbx::SandboxResult result = sbx::run(policy, request);

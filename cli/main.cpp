@@ -62,7 +62,7 @@ constexpr Command kCommands[] = {
      "  --backend NAME     cpu | cuda | auto\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
-     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
+     "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
      "[--json | --quiet | --verbose]",
      "  --task TEXT            the task (overrides the spec's)\n"
      "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
@@ -71,6 +71,7 @@ constexpr Command kCommands[] = {
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
      "  --engine-api NAME      gossamer | vllm | sglang (default: the spec's, else gossamer)\n"
      "  --output-schema FILE   the final answer must be JSON valid under this JSON Schema\n"
+     "  --sandbox MODE         auto | userns | root | container (the spec's sandbox.mode)\n"
      "  --store DB             session store (its folder must exist)\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
@@ -94,12 +95,13 @@ constexpr Command kCommands[] = {
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
-     "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--store DB] "
+     "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--sandbox MODE] [--store DB] "
      "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json | --quiet | --verbose]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
      "  --engine-api NAME      gossamer | vllm | sglang (default: the spec's, else gossamer)\n"
+     "  --sandbox MODE         auto | userns | root | container (the spec's sandbox.mode)\n"
 
      "  --store DB             session store (its folder must exist)\n"
      "  --backend NAME         cpu | cuda | auto\n"
@@ -126,6 +128,7 @@ constexpr Command kCommands[] = {
      "                         the fleet's endpoints moved)\n"
      "  --engine-api NAME      gossamer | vllm | sglang\n"
      "  --output-schema FILE   every task's final answer must be JSON valid under this schema\n"
+     "  --sandbox MODE         auto | userns | root | container (the spec's sandbox.mode)\n"
      "  --store DB             session store\n"
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
@@ -199,10 +202,11 @@ constexpr Command kCommands[] = {
      "  --backend NAME      cpu | cuda | auto\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",
-     "[--policy FILE] [--net] [--workspace DIR] [--timeout S] [--memory-mb N] [--pids N] "
-     "[--read-only PATHS] [--interactive] [--unsandboxed] [--sanitize] [--print-policy] -- CMD "
-     "ARGS...",
+     "[--policy FILE] [--mode MODE] [--net] [--workspace DIR] [--timeout S] [--memory-mb N] "
+     "[--pids N] [--read-only PATHS] [--interactive] [--unsandboxed] [--sanitize] "
+     "[--print-policy] -- CMD ARGS...",
      "  --policy FILE       a JSON policy\n"
+     "  --mode MODE         auto | userns | root | container (docs/SECURITY.md)\n"
      "  --net               keep the network\n"
      "  --workspace DIR     bound read-write at the workspace path\n"
      "  --timeout S         wall-clock limit\n"

@@ -12,9 +12,9 @@ namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
-        "--task",     "--model",      "--replay",       "--replay-delay-ms",
-        "--store",    "--backend",    "--threads",      "--lease-timeout",
-        "--endpoint", "--engine-api", "--output-schema"};
+        "--task",     "--model",      "--replay",        "--replay-delay-ms",
+        "--store",    "--backend",    "--threads",       "--lease-timeout",
+        "--endpoint", "--engine-api", "--output-schema", "--sandbox"};
     return names;
 }
 
@@ -27,8 +27,8 @@ const std::vector<std::string_view>& resume_options() {
 
 const std::vector<std::string_view>& chat_options() {
     static const std::vector<std::string_view> names = {
-        "--model",   "--replay",        "--store",    "--backend",
-        "--threads", "--lease-timeout", "--endpoint", "--engine-api"};
+        "--model",         "--replay",   "--store",      "--backend", "--threads",
+        "--lease-timeout", "--endpoint", "--engine-api", "--sandbox"};
     return names;
 }
 
@@ -71,6 +71,18 @@ void apply_overrides(const Parsed& p, rt::AgentSpec& spec) {
         spec.outputs.schema = path;
         spec.source = rt::spec_with_output_schema(spec.source, path);
     }
+    if (auto name = p.get("--sandbox")) {
+        const auto mode = sandbox::mode_from_name(*name);
+        if (!mode)
+            throw InputError("--sandbox '" + *name + "': expected auto, userns, root or container");
+        rt::set_sandbox_mode(spec, *mode);
+        spec.source = rt::spec_with_sandbox_mode(spec.source, *mode);
+    }
+    // Never silent: what container mode leaves open is said before anything runs.
+    if (spec.sandbox.mode == sandbox::Mode::container)
+        std::fprintf(stderr, "gossamer: note: sandbox mode container (%s): %s\n",
+                     p.get("--sandbox") ? "--sandbox" : "the spec's sandbox.mode",
+                     std::string(sandbox::mode_caveats(sandbox::Mode::container)).c_str());
     if (auto backend = p.get("--backend")) {
         if (*backend != "cpu" && *backend != "cuda" && *backend != "auto")
             throw InputError("backend '" + *backend + "': must be cpu, cuda or auto");

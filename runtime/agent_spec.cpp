@@ -217,7 +217,7 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
     r.no_duplicate_keys(root, "");
     r.only_keys(root, "",
                 {"name", "model", "instructions", "system", "tools", "hooks", "workspace", "limits",
-                 "task", "task_file", "outputs", "telemetry"});
+                 "task", "task_file", "outputs", "telemetry", "sandbox"});
     AgentSpec spec;
     spec.base_dir = base_dir;
     spec.source = yaml;
@@ -251,6 +251,14 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
             each(v, f, "content",
                  [&](auto& x, auto& g) { spec.telemetry.content = r.boolean(x, g); });
         });
+        each(root, "", "sandbox", [&](auto& v, auto& f) {
+            r.only_keys(v, f, {"mode"});
+            each(v, f, "mode", [&](auto& x, auto& g) {
+                const auto mode = sandbox::mode_from_name(r.text(x, g));
+                if (!mode) r.fail(x, g, "one of auto, userns, root, container");
+                spec.sandbox.mode = *mode;
+            });
+        });
         each(root, "", "task", [&](auto& v, auto& f) { spec.task = r.text(v, f); });
         each(root, "", "task_file", [&](auto& v, auto& f) {
             if (!spec.task.empty()) r.fail(v, f, "give either task or task_file, not both");
@@ -277,6 +285,7 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
     } catch (const YAML::Exception& e) {
         throw SpecError(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
+    set_sandbox_mode(spec, spec.sandbox.mode);
     return spec;
 }
 
@@ -293,18 +302,40 @@ nlohmann::ordered_json load_output_schema(const fs::path& file) {
     return schema;
 }
 
-std::string spec_with_output_schema(const std::string& yaml, const std::string& schema_path) {
+namespace {
+
+// The YAML with SECTION.KEY set to `value` (a section that is missing or null becomes a map).
+std::string spec_with(const std::string& yaml, const char* section, const char* key,
+                      const std::string& value) {
     YAML::Node root = YAML::Load(yaml);
-    if (!root["outputs"] || root["outputs"].IsNull())
-        root["outputs"] = YAML::Node(YAML::NodeType::Map);
-    root["outputs"]["schema"] = schema_path;
+    if (!root[section] || root[section].IsNull()) root[section] = YAML::Node(YAML::NodeType::Map);
+    root[section][key] = value;
     YAML::Emitter out;
     out << root;
     return std::string(out.c_str()) + "\n";
 }
 
+}  // namespace
+
+std::string spec_with_output_schema(const std::string& yaml, const std::string& schema_path) {
+    return spec_with(yaml, "outputs", "schema", schema_path);
+}
+
+std::string spec_with_sandbox_mode(const std::string& yaml, sandbox::Mode mode) {
+    return spec_with(yaml, "sandbox", "mode", std::string(sandbox::mode_name(mode)));
+}
+
 AgentSpec load_agent_spec(const fs::path& file) {
     return parse_agent_spec(read_file_text(file), file.string(), fs::absolute(file).parent_path());
+}
+
+void set_sandbox_mode(AgentSpec& spec, sandbox::Mode mode) {
+    spec.sandbox.mode = mode;
+    if (spec.tools.python) spec.tools.python->sandbox_mode = mode;
+    if (spec.tools.shell) spec.tools.shell->sandbox_mode = mode;
+    for (McpToolSpec& mcp : spec.tools.mcp) mcp.sandbox_mode = mode;
+    for (auto* hooks : {&spec.hooks.pre_tool, &spec.hooks.post_tool, &spec.hooks.on_finish})
+        for (HookSpec& hook : *hooks) hook.sandbox_mode = mode;
 }
 
 }  // namespace gossamer::runtime

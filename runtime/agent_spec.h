@@ -53,9 +53,10 @@ struct PluginToolSpec {
 
 struct McpToolSpec {
     std::string name;
-    std::vector<std::string> command;                      // argv
-    std::vector<std::pair<std::string, std::string>> env;  // added to the allowlisted environment
-    bool sandboxed = false;                                // run it inside gossamer's sandbox
+    sandbox::Mode sandbox_mode = sandbox::Mode::automatic;  // sandboxed: the spec's sandbox.mode
+    std::vector<std::string> command;                       // argv
+    std::vector<std::pair<std::string, std::string>> env;   // added to the allowlisted environment
+    bool sandboxed = false;                                 // run it inside gossamer's sandbox
     std::vector<std::string> read_only;  // sandboxed: host paths it may read (its install)
     bool network = false;                // sandboxed: a network namespace with no network
     int memory_mb = 8192;                // sandboxed: address-space and memory cap
@@ -79,6 +80,7 @@ struct ToolsSpec {
 // One policy gate (`hooks:` in the spec, runtime/hook_runner.h): a command run before a
 // tool call, after it, or when the run ends, for the tools whose name matches `match`.
 struct HookSpec {
+    sandbox::Mode sandbox_mode = sandbox::Mode::automatic;  // the spec's sandbox.mode
     std::string match = "*";           // glob over the recipient ("functions.shell", "python")
     std::vector<std::string> command;  // argv; a relative program path is the spec's
     double timeout_seconds = 30;       // past it the hook is killed and the call denied
@@ -130,6 +132,12 @@ struct TelemetrySpec {
     bool content = false;                      // message text, tool arguments and results
 };
 
+// How every sandboxed tool, MCP server and hook of the spec is sandboxed (`sandbox: {mode}`,
+// sandbox/policy.h Mode; docs/SECURITY.md). Copied into each one's options when parsed.
+struct SandboxSpec {
+    sandbox::Mode mode = sandbox::Mode::automatic;
+};
+
 struct AgentSpec {
     std::string name;
     ModelSpec model;
@@ -142,6 +150,7 @@ struct AgentSpec {
     std::string task;  // inline `task:` or the contents of `task_file:`
     OutputsSpec outputs;
     TelemetrySpec telemetry;
+    SandboxSpec sandbox;
     std::filesystem::path base_dir;  // the spec file's folder: relative paths resolve here
     std::string source;              // the YAML text as given
 };
@@ -150,6 +159,14 @@ struct AgentSpec {
 AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
                            const std::filesystem::path& base_dir);
 AgentSpec load_agent_spec(const std::filesystem::path& file);
+
+// Sets the sandbox mode of the spec and of each sandboxed tool, MCP server and hook in it
+// (the parser calls it with `sandbox.mode`; `--sandbox MODE` on the command line after).
+void set_sandbox_mode(AgentSpec& spec, sandbox::Mode mode);
+
+// The spec's YAML with `sandbox.mode` set (`--sandbox`: kept in the stored copy, so a
+// resumed session or fleet task is sandboxed the same way).
+std::string spec_with_sandbox_mode(const std::string& yaml, sandbox::Mode mode);
 
 // A spec path made absolute against the spec's folder.
 std::filesystem::path resolve(const AgentSpec& spec, const std::string& path);

@@ -59,6 +59,7 @@ sandbox::Policy HookRunner::policy_for(const HookSpec& hook, const fs::path& wor
                                        std::vector<std::string>& argv) {
     argv = hook.command;
     sandbox::Policy policy = sandbox::default_policy();
+    policy.mode = hook.sandbox_mode;
     const auto wall = static_cast<std::uint64_t>(hook.timeout_seconds * 1000);
     policy.limits.wall_ms = std::max<std::uint64_t>(wall, 1);
     policy.limits.cpu_seconds = 0;

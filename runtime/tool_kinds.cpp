@@ -286,6 +286,8 @@ std::vector<std::string> sandboxed_argv(const AgentSpec& spec, const McpToolSpec
     }
     if (!binds.empty()) argv.insert(argv.end(), {"--read-only", binds});
     if (mcp.network) argv.push_back("--net");
+    if (mcp.sandbox_mode != sandbox::Mode::automatic)
+        argv.insert(argv.end(), {"--mode", std::string(sandbox::mode_name(mcp.sandbox_mode))});
     argv.push_back("--");
     for (std::size_t i = 0; i < mcp.command.size(); ++i) {
         std::string part = mcp.command[i];  // a relative program path is the spec's

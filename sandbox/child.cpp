@@ -1,12 +1,15 @@
 // The sandbox's init and the command's process (child.h). The order of containment steps:
 //   1. descriptors: only stdin, stdout, stderr, the report and sync pipes survive;
-//   2. die with the parent (PR_SET_PDEATHSIG) and wait until it wrote our uid/gid maps;
+//   2. die with the parent (PR_SET_PDEATHSIG) and wait until it wrote our uid/gid maps
+//      (user namespaces; made as real root there are none to write);
 //   3. new session, hostname;
 //   4. filesystem: staging, mount plan, pivot into the new root, meanwhile the parent puts
 //      us in the run's cgroups (a slow move); wait for that, then the cgroup namespace;
-//   5. rlimits, PR_SET_NO_NEW_PRIVS, drop every capability and make ourselves undumpable;
+//   5. rlimits; as real root the drop to root_host_uid; PR_SET_NO_NEW_PRIVS, drop every
+//      capability and make ourselves undumpable;
 //   6. Landlock, then seccomp (last: the filter also forbids mount and unshare);
 //   7. start the command (new session, stderr merge, cwd, exec along PATH) and reap.
+// Container mode skips 3-4 and the init: new session, 5-6, then the command is this process.
 // After clone only raw syscalls: no allocation, no locks, no stdio, no libc wrapper that
 // talks to other threads (setresuid and friends do; the copy has no other threads).
 #include "sandbox/child.h"
@@ -97,12 +100,42 @@ void become_inner_user(std::uint32_t inner) {
     if (::syscall(SYS_setresuid, inner, inner, inner) != 0) die_errno("setresuid", "inner uid");
 }
 
+// Namespaces made as real root (Mode::root_namespace) or container mode as root: take an
+// unprivileged host uid and gid with no supplementary groups. The bounding set goes first
+// (dropping it needs CAP_SETPCAP, which the uid change then clears with every other one).
+void drop_to_uid(std::uint32_t uid) {
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0) die_errno("setgroups", "none");
+    for (int cap = 0; cap <= 63; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+    if (::syscall(SYS_setresgid, uid, uid, uid) != 0) die_errno("setresgid", "root_host_uid");
+    if (::syscall(SYS_setresuid, uid, uid, uid) != 0) die_errno("setresuid", "root_host_uid");
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // a uid change clears it
+}
+
 void drop_capabilities() {
     for (int cap = 0; cap <= 63; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
     ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2] = {};
     if (::syscall(SYS_capset, &header, data) != 0) die_errno("capset", "all capabilities 0");
+}
+
+// Limits, identity and filters, the same in every mode: rlimits, the uid drop where we are
+// real root, no_new_privs, no capabilities, undumpable, Landlock, seccomp last.
+void restrict_self(const ChildPlan& plan) {
+    ChildReport error;
+    if (!apply_rlimits(plan.rlimits, error)) die(error);
+    if (plan.drop_uid != 0) drop_to_uid(plan.drop_uid);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die_errno("prctl", "PR_SET_NO_NEW_PRIVS");
+    drop_capabilities();
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!apply_landlock(plan.landlock, error)) die(error);
+    if (!plan.seccomp.empty()) {
+        const int err = install_seccomp(plan.seccomp);
+        if (err != 0 && plan.seccomp_required) {
+            errno = err;
+            die_errno("prctl(PR_SET_SECCOMP)", "");
+        }
+    }
 }
 
 void contain(const ChildPlan& plan) {
@@ -117,22 +150,13 @@ void contain(const ChildPlan& plan) {
     ::close(kChildSyncFd);
     if (plan.cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0 && plan.cgroup_ns_required)
         die_errno("unshare", "CLONE_NEWCGROUP");
-    if (!apply_rlimits(plan.rlimits, error)) die(error);
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die_errno("prctl", "PR_SET_NO_NEW_PRIVS");
-    drop_capabilities();
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    if (!apply_landlock(plan.landlock, error)) die(error);
-    if (!plan.seccomp.empty()) {
-        const int err = install_seccomp(plan.seccomp);
-        if (err != 0 && plan.seccomp_required) {
-            errno = err;
-            die_errno("prctl(PR_SET_SECCOMP)", "");
-        }
-    }
+    restrict_self(plan);
 }
 
 [[noreturn]] void exec_command(const ChildPlan& plan) {
-    if (::setsid() < 0 && plan.isolate) die_errno("setsid", "");
+    // Container mode: already the leader of the group that is killed as a whole, and
+    // seccomp now denies setsid.
+    if (plan.mode != Mode::container && ::setsid() < 0 && plan.isolate) die_errno("setsid", "");
     if (plan.merge_stderr && ::dup2(1, 2) < 0) die_errno("dup2", "stderr");
     if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) die_errno("chdir", plan.cwd.c_str());
     int err = ENOENT;
@@ -203,9 +227,18 @@ void child_main(const ChildPlan& plan, const int (&fds)[kChildFdCount]) noexcept
         ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         exec_command(plan);
     }
-    become_inner_user(plan.inner_uid);
-    // A change of our host uid (as root: to root_host_uid) clears the parent-death signal.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (plan.mode == Mode::container) {  // no namespaces: the command runs as this process
+        if (::setsid() < 0) die_errno("setsid", "");
+        wait_for_parent();  // second byte: we are in the run's cgroups
+        ::close(kChildSyncFd);
+        restrict_self(plan);
+        exec_command(plan);
+    }
+    if (plan.mode == Mode::user_namespace) {
+        become_inner_user(plan.inner_uid);
+        // A change of our host uid (as root: to root_host_uid) clears the parent-death signal.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    }
     contain(plan);
     init_loop(plan);
 }

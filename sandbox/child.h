@@ -13,6 +13,7 @@
 
 #include "sandbox/landlock.h"
 #include "sandbox/mount_plan.h"
+#include "sandbox/policy.h"
 #include "sandbox/rlimits.h"
 
 namespace gossamer::sandbox {
@@ -24,6 +25,12 @@ inline constexpr int kChildFdCount = 5;   // 0, 1, 2, report, sync; everything e
 
 struct ChildPlan {
     bool isolate = true;  // false: `--unsandboxed`, only limits and the environment
+    // How the sandbox is built (effective_mode: never automatic). user_namespace: become
+    // inner_uid in the new user namespace first; root_namespace: build everything as real
+    // root, then drop to drop_uid; container: no namespaces, the command runs directly in
+    // its own process group (setsid/setpgid then denied by seccomp).
+    Mode mode = Mode::user_namespace;
+    std::uint32_t drop_uid = 0;  // root_namespace, container as root: the host uid/gid to take
     bool seccomp_required = true;
     bool cgroup_ns = true;  // unshare a cgroup namespace after being attached
     bool cgroup_ns_required = false;

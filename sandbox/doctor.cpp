@@ -71,6 +71,23 @@ LayerStatus probe_rlimits() {
     return {Layer::rlimits, rc == 0, rc == 0 ? "setrlimit works" : failure("setrlimit", rc)};
 }
 
+void probe_modes(DoctorReport& report) {
+    Policy policy = default_policy();
+    policy.limits.wall_ms = 10'000;
+    policy.required.clear();
+    report.automatic = effective_mode(policy);
+    for (Mode mode : {Mode::user_namespace, Mode::root_namespace, Mode::container}) {
+        if (mode == Mode::root_namespace && ::geteuid() != 0) {
+            report.modes.push_back({mode, false, "needs root"});
+            continue;
+        }
+        policy.mode = mode;
+        const SandboxResult result = run(policy, LaunchRequest{{"true"}, "", false});
+        const bool ok = result.stop == StopReason::exited && result.exit_code == 0;
+        report.modes.push_back({mode, ok, ok ? "/bin/true ran" : result.report});
+    }
+}
+
 void probe_end_to_end(DoctorReport& report) {
     Policy policy = default_policy();
     policy.limits.wall_ms = 10'000;
@@ -102,6 +119,14 @@ std::vector<NamespaceProbe> probe_namespaces() {
     };
     for (const auto& [layer, flag] : others) {
         const std::string call = std::string("clone(CLONE_NEWUSER|") + flag.second + ")";
+        if (user != 0 && ::geteuid() == 0) {
+            const std::string as_root = std::string("clone(") + flag.second + ") as root";
+            const int rc = probe_in_child(flag.first, [] { return 0; });
+            probes.push_back(
+                {layer, rc == 0,
+                 rc == 0 ? as_root + " works (sandbox mode root)" : failure(as_root.c_str(), rc)});
+            continue;
+        }
         if (user != 0) {
             probes.push_back(
                 {layer, false, "needs a user namespace (" + failure("clone", user) + ")"});
@@ -128,6 +153,7 @@ DoctorReport run_doctor() {
     report.layers.push_back({Layer::cgroup_pids, cgroups.pids, cgroups.detail});
     report.layers.push_back(probe_rlimits());
     probe_end_to_end(report);
+    probe_modes(report);
     for (const auto& s : report.layers)
         if (s.layer == Layer::user_ns && !s.ok) report.situations = diagnose(read_host_facts());
     return report;
@@ -147,8 +173,22 @@ std::string doctor_text(const DoctorReport& report) {
            report.pivot_root_detail + "\n";
     out += std::string(report.end_to_end ? "  ok       " : "  FAILED   ") + "end-to-end      " +
            "/bin/true in the default sandbox: " + report.end_to_end_detail + "\n";
+    out += "\nSandbox modes (spec `sandbox: {mode: ...}`, docs/SECURITY.md); auto takes " +
+           std::string(mode_name(report.automatic)) + " here:\n";
+    for (const auto& m : report.modes) {
+        const std::string name(mode_name(m.mode));
+        out += std::string(m.ok ? "  ok       " : "  no       ") + name +
+               std::string(16 - std::min<std::size_t>(15, name.size()), ' ') +
+               m.detail.substr(0, m.detail.find(". ")) + "\n";
+    }
+    out += "  container mode: " + std::string(mode_caveats(Mode::container)) + "\n";
     if (!report.situations.empty()) out += "\nWhy user namespaces fail here:\n";
     for (const auto& s : report.situations) out += "  - " + s.what + "\n    fix: " + s.fix + "\n";
+    if (!report.situations.empty() && report.automatic == Mode::root_namespace)
+        out +=
+            "  (as root the sandbox still works: auto makes the namespaces as real root, and "
+            "the tools run as uid " +
+            std::to_string(default_policy().root_host_uid) + ")\n";
     return out;
 }
 
@@ -165,6 +205,14 @@ std::string doctor_json(const DoctorReport& report) {
     }
     root["filesystem"] = {{"ok", report.pivot_root}, {"detail", report.pivot_root_detail}};
     root["end_to_end"] = {{"ok", report.end_to_end}, {"detail", report.end_to_end_detail}};
+    root["mode"] = std::string(mode_name(report.automatic));
+    root["modes"] = nlohmann::ordered_json::object();
+    for (const auto& m : report.modes) {
+        nlohmann::ordered_json entry = {{"ok", m.ok}, {"detail", m.detail}};
+        if (!mode_caveats(m.mode).empty())
+            entry["not_isolated"] = std::string(mode_caveats(m.mode));
+        root["modes"][std::string(mode_name(m.mode))] = entry;
+    }
     root["situation"] = nlohmann::ordered_json::array();
     for (const auto& s : report.situations)
         root["situation"].push_back({{"what", s.what}, {"fix", s.fix}});

@@ -16,6 +16,7 @@
 
 #include "sandbox/host_situation.h"
 #include "sandbox/layers.h"
+#include "sandbox/policy.h"
 
 namespace gossamer::sandbox {
 
@@ -38,7 +39,8 @@ struct NamespaceProbe {
     bool ok = false;
     std::string detail;  // the call tried and its errno on failure
 };
-// user namespace alone, then each other namespace inside a user namespace.
+// user namespace alone, then each other namespace inside a user namespace (as root where
+// user namespaces are denied: each namespace made as real root, which mode root uses).
 std::vector<NamespaceProbe> probe_namespaces();
 
 struct LayerStatus {
@@ -59,6 +61,14 @@ struct DoctorReport {
     // Why user namespaces fail here, with the fix for this machine (host_situation.h);
     // empty when they work.
     std::vector<Situation> situations;
+    // Each sandbox mode tried with /bin/true (root only as root), and what `auto` takes here.
+    struct ModeStatus {
+        Mode mode;
+        bool ok = false;
+        std::string detail;
+    };
+    std::vector<ModeStatus> modes;
+    Mode automatic = Mode::user_namespace;
 };
 
 DoctorReport run_doctor();

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,7 +25,10 @@ constexpr std::uint64_t kNetBindTcp = 1ull << 0;         // ABI 4
 constexpr std::uint64_t kNetConnectTcp = 1ull << 1;      // ABI 4
 constexpr std::uint64_t kScopeAbstractUnix = 1ull << 0;  // ABI 6
 constexpr std::uint64_t kScopeSignal = 1ull << 1;        // ABI 6
-constexpr unsigned kRulePathBeneath = 1;                 // LANDLOCK_RULE_PATH_BENEATH
+constexpr unsigned kRulePathBeneath = 1;
+// What a rule on a file may grant (the kernel refuses directory rights there).
+constexpr std::uint64_t kFsFileRights = kFsExecute | kFsWriteFile | kFsReadFile | kFsTruncate |
+                                        kFsIoctlDev;  // LANDLOCK_RULE_PATH_BENEATH
 
 // The ruleset attribute as of ABI 6; the kernel accepts a prefix of it for older ABIs.
 struct RulesetAttr {
@@ -78,6 +82,24 @@ LandlockPlan build_landlock_plan(const Policy& policy, int abi) {
     return plan;
 }
 
+LandlockPlan build_container_landlock_plan(const Policy& policy, int abi,
+                                           const std::string& private_tmp) {
+    LandlockPlan plan;
+    if (abi <= 0) return plan;
+    plan.abi = abi;
+    plan.handled_fs = fs_rights(abi);
+    if (abi >= 4 && !policy.network) plan.handled_net = kNetBindTcp | kNetConnectTcp;
+    if (abi >= 6) plan.scoped = kScopeAbstractUnix | kScopeSignal;
+    const std::uint64_t read = kFsExecute | kFsReadFile | kFsReadDir;
+    for (const Bind& bind : policy.read_only_binds) plan.rules.push_back({bind.host_path, read});
+    for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
+        plan.rules.push_back({node, kFsReadFile | kFsWriteFile | (abi >= 3 ? kFsTruncate : 0)});
+    if (!private_tmp.empty()) plan.rules.push_back({private_tmp, plan.handled_fs});
+    if (!policy.workspace_host.empty())
+        plan.rules.push_back({policy.workspace_host, plan.handled_fs});
+    return plan;
+}
+
 bool apply_landlock(const LandlockPlan& plan, ChildReport& error) {
     if (plan.abi <= 0) return true;
     RulesetAttr attr{plan.handled_fs, plan.handled_net, plan.scoped};
@@ -90,7 +112,10 @@ bool apply_landlock(const LandlockPlan& plan, ChildReport& error) {
     for (const LandlockRule& rule : plan.rules) {
         const int fd = ::open(rule.path.c_str(), O_PATH | O_CLOEXEC);
         if (fd < 0) continue;  // e.g. no workspace: nothing to grant
-        PathBeneathAttr beneath{rule.access & plan.handled_fs, fd};
+        struct stat st {};
+        std::uint64_t access = rule.access & plan.handled_fs;
+        if (::fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) access &= kFsFileRights;
+        PathBeneathAttr beneath{access, fd};
         const long rc = ::syscall(SYS_landlock_add_rule, ruleset_fd, kRulePathBeneath, &beneath, 0);
         const int saved = errno;
         ::close(fd);

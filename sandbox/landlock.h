@@ -35,8 +35,15 @@ struct LandlockPlan {
 // /tmp, /dev/shm and the writable device nodes.
 LandlockPlan build_landlock_plan(const Policy& policy, int abi);
 
+// Container mode (no mount namespace, host paths): read and execute beneath each read-only
+// bind's host path only (no /, no /proc: other processes' files stay closed), read-write
+// beneath the workspace and the run's private tmp, the usual device nodes.
+LandlockPlan build_container_landlock_plan(const Policy& policy, int abi,
+                                           const std::string& private_tmp);
+
 // Applies the plan to the calling thread (needs PR_SET_NO_NEW_PRIVS). Paths that do not
-// exist are skipped. Returns false and fills `error` on failure.
+// exist are skipped; a rule on a file keeps only the rights a file can have. Returns false and
+// fills `error` on failure.
 bool apply_landlock(const LandlockPlan& plan, ChildReport& error);
 
 }  // namespace gossamer::sandbox

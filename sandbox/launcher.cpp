@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -36,26 +37,36 @@ bool needs_layer(const Policy& policy, Layer layer) {
     return std::find(layers.begin(), layers.end(), layer) != layers.end();
 }
 
+// Where no namespace can be made at all, the one way left; said, never taken silently.
+constexpr const char* kContainerHint =
+    " Where no namespace can be made (a user inside a container), `sandbox: {mode: container}` "
+    "in the spec (`--sandbox container`, `sandbox exec --mode container`) runs the tools with "
+    "seccomp, Landlock and limits but no namespaces (docs/SECURITY.md says what it leaves "
+    "open).";
+
 [[noreturn]] void refuse(Layer layer, const std::string& why) {
     // For user namespaces, what is in the way on this machine and its own fix.
     const auto situations =
         layer == Layer::user_ns ? diagnose(read_host_facts()) : std::vector<Situation>{};
+    const std::string hint = layer == Layer::user_ns ? kContainerHint : "";
     throw LaunchError("sandbox layer '" + std::string(layer_name(layer)) +
                       "' is required by the policy but unavailable here: " + why +
                       (situations.empty() ? ". Fix: " + std::string(layer_fix_hint(layer)) + "."
                                           : ". " + situation_text(situations)) +
+                      hint +
                       " (`gossamer doctor` lists every layer; `gossamer sandbox exec "
                       "--unsandboxed` runs without isolation.)");
 }
 
-// Compiled once per network setting; the rules do not depend on anything else.
-const std::vector<sock_filter>& seccomp_program(bool network) {
+// Compiled once per network setting and mode; the rules depend on nothing else.
+const std::vector<sock_filter>& seccomp_program(bool network, bool container) {
     static std::mutex mutex;
-    static std::map<bool, std::vector<sock_filter>> cache;
+    static std::map<std::pair<bool, bool>, std::vector<sock_filter>> cache;
     std::lock_guard lock(mutex);
-    auto it = cache.find(network);
+    const auto key = std::make_pair(network, container);
+    auto it = cache.find(key);
     if (it == cache.end())
-        it = cache.emplace(network, compile_seccomp(seccomp_rules(network))).first;
+        it = cache.emplace(key, compile_seccomp(seccomp_rules(network, container))).first;
     return it->second;
 }
 
@@ -145,6 +156,45 @@ HostIds host_ids(const Policy& policy) {
     return {policy.root_host_uid, policy.root_host_uid};
 }
 
+// Container mode has no mount namespace: the sandbox sees host paths. Its /tmp is a fresh
+// folder of the host's temporary directory, given to the sandbox's uid; a path the policy
+// names inside (the cwd, an environment value) under /tmp or the workspace's inside path is
+// rewritten to the host folder that stands for it.
+std::string make_private_tmp(HostIds host) {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "gossamer-sandbox-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr)
+        throw LaunchError("mkdtemp " + tmpl + ": " + errno_text(errno));
+    if (::geteuid() == 0 && ::chown(tmpl.c_str(), host.uid, host.gid) != 0) {
+        const int err = errno;
+        ::rmdir(tmpl.c_str());
+        throw LaunchError("chown " + tmpl + ": " + errno_text(err));
+    }
+    return tmpl;
+}
+
+std::string host_view(const Policy& policy, const std::string& tmp, const std::string& path) {
+    const auto under = [&](const std::string& root) {
+        return path == root ||
+               (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/');
+    };
+    if (under("/tmp")) return tmp + path.substr(4);
+    for (const Bind& bind : policy.read_only_binds)
+        if (bind.sandbox_path != bind.host_path && under(bind.sandbox_path))
+            return bind.host_path + path.substr(bind.sandbox_path.size());
+    if (under(policy.workspace_path))  // with no workspace, the empty folder is the tmp
+        return (policy.workspace_host.empty() ? tmp : policy.workspace_host) +
+               path.substr(policy.workspace_path.size());
+    return path;
+}
+
+Policy container_view(Policy policy, const std::string& tmp) {
+    policy.cwd = host_view(policy, tmp, policy.cwd);
+    for (auto& [name, value] : policy.env) value = host_view(policy, tmp, value);
+    set_env(policy, "TMPDIR", tmp);
+    return policy;
+}
+
 // The host ids appear as policy.inner_uid inside; nothing else is mapped.
 void write_id_maps(pid_t pid, std::uint32_t inner, HostIds host) {
     write_proc_file(pid, "setgroups", "deny");
@@ -217,22 +267,33 @@ bool release(Pipe& sync) {
     throw LaunchError("write(sync pipe): " + errno_text(errno));
 }
 
-unsigned long clone_flags(const Policy& policy) {
+unsigned long clone_flags(const Policy& policy, Mode mode) {
     unsigned long flags = CLONE_PIDFD | SIGCHLD;
-    if (!policy.isolation) return flags;
-    flags |= CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (!policy.isolation || mode == Mode::container) return flags;
+    flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (mode == Mode::user_namespace) flags |= CLONE_NEWUSER;
     if (!policy.network) flags |= CLONE_NEWNET;
     return flags;
 }
 
-[[noreturn]] void explain_clone_failure(const Policy& policy, int err) {
-    for (const NamespaceProbe& probe : probe_namespaces())
-        if (!probe.ok && needs_layer(policy, probe.layer)) refuse(probe.layer, probe.detail);
-    throw LaunchError("clone(" + std::to_string(clone_flags(policy)) + "): " + errno_text(err));
+[[noreturn]] void explain_clone_failure(const Policy& policy, Mode mode, int err) {
+    if (mode == Mode::user_namespace)
+        for (const NamespaceProbe& probe : probe_namespaces())
+            if (!probe.ok && (probe.layer == Layer::user_ns || needs_layer(policy, probe.layer)))
+                refuse(probe.layer, probe.detail);
+    throw LaunchError(
+        "clone(" + std::to_string(clone_flags(policy, mode)) + "): " + errno_text(err) +
+        " (sandbox mode '" + std::string(mode_name(mode)) + "': " +
+        (mode == Mode::root_namespace ? "namespaces made as real root" : "user namespaces") + ")." +
+        kContainerHint);
 }
 
-void check_layers_before_launch(const Policy& policy, int abi, Launched& launched) {
+void check_layers_before_launch(const Policy& policy, Mode mode, int abi, Launched& launched) {
     if (!policy.isolation) return;
+    if (mode == Mode::container && abi < 6)  // no pid namespace: signals need Landlock's scope
+        launched.notes.push_back(
+            "container mode without Landlock ABI 6: the sandbox can signal the host's "
+            "processes of its uid");
     if (abi == 0) {
         if (needs_layer(policy, Layer::landlock)) refuse(Layer::landlock, "landlock ABI 0");
         launched.notes.push_back(
@@ -283,24 +344,65 @@ long clone_into_cgroup(unsigned long flags, int cgroup_fd, int* pidfd) {
     return ::syscall(SYS_clone3, &args, sizeof args);
 }
 
-ChildPlan build_child_plan(const Policy& policy, const LaunchRequest& request, int abi) {
+bool user_namespaces_work() {
+    static const bool ok = probe_in_child(CLONE_NEWUSER, [] { return 0; }) == 0;
+    return ok;
+}
+
+Mode effective_mode(const Policy& policy) {
+    switch (policy.mode) {
+        case Mode::automatic:
+            if (user_namespaces_work() || ::geteuid() != 0) return Mode::user_namespace;
+            return Mode::root_namespace;
+        case Mode::root_namespace:
+            if (::geteuid() != 0)
+                throw LaunchError(
+                    "sandbox mode 'root' makes the namespaces as real root: run as root, or "
+                    "use mode 'auto' (user namespaces) or 'container'");
+            return Mode::root_namespace;
+        case Mode::user_namespace:
+        case Mode::container:
+            return policy.mode;
+    }
+    return Mode::user_namespace;
+}
+
+ChildPlan build_child_plan(const Policy& policy_in, const LaunchRequest& request, int abi,
+                           const std::string& private_tmp) {
     if (request.argv.empty() || request.argv[0].empty())
         throw LaunchError("no command to run (argv is empty)");
+    const Mode mode = policy_in.isolation ? effective_mode(policy_in) : Mode::container;
+    Policy policy = policy_in;
+    // Without a user namespace the sandbox's uid is a host uid: root_host_uid as root.
+    if (mode == Mode::root_namespace) policy.inner_uid = policy.root_host_uid;
     ChildPlan plan;
     plan.isolate = policy.isolation;
+    plan.mode = mode;
+    if (policy.isolation && mode != Mode::user_namespace && ::geteuid() == 0)
+        plan.drop_uid = policy.root_host_uid;
     plan.seccomp_required = needs_layer(policy, Layer::seccomp);
-    plan.cgroup_ns = policy.isolation;
+    plan.cgroup_ns = policy.isolation && mode != Mode::container;
     plan.cgroup_ns_required = needs_layer(policy, Layer::cgroup_ns);
     plan.merge_stderr = request.merge_stderr;
-    if (policy.isolation) {
+    if (policy.isolation && mode == Mode::container) {
+        (void)build_mount_plan(policy, lookup_host);  // the same checks: binds, workspace
+        plan.landlock = build_container_landlock_plan(policy, abi, private_tmp);
+        plan.seccomp = seccomp_program(policy.network, true);
+        plan.cwd = policy.cwd;
+    } else if (policy.isolation) {
         plan.mounts = build_mount_plan(policy, lookup_host);
         plan.landlock = build_landlock_plan(policy, abi);
-        plan.seccomp = seccomp_program(policy.network);
+        plan.seccomp = seccomp_program(policy.network, false);
         plan.cwd = policy.cwd;
     } else {
         plan.cwd = policy.workspace_host;
     }
-    plan.rlimits = rlimit_plan(policy.limits);
+    // RLIMIT_NPROC counts every process of the uid on the host: without a uid of its own
+    // (container mode as a user) the sandbox would share it with this process's threads.
+    const bool own_uid = mode != Mode::container || plan.drop_uid != 0;
+    Limits limits = policy.limits;
+    if (policy.isolation && !own_uid) limits.pids = 0;
+    plan.rlimits = rlimit_plan(limits);
     plan.hostname = policy.hostname;
     plan.inner_uid = policy.inner_uid;
     plan.exec_paths = exec_candidates(policy, request.argv[0]);
@@ -316,8 +418,13 @@ Launched::~Launched() {
         while (::waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
         }
     }
+    kill_group();
     for (int fd : {pidfd, stdin_fd, stdout_fd, stderr_fd, report_fd})
         if (fd >= 0) ::close(fd);
+    if (!private_tmp.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(private_tmp, ignored);
+    }
 }
 
 void Launched::kill_all() {
@@ -327,12 +434,29 @@ void Launched::kill_all() {
     if (cgroups) cgroups->kill_all();
 }
 
+void Launched::kill_group() {
+    // The group outlives its leader while a member lives, and its id is not reused till then.
+    if (group > 0) ::kill(-group, SIGKILL);
+    if (cgroups && group > 0) cgroups->kill_all();
+}
+
 std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& request) {
     auto launched = std::make_unique<Launched>();
-    launched->isolated = policy.isolation;
+    const Mode mode = policy.isolation ? effective_mode(policy) : Mode::container;
+    launched->isolated = policy.isolation && mode != Mode::container;
     const int abi = policy.isolation ? landlock_abi() : 0;
-    check_layers_before_launch(policy, abi, *launched);
-    ChildPlan plan = build_child_plan(policy, request, abi);
+    check_layers_before_launch(policy, mode, abi, *launched);
+    const bool container = policy.isolation && mode == Mode::container;
+    if (container) launched->private_tmp = make_private_tmp(host_ids(policy));
+    LaunchRequest host_request;  // container mode: a program named by its inside path
+    if (container) {
+        host_request.argv = request.argv;
+        host_request.argv[0] = host_view(policy, launched->private_tmp, request.argv[0]);
+        host_request.merge_stderr = request.merge_stderr;
+    }
+    ChildPlan plan =
+        build_child_plan(container ? container_view(policy, launched->private_tmp) : policy,
+                         container ? host_request : request, abi, launched->private_tmp);
     const DetachedTrees trees(plan);
 
     Pipe in, out, report, sync;
@@ -364,7 +488,7 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
     long rc = -1;
     bool in_cgroups = false;  // born inside its cgroups: nothing to move
     if (pooled) {
-        rc = pooled->start(plan, fds, clone_flags(policy), pidfd);
+        rc = pooled->start(plan, fds, clone_flags(policy, mode), pidfd);
         in_cgroups = rc > 0;
         pooled.reset();  // the launcher is reaped; on failure: the slow path, same cgroups
         if (rc == -EIO)
@@ -372,23 +496,25 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
     }
     if (!in_cgroups) {
         if (const int cgroup_fd = launched->cgroups->open_v2(); cgroup_fd >= 0) {
-            rc = clone_into_cgroup(clone_flags(policy), cgroup_fd, &pidfd);
+            rc = clone_into_cgroup(clone_flags(policy, mode), cgroup_fd, &pidfd);
             if (rc == 0) child_main(plan, fds);
             ::close(cgroup_fd);
             in_cgroups = rc > 0;  // else (old kernel, seccomp'd clone3, ...) clone and move
         }
     }
     if (!in_cgroups) {
-        rc = ::syscall(SYS_clone, clone_flags(policy), nullptr, &pidfd, nullptr, nullptr);
+        rc = ::syscall(SYS_clone, clone_flags(policy, mode), nullptr, &pidfd, nullptr, nullptr);
         if (rc == 0) child_main(plan, fds);
-        if (rc < 0) explain_clone_failure(policy, errno);
+        if (rc < 0) explain_clone_failure(policy, mode, errno);
     }
     launched->pid = static_cast<pid_t>(rc);
+    if (!launched->isolated) launched->group = launched->pid;  // it calls setsid first
     launched->pidfd = pidfd;
     sync.close_read();
     keep_parent_ends(*launched, in, out, err.get(), report);
 
-    if (policy.isolation) write_id_maps(launched->pid, policy.inner_uid, host_ids(policy));
+    if (policy.isolation && mode == Mode::user_namespace)
+        write_id_maps(launched->pid, policy.inner_uid, host_ids(policy));
     if (!release(sync)) return launched;  // maps written: the child builds its filesystem
     if (!in_cgroups && !launched->cgroups->attach(launched->pid))
         launched->notes.push_back("could not move the sandbox into its cgroups");

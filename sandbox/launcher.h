@@ -1,11 +1,13 @@
 // Starts a sandboxed process: prepares the ChildPlan from a policy, creates the pipes and the
 // run's cgroups, clones into new user, pid, mount, ipc, uts (and net) namespaces, writes the
-// uid/gid maps and releases the child. The child starts inside its cgroups (v2: clone3 with
-// CLONE_INTO_CGROUP; v1: cloned by a pre-placed launcher, launch_pool.h) or, when that is
-// not possible, is moved there before it may start the command. Fails closed: a required layer
-// that is missing makes launch() throw LaunchError naming it and how to fix it. Parent side;
-// call from any thread (the child dies with the thread that launched it, or with the pool's
-// thread when a pooled launcher cloned it: PR_SET_PDEATHSIG).
+// uid/gid maps and releases the child. As root where user namespaces are denied, the same
+// namespaces without the user one (the child drops to an unprivileged uid once its
+// filesystem is built); in container mode no namespaces (policy.h, Mode). The child starts inside
+// its cgroups (v2: clone3 with CLONE_INTO_CGROUP; v1: cloned by a pre-placed launcher,
+// launch_pool.h) or, when that is not possible, is moved there before it may start the command.
+// Fails closed: a required layer that is missing makes launch() throw LaunchError naming it and how
+// to fix it. Parent side; call from any thread (the child dies with the thread that launched it, or
+// with the pool's thread when a pooled launcher cloned it: PR_SET_PDEATHSIG).
 #pragma once
 
 #include <sys/types.h>
@@ -47,6 +49,9 @@ struct LaunchRequest {
 // every descriptor; the destructor kills the sandbox if it still runs and reaps it.
 struct Launched {
     pid_t pid = -1;  // the sandbox's init (or the command itself when unsandboxed)
+    // Not isolated by a pid namespace (container mode, unsandboxed): the command's process
+    // group, killed as a whole once the command is reaped and when this is destroyed.
+    pid_t group = -1;
     int pidfd = -1;
     int stdin_fd = -1;  // only with LaunchRequest::keep_stdin_open (non-blocking, CLOEXEC)
     int stdout_fd = -1;
@@ -61,8 +66,13 @@ struct Launched {
     Launched& operator=(const Launched&) = delete;
     ~Launched();
 
-    // SIGKILL to the init: the kernel then kills every process in the pid namespace.
+    // SIGKILL to the init: the kernel then kills every process in the pid namespace (or to
+    // the process group and the cgroups, where there is no pid namespace).
     void kill_all();
+    // What the command left behind once it was reaped (no pid namespace to end them).
+    void kill_group();
+    // Container mode: the run's private /tmp on the host, removed on destruction.
+    std::string private_tmp;
 };
 
 std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& request);
@@ -73,8 +83,19 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
 // Exposed for tests.
 long clone_into_cgroup(unsigned long flags, int cgroup_fd, int* pidfd);
 
+// The mode a launch under `policy` takes on this machine (never `automatic`): the policy's
+// own, or for `automatic` user namespaces where this process may make them, else the
+// namespaces as real root when we are root, else user namespaces (which then fail with the
+// reason and its fix). `root_namespace` without root throws LaunchError. Probes once.
+Mode effective_mode(const Policy& policy);
+
+// Whether this process may create a user namespace (probed once, in a child).
+bool user_namespaces_work();
+
 // The ChildPlan for a policy and request (pure apart from reading the host for the mount
 // plan and the Landlock ABI); exposed for tests.
-ChildPlan build_child_plan(const Policy& policy, const LaunchRequest& request, int landlock_abi);
+// `private_tmp`: container mode's host folder standing for /tmp.
+ChildPlan build_child_plan(const Policy& policy, const LaunchRequest& request, int landlock_abi,
+                           const std::string& private_tmp = "");
 
 }  // namespace gossamer::sandbox

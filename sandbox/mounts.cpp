@@ -185,9 +185,42 @@ bool run_step(const MountStep& step, ChildReport& error) {
 
 }  // namespace
 
-bool enter_staging(ChildReport& error) {
+// Inside a chroot whose root is not a mount point, "/" can be neither made private nor
+// pivoted. As real root (namespaces made without a user namespace) we leave the chroot for
+// the root of our new mount namespace, make every mount private there, and come back on a
+// private copy of the chroot's tree, whose root is a mount point. Nothing propagates to the
+// host: the copy is attached only once every mount around it is private.
+bool enter_chroot_as_mount(ChildReport& error) {
+    const int old_root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0) return fail(error, "open", "/");
+    // chroot into a subfolder keeps our cwd outside the root, so ".." climbs to the real one
+    if (::chdir("/") != 0 || ::chroot("/tmp") != 0) return fail(error, "chroot", "/tmp");
+    for (int i = 0; i < 256; ++i)
+        if (::chdir("..") != 0) return fail(error, "chdir", "..");
+    if (::chroot(".") != 0) return fail(error, "chroot", "the namespace's root");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return fail(error, "mount(/, MS_REC|MS_PRIVATE)", "/");
+    const int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, old_root, "",
+                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+    if (tree < 0) return fail(error, "open_tree", "the chroot");
+    if (::syscall(SYS_move_mount, tree, "", old_root, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return fail(error, "move_mount", "the chroot");
+    if (::fchdir(tree) != 0 || ::chroot(".") != 0) return fail(error, "chroot", "the chroot");
+    ::close(tree);
+    ::close(old_root);
+    return ::chdir("/") == 0 || fail(error, "chdir", "/");
+}
+
+bool enter_staging(ChildReport& error) {
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        const bool chroot_as_root = errno == EINVAL && ::geteuid() == 0;
+        if (!chroot_as_root) return fail(error, "mount(/, MS_REC|MS_PRIVATE)", "/");
+        if (!enter_chroot_as_mount(error)) return false;
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            return fail(error, "mount(/, MS_REC|MS_PRIVATE)", "/ (the chroot's copy)");
+    }
     // The staging tmpfs covers the host's /tmp only until the pivot below moves it to /.
     if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") != 0)
         return fail(error, "mount(tmpfs)", "/tmp");

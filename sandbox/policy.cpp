@@ -158,6 +158,40 @@ std::vector<Layer> required_layers(const Policy& policy) {
     return layers;
 }
 
+std::string_view mode_name(Mode mode) {
+    switch (mode) {
+        case Mode::automatic:
+            return "auto";
+        case Mode::user_namespace:
+            return "userns";
+        case Mode::root_namespace:
+            return "root";
+        case Mode::container:
+            return "container";
+    }
+    return "auto";
+}
+
+std::optional<Mode> mode_from_name(std::string_view name) {
+    for (Mode mode : {Mode::automatic, Mode::user_namespace, Mode::root_namespace, Mode::container})
+        if (mode_name(mode) == name) return mode;
+    return std::nullopt;
+}
+
+std::string_view mode_caveats(Mode mode) {
+    if (mode != Mode::container) return "";
+    return "no namespaces, so it does not isolate: the process table (no pid "
+           "namespace: host processes are visible to ps-like tools through syscalls, though "
+           "/proc is closed by Landlock and signals by its scope on kernels 6.12+), the "
+           "network when `network` is on (no namespace; when off every socket() is denied), "
+           "abstract and pathname unix sockets on kernels before 6.12, System V IPC, the "
+           "hostname, and the host's paths (the workspace is the working directory at its "
+           "host path; /tmp is a private host folder; /mnt/data does not exist). Files are "
+           "fenced by Landlock only (read-only binds, the workspace and the private /tmp); "
+           "setsid and setpgid are denied so that the whole process group is killed after "
+           "each call.";
+}
+
 Policy policy_from_json(std::string_view json_text) {
     Json root;
     try {
@@ -168,9 +202,14 @@ Policy policy_from_json(std::string_view json_text) {
     if (!root.is_object()) throw PolicyError("policy must be a JSON object");
     refuse_unknown(
         root, "",
-        {"read_only_binds", "workspace", "workspace_path", "protected", "network", "cgroups",
-         "limits", "env", "cwd", "hostname", "inner_uid", "root_host_uid", "require"});
+        {"mode", "read_only_binds", "workspace", "workspace_path", "protected", "network",
+         "cgroups", "limits", "env", "cwd", "hostname", "inner_uid", "root_host_uid", "require"});
     Policy policy = default_policy();
+    if (root.contains("mode")) {
+        const auto mode = mode_from_name(get_string(root["mode"], "mode"));
+        if (!mode) fail("mode", "must be one of auto, userns, root, container");
+        policy.mode = *mode;
+    }
     if (root.contains("read_only_binds"))
         policy.read_only_binds = get_binds(root["read_only_binds"], "read_only_binds");
     if (root.contains("workspace"))
@@ -225,6 +264,7 @@ void set_env(Policy& policy, const std::string& name, const std::string& value) 
 
 std::string policy_to_json(const Policy& policy) {
     Json root;
+    root["mode"] = std::string(mode_name(policy.mode));
     root["read_only_binds"] = Json::array();
     for (const auto& bind : policy.read_only_binds)
         root["read_only_binds"].push_back({{"host", bind.host_path},

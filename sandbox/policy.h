@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,7 +42,27 @@ struct Limits {
     bool operator==(const Limits&) const = default;
 };
 
+// How the sandbox is built (docs/SECURITY.md has what each one isolates):
+//   automatic:      user namespaces; as root where they are denied (a chroot, a seccomp
+//                   profile, a sysctl), the same namespaces made as real root instead;
+//   user_namespace: user namespaces only (fails where they are denied);
+//   root_namespace: namespaces made as real root, then the command drops to root_host_uid
+//                   with no capabilities (needs root);
+//   container:      no namespaces at all (for unprivileged users in a container that denies
+//                   them): seccomp, Landlock, rlimits, cgroups where writable, a private /tmp,
+//                   the workspace as working directory, the env allowlist, the process group
+//                   killed as a whole. Never chosen by `automatic`: a user asks for it.
+enum class Mode { automatic, user_namespace, root_namespace, container };
+
+// "auto", "userns", "root", "container": the names in policies, specs and on command lines.
+std::string_view mode_name(Mode mode);
+std::optional<Mode> mode_from_name(std::string_view name);
+// What a mode does not isolate, in one paragraph (empty for the namespaced modes): printed
+// by `gossamer doctor`, at the start of `gossamer run` and `sandbox exec`.
+std::string_view mode_caveats(Mode mode);
+
 struct Policy {
+    Mode mode = Mode::automatic;
     std::vector<Bind> read_only_binds;
     std::string workspace_host;                 // empty: no workspace bind
     std::string workspace_path = "/workspace";  // where the workspace appears inside

@@ -65,7 +65,7 @@ void add_rule(scmp_filter_ctx ctx, const SeccompRule& rule) {
 
 }  // namespace
 
-std::vector<SeccompRule> seccomp_rules(bool network) {
+std::vector<SeccompRule> seccomp_rules(bool network, bool container) {
     std::vector<SeccompRule> rules;
     for (const char* name :
          {// debugging other processes (Codex)
@@ -93,7 +93,14 @@ std::vector<SeccompRule> seccomp_rules(bool network) {
     // terminal injection; the kernel compares only the low 32 bits of the request
     rules.push_back({"ioctl", Match::arg_masked_eq, 1, 0xffffffffu, TIOCSTI, EPERM});
     rules.push_back({"ioctl", Match::arg_masked_eq, 1, 0xffffffffu, TIOCLINUX, EPERM});
-    if (!network) {
+    if (container) {
+        rules.push_back(deny("setsid"));
+        rules.push_back(deny("setpgid"));
+    }
+    if (!network && container) {
+        rules.push_back(deny("socket"));
+        rules.push_back({"socketpair", Match::arg_ne, 0, 0, AF_UNIX, EPERM});
+    } else if (!network) {
         rules.push_back({"socket", Match::arg_ne, 0, 0, AF_UNIX, EPERM});
         rules.push_back({"socketpair", Match::arg_ne, 0, 0, AF_UNIX, EPERM});
     }

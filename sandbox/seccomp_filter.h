@@ -31,7 +31,10 @@ struct SeccompRule {
 
 // The deny list; with `network` false, socket() and socketpair() of any family other than
 // AF_UNIX are denied too.
-std::vector<SeccompRule> seccomp_rules(bool network);
+// `container` (Mode::container, no namespaces around the sandbox): also setsid and setpgid
+// (the process group is how the whole tree is killed) and, without network, every socket()
+// (no network namespace: an AF_UNIX socket could reach the host's daemons by path).
+std::vector<SeccompRule> seccomp_rules(bool network, bool container = false);
 
 // Compiles rules for the native architecture; throws std::runtime_error naming the rule.
 std::vector<sock_filter> compile_seccomp(const std::vector<SeccompRule>& rules);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -38,22 +39,75 @@ struct SandboxTempDir {
     SandboxTempDir& operator=(const SandboxTempDir&) = delete;
 };
 
-// Whether this kernel lets us build a sandbox at all (doctor's user namespace probe).
-inline bool sandbox_available() {
-    static const bool ok = sbx::probe_namespaces().front().ok;
-    return ok;
+// The sandbox mode the suite runs under: GOSSAMER_TEST_SANDBOX_MODE (auto, userns, root,
+// container; ctest runs the hostile suite once per mode), auto when unset.
+inline sbx::Mode test_mode() {
+    static const sbx::Mode mode = [] {
+        const char* name = std::getenv("GOSSAMER_TEST_SANDBOX_MODE");
+        const auto parsed = sbx::mode_from_name(name ? name : "auto");
+        REQUIRE_MESSAGE(parsed.has_value(), "GOSSAMER_TEST_SANDBOX_MODE=" << name);
+        return *parsed;
+    }();
+    return mode;
 }
 
-#define REQUIRE_SANDBOX()                                                               \
-    do {                                                                                \
-        if (!gossamer::test::sandbox_available()) {                                     \
-            MESSAGE("skipped: no unprivileged user namespaces here (gossamer doctor)"); \
-            return;                                                                     \
-        }                                                                               \
+// The mode a launch takes here (never automatic).
+inline sbx::Mode effective_test_mode() {
+    sbx::Policy policy;
+    policy.mode = test_mode();
+    return sbx::effective_mode(policy);
+}
+
+// Whether this machine can build a sandbox in the suite's mode: user namespaces for userns
+// (and auto as a user), root for root (and auto where user namespaces are denied).
+inline bool sandbox_available() {
+    switch (test_mode()) {
+        case sbx::Mode::container:
+            return true;
+        case sbx::Mode::root_namespace:
+            return ::geteuid() == 0;
+        case sbx::Mode::user_namespace:
+            return sbx::user_namespaces_work();
+        case sbx::Mode::automatic:
+            return sbx::user_namespaces_work() || ::geteuid() == 0;
+    }
+    return false;
+}
+
+// GOSSAMER_TEST_REQUIRE_SANDBOX=1 (the root, container and chroot runs): a missing sandbox
+// fails the case instead of skipping it.
+#define REQUIRE_SANDBOX()                                                                          \
+    do {                                                                                           \
+        if (!gossamer::test::sandbox_available()) {                                                \
+            REQUIRE_MESSAGE((std::getenv("GOSSAMER_TEST_REQUIRE_SANDBOX") == nullptr ||            \
+                             gossamer::test::test_mode() == sbx::Mode::root_namespace),            \
+                            "no sandbox in mode " << sbx::mode_name(gossamer::test::test_mode())); \
+            MESSAGE("skipped: no unprivileged user namespaces here (gossamer doctor)");            \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
+
+// Cases that test what only namespaces give (a pid namespace, a private root, a hostname)
+// skip in container mode with this; what container mode does not isolate is documented.
+#define REQUIRE_NAMESPACES()                                                       \
+    do {                                                                           \
+        if (gossamer::test::effective_test_mode() == sbx::Mode::container) {       \
+            MESSAGE("not in container mode: needs namespaces (docs/SECURITY.md)"); \
+            return;                                                                \
+        }                                                                          \
+    } while (0)
+
+// The uid a sandboxed command runs as: the mapped one in a user namespace, root_host_uid
+// where the namespaces are made as real root (or container mode as root), else ours.
+inline std::uint32_t sandbox_uid() {
+    const sbx::Mode mode = effective_test_mode();
+    if (mode == sbx::Mode::user_namespace) return sbx::default_policy().inner_uid;
+    return ::geteuid() == 0 ? sbx::default_policy().root_host_uid : ::geteuid();
+}
 
 inline sbx::Policy test_policy() {
     sbx::Policy policy = sbx::default_policy();
+    policy.mode = test_mode();
     policy.limits.wall_ms = 20'000;
     const fs::path probe = GOSSAMER_SANDBOX_PROBE;
     policy.read_only_binds.push_back({probe.parent_path().string(), "/probe", false});

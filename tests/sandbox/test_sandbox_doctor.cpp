@@ -15,8 +15,18 @@ TEST_CASE("sandbox: doctor probes every layer and runs /bin/true end to end") {
     CHECK(report.layers.size() == sbx::kAllLayers.size());
     for (const auto& layer : report.layers)
         if (layer.layer != sbx::Layer::cgroup_memory && layer.layer != sbx::Layer::cgroup_pids &&
-            layer.layer != sbx::Layer::landlock)
+            layer.layer != sbx::Layer::landlock &&
+            (layer.layer != sbx::Layer::user_ns || sbx::user_namespaces_work()))
             CHECK_MESSAGE(layer.ok, sbx::layer_name(layer.layer), ": ", layer.detail);
+    // What auto takes here, and each mode tried for real.
+    CHECK(report.automatic ==
+          (sbx::user_namespaces_work() ? sbx::Mode::user_namespace : sbx::Mode::root_namespace));
+    REQUIRE(report.modes.size() == 3);
+    for (const auto& m : report.modes)
+        if (m.mode != sbx::Mode::root_namespace || ::geteuid() == 0)
+            CHECK_MESSAGE(
+                (m.ok || (m.mode == sbx::Mode::user_namespace && !sbx::user_namespaces_work())),
+                sbx::mode_name(m.mode), ": ", m.detail);
     CHECK_MESSAGE(report.end_to_end, report.end_to_end_detail);
     const auto json = nlohmann::json::parse(sbx::doctor_json(report));
     CHECK(json["layers"].size() == sbx::kAllLayers.size());
@@ -28,7 +38,14 @@ TEST_CASE("sandbox: gossamer doctor --json and sandbox exec from the binary") {
     REQUIRE_SANDBOX();
     const Run doctor = run_gossamer("doctor --json", "");
     CHECK_MESSAGE(doctor.exit_code == 0, doctor.err);
-    CHECK(nlohmann::json::parse(doctor.out)["layers"]["user_ns"]["ok"] == true);
+    const auto doctor_json = nlohmann::json::parse(doctor.out);
+    CHECK(doctor_json["layers"]["user_ns"]["ok"] == sbx::user_namespaces_work());
+    CHECK(doctor_json["modes"]["container"]["ok"] == true);
+    CHECK(doctor_json["modes"]["container"]["not_isolated"].get<std::string>().find(
+              "process table") != std::string::npos);
+    CHECK(doctor_json["mode"] ==
+          std::string(sbx::mode_name(sbx::user_namespaces_work() ? sbx::Mode::user_namespace
+                                                                 : sbx::Mode::root_namespace)));
 
     const Run hello = run_gossamer("sandbox exec -- sh -c 'echo hi; exit 3'", "");
     CHECK(hello.out == "hi\n");

@@ -75,7 +75,7 @@ TEST_CASE("sandbox: environment is the allowlist only (case 46)") {
 TEST_CASE("sandbox: runs as an unprivileged user with no capabilities (cases 35, 36)") {
     REQUIRE_SANDBOX();
     const auto id = run_argv({"id", "-u"});
-    CHECK(id.stdout_text == "1000\n");
+    CHECK(id.stdout_text == std::to_string(gossamer::test::sandbox_uid()) + "\n");
     CHECK(probe("capget").exit_code == 0);
     CHECK(probe("nnp").exit_code == 0);
     const auto status =

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/policy.h"
 #include "tools/protected_paths.h"
 
 namespace gossamer::tools::python {
@@ -27,6 +28,8 @@ struct PythonOptions {
     std::chrono::milliseconds idle_timeout{30 * 60 * 1000};
     // Kept read-only inside the writable workspace (protected_paths.h).
     std::vector<std::string> protected_names = default_protected_names();
+    // How the sandbox is built: the spec's `sandbox: {mode}` (not a key of the tool's own).
+    sandbox::Mode sandbox_mode = sandbox::Mode::automatic;
 };
 
 // Where the session's workspace appears inside the sandbox (harmony's description names it).

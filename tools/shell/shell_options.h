@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/policy.h"
 #include "tools/protected_paths.h"
 
 namespace gossamer::tools::shell {
@@ -22,6 +23,8 @@ struct ShellOptions {
     std::vector<std::string> extra_read_only;    // host paths, visible at the same path inside
     // Kept read-only inside the writable workspace (protected_paths.h).
     std::vector<std::string> protected_names = default_protected_names();
+    // How the sandbox is built: the spec's `sandbox: {mode}` (not a key of the tool's own).
+    sandbox::Mode sandbox_mode = sandbox::Mode::automatic;
 };
 
 // Where the session's workspace appears inside (the same place as for python).

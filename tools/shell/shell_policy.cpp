@@ -5,6 +5,7 @@ namespace gossamer::tools::shell {
 sandbox::Policy shell_policy(const ShellOptions& options, const std::filesystem::path& workspace,
                              const ShellCall& call, std::vector<std::string> protected_paths) {
     sandbox::Policy policy = sandbox::default_policy();
+    policy.mode = options.sandbox_mode;
     // Debian picks some tools (BLAS, editors, awk) by symlinks here.
     policy.read_only_binds.push_back({"/etc/alternatives", "/etc/alternatives", true});
     for (const auto& path : options.extra_read_only) policy.read_only_binds.push_back({path, path});
