@@ -196,7 +196,7 @@ Policy policy_from_json(std::string_view json_text) {
     Json root;
     try {
         root = Json::parse(json_text);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse errors, and numbers out of range (1e309)
         throw PolicyError(std::string("policy is not valid JSON: ") + e.what());
     }
     if (!root.is_object()) throw PolicyError("policy must be a JSON object");

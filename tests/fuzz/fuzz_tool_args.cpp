@@ -5,7 +5,8 @@
 // rewrite only from pre_tool, a replaced output only from post_tool.
 // Properties: no crash, no sanitizer report, failures only as ShellCallError; a parsed call has
 // a non-empty argv with a named program, a workdir with no "..", "." or empty part that does
-// not start with '/', and a timeout in [1 ms, max_timeout].
+// not start with '/', and a timeout in [1 ms, max_timeout]. The same bytes as a sandbox policy
+// file: PolicyError or a policy that reads back from its own JSON unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "runtime/hook_answer.h"
+#include "sandbox/policy.h"
 #include "tools/shell/shell_call.h"
 
 namespace {
@@ -20,6 +22,20 @@ namespace {
 [[noreturn]] void broken(const char* what) {
     std::fprintf(stderr, "fuzz_tool_args: %s\n", what);
     std::abort();
+}
+
+// A sandbox policy file (`sandbox exec --policy`, sandbox/policy.h): refused with PolicyError,
+// or read into a policy that its own JSON reads back to unchanged.
+void check_policy(const std::string& text) {
+    namespace sbx = gossamer::sandbox;
+    sbx::Policy policy;
+    try {
+        policy = sbx::policy_from_json(text);
+    } catch (const sbx::PolicyError&) {
+        return;
+    }
+    if (!(sbx::policy_from_json(sbx::policy_to_json(policy)) == policy))
+        broken("a policy that does not read back");
 }
 
 }  // namespace
@@ -39,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (d.output && kind != HookKind::post_tool) broken("an output outside post_tool");
         if ((d.arguments || d.output) && !d.allow) broken("a deny that changes the call");
     }
+    check_policy(input);
     ShellOptions options;
     ShellCall call;
     try {

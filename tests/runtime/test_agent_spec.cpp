@@ -81,7 +81,7 @@ TEST_CASE("agent spec: defaults are the model card's and the design's") {
 TEST_CASE("agent spec: mistakes name the file, line, column and field") {
     CHECK(error_of("name: x\nmodel: {path: m}\ntask: t\nmodle: 3\n") ==
           "a.yaml:4:1: modle: unknown key (expected one of: name, model, instructions, system, "
-          "tools, hooks, workspace, limits, task, task_file, outputs, telemetry)");
+          "tools, hooks, workspace, limits, task, task_file, outputs, telemetry, sandbox)");
     CHECK(error_of("name: x\nmodel:\n  path: m\n  sampling: {temperature: hot}\ntask: t\n")
               .find("a.yaml:4:27: model.sampling.temperature: expected a number") == 0);
     CHECK(error_of("name: x\nmodel: {path: m, backend: tpu}\ntask: t\n")
@@ -236,6 +236,31 @@ TEST_CASE("agent spec: apply_patch and its protected names") {
     CHECK(
         error_of("name: x\nmodel: {}\ntools:\n  - apply_patch: {mode: x}\n").find("unknown key") !=
         std::string::npos);
+}
+
+TEST_CASE("agent spec: sandbox mode reaches every sandboxed tool, server and hook") {
+    const auto plain =
+        parse_agent_spec("name: x\nmodel: {}\ntask: t\ntools: [python]\n", "a.yaml", "/");
+    CHECK(plain.sandbox.mode == gossamer::sandbox::Mode::automatic);
+    const auto spec = parse_agent_spec(
+        "name: x\nmodel: {}\ntask: t\nsandbox: {mode: container}\ntools:\n  - python\n"
+        "  - shell\n  - mcp: {name: m, command: [srv], sandboxed: true}\n"
+        "hooks:\n  pre_tool: [{command: [check]}]\n",
+        "a.yaml", "/");
+    using gossamer::sandbox::Mode;
+    CHECK(spec.sandbox.mode == Mode::container);
+    CHECK(spec.tools.python->sandbox_mode == Mode::container);
+    CHECK(spec.tools.shell->sandbox_mode == Mode::container);
+    CHECK(spec.tools.mcp.at(0).sandbox_mode == Mode::container);
+    CHECK(spec.hooks.pre_tool.at(0).sandbox_mode == Mode::container);
+    CHECK(error_of("name: x\nmodel: {}\ntask: t\nsandbox: {mode: none}\n")
+              .find("sandbox.mode: one of auto, userns, root, container") != std::string::npos);
+    CHECK(error_of("name: x\nmodel: {}\ntask: t\nsandbox: {network: true}\n").find("unknown key") !=
+          std::string::npos);
+    // --sandbox is kept in the stored copy of the spec (a resumed session keeps the mode)
+    const std::string stored =
+        spec_with_sandbox_mode("name: x\nmodel: {}\ntask: t\n", Mode::root_namespace);
+    CHECK(parse_agent_spec(stored, "a.yaml", "/").sandbox.mode == Mode::root_namespace);
 }
 
 TEST_CASE("agent spec: telemetry endpoint and content flag") {

@@ -91,6 +91,54 @@ TEST_CASE("sandbox: policy JSON refuses unknown keys and bad values, naming them
     CHECK(message(R"({"require": ["magic"]})").find("unknown layer 'magic'") != std::string::npos);
     CHECK(message(R"({"limits": {"pids": -1}})").find("non-negative") != std::string::npos);
     CHECK(message("[1]") == "policy must be a JSON object");
+    CHECK(message("1e309").find("not valid JSON") != std::string::npos);  // found by fuzzing
+    CHECK(message(R"({"mode": "jail"})").find("'mode': must be one of auto, userns, root") !=
+          std::string::npos);
+}
+
+TEST_CASE("sandbox: modes by name, in JSON, and what container mode leaves open") {
+    for (auto mode : {sbx::Mode::automatic, sbx::Mode::user_namespace, sbx::Mode::root_namespace,
+                      sbx::Mode::container}) {
+        CHECK(sbx::mode_from_name(sbx::mode_name(mode)) == mode);
+        sbx::Policy policy = sbx::default_policy();
+        policy.mode = mode;
+        CHECK(sbx::policy_from_json(sbx::policy_to_json(policy)).mode == mode);
+    }
+    CHECK_FALSE(sbx::mode_from_name("none"));
+    CHECK(sbx::policy_from_json("{}").mode == sbx::Mode::automatic);  // never container unasked
+    CHECK(sbx::mode_caveats(sbx::Mode::user_namespace).empty());
+    CHECK(sbx::mode_caveats(sbx::Mode::container).find("process table") != std::string::npos);
+}
+
+TEST_CASE("sandbox: container mode's seccomp rules and Landlock plan") {
+    const auto rules = sbx::seccomp_rules(false, true);
+    CHECK(denies(rules, "setsid"));
+    CHECK(denies(rules, "setpgid"));
+    const sbx::SeccompRule every_socket{"socket", sbx::SeccompRule::Match::always, 0, 0, 0, EPERM};
+    CHECK(std::find(rules.begin(), rules.end(), every_socket) != rules.end());
+    CHECK_FALSE(denies(sbx::seccomp_rules(false), "setsid"));
+    const auto online = sbx::seccomp_rules(true, true);
+    CHECK(std::find(online.begin(), online.end(), every_socket) == online.end());
+    CHECK(sbx::compile_seccomp(rules).size() > 50);
+
+    sbx::Policy policy;
+    policy.read_only_binds = {{"/usr", "/usr", false}, {"/opt/venv", "/venv", false}};
+    policy.workspace_host = "/work/ws";
+    const auto plan = sbx::build_container_landlock_plan(policy, 7, "/tmp/gossamer-sandbox-x");
+    const std::uint64_t write_file = 1ull << 1;
+    std::vector<std::string> paths;
+    for (const auto& rule : plan.rules) {
+        paths.push_back(rule.path);
+        if (rule.path == "/usr" || rule.path == "/opt/venv") CHECK((rule.access & write_file) == 0);
+        if (rule.path == "/work/ws" || rule.path == "/tmp/gossamer-sandbox-x")
+            CHECK(rule.access == plan.handled_fs);
+    }
+    for (const char* open :
+         {"/usr", "/opt/venv", "/work/ws", "/tmp/gossamer-sandbox-x", "/dev/null"})
+        CHECK_MESSAGE(std::find(paths.begin(), paths.end(), open) != paths.end(), open);
+    for (const char* closed : {"/", "/proc", "/tmp", "/dev/shm"})  // host paths: not granted
+        CHECK_MESSAGE(std::find(paths.begin(), paths.end(), closed) == paths.end(), closed);
+    CHECK(plan.scoped == 3);  // signals and abstract sockets stay inside
 }
 
 TEST_CASE("sandbox: mount plan for a small policy, whole value") {

@@ -158,3 +158,29 @@ TEST_CASE("mcp: a command that cannot start or handshake is a clear error") {
     spec.start_timeout = 3s;
     CHECK_THROWS_AS(McpClient{spec}, std::runtime_error);
 }
+
+TEST_CASE("mcp: a number out of range on the server's stdout is skipped, not a crash") {
+    // A server (python3) that writes a line nlohmann cannot hold (1e309) before each answer.
+    const std::string server = R"(
+import json, sys
+for line in sys.stdin:
+    msg = json.loads(line)
+    if "id" not in msg: continue
+    print('{"jsonrpc":"2.0","method":"notifications/message","params":{"n":1e309}}')
+    if msg["method"] == "initialize":
+        result = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "big", "version": "1"}}
+    elif msg["method"] == "tools/list":
+        result = {"tools": [{"name": "n", "inputSchema": {"type": "object"}}]}
+    else:
+        result = {"content": [{"type": "text", "text": "ok"}]}
+    print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}), flush=True)
+)";
+    McpServerSpec spec;
+    spec.name = "big";
+    spec.process.argv = {"/usr/bin/python3", "-c", server};
+    spec.process.env = allowlisted_environment();
+    spec.start_timeout = 10s;
+    McpClient client(spec);
+    CHECK(text_of(client, "n", Json::object()) == "ok");
+}

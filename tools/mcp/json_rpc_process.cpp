@@ -224,7 +224,7 @@ void JsonRpcProcess::on_line(const std::string& line) {
     Json message;
     try {
         message = Json::parse(line);
-    } catch (const Json::parse_error&) {
+    } catch (const Json::exception&) {  // also numbers out of range (1e309)
         if (on_stderr_) on_stderr_("[not JSON on stdout] " + line.substr(0, 200));
         return;
     }

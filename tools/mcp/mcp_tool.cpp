@@ -18,7 +18,7 @@ void McpTool::invoke(const ToolCall& call, const ToolContext& context, ToolDone 
     Json arguments;
     try {
         arguments = Json::parse(call.arguments.empty() ? "{}" : call.arguments);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // also numbers out of range (1e309)
         boost::asio::post(context.executor, [done, what = std::string(e.what())] {
             done({"the arguments are not valid JSON: " + what, true});
         });

@@ -66,7 +66,7 @@ PluginLibrary::PluginLibrary(const std::string& path) {
         try {
             if (!nlohmann::json::parse(schema).is_object())
                 fail("tool '" + name + "': the schema is not a JSON object");
-        } catch (const nlohmann::json::parse_error& e) {
+        } catch (const nlohmann::json::exception& e) {  // also numbers out of range
             fail("tool '" + name + "': the schema is not valid JSON: " + e.what());
         }
         tools_.push_back({name, t.description ? t.description : "", schema});
