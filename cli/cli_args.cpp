@@ -59,7 +59,7 @@ Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
                         throw InputError("option " + std::string(name) + " needs a value");
                     value = std::string(args[++i]);
                 }
-                if (p.get(name) && name != "--endpoint")
+                if (p.get(name) && name != "--endpoint" && name != "--header")
                     throw InputError("option " + std::string(name) + " given twice");
                 p.options.emplace_back(std::string(name), std::move(value));
                 continue;

@@ -32,8 +32,8 @@ struct Parsed {
     bool has(std::string_view name) const;                      // a switch was given
 };
 
-// Unknown options, repeated options (but --endpoint, which may be given several times), missing
-// values and surplus positionals are refused.
+// Unknown options, repeated options (but --endpoint and --header, which may be given several
+// times), missing values and surplus positionals are refused.
 Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
                   const std::vector<std::string_view>& switches, std::size_t max_positionals);
 

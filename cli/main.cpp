@@ -187,6 +187,21 @@ constexpr Command kCommands[] = {
      "LIB [--json]", "  --json   machine-readable\n"},
     {"tools list", gossamer::cli::cmd_tools_list, "the tool namespaces as the model sees them",
      "SPEC", ""},
+    {"mcp tools", gossamer::cli::cmd_mcp_tools, "list an MCP server's tools (HTTP or stdio)",
+     "(URL | -- COMMAND ARGS...) [--header 'NAME: VALUE']... [--bearer-env VAR] [--timeout S] "
+     "[--json]",
+     "  --header 'N: V'    sent with every request to a URL (repeatable)\n"
+     "  --bearer-env VAR   Authorization: Bearer from this variable\n"
+     "  --timeout S        start-up and call limit (default 20 s / 60 s)\n"
+     "  --json             {protocol_version, stateless, tools: [...]}\n"},
+    {"mcp call", gossamer::cli::cmd_mcp_call, "call one tool of an MCP server",
+     "(URL TOOL | TOOL -- COMMAND ARGS...) [--args JSON] [--header 'NAME: VALUE']... "
+     "[--bearer-env VAR] [--timeout S] [--json]",
+     "  --args JSON        the tool's arguments (an object; default {})\n"
+     "  --header 'N: V'    sent with every request to a URL (repeatable)\n"
+     "  --bearer-env VAR   Authorization: Bearer from this variable\n"
+     "  --timeout S        start-up and call limit\n"
+     "  --json             the raw result (or {error})\n"},
     {"generate", gossamer::cli::cmd_generate, "sample tokens from a checkpoint",
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] [--json]",

@@ -26,20 +26,11 @@ namespace gossamer::tools {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-struct JsonRpcProcess::Pending {
-    ReplyHandler done;
-    std::chrono::milliseconds timeout;
-    Clock::time_point hard_deadline;
-    std::unique_ptr<asio::steady_timer> timer;
-};
-
 struct JsonRpcProcess::Pipes {
-    explicit Pipes(asio::io_context& io)
-        : in(io), out(io), err(io), work(asio::make_work_guard(io)) {}
+    explicit Pipes(asio::io_context& io) : in(io), out(io), err(io) {}
     asio::posix::stream_descriptor in, out, err;
     asio::streambuf out_buffer, err_buffer;
     std::deque<std::string> queue;  // lines waiting to be written
-    asio::executor_work_guard<asio::io_context::executor_type> work;
 };
 
 namespace {
@@ -64,12 +55,9 @@ std::vector<std::pair<std::string, std::string>> allowlisted_environment(
 }
 
 JsonRpcProcess::JsonRpcProcess(const ProcessSpec& spec, NotificationHandler on_notification,
-                               RequestHandler on_request,
-                               std::function<void(const std::string&)> on_stderr)
-    : pipes_(std::make_unique<Pipes>(io_)),
-      on_notification_(std::move(on_notification)),
-      on_request_(std::move(on_request)),
-      on_stderr_(std::move(on_stderr)) {
+                               RequestHandler on_request, LogHandler on_stderr)
+    : JsonRpcPeer(std::move(on_notification), std::move(on_request), std::move(on_stderr)),
+      pipes_(std::make_unique<Pipes>(io_)) {
     if (spec.argv.empty()) throw std::runtime_error("no command to start");
     // A server that exits while we write to it must give EPIPE, not kill the agent.
     static const bool sigpipe_ignored = [] { return ::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
@@ -118,7 +106,7 @@ JsonRpcProcess::JsonRpcProcess(const ProcessSpec& spec, NotificationHandler on_n
     pipes_->err.assign(err[0]);
     start_reading();
     start_reading_stderr();
-    thread_ = std::thread([this] { io_.run(); });
+    start_thread();
 }
 
 JsonRpcProcess::~JsonRpcProcess() {
@@ -144,25 +132,15 @@ JsonRpcProcess::~JsonRpcProcess() {
     }
     ::kill(-pid_, SIGKILL);  // anything its children left behind in the group
     asio::post(io_, [this] {
-        for (auto& [id, p] : pending_) p->timer->cancel();
-        pipes_->work.reset();
         boost::system::error_code ec;
         pipes_->out.close(ec);
         pipes_->err.close(ec);
     });
-    thread_.join();
-    // Whatever is still pending learns the process is gone (on this thread, the loop stopped).
-    for (auto& [id, p] : pending_)
-        p->done(RpcReply{false, {}, Json{{"code", -32001}, {"message", "the server was stopped"}}});
-}
-
-bool JsonRpcProcess::alive() const {
-    std::lock_guard lock(mutex_);
-    return !exited_;
+    shut_down();
 }
 
 std::string JsonRpcProcess::exit_description() const {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(status_mutex_);
     if (!exited_) return "running";
     if (WIFEXITED(wait_status_))
         return "exited with status " + std::to_string(WEXITSTATUS(wait_status_));
@@ -191,14 +169,14 @@ void JsonRpcProcess::start_reading_stderr() {
                                std::istream stream(&pipes_->err_buffer);
                                std::string line;
                                std::getline(stream, line);
-                               if (on_stderr_) on_stderr_(line);
+                               log(line);
                                start_reading_stderr();
                            });
 }
 
 void JsonRpcProcess::on_exit() {
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(status_mutex_);
         if (exited_) return;
         exited_ = true;
         int status = 0;
@@ -210,13 +188,7 @@ void JsonRpcProcess::on_exit() {
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
     }
-    const std::string why = "the server " + exit_description();
-    auto pending = std::move(pending_);
-    pending_.clear();
-    for (auto& [id, p] : pending) {
-        p->timer->cancel();
-        p->done(RpcReply{false, {}, Json{{"code", -32001}, {"message", why}}});
-    }
+    gone("the server " + exit_description());
 }
 
 void JsonRpcProcess::on_line(const std::string& line) {
@@ -225,37 +197,13 @@ void JsonRpcProcess::on_line(const std::string& line) {
     try {
         message = Json::parse(line);
     } catch (const Json::exception&) {  // also numbers out of range (1e309)
-        if (on_stderr_) on_stderr_("[not JSON on stdout] " + line.substr(0, 200));
+        log("[not JSON on stdout] " + line.substr(0, 200));
         return;
     }
-    if (!message.is_object()) return;
-    const bool has_id = message.contains("id") && !message["id"].is_null();
-    if (message.contains("method") && message["method"].is_string()) {
-        const std::string method = message["method"];
-        const Json params = message.value("params", Json::object());
-        if (!has_id) {
-            if (on_notification_) on_notification_(method, params);
-            return;
-        }
-        Json reply{{"jsonrpc", "2.0"}, {"id", message["id"]}};
-        try {
-            if (!on_request_) throw std::runtime_error("method not found");
-            reply["result"] = on_request_(method, params);
-        } catch (const std::exception& e) {
-            reply["error"] = Json{{"code", -32601}, {"message", e.what()}};
-        }
-        write(reply);
-        return;
-    }
-    if (!has_id || !message["id"].is_number_integer()) return;
-    const std::int64_t id = message["id"].get<std::int64_t>();
-    if (message.contains("error"))
-        complete(id, RpcReply{false, {}, message["error"]});
-    else
-        complete(id, RpcReply{true, message.value("result", Json::object()), {}});
+    receive(message);
 }
 
-void JsonRpcProcess::write(const Json& message) {
+void JsonRpcProcess::send(const Json& message) {
     const bool idle = pipes_->queue.empty();
     pipes_->queue.push_back(message.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
     if (idle) write_next();
@@ -270,72 +218,6 @@ void JsonRpcProcess::write_next() {
                           if (ec) return pipes_->queue.clear();
                           write_next();
                       });
-}
-
-void JsonRpcProcess::complete(std::int64_t id, RpcReply reply) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;  // late reply to an abandoned or timed-out request
-    auto p = it->second;
-    pending_.erase(it);
-    p->timer->cancel();
-    p->done(std::move(reply));
-}
-
-void JsonRpcProcess::arm(std::int64_t id) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    auto& p = *it->second;
-    const auto deadline = std::min(Clock::now() + p.timeout, p.hard_deadline);
-    p.timer->expires_at(deadline);
-    p.timer->async_wait([this, id](boost::system::error_code ec) {
-        if (ec) return;
-        auto found = pending_.find(id);
-        if (found == pending_.end() || Clock::now() < found->second->timer->expiry()) return;
-        complete(id, RpcReply{false, {}, Json{{"code", -32000}, {"message", "timed out"}}});
-    });
-}
-
-std::int64_t JsonRpcProcess::request(const std::string& method, Json params,
-                                     std::chrono::milliseconds timeout,
-                                     std::chrono::milliseconds hard_cap, ReplyHandler done) {
-    std::int64_t id;
-    {
-        std::lock_guard lock(mutex_);
-        id = next_id_++;
-    }
-    asio::post(io_, [this, id, method, params = std::move(params), timeout, hard_cap,
-                     done = std::move(done)]() mutable {
-        if (exited_)
-            return done(
-                RpcReply{false,
-                         {},
-                         Json{{"code", -32001}, {"message", "the server " + exit_description()}}});
-        auto p = std::make_shared<Pending>();
-        p->done = std::move(done);
-        p->timeout = timeout;
-        p->hard_deadline = Clock::now() + hard_cap;
-        p->timer = std::make_unique<asio::steady_timer>(io_);
-        pending_[id] = p;
-        write(Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}});
-        arm(id);
-    });
-    return id;
-}
-
-void JsonRpcProcess::notify(const std::string& method, Json params) {
-    asio::post(io_, [this, method, params = std::move(params)] {
-        if (!exited_) write(Json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}});
-    });
-}
-
-void JsonRpcProcess::extend(std::int64_t id) {
-    asio::post(io_, [this, id] { arm(id); });
-}
-
-void JsonRpcProcess::abandon(std::int64_t id, const std::string& why) {
-    asio::post(io_, [this, id, why] {
-        complete(id, RpcReply{false, {}, Json{{"code", -32800}, {"message", why}}});
-    });
 }
 
 }  // namespace gossamer::tools

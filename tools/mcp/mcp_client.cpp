@@ -8,7 +8,9 @@ namespace gossamer::tools {
 
 namespace {
 constexpr std::size_t kStderrLines = 50;
-}
+constexpr const char* kStatelessVersion = "2026-07-28";
+const Json kClientInfo{{"name", "gossamer"}, {"version", "0.1.0"}};
+}  // namespace
 
 const std::vector<std::string>& mcp_supported_versions() {
     static const std::vector<std::string> versions = {"2025-11-25", "2025-06-18", "2025-03-26",
@@ -23,19 +25,23 @@ McpClient::McpClient(McpServerSpec spec) : spec_(std::move(spec)) {
 McpClient::~McpClient() = default;
 
 void McpClient::start() {
-    process_ = std::make_unique<JsonRpcProcess>(
-        spec_.process, [this](const std::string& m, const Json& p) { on_notification(m, p); },
-        [](const std::string& method, const Json&) -> Json {
-            if (method == "ping") return Json::object();
-            if (method == "roots/list") return Json{{"roots", Json::array()}};
-            throw std::runtime_error("method not found: " + method);
-        },
-        [this](const std::string& line) {
-            std::lock_guard lock(mutex_);
-            stderr_.push_back(line);
-            if (stderr_.size() > kStderrLines) stderr_.pop_front();
-            if (log_sink_) log_sink_("[" + spec_.name + "] " + line);
-        });
+    auto on_note = [this](const std::string& m, const Json& p) { on_notification(m, p); };
+    auto on_request = [](const std::string& method, const Json&) -> Json {
+        if (method == "ping") return Json::object();
+        if (method == "roots/list") return Json{{"roots", Json::array()}};
+        throw std::runtime_error("method not found: " + method);
+    };
+    auto on_log = [this](const std::string& line) {
+        std::lock_guard lock(mutex_);
+        stderr_.push_back(line);
+        if (stderr_.size() > kStderrLines) stderr_.pop_front();
+        if (log_sink_) log_sink_("[" + spec_.name + "] " + line);
+    };
+    peer_.reset();  // a restart: the old server goes first
+    if (!spec_.http.url.empty())
+        peer_ = std::make_unique<StreamableHttpPeer>(spec_.http, on_note, on_request, on_log);
+    else
+        peer_ = std::make_unique<JsonRpcProcess>(spec_.process, on_note, on_request, on_log);
     handshake();
     list_tools();
 }
@@ -44,8 +50,8 @@ RpcReply McpClient::blocking(const std::string& method, Json params,
                              std::chrono::milliseconds timeout) {
     auto promise = std::make_shared<std::promise<RpcReply>>();
     auto future = promise->get_future();
-    process_->request(method, std::move(params), timeout, timeout,
-                      [promise](RpcReply r) { promise->set_value(std::move(r)); });
+    peer_->request(method, std::move(params), timeout, timeout,
+                   [promise](RpcReply r) { promise->set_value(std::move(r)); });
     return future.get();
 }
 
@@ -56,15 +62,27 @@ void McpClient::handshake() {
         if (!lines.empty()) text += "; its last stderr line: " + lines.back();
         return text;
     };
-    // A server of the 2026 draft answers server/discover; legacy servers say "method not
-    // found". This client speaks the legacy handshake, which both eras' SDKs still accept.
-    blocking("server/discover", Json::object(), std::chrono::milliseconds(3000));
-    if (!process_->alive()) {
+    // A server of the stateless era (2026-07-28) answers server/discover with the versions it
+    // supports; a legacy one says "method not found" (or, over HTTP, refuses a request outside
+    // a session). Either answer, or none within 3 s, means the legacy handshake.
+    const RpcReply discover =
+        blocking("server/discover", with_meta(Json::object()), std::chrono::milliseconds(3000));
+    if (discover.ok) {
+        const Json versions = discover.result.value("supportedVersions", Json::array());
+        if (versions.is_array() && std::find(versions.begin(), versions.end(),
+                                             Json(kStatelessVersion)) != versions.end()) {
+            version_ = kStatelessVersion;
+            stateless_ = true;
+            peer_->handshake_done(version_);
+            return;
+        }
+    }
+    if (!peer_->alive()) {
         // Its last words (a loader's "not an ELF file", a missing module) say why, not the status.
         for (int i = 0; i < 20 && recent_stderr().empty(); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         std::string text =
-            "MCP server '" + spec_.name + "' " + process_->exit_description() + " during start-up";
+            "MCP server '" + spec_.name + "' " + peer_->exit_description() + " during start-up";
         const auto lines = recent_stderr();
         const std::size_t from = lines.size() > 3 ? lines.size() - 3 : 0;
         for (std::size_t i = from; i < lines.size(); ++i)
@@ -73,7 +91,7 @@ void McpClient::handshake() {
     }
     Json params{{"protocolVersion", mcp_supported_versions().front()},
                 {"capabilities", Json::object()},
-                {"clientInfo", Json{{"name", "gossamer"}, {"version", "0.1.0"}}}};
+                {"clientInfo", kClientInfo}};
     const RpcReply init = blocking("initialize", params, spec_.start_timeout);
     if (!init.ok)
         throw std::runtime_error("MCP server '" + spec_.name +
@@ -84,7 +102,20 @@ void McpClient::handshake() {
         throw std::runtime_error(
             "MCP server '" + spec_.name + "' speaks protocol version '" + version_ +
             "', which this client does not (it speaks 2024-11-05 to 2025-11-25)");
-    process_->notify("notifications/initialized", Json::object());
+    peer_->notify("notifications/initialized", Json::object());
+    peer_->handshake_done(version_);
+}
+
+Json McpClient::with_meta(Json params) const {
+    // Stateless era: who we are and what we speak travel with every request (the probe
+    // itself carries them too, harmless to a legacy server).
+    if (!params.is_object()) params = Json::object();
+    Json& meta = params["_meta"];
+    if (!meta.is_object()) meta = Json::object();
+    meta["io.modelcontextprotocol/protocolVersion"] = kStatelessVersion;
+    meta["io.modelcontextprotocol/clientCapabilities"] = Json::object();
+    meta["io.modelcontextprotocol/clientInfo"] = kClientInfo;
+    return params;
 }
 
 void McpClient::list_tools() {
@@ -93,7 +124,8 @@ void McpClient::list_tools() {
     for (int page = 0; page < 100; ++page) {
         Json params = Json::object();
         if (cursor.is_string()) params["cursor"] = cursor;
-        const RpcReply r = blocking("tools/list", params, spec_.start_timeout);
+        const RpcReply r =
+            blocking("tools/list", stateless_ ? with_meta(params) : params, spec_.start_timeout);
         if (!r.ok)
             throw std::runtime_error("MCP server '" + spec_.name + "': tools/list failed: " +
                                      r.error.value("message", std::string("?")));
@@ -133,7 +165,7 @@ void McpClient::on_notification(const std::string& method, const Json& params) {
         const std::string token = params.value("progressToken", Json()).dump();
         std::lock_guard lock(mutex_);
         auto it = progress_tokens_.find(token);
-        if (it != progress_tokens_.end()) process_->extend(it->second);
+        if (it != progress_tokens_.end()) peer_->extend(it->second);
     } else if (method == "notifications/tools/list_changed") {
         tools_changed_ = true;
     } else if (method == "notifications/message") {
@@ -146,13 +178,13 @@ void McpClient::on_notification(const std::string& method, const Json& params) {
 std::int64_t McpClient::call(const std::string& tool, const Json& arguments,
                              std::function<void(McpCallResult)> done,
                              const std::string& traceparent) {
-    if (!process_->alive()) {
+    if (!peer_->alive()) {
         if (restarts_ >= spec_.max_restarts) {
             done(McpCallResult{true,
                                {},
-                               "the MCP server '" + spec_.name + "' " +
-                                   process_->exit_description() + " and was restarted " +
-                                   std::to_string(restarts_) + " times already"});
+                               "the MCP server '" + spec_.name + "' " + peer_->exit_description() +
+                                   " and was restarted " + std::to_string(restarts_) +
+                                   " times already"});
             return 0;
         }
         ++restarts_;
@@ -169,26 +201,32 @@ std::int64_t McpClient::call(const std::string& tool, const Json& arguments,
     Json params{
         {"name", tool}, {"arguments", arguments}, {"_meta", Json{{"progressToken", token}}}};
     if (!traceparent.empty()) params["_meta"]["traceparent"] = traceparent;
+    if (stateless_) params = with_meta(std::move(params));
     auto request_id = std::make_shared<std::atomic<std::int64_t>>(0);
     auto finish = [this, token, request_id, done = std::move(done)](RpcReply r) {
         {
             std::lock_guard lock(mutex_);
             progress_tokens_.erase(Json(token).dump());
         }
+        if (r.ok && r.result.value("resultType", std::string("complete")) == "input_required")
+            return done(McpCallResult{true,
+                                      {},
+                                      "the tool asked for more input (resultType "
+                                      "input_required), which gossamer cannot give"});
         if (r.ok) return done(McpCallResult{false, std::move(r.result), {}});
         const int code = r.error.value("code", 0);
         std::string text = r.error.value("message", std::string("unknown error"));
         if (code == -32000) {  // our timeout: tell the server to stop working on it
-            process_->notify("notifications/cancelled",
-                             Json{{"requestId", request_id->load()}, {"reason", "timeout"}});
+            peer_->notify("notifications/cancelled",
+                          Json{{"requestId", request_id->load()}, {"reason", "timeout"}});
             text = "the tool did not answer within its time limit and was cancelled";
         } else if (code != -32001 && code != -32800)
             text = "MCP error " + std::to_string(code) + ": " + text;
         done(McpCallResult{true, {}, text});
     };
     std::lock_guard lock(mutex_);
-    const auto id = process_->request("tools/call", params, spec_.call_timeout, spec_.hard_cap,
-                                      std::move(finish));
+    const auto id =
+        peer_->request("tools/call", params, spec_.call_timeout, spec_.hard_cap, std::move(finish));
     *request_id = id;
     progress_tokens_[Json(token).dump()] = id;
     return id;
@@ -196,8 +234,8 @@ std::int64_t McpClient::call(const std::string& tool, const Json& arguments,
 
 void McpClient::cancel(std::int64_t handle, const std::string& reason) {
     if (handle == 0) return;
-    process_->notify("notifications/cancelled", Json{{"requestId", handle}, {"reason", reason}});
-    process_->abandon(handle, "cancelled: " + reason);
+    peer_->notify("notifications/cancelled", Json{{"requestId", handle}, {"reason", reason}});
+    peer_->abandon(handle, "cancelled: " + reason);
 }
 
 }  // namespace gossamer::tools

@@ -1,5 +1,7 @@
-// A client for one MCP server over stdio (docs/MCP.md): starts it, probes `server/discover`
-// and falls back to `initialize` / `notifications/initialized` with version negotiation,
+// A client for one MCP server over stdio or Streamable HTTP (docs/PLUGINS.md): starts it (or
+// reaches its URL), probes `server/discover` (the stateless 2026-07-28 era: every request then
+// carries the version, capabilities and client in `_meta`, results their `resultType`) and
+// falls back to `initialize` / `notifications/initialized` with version negotiation,
 // lists its tools (following pagination, refreshing on `list_changed`), calls them with a
 // per-call timeout that progress notifications extend up to a hard cap, cancels with
 // `notifications/cancelled`, and restarts a server that died. Protocol only: turning results
@@ -16,12 +18,14 @@
 #include <vector>
 
 #include "tools/mcp/json_rpc_process.h"
+#include "tools/mcp/mcp_http.h"
 
 namespace gossamer::tools {
 
 struct McpServerSpec {
-    std::string name;  // for messages and logs
-    ProcessSpec process;
+    std::string name;     // for messages and logs
+    ProcessSpec process;  // a local server over stdio, unless
+    HttpServerSpec http;  // http.url is set: a remote one over Streamable HTTP
     std::chrono::milliseconds call_timeout{60000};   // without progress
     std::chrono::milliseconds hard_cap{600000};      // with progress, at most this
     std::chrono::milliseconds start_timeout{20000};  // spawn to tools listed
@@ -50,6 +54,7 @@ class McpClient {
     ~McpClient();
 
     const std::string& protocol_version() const { return version_; }
+    bool stateless() const { return stateless_; }  // the 2026-07-28 era (server/discover)
     std::vector<McpToolInfo> tools() const;
     // Calls a tool; `done` runs on the client's thread. Returns a handle for cancel().
     // `traceparent` (W3C; "" for none) goes into the request's `_meta`.
@@ -62,7 +67,7 @@ class McpClient {
     // the recent lines already kept; thread-safe.
     void set_log_sink(std::function<void(const std::string&)> sink);
     int restarts() const { return restarts_; }
-    int server_pid() const { return process_ ? process_->pid() : -1; }  // leads its process group
+    int server_pid() const { return peer_ ? peer_->pid() : -1; }  // leads its process group
 
   private:
     void start();
@@ -72,8 +77,11 @@ class McpClient {
     void on_notification(const std::string& method, const Json& params);
 
     McpServerSpec spec_;
-    std::unique_ptr<JsonRpcProcess> process_;
+    Json with_meta(Json params) const;  // the stateless era's per-request _meta
+
+    std::unique_ptr<JsonRpcPeer> peer_;
     std::string version_;
+    bool stateless_ = false;
     mutable std::mutex mutex_;
     std::vector<McpToolInfo> tools_;
     std::deque<std::string> stderr_;
