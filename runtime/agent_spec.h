@@ -53,6 +53,12 @@ struct PluginToolSpec {
 
 struct McpToolSpec {
     std::string name;
+    // A remote server over Streamable HTTP instead of `command`: its URL, headers sent with
+    // every request (part of the spec, so stored with each session: no secrets), and the
+    // variable holding a bearer token (read when the tools start; never stored or logged).
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string bearer_token_env;
     sandbox::Mode sandbox_mode = sandbox::Mode::automatic;  // sandboxed: the spec's sandbox.mode
     std::vector<std::string> command;                       // argv
     std::vector<std::pair<std::string, std::string>> env;   // added to the allowlisted environment

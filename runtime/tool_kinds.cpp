@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include "runtime/agent_setup.h"
@@ -240,9 +241,29 @@ void parse_mcp(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& ite
                const std::string& field, ToolsSpec& t) {
     const std::string f = field + ".mcp";
     McpToolSpec m;
-    r.only_keys(
-        cfg, f,
-        {"name", "command", "env", "sandboxed", "read_only", "network", "memory_mb", "timeout"});
+    r.only_keys(cfg, f,
+                {"name", "command", "url", "headers", "bearer_token_env", "env", "sandboxed",
+                 "read_only", "network", "memory_mb", "timeout"});
+    each(cfg, f, "url", [&](auto& v, auto& g) {
+        m.url = r.text(v, g);
+        if (!m.url.starts_with("http://") && !m.url.starts_with("https://"))
+            r.fail(v, g, "give an http:// or https:// URL (MCP over Streamable HTTP)");
+        const auto authority = m.url.substr(0, m.url.find('/', m.url.find("//") + 2));
+        if (authority.find('@') != std::string::npos)
+            r.fail(v, g, "no credentials in the URL: use bearer_token_env (specs are stored)");
+    });
+    each(cfg, f, "headers", [&](auto& v, auto& g) {
+        r.require_map(v, g);
+        for (const auto& kv : v) {
+            const auto name = kv.first.template as<std::string>();
+            const std::string value = r.text(kv.second, g + "." + name);
+            if (name.empty() || name.find_first_of(": \r\n") != std::string::npos ||
+                value.find_first_of("\r\n") != std::string::npos)
+                r.fail(kv.second, g + "." + name, "not a valid HTTP header");
+            m.headers.emplace_back(name, value);
+        }
+    });
+    each(cfg, f, "bearer_token_env", [&](auto& v, auto& g) { m.bearer_token_env = r.text(v, g); });
     each(cfg, f, "read_only", [&](auto& v, auto& g) { m.read_only = r.texts(v, g); });
     each(cfg, f, "network", [&](auto& v, auto& g) { m.network = r.boolean(v, g); });
     each(cfg, f, "memory_mb",
@@ -257,7 +278,14 @@ void parse_mcp(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& ite
     each(cfg, f, "sandboxed", [&](auto& v, auto& g) { m.sandboxed = r.boolean(v, g); });
     each(cfg, f, "timeout",
          [&](auto& v, auto& g) { m.timeout_seconds = r.number(v, g, 0.1, 86400); });
-    if (m.command.empty()) r.fail(item, f, "needs `command:` (the server's argv)");
+    if (m.command.empty() && m.url.empty())
+        r.fail(item, f, "needs `command:` (the server's argv) or `url:` (a remote server)");
+    if (!m.command.empty() && !m.url.empty())
+        r.fail(item, f, "give `command:` or `url:`, not both");
+    if (!m.url.empty() && (m.sandboxed || !m.read_only.empty() || !m.env.empty()))
+        r.fail(item, f, "sandboxed, read_only and env are for a local server (`command:`)");
+    if (m.url.empty() && (!m.headers.empty() || !m.bearer_token_env.empty()))
+        r.fail(item, f, "headers and bearer_token_env are for a remote server (`url:`)");
     m.where = r.where(item) + ": " + field;
     t.mcp.push_back(m);
 }
@@ -306,11 +334,25 @@ std::vector<std::string> sandboxed_argv(const AgentSpec& spec, const McpToolSpec
 void add_mcp(const AgentSpec& spec, ToolRegistry& registry) {
     for (const auto& mcp : spec.tools.mcp) {
         tools::McpServerSpec server;
+        server.call_timeout = seconds(mcp.timeout_seconds);
+        if (!mcp.url.empty()) {
+            server.name = mcp.name.empty() ? mcp.url : mcp.name;
+            server.http.url = mcp.url;
+            server.http.headers = mcp.headers;
+            if (!mcp.bearer_token_env.empty()) {
+                const char* token = std::getenv(mcp.bearer_token_env.c_str());
+                if (!token || !*token)
+                    throw SpecError(mcp.where + ": bearer_token_env: the variable " +
+                                    mcp.bearer_token_env + " is not set");
+                server.http.headers.emplace_back("Authorization", std::string("Bearer ") + token);
+            }
+            add_server(mcp.where, registry, "mcp " + server.name, std::move(server));
+            continue;
+        }
         server.name = mcp.name.empty() ? mcp.command.front() : mcp.name;
         server.process.argv = mcp.sandboxed ? sandboxed_argv(spec, mcp) : mcp.command;
         server.process.env = tools::allowlisted_environment(mcp.env);
         server.process.cwd = spec.base_dir.string();
-        server.call_timeout = seconds(mcp.timeout_seconds);
         add_server(mcp.where, registry, "mcp " + server.name, std::move(server));
     }
 }

@@ -6,7 +6,8 @@
 // Properties: no crash, no sanitizer report, failures only as ShellCallError; a parsed call has
 // a non-empty argv with a named program, a workdir with no "..", "." or empty part that does
 // not start with '/', and a timeout in [1 ms, max_timeout]. The same bytes as a sandbox policy
-// file: PolicyError or a policy that reads back from its own JSON unchanged.
+// file: PolicyError or a policy that reads back from its own JSON unchanged. And as an SSE
+// stream: the same events however it is split.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include "runtime/hook_answer.h"
 #include "sandbox/policy.h"
+#include "tools/mcp/sse_parser.h"
 #include "tools/shell/shell_call.h"
 
 namespace {
@@ -38,6 +40,23 @@ void check_policy(const std::string& text) {
         broken("a policy that does not read back");
 }
 
+// The same bytes as an SSE stream (tools/mcp/sse_parser.h), split in two at a point the first
+// byte picks: the events must not depend on where the stream was split.
+void check_sse(const std::string& text) {
+    using gossamer::tools::SseParser;
+    SseParser whole, halves;
+    const auto all = whole.feed(text);
+    const std::size_t cut =
+        text.empty() ? 0 : static_cast<unsigned char>(text[0]) % (text.size() + 1);
+    auto split = halves.feed(std::string_view(text).substr(0, cut));
+    const auto rest = halves.feed(std::string_view(text).substr(cut));
+    split.insert(split.end(), rest.begin(), rest.end());
+    if (all.size() != split.size()) broken("SSE events depend on the split");
+    for (std::size_t i = 0; i < all.size(); ++i)
+        if (all[i].data != split[i].data || all[i].id != split[i].id) broken("SSE event differs");
+    if (whole.last_event_id() != halves.last_event_id()) broken("SSE last id differs");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -56,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if ((d.arguments || d.output) && !d.allow) broken("a deny that changes the call");
     }
     check_policy(input);
+    check_sse(input);
     ShellOptions options;
     ShellCall call;
     try {

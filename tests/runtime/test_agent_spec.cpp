@@ -263,6 +263,29 @@ TEST_CASE("agent spec: sandbox mode reaches every sandboxed tool, server and hoo
     CHECK(parse_agent_spec(stored, "a.yaml", "/").sandbox.mode == Mode::root_namespace);
 }
 
+TEST_CASE("agent spec: a remote MCP server by URL, its headers and bearer token variable") {
+    const auto spec = parse_agent_spec(
+        "name: x\nmodel: {}\ntask: t\ntools:\n  - mcp: {name: r, url: 'https://mcp.example/mcp', "
+        "headers: {X-Team: a}, bearer_token_env: TOKEN}\n",
+        "a.yaml", "/");
+    REQUIRE(spec.tools.mcp.size() == 1);
+    CHECK(spec.tools.mcp[0].url == "https://mcp.example/mcp");
+    CHECK(spec.tools.mcp[0].headers ==
+          std::vector<std::pair<std::string, std::string>>{{"X-Team", "a"}});
+    CHECK(spec.tools.mcp[0].bearer_token_env == "TOKEN");
+    const auto mcp = [](const std::string& entry) {
+        return error_of("name: x\nmodel: {}\ntask: t\ntools:\n  - mcp: " + entry + "\n");
+    };
+    CHECK(mcp("{url: 'ftp://h/mcp'}").find("http:// or https://") != std::string::npos);
+    CHECK(mcp("{url: 'https://u:p@h/mcp'}").find("no credentials in the URL") != std::string::npos);
+    CHECK(mcp("{url: 'https://h/mcp', command: [x]}").find("not both") != std::string::npos);
+    CHECK(mcp("{url: 'https://h/mcp', sandboxed: true}").find("local server") != std::string::npos);
+    CHECK(mcp("{command: [x], bearer_token_env: T}").find("remote server") != std::string::npos);
+    CHECK(mcp("{url: 'https://h/mcp', headers: {'Bad Name': v}}").find("not a valid HTTP header") !=
+          std::string::npos);
+    CHECK(mcp("{name: n}").find("needs `command:`") != std::string::npos);
+}
+
 TEST_CASE("agent spec: telemetry endpoint and content flag") {
     const auto off = parse_agent_spec("name: x\nmodel: {}\ntask: t\n", "a.yaml", "/");
     CHECK_FALSE(off.telemetry.otlp_endpoint);
