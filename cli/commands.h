@@ -37,6 +37,7 @@ int cmd_plugin_info(Args args);      // cmd_plugin.cpp
 int cmd_tools_list(Args args);       // cmd_tools_list.cpp
 int cmd_mcp_tools(Args args);        // cmd_mcp.cpp
 int cmd_mcp_call(Args args);         // cmd_mcp.cpp
+int cmd_mcp_serve(Args args);        // cmd_mcp.cpp
 int cmd_generate(Args args);         // cmd_generate.cpp
 int cmd_sandbox_exec(Args args);     // cmd_sandbox.cpp
 int cmd_doctor(Args args);           // cmd_sandbox.cpp

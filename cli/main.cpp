@@ -194,6 +194,13 @@ constexpr Command kCommands[] = {
      "  --bearer-env VAR   Authorization: Bearer from this variable\n"
      "  --timeout S        start-up and call limit (default 20 s / 60 s)\n"
      "  --json             {protocol_version, stateless, tools: [...]}\n"},
+    {"mcp serve", gossamer::cli::cmd_mcp_serve, "serve a spec's tools over MCP (stdio or HTTP)",
+     "SPEC [--http PORT] [--host ADDR] [--api-key KEY] [--workspace DIR] [--sandbox MODE]",
+     "  --http PORT        Streamable HTTP on this port at /mcp (default: stdio; 0: any free)\n"
+     "  --host ADDR        --http: listen address (default 127.0.0.1)\n"
+     "  --api-key KEY      --http: required bearer token (or GOSSAMER_API_KEY)\n"
+     "  --workspace DIR    where the tools work (default: the current folder)\n"
+     "  --sandbox MODE     auto | userns | root | container (the spec's sandbox.mode)\n"},
     {"mcp call", gossamer::cli::cmd_mcp_call, "call one tool of an MCP server",
      "(URL TOOL | TOOL -- COMMAND ARGS...) [--args JSON] [--header 'NAME: VALUE']... "
      "[--bearer-env VAR] [--timeout S] [--json]",

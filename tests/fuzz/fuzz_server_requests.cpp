@@ -3,10 +3,12 @@
 // Chat Completions, 2 generate, 3 a reasoning item's encrypted_content, 4 the structured-
 // output checker: a JSON Schema, a NUL, then bytes fed one at a time; whatever it calls
 // complete must parse as JSON; 5 the trace viewer's request reading (server/viewer_request.h):
-// a query string, a NUL, a Cookie header, a NUL, a Host header).
+// a query string, a NUL, a Cookie header, a NUL, a Host header; 6 an MCP frame for
+// `gossamer mcp serve`: answered exactly once, with JSON-RPC 2.0 result xor error).
 // Properties: no crash, no sanitizer report, errors only as ApiError with a 4xx status and a
 // message that names what is wrong; a parsed request is self-consistent (every tool result
 // names a call, a named tool_choice names a listed tool).
+#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "runtime/json_constraint.h"
+#include "server/mcp_endpoint.h"
 #include "server/request_parsers.h"
 #include "server/viewer_request.h"
 
@@ -45,7 +48,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     namespace s = gossamer::server;
     namespace runtime_ns = gossamer::runtime;
     try {
-        switch (data[0] % 6) {
+        switch (data[0] % 7) {
+            case 6: {  // an MCP frame for `gossamer mcp serve` (server/mcp_endpoint.h)
+                const auto message = s::McpJson::parse(body, nullptr, false);
+                if (message.is_discarded()) break;
+                static gossamer::runtime::ToolRegistry registry;  // no tools: protocol only
+                boost::asio::io_context io;
+                gossamer::tools::ToolContext context;
+                context.executor = io.get_executor();
+                s::McpEndpoint endpoint(registry, context, "fuzz");
+                int answers = 0;
+                endpoint.handle(message, [&](std::optional<s::McpJson> reply) {
+                    ++answers;
+                    if (!reply) return;
+                    const auto check = [](const s::McpJson& r) {
+                        if (!r.is_object() || r.value("jsonrpc", "") != "2.0" || !r.contains("id"))
+                            broken("an MCP reply that is not JSON-RPC 2.0");
+                        if (r.contains("result") == r.contains("error"))
+                            broken("an MCP reply with both or neither of result and error");
+                    };
+                    if (reply->is_array())
+                        for (const auto& r : *reply) check(r);
+                    else
+                        check(*reply);
+                });
+                io.run();
+                if (answers != 1) broken("an MCP message answered other than once");
+                break;
+            }
             case 0:
                 check_input(s::parse_responses_request(s::parse_body(body)));
                 break;
