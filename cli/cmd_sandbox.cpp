@@ -20,6 +20,7 @@
 #include "cli/cli_io.h"
 #include "cli/commands.h"
 #include "sandbox/doctor.h"
+#include "sandbox/egress_rules.h"
 #include "sandbox/launcher.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
@@ -51,6 +52,25 @@ sbx::Policy policy_from_options(const Parsed& p) {
         policy.mode = *parsed;
     }
     if (p.has("--net")) policy.network = true;
+    const auto patterns = [&](const char* option, std::vector<std::string>& out) {
+        const auto list = p.get(option);
+        if (!list) return;
+        out.clear();
+        for (std::size_t start = 0; start <= list->size();) {
+            const auto comma = std::min(list->find(',', start), list->size());
+            const std::string item = list->substr(start, comma - start);
+            start = comma + 1;
+            if (item.empty()) continue;
+            if (auto bad = sbx::bad_pattern(item))
+                throw InputError(std::string(option) + ": " + *bad);
+            out.push_back(item);
+        }
+    };
+    patterns("--net-allow", policy.network_allow);
+    patterns("--net-deny", policy.network_deny);
+    if (p.has("--net") && p.get("--net-allow"))
+        throw InputError(
+            "--net gives the whole network; --net-allow only some domains: one of them");
     if (p.has("--unsandboxed")) policy.isolation = false;
     if (auto dir = p.get("--workspace")) {
         std::error_code ec;
@@ -150,10 +170,11 @@ void write_stream(std::FILE* out, const std::string& bytes) {
 
 int cmd_sandbox_exec(Args args) {
     const auto dashes = std::find(args.begin(), args.end(), std::string_view("--"));
-    const Parsed p = parse_args(
-        Args(args.begin(), dashes),
-        {"--policy", "--workspace", "--timeout", "--read-only", "--memory-mb", "--pids", "--mode"},
-        {"--net", "--unsandboxed", "--sanitize", "--print-policy", "--interactive"}, 0);
+    const Parsed p =
+        parse_args(Args(args.begin(), dashes),
+                   {"--policy", "--workspace", "--timeout", "--read-only", "--memory-mb", "--pids",
+                    "--mode", "--net-allow", "--net-deny"},
+                   {"--net", "--unsandboxed", "--sanitize", "--print-policy", "--interactive"}, 0);
     sbx::Policy policy = policy_from_options(p);
     if (auto list = p.get("--read-only")) add_read_only(policy, *list);
     if (auto mb = p.get("--memory-mb"))
@@ -187,6 +208,8 @@ int cmd_sandbox_exec(Args args) {
         std::fprintf(stderr, "gossamer sandbox: %s\n", result.report.c_str());
     for (const auto& note : result.notes)
         std::fprintf(stderr, "gossamer sandbox: note: %s\n", note.c_str());
+    for (const auto& decision : result.network)
+        std::fprintf(stderr, "gossamer sandbox: network: %s\n", decision.c_str());
     return result.shell_status();
 }
 

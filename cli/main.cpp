@@ -224,12 +224,15 @@ constexpr Command kCommands[] = {
      "  --backend NAME      cpu | cuda | auto\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",
-     "[--policy FILE] [--mode MODE] [--net] [--workspace DIR] [--timeout S] [--memory-mb N] "
+     "[--policy FILE] [--mode MODE] [--net | --net-allow LIST [--net-deny LIST]] [--workspace DIR] "
+     "[--timeout S] [--memory-mb N] "
      "[--pids N] [--read-only PATHS] [--interactive] [--unsandboxed] [--sanitize] "
      "[--print-policy] -- CMD ARGS...",
      "  --policy FILE       a JSON policy\n"
      "  --mode MODE         auto | userns | root | container (docs/SECURITY.md)\n"
      "  --net               keep the network\n"
+     "  --net-allow LIST    no network but a proxy to these domains (comma-separated)\n"
+     "  --net-deny LIST     with --net-allow: domains refused even when allowed\n"
      "  --workspace DIR     bound read-write at the workspace path\n"
      "  --timeout S         wall-clock limit\n"
      "  --memory-mb N       memory limit\n"

@@ -539,7 +539,7 @@ void AgentLoop::start_call(std::size_t index, tools::ToolCall call) {
 void AgentLoop::after_call(std::size_t index, const tools::ToolCall& call, tools::ToolOutput out,
                            double ms) {
     if (!settings_.hooks || !settings_.hooks->any(HookKind::post_tool, call.recipient))
-        return reply(index, std::move(out.text), out.is_error, ms);
+        return reply(index, std::move(out.text), out.is_error, ms, std::move(out.network));
     nlohmann::json input{{"session", settings_.session_id},
                          {"tool", call.recipient},
                          {"arguments", call.arguments},
@@ -562,7 +562,8 @@ void AgentLoop::after_call(std::size_t index, const tools::ToolCall& call, tools
             } else if (chain.output) {
                 out.text = *chain.output;
             }
-            self->reply(index, std::move(out.text), out.is_error, ms + elapsed_ms(begun));
+            self->reply(index, std::move(out.text), out.is_error, ms + elapsed_ms(begun),
+                        std::move(out.network));
         });
 }
 
@@ -579,7 +580,8 @@ void AgentLoop::record_hooks(const HookChain& chain, std::optional<std::size_t> 
     }
 }
 
-void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double ms) {
+void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double ms,
+                      std::vector<std::string> network) {
     if (finished_) return;
     const std::string recipient = *messages_[index].recipient;  // copied: push_back reallocates
     const Message result = harmony::tool_result(recipient, std::move(text),
@@ -589,7 +591,7 @@ void AgentLoop::reply(std::size_t index, std::string text, bool is_error, double
         store_.append_message(settings_.session_id, result,
                               window_.tokens_of(messages_, messages_.size() - 1));
         emit(ToolFinished{index, recipient, !is_error, ms,
-                          keep_head_and_tail(result.text_content(), 200)},
+                          keep_head_and_tail(result.text_content(), 200), std::move(network)},
              true);
         record_workspace_step(index, "tool");
     });

@@ -120,7 +120,9 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     std::optional<std::string> output_problem(const std::string& answer) const;
     // Appends a user message (a refused final answer and why) and generates again.
     void send_back(const std::string& text);
-    void reply(std::size_t call_index, std::string text, bool is_error, double ms);
+    // `network`: the call's sandbox proxy decisions, recorded on its tool.finished event.
+    void reply(std::size_t call_index, std::string text, bool is_error, double ms,
+               std::vector<std::string> network = {});
     std::optional<std::string> call_problem(std::size_t call_index, const ToolRoute* route) const;
     // `by_user`: a tool.interrupted event (Ctrl-C) follows `started`.
     void resume_interrupted_call(std::size_t call_index, const ToolStarted& started, bool by_user);

@@ -63,9 +63,11 @@ struct McpToolSpec {
     std::vector<std::string> command;                       // argv
     std::vector<std::pair<std::string, std::string>> env;   // added to the allowlisted environment
     bool sandboxed = false;                                 // run it inside gossamer's sandbox
-    std::vector<std::string> read_only;  // sandboxed: host paths it may read (its install)
-    bool network = false;                // sandboxed: a network namespace with no network
-    int memory_mb = 8192;                // sandboxed: address-space and memory cap
+    std::vector<std::string> read_only;      // sandboxed: host paths it may read (its install)
+    bool network = false;                    // sandboxed: a network namespace with no network
+    std::vector<std::string> network_allow;  // sandboxed: or only these domains (the proxy)
+    std::vector<std::string> network_deny;
+    int memory_mb = 8192;  // sandboxed: address-space and memory cap
     double timeout_seconds = 60;
     std::string where;  // "FILE:LINE:COLUMN" of its entry, for start-up errors
 };

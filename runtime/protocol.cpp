@@ -114,15 +114,21 @@ struct Codec {
 
     static constexpr std::string_view name(const ToolFinished&) { return "tool.finished"; }
     static Json write(const ToolFinished& e) {
-        return {{"message", e.message},
-                {"recipient", e.recipient},
-                {"ok", e.ok},
-                {"ms", e.ms},
-                {"result", e.result}};
+        Json j{{"message", e.message},
+               {"recipient", e.recipient},
+               {"ok", e.ok},
+               {"ms", e.ms},
+               {"result", e.result}};
+        if (!e.network.empty()) j["network"] = e.network;
+        return j;
     }
     static ToolFinished read(const Json& j, ToolFinished) {
-        return {j.at("message").get<std::size_t>(), j.at("recipient").get<std::string>(),
-                j.at("ok").get<bool>(), j.value("ms", 0.0), j.value("result", "")};
+        return {j.at("message").get<std::size_t>(),
+                j.at("recipient").get<std::string>(),
+                j.at("ok").get<bool>(),
+                j.value("ms", 0.0),
+                j.value("result", ""),
+                j.value("network", std::vector<std::string>{})};
     }
 
     static constexpr std::string_view name(const ToolInterrupted&) { return "tool.interrupted"; }

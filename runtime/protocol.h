@@ -71,6 +71,8 @@ struct ToolFinished {
     bool ok = true;
     double ms = 0;
     std::string result;  // head and tail of the text
+    // The sandbox proxy's decisions during the call (a domain allowlist); written when any.
+    std::vector<std::string> network{};
 };
 struct ToolInterrupted {
     std::size_t message = 0;

@@ -8,6 +8,7 @@
 #include "runtime/agent_setup.h"
 #include "runtime/spec_reader.h"
 #include "runtime/tool_registry.h"
+#include "sandbox/egress_rules.h"
 #include "tools/browser/browser_tool.h"
 #include "tools/mcp/mcp_tool.h"
 #include "tools/patch/apply_patch_tool.h"
@@ -24,6 +25,28 @@ using std::chrono::milliseconds;
 
 milliseconds seconds(double s) {
     return milliseconds(static_cast<long long>(s * 1000));
+}
+
+// `network: true | false | {allow: [...], deny: [...]}` (the last: no network but the
+// allowlist's proxy; sandbox/egress_rules.h has the patterns).
+void read_network(const SpecReader& r, const YAML::Node& v, const std::string& g, bool& network,
+                  std::vector<std::string>& allow, std::vector<std::string>& deny) {
+    if (!v.IsMap()) {
+        network = r.boolean(v, g);
+        return;
+    }
+    r.only_keys(v, g, {"allow", "deny"});
+    const auto read = [&](const char* key, std::vector<std::string>& out) {
+        each(v, g, key, [&](auto& x, auto& h) {
+            out = r.texts(x, h);
+            for (const auto& pattern : out)
+                if (auto bad = sandbox::bad_pattern(pattern)) r.fail(x, h, *bad);
+        });
+    };
+    read("allow", allow);
+    read("deny", deny);
+    if (allow.empty()) r.fail(v, g + ".allow", "give the domains the tool may reach");
+    network = false;
 }
 
 // ---- python: tools/python (PythonOptions) ------------------------------------------------
@@ -49,7 +72,9 @@ void parse_python(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& 
     each(cfg, f, "memory_mb", [&](auto& v, auto& g) {
         o.memory_mb = static_cast<std::uint64_t>(r.integer(v, g, 16, 1 << 20));
     });
-    each(cfg, f, "network", [&](auto& v, auto& g) { o.network = r.boolean(v, g); });
+    each(cfg, f, "network", [&](auto& v, auto& g) {
+        read_network(r, v, g, o.network, o.network_allow, o.network_deny);
+    });
     each(cfg, f, "interpreter", [&](auto& v, auto& g) { o.interpreter = r.text(v, g); });
     each(cfg, f, "extra_read_only", [&](auto& v, auto& g) { o.extra_read_only = r.texts(v, g); });
     if (t.python) r.fail(item, field, "python is listed twice");
@@ -175,7 +200,9 @@ void parse_shell(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& i
     });
     each(cfg, f, "pids",
          [&](auto& v, auto& g) { o.pids = static_cast<std::uint64_t>(r.integer(v, g, 1, 65536)); });
-    each(cfg, f, "network", [&](auto& v, auto& g) { o.network = r.boolean(v, g); });
+    each(cfg, f, "network", [&](auto& v, auto& g) {
+        read_network(r, v, g, o.network, o.network_allow, o.network_deny);
+    });
     each(cfg, f, "max_output_bytes", [&](auto& v, auto& g) {
         o.max_output_bytes = static_cast<std::uint64_t>(r.integer(v, g, 256, 64 << 20));
     });
@@ -265,7 +292,9 @@ void parse_mcp(const SpecReader& r, const YAML::Node& cfg, const YAML::Node& ite
     });
     each(cfg, f, "bearer_token_env", [&](auto& v, auto& g) { m.bearer_token_env = r.text(v, g); });
     each(cfg, f, "read_only", [&](auto& v, auto& g) { m.read_only = r.texts(v, g); });
-    each(cfg, f, "network", [&](auto& v, auto& g) { m.network = r.boolean(v, g); });
+    each(cfg, f, "network", [&](auto& v, auto& g) {
+        read_network(r, v, g, m.network, m.network_allow, m.network_deny);
+    });
     each(cfg, f, "memory_mb",
          [&](auto& v, auto& g) { m.memory_mb = r.integer(v, g, 64, 1 << 20); });
     each(cfg, f, "env", [&](auto& v, auto& g) {
@@ -314,6 +343,15 @@ std::vector<std::string> sandboxed_argv(const AgentSpec& spec, const McpToolSpec
     }
     if (!binds.empty()) argv.insert(argv.end(), {"--read-only", binds});
     if (mcp.network) argv.push_back("--net");
+    const auto joined = [](const std::vector<std::string>& list) {
+        std::string out;
+        for (const auto& item : list) out += (out.empty() ? "" : ",") + item;
+        return out;
+    };
+    if (!mcp.network_allow.empty())
+        argv.insert(argv.end(), {"--net-allow", joined(mcp.network_allow)});
+    if (!mcp.network_deny.empty())
+        argv.insert(argv.end(), {"--net-deny", joined(mcp.network_deny)});
     if (mcp.sandbox_mode != sandbox::Mode::automatic)
         argv.insert(argv.end(), {"--mode", std::string(sandbox::mode_name(mcp.sandbox_mode))});
     argv.push_back("--");

@@ -25,7 +25,14 @@ constexpr std::uint64_t kNetBindTcp = 1ull << 0;         // ABI 4
 constexpr std::uint64_t kNetConnectTcp = 1ull << 1;      // ABI 4
 constexpr std::uint64_t kScopeAbstractUnix = 1ull << 0;  // ABI 6
 constexpr std::uint64_t kScopeSignal = 1ull << 1;        // ABI 6
-constexpr unsigned kRulePathBeneath = 1;
+constexpr unsigned kRulePathBeneath = 1;                 // LANDLOCK_RULE_PATH_BENEATH
+constexpr unsigned kRuleNetPort = 2;                     // LANDLOCK_RULE_NET_PORT
+constexpr std::uint16_t kProxyPort = 3128;               // EgressProxy::kPort
+
+struct NetPortAttr {
+    std::uint64_t allowed_access;
+    std::uint64_t port;
+} __attribute__((packed));
 // What a rule on a file may grant (the kernel refuses directory rights there).
 constexpr std::uint64_t kFsFileRights = kFsExecute | kFsWriteFile | kFsReadFile | kFsTruncate |
                                         kFsIoctlDev;  // LANDLOCK_RULE_PATH_BENEATH
@@ -69,6 +76,7 @@ LandlockPlan build_landlock_plan(const Policy& policy, int abi) {
     plan.abi = abi;
     plan.handled_fs = fs_rights(abi);
     if (abi >= 4 && !policy.network) plan.handled_net = kNetBindTcp | kNetConnectTcp;
+    if (abi >= 4 && proxied_network(policy)) plan.connect_ports = {kProxyPort};
     if (abi >= 6) plan.scoped = kScopeAbstractUnix | kScopeSignal;
     const std::uint64_t read = kFsExecute | kFsReadFile | kFsReadDir;
     const std::uint64_t all = plan.handled_fs;
@@ -123,6 +131,15 @@ bool apply_landlock(const LandlockPlan& plan, ChildReport& error) {
             errno = saved;
             ::close(ruleset_fd);
             return fail(error, "landlock_add_rule", rule.path.c_str());
+        }
+    }
+    for (const std::uint16_t port : plan.connect_ports) {
+        NetPortAttr net{kNetConnectTcp & plan.handled_net, port};
+        if (::syscall(SYS_landlock_add_rule, ruleset_fd, kRuleNetPort, &net, 0) != 0) {
+            const int saved = errno;
+            ::close(ruleset_fd);
+            errno = saved;
+            return fail(error, "landlock_add_rule", "net port");
         }
     }
     const long rc = ::syscall(SYS_landlock_restrict_self, ruleset_fd, 0);

@@ -27,12 +27,14 @@ struct LandlockPlan {
     std::uint64_t handled_fs = 0;   // every right this ABI knows: all denied unless granted
     std::uint64_t handled_net = 0;  // ABI >= 4 and no network: all TCP bind/connect denied
     std::uint64_t scoped = 0;       // ABI >= 6: abstract unix sockets and signals scoped
+    std::vector<std::uint16_t> connect_ports;  // ABI >= 4, no network: TCP connect allowed here
     std::vector<LandlockRule> rules;
     bool operator==(const LandlockPlan&) const = default;
 };
 
 // Read and execute beneath the read-only binds and /; read-write beneath the workspace,
-// /tmp, /dev/shm and the writable device nodes.
+// /tmp, /dev/shm and the writable device nodes. With a domain allowlist, TCP connect only to
+// the proxy's port.
 LandlockPlan build_landlock_plan(const Policy& policy, int abi);
 
 // Container mode (no mount namespace, host paths): read and execute beneath each read-only

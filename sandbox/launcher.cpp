@@ -19,10 +19,13 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 #include "sandbox/doctor.h"
+#include "sandbox/egress_proxy.h"
 #include "sandbox/landlock.h"
 #include "sandbox/launch_pool.h"
+#include "sandbox/netns_listener.h"
 #include "sandbox/seccomp_filter.h"
 
 namespace gossamer::sandbox {
@@ -59,14 +62,14 @@ constexpr const char* kContainerHint =
 }
 
 // Compiled once per network setting and mode; the rules depend on nothing else.
-const std::vector<sock_filter>& seccomp_program(bool network, bool container) {
+const std::vector<sock_filter>& seccomp_program(bool network, bool container, bool proxied) {
     static std::mutex mutex;
-    static std::map<std::pair<bool, bool>, std::vector<sock_filter>> cache;
+    static std::map<std::tuple<bool, bool, bool>, std::vector<sock_filter>> cache;
     std::lock_guard lock(mutex);
-    const auto key = std::make_pair(network, container);
+    const auto key = std::make_tuple(network, container, proxied);
     auto it = cache.find(key);
     if (it == cache.end())
-        it = cache.emplace(key, compile_seccomp(seccomp_rules(network, container))).first;
+        it = cache.emplace(key, compile_seccomp(seccomp_rules(network, container, proxied))).first;
     return it->second;
 }
 
@@ -387,12 +390,12 @@ ChildPlan build_child_plan(const Policy& policy_in, const LaunchRequest& request
     if (policy.isolation && mode == Mode::container) {
         (void)build_mount_plan(policy, lookup_host);  // the same checks: binds, workspace
         plan.landlock = build_container_landlock_plan(policy, abi, private_tmp);
-        plan.seccomp = seccomp_program(policy.network, true);
+        plan.seccomp = seccomp_program(policy.network, true, false);
         plan.cwd = policy.cwd;
     } else if (policy.isolation) {
         plan.mounts = build_mount_plan(policy, lookup_host);
         plan.landlock = build_landlock_plan(policy, abi);
-        plan.seccomp = seccomp_program(policy.network, false);
+        plan.seccomp = seccomp_program(policy.network, false, proxied_network(policy));
         plan.cwd = policy.cwd;
     } else {
         plan.cwd = policy.workspace_host;
@@ -407,7 +410,12 @@ ChildPlan build_child_plan(const Policy& policy_in, const LaunchRequest& request
     plan.inner_uid = policy.inner_uid;
     plan.exec_paths = exec_candidates(policy, request.argv[0]);
     plan.argv_storage = request.argv;
-    for (const auto& [name, value] : policy.env) plan.env_storage.push_back(name + "=" + value);
+    Policy with_proxy = policy;  // the allowlist's proxy, for every client that honours these
+    if (proxied_network(policy) && policy.isolation)
+        for (const char* name :
+             {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"})
+            set_env(with_proxy, name, "http://127.0.0.1:" + std::to_string(EgressProxy::kPort));
+    for (const auto& [name, value] : with_proxy.env) plan.env_storage.push_back(name + "=" + value);
     finalize_pointers(plan);
     return plan;
 }
@@ -447,6 +455,10 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
     const int abi = policy.isolation ? landlock_abi() : 0;
     check_layers_before_launch(policy, mode, abi, *launched);
     const bool container = policy.isolation && mode == Mode::container;
+    if (container && proxied_network(policy))
+        throw LaunchError(
+            "a network allowlist needs a network namespace, which container mode does not "
+            "have: give the tool the whole network or none, or use another sandbox mode");
     if (container) launched->private_tmp = make_private_tmp(host_ids(policy));
     LaunchRequest host_request;  // container mode: a program named by its inside path
     if (container) {
@@ -515,6 +527,21 @@ std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& requ
 
     if (policy.isolation && mode == Mode::user_namespace)
         write_id_maps(launched->pid, policy.inner_uid, host_ids(policy));
+    if (policy.isolation && proxied_network(policy)) {  // before the command can start
+        int listener = -1;
+        try {
+            listener = listen_in_netns(launched->pid, EgressProxy::kPort);
+        } catch (const std::exception& e) {
+            throw LaunchError(e.what());
+        }
+        auto log = launched->network_log;
+        launched->proxy = std::make_unique<EgressProxy>(
+            listener, EgressRules{policy.network_allow, policy.network_deny},
+            [log](const EgressDecision& d) {
+                std::lock_guard lock(log->mutex);
+                if (log->lines.size() < 1000) log->lines.push_back(d.text());
+            });
+    }
     if (!release(sync)) return launched;  // maps written: the child builds its filesystem
     if (!in_cgroups && !launched->cgroups->attach(launched->pid))
         launched->notes.push_back("could not move the sandbox into its cgroups");

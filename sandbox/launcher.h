@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 namespace gossamer::sandbox {
 
 class LaunchPool;
+class EgressProxy;
 
 struct LaunchError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -73,6 +75,13 @@ struct Launched {
     void kill_group();
     // Container mode: the run's private /tmp on the host, removed on destruction.
     std::string private_tmp;
+    // A domain allowlist: the proxy's decisions ("allowed pypi.org:443 (...)", "denied ...").
+    struct NetworkLog {
+        std::mutex mutex;
+        std::vector<std::string> lines;
+    };
+    std::shared_ptr<NetworkLog> network_log = std::make_shared<NetworkLog>();
+    std::unique_ptr<EgressProxy> proxy;  // stopped first on destruction (declared last)
 };
 
 std::unique_ptr<Launched> launch(const Policy& policy, const LaunchRequest& request);

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "sandbox/egress_rules.h"
+
 namespace gossamer::sandbox {
 namespace {
 
@@ -224,7 +226,27 @@ Policy policy_from_json(std::string_view json_text) {
             policy.protected_paths.push_back(item.get<std::string>());
         }
     }
-    if (root.contains("network")) policy.network = get_bool(root["network"], "network");
+    if (root.contains("network")) {
+        const Json& network = root["network"];
+        if (network.is_object()) {  // {"allow": [...], "deny": [...]}: the proxy
+            refuse_unknown(network, "network.", {"allow", "deny"});
+            for (const char* key : {"allow", "deny"}) {
+                if (!network.contains(key)) continue;
+                const std::string where = std::string("network.") + key;
+                if (!network[key].is_array()) fail(where, "must be an array of host patterns");
+                auto& list =
+                    std::string(key) == "allow" ? policy.network_allow : policy.network_deny;
+                for (const Json& item : network[key]) {
+                    if (!item.is_string()) fail(where, "must be an array of host patterns");
+                    if (auto bad = bad_pattern(item.get<std::string>())) fail(where, *bad);
+                    list.push_back(item.get<std::string>());
+                }
+            }
+            policy.network = false;
+        } else {
+            policy.network = get_bool(network, "network");
+        }
+    }
     if (root.contains("cgroups")) policy.cgroups = get_bool(root["cgroups"], "cgroups");
     if (root.contains("limits")) read_limits(root["limits"], policy.limits);
     if (root.contains("env")) policy.env = get_env(root["env"]);
@@ -273,7 +295,10 @@ std::string policy_to_json(const Policy& policy) {
     if (!policy.workspace_host.empty()) root["workspace"] = policy.workspace_host;
     root["workspace_path"] = policy.workspace_path;
     if (!policy.protected_paths.empty()) root["protected"] = policy.protected_paths;
-    root["network"] = policy.network;
+    if (!policy.network && (!policy.network_allow.empty() || !policy.network_deny.empty()))
+        root["network"] = {{"allow", policy.network_allow}, {"deny", policy.network_deny}};
+    else
+        root["network"] = policy.network;
     root["cgroups"] = policy.cgroups;
     const Limits& l = policy.limits;
     root["limits"] = {{"wall_ms", l.wall_ms},           {"cpu_seconds", l.cpu_seconds},

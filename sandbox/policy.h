@@ -71,7 +71,12 @@ struct Policy {
     // beneath the workspace with no symlinks (mounts.cpp); one that is a symlink refuses the
     // launch. Missing ones are skipped. Needs a workspace.
     std::vector<std::string> protected_paths;
-    bool network = false;   // false: a fresh network namespace
+    bool network = false;  // false: a fresh network namespace
+    // With network false and a non-empty allowlist: the fresh namespace reaches only an
+    // HTTP/HTTPS proxy on the host that allows these domains (egress_rules.h has the forms;
+    // docs/SECURITY.md "Network by domain"). Deny patterns win.
+    std::vector<std::string> network_allow;
+    std::vector<std::string> network_deny;
     bool isolation = true;  // false only for `--unsandboxed` (warns)
     bool cgroups = true;    // per-run cgroups where writable (a move costs ~10 ms, see README)
     Limits limits;
@@ -106,6 +111,11 @@ bool covered_by_binds(const Policy& policy, const std::string& path);
 
 // Sets one variable of the sandbox's environment (replacing it when present).
 void set_env(Policy& policy, const std::string& name, const std::string& value);
+
+// Whether the sandbox's network is the domain allowlist's proxy.
+inline bool proxied_network(const Policy& policy) {
+    return !policy.network && !policy.network_allow.empty();
+}
 
 // Layers the policy needs: `required` plus net_ns when network is off.
 std::vector<Layer> required_layers(const Policy& policy);

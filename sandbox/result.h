@@ -39,6 +39,9 @@ struct SandboxResult {
     double cpu_ms = 0;               // user + system of every process the init reaped
     std::string report;              // why it stopped, one or more sentences
     std::vector<std::string> notes;  // missing optional layers, cgroup problems
+    // A domain allowlist: each decision of the run's proxy, in order ("allowed pypi.org:443
+    // (151.101.0.223)", "denied 169.254.169.254:80: ... link-local ...").
+    std::vector<std::string> network;
 
     // exit_code, 128 + signal, 124 on timeout, 125 when the sandbox failed, 127 exec failure
     int shell_status() const;

@@ -281,6 +281,10 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
         result.output_truncated = out_.cap.truncated() || err_.cap.truncated();
         add_output_notes(result, policy_);
         result.notes.insert(result.notes.begin(), launched_->notes.begin(), launched_->notes.end());
+        {
+            std::lock_guard lock(launched_->network_log->mutex);
+            result.network = launched_->network_log->lines;
+        }
         if (exited_) launched_.reset();  // removes the cgroups; else once the init is reaped
         return result;
     }

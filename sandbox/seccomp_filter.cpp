@@ -65,7 +65,7 @@ void add_rule(scmp_filter_ctx ctx, const SeccompRule& rule) {
 
 }  // namespace
 
-std::vector<SeccompRule> seccomp_rules(bool network, bool container) {
+std::vector<SeccompRule> seccomp_rules(bool network, bool container, bool proxied) {
     std::vector<SeccompRule> rules;
     for (const char* name :
          {// debugging other processes (Codex)
@@ -97,7 +97,14 @@ std::vector<SeccompRule> seccomp_rules(bool network, bool container) {
         rules.push_back(deny("setsid"));
         rules.push_back(deny("setpgid"));
     }
-    if (!network && container) {
+    if (proxied) {
+        // socket(family, type): unix, inet, inet6 only, and never SOCK_RAW
+        for (std::uint64_t family = 0; family < 64; ++family)
+            if (family != AF_UNIX && family != AF_INET && family != AF_INET6)
+                rules.push_back({"socket", Match::arg_masked_eq, 0, ~0ull, family, EPERM});
+        rules.push_back({"socket", Match::arg_masked_eq, 1, 0xf, SOCK_RAW, EPERM});
+        rules.push_back({"socketpair", Match::arg_ne, 0, 0, AF_UNIX, EPERM});
+    } else if (!network && container) {
         rules.push_back(deny("socket"));
         rules.push_back({"socketpair", Match::arg_ne, 0, 0, AF_UNIX, EPERM});
     } else if (!network) {

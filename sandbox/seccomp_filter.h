@@ -34,7 +34,10 @@ struct SeccompRule {
 // `container` (Mode::container, no namespaces around the sandbox): also setsid and setpgid
 // (the process group is how the whole tree is killed) and, without network, every socket()
 // (no network namespace: an AF_UNIX socket could reach the host's daemons by path).
-std::vector<SeccompRule> seccomp_rules(bool network, bool container = false);
+// `proxied` (network off but a domain allowlist: the network namespace holds only loopback and
+// the proxy): IPv4/IPv6 stream and datagram sockets are allowed, raw and packet sockets (and
+// every family but unix, inet and inet6) stay denied.
+std::vector<SeccompRule> seccomp_rules(bool network, bool container = false, bool proxied = false);
 
 // Compiles rules for the native architecture; throws std::runtime_error naming the rule.
 std::vector<sock_filter> compile_seccomp(const std::vector<SeccompRule>& rules);

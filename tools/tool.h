@@ -27,6 +27,9 @@ struct ToolCall {
 struct ToolOutput {
     std::string text;       // what the model reads (already sanitised by the tool)
     bool is_error = false;  // the call failed; text says why in words the model can act on
+    // A sandbox with a domain allowlist: its proxy's decisions during the call ("allowed
+    // pypi.org:443 (...)", "denied ..."), recorded with the call (the tool.finished event).
+    std::vector<std::string> network{};
 };
 
 struct ToolContext {

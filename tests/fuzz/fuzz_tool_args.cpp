@@ -7,14 +7,17 @@
 // a non-empty argv with a named program, a workdir with no "..", "." or empty part that does
 // not start with '/', and a timeout in [1 ms, max_timeout]. The same bytes as a sandbox policy
 // file: PolicyError or a policy that reads back from its own JSON unchanged. And as an SSE
-// stream: the same events however it is split.
+// stream: the same events however it is split. And as a sandbox's proxy request head.
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <variant>
 
 #include "runtime/hook_answer.h"
+#include "sandbox/egress_rules.h"
 #include "sandbox/policy.h"
 #include "tools/mcp/sse_parser.h"
 #include "tools/shell/shell_call.h"
@@ -57,6 +60,31 @@ void check_sse(const std::string& text) {
     if (whole.last_event_id() != halves.last_event_id()) broken("SSE last id differs");
 }
 
+// The same bytes as a proxy request head from a sandbox (sandbox/egress_rules.h): refused with
+// a reason, or read into a host that the rules can judge, a port, and for plain HTTP a
+// forwarded head that is one request with no proxy headers and no line breaks smuggled in.
+void check_proxy_request(const std::string& text) {
+    namespace sbx = gossamer::sandbox;
+    const auto parsed = sbx::parse_proxy_request(text);
+    if (const auto* why = std::get_if<std::string>(&parsed)) {
+        if (why->empty()) broken("a refused proxy request without a reason");
+        return;
+    }
+    const auto& r = std::get<sbx::ProxyRequest>(parsed);
+    if (r.host.empty() || (r.tunnel && r.port == 0)) broken("a proxy request without a target");
+    const sbx::EgressRules rules{{"example.com", "*.example.org", "10.0.0.1"}, {"bad.example.org"}};
+    (void)sbx::refuse_host(rules, r.host);
+    if (!r.tunnel) {
+        if (!r.forward.ends_with("Connection: close\r\n\r\n"))
+            broken("a forwarded head that does not end the request");
+        if (r.forward.find("\r\n\r\n") + 4 != r.forward.size())
+            broken("a forwarded head with a second request inside");
+        std::string lower = r.forward;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower.find("\r\nproxy-") != std::string::npos) broken("a proxy header forwarded");
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -76,6 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check_policy(input);
     check_sse(input);
+    check_proxy_request(input);
     ShellOptions options;
     ShellCall call;
     try {

@@ -286,6 +286,28 @@ TEST_CASE("agent spec: a remote MCP server by URL, its headers and bearer token 
     CHECK(mcp("{name: n}").find("needs `command:`") != std::string::npos);
 }
 
+TEST_CASE("agent spec: network by domain for python, shell and sandboxed MCP servers") {
+    const auto spec = parse_agent_spec(
+        "name: x\nmodel: {}\ntask: t\ntools:\n"
+        "  - python: {network: {allow: [pypi.org, '*.pythonhosted.org'], deny: [x.pypi.org]}}\n"
+        "  - shell: {network: true}\n"
+        "  - mcp: {command: [srv], sandboxed: true, network: {allow: [api.example.com]}}\n",
+        "a.yaml", "/");
+    CHECK_FALSE(spec.tools.python->network);
+    CHECK(spec.tools.python->network_allow ==
+          std::vector<std::string>{"pypi.org", "*.pythonhosted.org"});
+    CHECK(spec.tools.python->network_deny == std::vector<std::string>{"x.pypi.org"});
+    CHECK(spec.tools.shell->network);
+    CHECK(spec.tools.mcp.at(0).network_allow == std::vector<std::string>{"api.example.com"});
+    const auto python = [](const std::string& network) {
+        return error_of("name: x\nmodel: {}\ntask: t\ntools:\n  - python: {network: " + network +
+                        "}\n");
+    };
+    CHECK(python("{allow: ['*']}").find("not a host name") != std::string::npos);
+    CHECK(python("{deny: [a.com]}").find("give the domains") != std::string::npos);
+    CHECK(python("{allow: [a.com], via: proxy}").find("unknown key") != std::string::npos);
+}
+
 TEST_CASE("agent spec: telemetry endpoint and content flag") {
     const auto off = parse_agent_spec("name: x\nmodel: {}\ntask: t\n", "a.yaml", "/");
     CHECK_FALSE(off.telemetry.otlp_endpoint);

@@ -217,6 +217,10 @@ ToolOutput Kernel::execute(const std::string& code, std::chrono::milliseconds ti
     ToolOutput result =
         w == Wait::ready ? model_output(output, "", 0) : model_output("", stop(w, timeout), 0);
     result.text.insert(0, std::exchange(idle_note_, {}));
+    if (process_ && process_->network_log) {  // the proxy's decisions since the last call
+        std::lock_guard lock(process_->network_log->mutex);
+        result.network = std::exchange(process_->network_log->lines, {});
+    }
     return result;
 }
 

@@ -20,6 +20,10 @@ struct PythonOptions {
     std::chrono::milliseconds timeout{120'000};  // per call; 0: the ToolContext's timeout
     std::uint64_t memory_mb = 1024;
     bool network = false;
+    // `network: {allow: [...], deny: [...]}`: no network but the allowlist's proxy
+    // (sandbox Policy::network_allow / network_deny, docs/SECURITY.md).
+    std::vector<std::string> network_allow;
+    std::vector<std::string> network_deny;
     std::string interpreter = "/usr/bin/python3";
     std::vector<std::string> extra_read_only;    // host paths, visible at the same path inside
     std::uint64_t max_output_bytes = 32 * 1024;  // what the model reads: head + tail kept

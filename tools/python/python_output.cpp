@@ -53,7 +53,9 @@ ToolOutput model_output(std::string_view raw_output, std::string_view error_line
 
 ToolOutput stateless_output(const sandbox::SandboxResult& result,
                             std::chrono::milliseconds timeout) {
-    return model_output(result.stdout_text, stateless_error(result, timeout), 0);
+    ToolOutput out = model_output(result.stdout_text, stateless_error(result, timeout), 0);
+    out.network = result.network;
+    return out;
 }
 
 }  // namespace gossamer::tools::python

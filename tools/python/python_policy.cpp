@@ -39,6 +39,8 @@ sandbox::Policy python_policy(const PythonOptions& options, const std::filesyste
         policy.protected_paths = find_protected_paths(workspace, options.protected_names);
     }
     policy.network = options.network;
+    policy.network_allow = options.network_allow;
+    policy.network_deny = options.network_deny;
     policy.mode = options.sandbox_mode;
     policy.limits.wall_ms = static_cast<std::uint64_t>(wall.count());
     policy.limits.cpu_seconds = 0;  // the wall clock bounds a call; a kernel lives long

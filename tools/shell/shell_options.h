@@ -19,6 +19,10 @@ struct ShellOptions {
     std::uint64_t memory_mb = 2048;
     std::uint64_t pids = 256;
     bool network = false;
+    // `network: {allow: [...], deny: [...]}`: no network but the allowlist's proxy
+    // (sandbox Policy::network_allow / network_deny, docs/SECURITY.md).
+    std::vector<std::string> network_allow;
+    std::vector<std::string> network_deny;
     std::uint64_t max_output_bytes = 32 * 1024;  // what the model reads: head + tail kept
     std::vector<std::string> extra_read_only;    // host paths, visible at the same path inside
     // Kept read-only inside the writable workspace (protected_paths.h).

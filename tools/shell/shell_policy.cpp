@@ -15,6 +15,8 @@ sandbox::Policy shell_policy(const ShellOptions& options, const std::filesystem:
     policy.cwd = call.workdir.empty() ? std::string(kWorkspaceInside)
                                       : std::string(kWorkspaceInside) + "/" + call.workdir;
     policy.network = options.network;
+    policy.network_allow = options.network_allow;
+    policy.network_deny = options.network_deny;
     policy.limits.wall_ms = static_cast<std::uint64_t>(call.timeout.count());
     policy.limits.cpu_seconds = 0;  // the wall clock bounds a call
     policy.limits.memory_bytes = options.memory_mb << 20;

@@ -44,7 +44,7 @@ ToolOutput shell_output(const sandbox::SandboxResult& result, std::chrono::milli
     text += stopped.empty() ? std::to_string(result.exit_code) : "none (" + stopped + ")";
     text += "\nWall time: " + seconds(result.wall_ms) + " seconds\nOutput:\n";
     text += sandbox::sanitize_for_model(result.stdout_text);
-    return {std::move(text), !stopped.empty()};
+    return {std::move(text), !stopped.empty(), result.network};
 }
 
 harmony::ToolNamespace ShellTool::describe() const {
