@@ -34,6 +34,22 @@ int open_ns(pid_t pid, const char* kind) {
     return fd;
 }
 
+// One byte carrying one descriptor (SCM_RIGHTS), on the stack: usable after clone.
+struct FdMessage {
+    char byte = 0;
+    iovec iov{};
+    alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msghdr& header() {
+        iov = {&byte, 1};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = space;
+        msg.msg_controllen = sizeof space;
+        return msg;
+    }
+};
+
 bool same_file(int a, int b) {
     struct stat x {
     }, y{};
@@ -60,14 +76,9 @@ bool same_file(int a, int b) {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) ::_exit(16);
     if (::listen(listener, 64) != 0) ::_exit(17);
-    char byte = 1;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space;
-    msg.msg_controllen = sizeof space;
+    FdMessage m;
+    m.byte = 1;
+    msghdr& msg = m.header();
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
@@ -90,14 +101,8 @@ int listen_in_netns(pid_t pid, std::uint16_t port) {
     if (child < 0) throw std::runtime_error(std::string("clone: ") + std::strerror(errno));
     if (child == 0) helper(user.fd, net.fd, join_user, port, theirs.fd);
     ::close(theirs.fd), theirs.fd = -1;
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space;
-    msg.msg_controllen = sizeof space;
+    FdMessage m;
+    msghdr& msg = m.header();
     ssize_t n;
     while ((n = ::recvmsg(ours.fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
     }

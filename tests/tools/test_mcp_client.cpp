@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/mcp_calls.h"
 #include "tests/support/mcp_servers.h"
 #include "tests/support/temp_dir.h"
 #include "tools/mcp/mcp_client.h"
@@ -29,18 +30,6 @@ McpServerSpec everything() {
     return spec;
 }
 
-McpCallResult call(McpClient& client, const std::string& tool, const Json& args) {
-    std::promise<McpCallResult> promise;
-    client.call(tool, args, [&](McpCallResult r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
-}
-
-std::string text_of(McpClient& client, const std::string& tool, const Json& args) {
-    const auto r = call(client, tool, args);
-    REQUIRE_MESSAGE(!r.protocol_error, r.error);
-    return mcp_result_to_output(r.result).text;
-}
-
 }  // namespace
 
 TEST_CASE("mcp: handshake, tool list and plain calls") {
@@ -51,29 +40,30 @@ TEST_CASE("mcp: handshake, tool list and plain calls") {
     for (const char* expected :
          {"echo", "get-sum", "get-env", "get-tiny-image", "trigger-long-running-operation"})
         CHECK_MESSAGE(names.count(expected), expected);
-    CHECK(text_of(client, "echo", {{"message", "hello ✓"}}) == "Echo: hello ✓");
-    CHECK(text_of(client, "get-sum", {{"a", 2}, {"b", 40}}).find("42") != std::string::npos);
+    CHECK(gossamer::test::mcp_text(client, "echo", {{"message", "hello ✓"}}) == "Echo: hello ✓");
+    CHECK(gossamer::test::mcp_text(client, "get-sum", {{"a", 2}, {"b", 40}}).find("42") !=
+          std::string::npos);
 }
 
 TEST_CASE("mcp: images, resources and structured content become text") {
     McpClient client(everything());
-    CHECK(text_of(client, "get-tiny-image", Json::object()).find("[image: image/png") !=
-          std::string::npos);
-    CHECK(text_of(client, "get-resource-links", {{"count", 2}}).find("[resource: ") !=
-          std::string::npos);
-    CHECK(text_of(client, "get-resource-reference", {{"resourceType", "Text"}, {"resourceId", 1}})
+    CHECK(gossamer::test::mcp_text(client, "get-tiny-image", Json::object())
+              .find("[image: image/png") != std::string::npos);
+    CHECK(gossamer::test::mcp_text(client, "get-resource-links", {{"count", 2}})
+              .find("[resource: ") != std::string::npos);
+    CHECK(gossamer::test::mcp_text(client, "get-resource-reference",
+                                   {{"resourceType", "Text"}, {"resourceId", 1}})
               .find("[resource ") != std::string::npos);
-    CHECK(
-        text_of(client, "get-structured-content", {{"location", "Chicago"}}).find("temperature") !=
-        std::string::npos);
+    CHECK(gossamer::test::mcp_text(client, "get-structured-content", {{"location", "Chicago"}})
+              .find("temperature") != std::string::npos);
 }
 
 TEST_CASE("mcp: both error styles reach the model as errors") {
     McpClient client(everything());
-    auto r = call(client, "no-such-tool", Json::object());
+    auto r = gossamer::test::mcp_call(client, "no-such-tool", Json::object());
     const bool marked = r.protocol_error || mcp_result_to_output(r.result).is_error;
     CHECK(marked);  // server-everything answers isError; the spec's example is a JSON-RPC error
-    r = call(client, "get-sum", {{"a", "two"}});
+    r = gossamer::test::mcp_call(client, "get-sum", {{"a", "two"}});
     CHECK((r.protocol_error || mcp_result_to_output(r.result).is_error));
 }
 
@@ -82,7 +72,7 @@ TEST_CASE("mcp: the server sees only the allowlisted environment") {
     auto spec = everything();
     spec.process.env = allowlisted_environment({{"VISIBLE_SETTING", "yes"}});
     McpClient client(spec);
-    const auto env = text_of(client, "get-env", Json::object());
+    const auto env = gossamer::test::mcp_text(client, "get-env", Json::object());
     CHECK(env.find("hunter2-secret") == std::string::npos);
     CHECK(env.find("GOSSAMER_TEST_SECRET_TOKEN") == std::string::npos);
     CHECK(env.find("VISIBLE_SETTING") != std::string::npos);
@@ -95,12 +85,14 @@ TEST_CASE("mcp: progress extends a call's timeout up to the hard cap; cancel sto
     spec.call_timeout = 1200ms;  // a 3 s operation reporting progress every second
     spec.hard_cap = 10s;
     McpClient client(spec);
-    auto r = call(client, "trigger-long-running-operation", {{"duration", 3}, {"steps", 3}});
+    auto r = gossamer::test::mcp_call(client, "trigger-long-running-operation",
+                                      {{"duration", 3}, {"steps", 3}});
     CHECK_MESSAGE(!r.protocol_error, r.error);
 
     spec.hard_cap = 2s;
     McpClient capped(spec);
-    r = call(capped, "trigger-long-running-operation", {{"duration", 4}, {"steps", 4}});
+    r = gossamer::test::mcp_call(capped, "trigger-long-running-operation",
+                                 {{"duration", 4}, {"steps", 4}});
     CHECK(r.protocol_error);
     CHECK(r.error.find("time limit") != std::string::npos);
 
@@ -115,18 +107,19 @@ TEST_CASE("mcp: progress extends a call's timeout up to the hard cap; cancel sto
     CHECK(r.protocol_error);
     CHECK(r.error.find("cancelled") != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - begun < 1s);
-    CHECK(text_of(capped, "echo", {{"message", "still there"}}) == "Echo: still there");
+    CHECK(gossamer::test::mcp_text(capped, "echo", {{"message", "still there"}}) ==
+          "Echo: still there");
 }
 
 TEST_CASE("mcp: a server that dies is restarted for the next call") {
     auto spec = everything();
     spec.max_restarts = 1;
     McpClient client(spec);
-    CHECK(text_of(client, "echo", {{"message", "one"}}) == "Echo: one");
+    CHECK(gossamer::test::mcp_text(client, "echo", {{"message", "one"}}) == "Echo: one");
     // Kill it (its whole process group) from outside.
     REQUIRE(::kill(-client.server_pid(), SIGKILL) == 0);
     std::this_thread::sleep_for(300ms);
-    CHECK(text_of(client, "echo", {{"message", "two"}}) == "Echo: two");
+    CHECK(gossamer::test::mcp_text(client, "echo", {{"message", "two"}}) == "Echo: two");
     CHECK(client.restarts() == 1);
 }
 
@@ -138,9 +131,10 @@ TEST_CASE("mcp: the filesystem server keeps to its allowed root") {
     spec.process.argv = {gossamer::test::mcp_server("filesystem"), root.path.string()};
     spec.process.env = allowlisted_environment();
     McpClient client(spec);
-    CHECK(text_of(client, "read_text_file", {{"path", (root.path / "note.txt").string()}})
+    CHECK(gossamer::test::mcp_text(client, "read_text_file",
+                                   {{"path", (root.path / "note.txt").string()}})
               .find("inside") != std::string::npos);
-    const auto r = call(client, "read_text_file", {{"path", "/etc/passwd"}});
+    const auto r = gossamer::test::mcp_call(client, "read_text_file", {{"path", "/etc/passwd"}});
     REQUIRE_FALSE(r.protocol_error);
     const auto out = mcp_result_to_output(r.result);
     CHECK(out.is_error);
@@ -182,5 +176,5 @@ for line in sys.stdin:
     spec.process.env = allowlisted_environment();
     spec.start_timeout = 10s;
     McpClient client(spec);
-    CHECK(text_of(client, "n", Json::object()) == "ok");
+    CHECK(gossamer::test::mcp_text(client, "n", Json::object()) == "ok");
 }

@@ -15,6 +15,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/support/mcp_calls.h"
 #include "tests/support/mcp_servers.h"
 #include "tests/support/temp_dir.h"
 #include "tools/mcp/mcp_client.h"
@@ -27,18 +28,6 @@ using namespace std::chrono_literals;
 extern char** environ;
 
 namespace {
-
-McpCallResult call(McpClient& client, const std::string& tool, const Json& args) {
-    std::promise<McpCallResult> promise;
-    client.call(tool, args, [&](McpCallResult r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
-}
-
-std::string text_of(McpClient& client, const std::string& tool, const Json& args) {
-    const auto r = call(client, tool, args);
-    REQUIRE_MESSAGE(!r.protocol_error, r.error);
-    return mcp_result_to_output(r.result).text;
-}
 
 int free_port() {
     static int next = 20000 + (::getpid() % 20000);
@@ -165,10 +154,12 @@ TEST_CASE("mcp http: the real server-everything over Streamable HTTP") {
     CHECK(client.protocol_version() == "2025-11-25");
     CHECK_FALSE(client.stateless());
     CHECK(client.tools().size() >= 10);
-    CHECK(text_of(client, "get-sum", {{"a", 2}, {"b", 40}}).find("42") != std::string::npos);
-    CHECK(text_of(client, "echo", {{"message", "über"}}) == "Echo: über");
+    CHECK(gossamer::test::mcp_text(client, "get-sum", {{"a", 2}, {"b", 40}}).find("42") !=
+          std::string::npos);
+    CHECK(gossamer::test::mcp_text(client, "echo", {{"message", "über"}}) == "Echo: über");
     const auto started = std::chrono::steady_clock::now();
-    CHECK(text_of(client, "trigger-long-running-operation", {{"duration", 3}, {"steps", 6}})
+    CHECK(gossamer::test::mcp_text(client, "trigger-long-running-operation",
+                                   {{"duration", 3}, {"steps", 6}})
               .find("completed") != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - started >= 2900ms);  // past call_timeout: progress
 }
@@ -183,13 +174,14 @@ TEST_CASE("mcp http: session, headers, SSE answers, a lost session and DELETE (t
     {
         McpClient client(spec);
         CHECK(client.tools().size() == 3);
-        CHECK(text_of(client, "plain", Json::object()) == "plain ok");
-        CHECK(text_of(client, "streamed", Json::object()) == "streamed ok");  // an SSE answer
+        CHECK(gossamer::test::mcp_text(client, "plain", Json::object()) == "plain ok");
+        CHECK(gossamer::test::mcp_text(client, "streamed", Json::object()) ==
+              "streamed ok");  // an SSE answer
         // The server forgets the session: the next call fails, the one after starts anew.
-        CHECK(text_of(client, "forget", Json::object()) == "forget ok");
-        const auto lost = call(client, "plain", Json::object());
+        CHECK(gossamer::test::mcp_text(client, "forget", Json::object()) == "forget ok");
+        const auto lost = gossamer::test::mcp_call(client, "plain", Json::object());
         CHECK(lost.protocol_error);
-        CHECK(text_of(client, "plain", Json::object()) == "plain ok");
+        CHECK(gossamer::test::mcp_text(client, "plain", Json::object()) == "plain ok");
         CHECK(client.restarts() == 1);
     }
     const auto requests = log_lines(log);
@@ -259,8 +251,8 @@ for line in sys.stdin:
     CHECK(client.stateless());
     CHECK(client.protocol_version() == "2026-07-28");
     CHECK(client.tools().size() == 2);
-    CHECK(text_of(client, "who", Json::object()) == "gossamer");
-    const auto ask = call(client, "ask", Json::object());
+    CHECK(gossamer::test::mcp_text(client, "who", Json::object()) == "gossamer");
+    const auto ask = gossamer::test::mcp_call(client, "ask", Json::object());
     CHECK(ask.protocol_error);
     CHECK(ask.error.find("input_required") != std::string::npos);
 }

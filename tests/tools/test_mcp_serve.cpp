@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/mcp_calls.h"
 #include "tests/support/run_gossamer.h"
 #include "tests/support/temp_dir.h"
 #include "tools/mcp/mcp_client.h"
@@ -23,14 +24,9 @@ namespace {
 
 const std::string kSpec = std::string(GOSSAMER_TEST_DATA) + "/mcp_serve/agent.yaml";
 
-McpCallResult call(McpClient& client, const std::string& tool, const Json& args) {
-    std::promise<McpCallResult> promise;
-    client.call(tool, args, [&](McpCallResult r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
-}
-
+// The text of a call that must succeed (neither a protocol error nor isError).
 std::string text_of(McpClient& client, const std::string& tool, const Json& args) {
-    const auto r = call(client, tool, args);
+    const auto r = gossamer::test::mcp_call(client, tool, args);
     REQUIRE_MESSAGE(!r.protocol_error, r.error);
     const auto out = mcp_result_to_output(r.result);
     CHECK_MESSAGE(!out.is_error, out.text);
@@ -55,10 +51,10 @@ void exercise(McpClient& client, const std::filesystem::path& workspace) {
               "Patch\n"}});
     CHECK(gossamer::test::read_file(workspace / "notes.txt") == "two\n");
     // bad arguments and unknown tools are protocol errors with the reason
-    const auto bad = call(client, "read_file", {{"path", 3}});
+    const auto bad = gossamer::test::mcp_call(client, "read_file", {{"path", 3}});
     CHECK(bad.protocol_error);
     CHECK(bad.error.find("$.path") != std::string::npos);
-    const auto unknown = call(client, "nope", Json::object());
+    const auto unknown = gossamer::test::mcp_call(client, "nope", Json::object());
     CHECK(unknown.protocol_error);
     CHECK(unknown.error.find("unknown tool") != std::string::npos);
 }
