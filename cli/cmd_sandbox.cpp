@@ -128,15 +128,28 @@ int relay(const sbx::Policy& policy, sbx::LaunchRequest request) {
         return 125;
     }
     for (const auto& note : run->notes)
-        std::fprintf(stderr, "gossamer sandbox: note: container mode: %s\n", note.c_str());
+        std::fprintf(stderr, "gossamer sandbox: note: %s\n", note.c_str());
     const int in_flags = ::fcntl(run->stdin_fd, F_GETFL);
     ::fcntl(run->stdin_fd, F_SETFL, in_flags & ~O_NONBLOCK);  // simple blocking writes
     int ours = STDIN_FILENO, to_child = run->stdin_fd;
     int out = run->stdout_fd, err = run->stderr_fd;
     char buffer[65536];
+    // A domain allowlist's decisions, as they come (a sandboxed MCP server's stderr is the
+    // session log).
+    const auto decisions = [&] {
+        std::vector<std::string> lines;
+        {
+            std::lock_guard lock(run->network_log->mutex);
+            lines.swap(run->network_log->lines);
+        }
+        for (const auto& line : lines)
+            std::fprintf(stderr, "gossamer sandbox: network: %s\n", line.c_str());
+    };
+    const int wait_ms = sbx::proxied_network(policy) ? 250 : -1;
     while (out >= 0 || err >= 0) {
         pollfd fds[3] = {{ours, POLLIN, 0}, {out, POLLIN, 0}, {err, POLLIN, 0}};
-        if (::poll(fds, 3, -1) < 0 && errno != EINTR) break;
+        if (::poll(fds, 3, wait_ms) < 0 && errno != EINTR) break;
+        decisions();
         auto pump = [&](pollfd& f, int& from, int to) {
             if (from < 0 || !(f.revents & (POLLIN | POLLHUP | POLLERR))) return;
             const ssize_t n = ::read(from, buffer, sizeof buffer);
@@ -153,6 +166,7 @@ int relay(const sbx::Policy& policy, sbx::LaunchRequest request) {
         pump(fds[2], err, STDERR_FILENO);
     }
     if (to_child >= 0) ::close(to_child), run->stdin_fd = -1;
+    decisions();
     int status = 0;
     while (::waitpid(run->pid, &status, __WALL) < 0 && errno == EINTR) {
     }
@@ -196,7 +210,7 @@ int cmd_sandbox_exec(Args args) {
                      "seccomp, no Landlock; the command sees this whole machine with "
                      "your privileges (only limits and the environment apply)\n");
     if (policy.isolation && policy.mode == sbx::Mode::container)
-        std::fprintf(stderr, "gossamer sandbox: note: %s\n",
+        std::fprintf(stderr, "gossamer sandbox: note: container mode: %s\n",
                      std::string(sbx::mode_caveats(policy.mode)).c_str());
     if (p.has("--interactive")) return relay(policy, std::move(request));
     if (!::isatty(0)) request.stdin_bytes = read_stdin();

@@ -312,10 +312,15 @@ function messageItem(id, m, i, info, state, open) {
     const outcome = f ? el('span', { class: f.ok ? 'ok' : 'bad' }, (f.ok ? 'ok' : 'error') + ' · ' + secs(f.ms / 1000))
       : c.interrupted ? el('span', { class: 'bad' }, 'interrupted by ' + c.interrupted.data.by)
       : el('span', { class: 'meta' }, state === 'running' ? 'running…' : 'no result');
+    // A sandbox with a domain allowlist: what its proxy let through and refused.
+    const network = f && Array.isArray(f.network) && f.network.length
+      ? el('div', { class: 'network', 'data-role': 'network' }, f.network.map(line =>
+          el('div', { class: String(line).startsWith('allowed') ? 'ok' : 'bad' }, 'network: ' + line)))
+      : null;
     return el('div', { class: 'item call', 'data-role': 'call' },
       el('div', { class: 'who' }, 'Tool call → ', el('b', {}, m.recipient), m.channel ? ' [' + m.channel + ']' : '', ' · ', outcome),
       el('pre', { class: 'args' }, prettyArgs(m.text)),
-      c.hooks.map(hookLine), c.workspace.map(w => workspaceBlock(id, w.data)));
+      c.hooks.map(hookLine), network, c.workspace.map(w => workspaceBlock(id, w.data)));
   }
   if (m.role === 'tool') {
     const call = info.calls.get(i - 1);

@@ -82,6 +82,14 @@ try {
   write('slow/replay.json', JSON.stringify([call('sleep 20'), final('It timed out.')]));
   gossamer(['run', 'slow/agent.yaml', '--replay', 'slow/replay.json', '--store', store, '--json']);
 
+  // A domain allowlist: the proxy's decisions are recorded on the call (no network needed:
+  // the metadata address is refused before anything is dialled).
+  write('net/agent.yaml', shellSpec('net', '{timeout: 30, network: {allow: [pypi.org]}}', 'fetch'));
+  write('net/replay.json', JSON.stringify([
+    call(`python3 -c "import urllib.request; urllib.request.urlopen('http://169.254.169.254/')" || true`),
+    final('Refused.')]));
+  gossamer(['run', 'net/agent.yaml', '--replay', 'net/replay.json', '--store', store, '--json']);
+
   // A fleet of three tasks.
   write('fleet/agent.yaml', 'name: calc\nmodel: {reasoning_effort: low}\ntools: []\nlimits: {max_turns: 2}\ntask: "What is {{a}} + {{b}}?"\n');
   write('fleet/tasks.jsonl', [1, 2, 3].map(i => JSON.stringify({ id: `t${i}`, vars: { a: i, b: i } })).join('\n') + '\n');
@@ -114,7 +122,7 @@ try {
     await page.goto(base + '/ui/', { waitUntil: 'networkidle0' });
     await page.waitForSelector('#sessions tbody tr');
     const rows = await page.$$eval('#sessions tbody tr', trs => trs.map(tr => tr.textContent));
-    assert.equal(rows.length, 7, rows.join('\n')); // coding, research, xss, slow, 3 fleet tasks
+    assert.equal(rows.length, 8, rows.join('\n')); // coding, research, xss, slow, net, 3 fleet tasks
     assert.ok(rows.some(r => r.includes('coding') && r.includes('finished')), rows.join('\n'));
     assert.ok(rows.some(r => r.includes('xss <b>name</b>')), 'the name shown as text');
     assert.equal(await page.$$eval('#sessions b', bs => bs.length), 0, 'no markup from a name');
@@ -175,6 +183,13 @@ try {
     await page.waitForSelector('.verdict');
     assert.match(await page.$eval('.verdict', v => v.textContent), /timed out/);
     assert.ok(await page.$('.item.tool.error'), 'the failed call is marked');
+  });
+
+  await check("a call's network decisions are shown on it", async () => {
+    await page.goto(`${base}/ui/#/s/${await idOf('net')}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('[data-role=call] [data-role=network]');
+    const lines = await texts('[data-role=call] [data-role=network] .bad');
+    assert.ok(lines.some(l => l.includes('denied 169.254.169.254:80')), lines.join(' | '));
   });
 
   await check('markup printed by a session is shown as text and never runs', async () => {
