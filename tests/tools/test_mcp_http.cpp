@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -20,6 +21,7 @@
 #include "tests/support/temp_dir.h"
 #include "tools/mcp/mcp_client.h"
 #include "tools/mcp/mcp_content.h"
+#include "tools/mcp/mcp_tool.h"
 #include "tools/mcp/sse_parser.h"
 
 using namespace gossamer::tools;
@@ -279,4 +281,65 @@ TEST_CASE("sse parser: fields, line ends, ids, retry, comments, split anywhere")
     SseParser parser;
     CHECK(parser.feed("event: ping\n\n").empty());  // no data: nothing dispatched
     CHECK(parser.feed("data: unterminated").empty());
+}
+
+TEST_CASE("mcp: a tool's outputSchema is honoured (its structuredContent checked)") {
+    const Json schema{
+        {"type", "object"}, {"properties", {{"n", {{"type", "integer"}}}}}, {"required", {"n"}}};
+    CHECK_FALSE(output_schema_problem({{"structuredContent", {{"n", 3}}}}, schema));
+    CHECK(output_schema_problem({{"structuredContent", {{"n", "x"}}}}, schema)->find("$.n") !=
+          std::string::npos);
+    CHECK(
+        output_schema_problem({{"content", Json::array()}}, schema)->find("no structuredContent") !=
+        std::string::npos);
+    CHECK_FALSE(output_schema_problem({{"isError", true}}, schema));  // errors owe nothing
+
+    // Through the tool an agent calls: a server that breaks its own promise (test double).
+    const std::string server = R"(
+import json, sys
+for line in sys.stdin:
+    msg = json.loads(line)
+    if "id" not in msg: continue
+    m = msg["method"]
+    if m == "initialize":
+        result = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "typed", "version": "1"}}
+    elif m == "tools/list":
+        schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+        result = {"tools": [{"name": "good", "inputSchema": {"type": "object"}, "outputSchema": schema},
+                            {"name": "bad", "inputSchema": {"type": "object"}, "outputSchema": schema}]}
+    elif m == "tools/call":
+        n = 3 if msg["params"]["name"] == "good" else "three"
+        result = {"content": [{"type": "text", "text": json.dumps({"n": n})}], "structuredContent": {"n": n}}
+    else:
+        print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "error": {"code": -32601, "message": "no"}}), flush=True)
+        continue
+    print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}), flush=True)
+)";
+    McpServerSpec spec;
+    spec.name = "typed";
+    spec.process.argv = {"/usr/bin/python3", "-c", server};
+    spec.process.env = allowlisted_environment();
+    McpTool tool(spec);
+    boost::asio::io_context io;
+    ToolContext context;
+    context.executor = io.get_executor();
+    const auto run = [&](const std::string& name) {
+        ToolOutput out;
+        bool finished = false;
+        tool.invoke({"functions." + name, name, "{}", "commentary", std::nullopt}, context,
+                    [&](ToolOutput o) { out = std::move(o), finished = true; });
+        for (int i = 0; i < 400 && !finished; ++i) {  // the answer is posted from the client
+            io.restart();
+            io.poll();
+            if (!finished) std::this_thread::sleep_for(25ms);
+        }
+        REQUIRE(finished);
+        return out;
+    };
+    const auto good = run("good");
+    CHECK_FALSE(good.is_error);
+    const auto bad = run("bad");
+    CHECK(bad.is_error);
+    CHECK(bad.text.find("does not match its outputSchema") != std::string::npos);
 }

@@ -135,6 +135,8 @@ void McpClient::list_tools() {
             info.name = t["name"];
             info.description = t.value("description", std::string());
             info.input_schema = t.value("inputSchema", Json{{"type", "object"}});
+            if (t.contains("outputSchema") && t["outputSchema"].is_object())
+                info.output_schema = t["outputSchema"];
             found.push_back(std::move(info));
         }
         cursor = r.result.value("nextCursor", Json());

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ struct McpToolInfo {
     std::string name;
     std::string description;
     Json input_schema;  // a JSON Schema object
+    // The tool's outputSchema, when it declares one: its structuredContent must match.
+    std::optional<Json> output_schema;
 };
 
 // A finished call: a tools/call result (which may say isError), or a protocol/transport

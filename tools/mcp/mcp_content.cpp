@@ -1,6 +1,7 @@
 #include "tools/mcp/mcp_content.h"
 
 #include "harmony/utf8.h"
+#include "tools/schema_check.h"
 
 namespace gossamer::tools {
 
@@ -48,6 +49,17 @@ ToolOutput mcp_result_to_output(const Json& result) {
     if (text.empty()) text = out.is_error ? "the tool failed without saying why" : "(no output)";
     out.text = harmony::utf8::to_valid_lossy(text);
     return out;
+}
+
+std::optional<std::string> output_schema_problem(const Json& result, const Json& schema) {
+    if (result.value("isError", false)) return std::nullopt;
+    if (!result.contains("structuredContent"))
+        return "the tool declares an outputSchema but returned no structuredContent";
+    const auto problems = check_against_schema(result["structuredContent"], schema);
+    if (problems.empty()) return std::nullopt;
+    std::string why = "the tool's structuredContent does not match its outputSchema:";
+    for (const auto& p : problems) why += " " + p + ";";
+    return why;
 }
 
 }  // namespace gossamer::tools

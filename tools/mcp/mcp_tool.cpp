@@ -26,12 +26,20 @@ void McpTool::invoke(const ToolCall& call, const ToolContext& context, ToolDone 
     }
     auto state = std::make_shared<CallState>();
     auto executor = context.executor;
+    std::optional<Json> output_schema;
+    for (const auto& t : client_->tools())
+        if (t.name == call.function) output_schema = t.output_schema;
     // Not under mutex_: the client may complete at once (e.g. a server that cannot restart).
     const auto handle = client_->call(
         call.function, arguments,
-        [this, state, executor, done](McpCallResult r) {
+        [this, state, executor, done, output_schema](McpCallResult r) {
             ToolOutput out =
                 r.protocol_error ? ToolOutput{r.error, true} : mcp_result_to_output(r.result);
+            if (!r.protocol_error && output_schema)  // the server's promise, checked
+                if (auto why = output_schema_problem(r.result, *output_schema)) {
+                    out.text += "\n[gossamer: " + *why + "]";
+                    out.is_error = true;
+                }
             std::lock_guard lock(mutex_);  // cancel() cannot slip between the check and the post
             state->finished = true;
             in_flight_.erase(state->handle);
