@@ -82,7 +82,6 @@ class McpClient {
     McpServerSpec spec_;
     Json with_meta(Json params) const;  // the stateless era's per-request _meta
 
-    std::unique_ptr<JsonRpcPeer> peer_;
     std::string version_;
     bool stateless_ = false;
     mutable std::mutex mutex_;
@@ -92,6 +91,9 @@ class McpClient {
     std::atomic<bool> tools_changed_{false};
     int restarts_ = 0;
     std::map<std::string, std::int64_t> progress_tokens_;  // token -> request id
+    // Last: destroyed first (also when the constructor throws), so its thread, whose
+    // callbacks use the members above, stops before they go.
+    std::unique_ptr<JsonRpcPeer> peer_;
 };
 
 // Protocol versions this client speaks, newest first.
