@@ -9,9 +9,15 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
+#include <mutex>
 #include <thread>
 
+#include "sandbox/egress_proxy.h"
 #include "sandbox/egress_rules.h"
 #include "tests/sandbox/sandbox_support.h"
 
@@ -237,4 +243,64 @@ TEST_CASE("network allowlist: container mode refuses it (no network namespace)")
     const auto r = run_argv({"true"}, policy);
     CHECK(r.stop == sbx::StopReason::refused);
     CHECK(r.report.find("needs a network namespace") != std::string::npos);
+}
+
+TEST_CASE("egress proxy: on its own, from the host (also under ThreadSanitizer)") {
+    // The proxy without a sandbox: a listener in our own namespace, a local server, clients
+    // on threads, one allowed and one denied request each.
+    SandboxTempDir site;
+    { std::ofstream(site.path / "x.txt") << "payload"; }
+    LocalServer server(site.path.string());
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener, 16) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+    const int proxy_port = ntohs(address.sin_port);
+    std::mutex mutex;
+    std::vector<std::string> decisions;
+    {
+        sbx::EgressProxy proxy(listener, rules({"localhost", "127.0.0.1"}),
+                               [&](const sbx::EgressDecision& d) {
+                                   std::lock_guard lock(mutex);
+                                   decisions.push_back(d.text());
+                               });
+        const auto ask = [&](const std::string& head) {
+            const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in to{};
+            to.sin_family = AF_INET;
+            to.sin_port = htons(static_cast<std::uint16_t>(proxy_port));
+            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            std::string reply;
+            if (::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
+                ::write(s, head.data(), head.size()) == static_cast<ssize_t>(head.size())) {
+                char buffer[4096];
+                ssize_t n;
+                while ((n = ::read(s, buffer, sizeof buffer)) > 0)
+                    reply.append(buffer, static_cast<std::size_t>(n));
+            }
+            ::close(s);
+            return reply;
+        };
+        const std::string port = std::to_string(server.port);
+        std::vector<std::thread> clients;
+        std::vector<std::string> replies(4);
+        for (int i = 0; i < 4; ++i)
+            clients.emplace_back([&, i] {
+                replies[i] = ask(i % 2 == 0 ? "GET http://localhost:" + port +
+                                                  "/x.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                            : "GET http://example.com/ HTTP/1.1\r\n\r\n");
+            });
+        for (auto& t : clients) t.join();
+        CHECK(replies[0].ends_with("payload"));
+        CHECK(replies[2].ends_with("payload"));
+        CHECK(replies[1].rfind("HTTP/1.1 403", 0) == 0);
+        CHECK(replies[3].rfind("HTTP/1.1 403", 0) == 0);
+    }  // the proxy stops: its thread joined, its connections closed
+    std::lock_guard lock(mutex);
+    CHECK(decisions.size() == 4);
 }
