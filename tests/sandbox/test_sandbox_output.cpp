@@ -101,6 +101,16 @@ TEST_CASE("sandbox: run reports say why the run stopped") {
     CHECK(r.cpu_limit_hit);
     CHECK(r.report == "killed by SIGXCPU: CPU time limit of 5 s reached");
 
+    // SIGKILL at the limit (soft == hard), the reaped CPU time trailing the kernel's count
+    facts = {};
+    facts.reports = {sbx::make_report(sbx::ReportKind::exited, SIGKILL, 0, "exit", "")};
+    facts.cpu_ms = 3100;  // of 5 s: a loaded machine's rusage
+    r = sbx::describe_run(facts, policy, request);
+    CHECK(r.cpu_limit_hit);
+    facts.cpu_ms = 200;  // a SIGKILL long before the limit is something else
+    r = sbx::describe_run(facts, policy, request);
+    CHECK_FALSE(r.cpu_limit_hit);
+
     facts = {};
     facts.reports = {
         sbx::make_report(sbx::ReportKind::setup_failed, 0, EPERM, "landlock_restrict_self", "")};
