@@ -40,8 +40,9 @@ void describe_signal(SandboxResult& result, const Policy& policy, const RunFacts
         result.report += ": memory limit of " + std::to_string(policy.limits.memory_bytes) +
                          " bytes reached (out-of-memory kill in the sandbox's cgroup)";
     } else if (sig == SIGXCPU ||  // soft == hard: the kernel sends SIGKILL at the limit, and
-               // the reaped rusage can trail the scheduler's count by a fifth on a loaded
-               // machine (831 ms of a 1 s limit measured in CI): half the limit is the cue
+                                  // the reaped rusage can trail the scheduler's count by a fifth on
+                                  // a loaded machine (831 ms of a 1 s limit measured in CI): half
+                                  // the limit is the cue
                (sig == SIGKILL && cpu_limit_ms > 0 && facts.cpu_ms >= cpu_limit_ms * 0.5)) {
         result.cpu_limit_hit = true;
         result.report +=
