@@ -170,10 +170,7 @@ for line in sys.stdin:
         result = {"content": [{"type": "text", "text": "ok"}]}
     print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}), flush=True)
 )";
-    McpServerSpec spec;
-    spec.name = "big";
-    spec.process.argv = {"/usr/bin/python3", "-c", server};
-    spec.process.env = allowlisted_environment();
+    McpServerSpec spec = gossamer::test::python_mcp_server("big", server);
     spec.start_timeout = 10s;
     McpClient client(spec);
     CHECK(gossamer::test::mcp_text(client, "n", Json::object()) == "ok");

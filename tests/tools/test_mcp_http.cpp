@@ -245,10 +245,7 @@ for line in sys.stdin:
     else:
         reply({"resultType": "input_required", "inputRequests": {}})
 )";
-    McpServerSpec spec;
-    spec.name = "modern";
-    spec.process.argv = {"/usr/bin/python3", "-c", server};
-    spec.process.env = allowlisted_environment();
+    McpServerSpec spec = gossamer::test::python_mcp_server("modern", server);
     McpClient client(spec);
     CHECK(client.stateless());
     CHECK(client.protocol_version() == "2026-07-28");
@@ -316,10 +313,7 @@ for line in sys.stdin:
         continue
     print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}), flush=True)
 )";
-    McpServerSpec spec;
-    spec.name = "typed";
-    spec.process.argv = {"/usr/bin/python3", "-c", server};
-    spec.process.env = allowlisted_environment();
+    McpServerSpec spec = gossamer::test::python_mcp_server("typed", server);
     McpTool tool(spec);
     boost::asio::io_context io;
     ToolContext context;
