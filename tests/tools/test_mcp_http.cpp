@@ -5,8 +5,10 @@
 // session), and a stdio server of the 2026-07-28 stateless era (server/discover, `_meta` on
 // every request, `resultType`). The SSE parser by value.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,9 +33,17 @@ extern char** environ;
 
 namespace {
 
+// A port the kernel just handed out on 127.0.0.1 (a pid-derived guess collided under ctest -j).
 int free_port() {
-    static int next = 20000 + (::getpid() % 20000);
-    return next++;
+    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE((::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+             ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) == 0));
+    ::close(s);
+    return ntohs(address.sin_port);
 }
 
 // A server process for one test: started with argv, stopped (its group) on destruction;
