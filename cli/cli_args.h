@@ -40,6 +40,9 @@ Parsed parse_args(Args args, const std::vector<std::string_view>& with_value,
 // A decimal integer in [lo, hi], all of `text`.
 std::uint64_t parse_uint(const std::string& text, std::string_view option, std::uint64_t lo,
                          std::uint64_t hi);
+// A size in bytes: an integer with an optional K, M, G or T (powers of 1024; "16G"), at most
+// 2^60.
+std::uint64_t parse_bytes(const std::string& text, std::string_view option);
 // A finite decimal number in [lo, hi], all of `text`.
 double parse_number(const std::string& text, std::string_view option, double lo, double hi);
 

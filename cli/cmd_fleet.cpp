@@ -165,7 +165,7 @@ const std::vector<std::string_view>& fleet_options() {
         "--tasks",         "--parallel", "--name",          "--results",         "--max-failures",
         "--resume",        "--model",    "--replay",        "--replay-delay-ms", "--store",
         "--backend",       "--threads",  "--lease-timeout", "--endpoint",        "--engine-api",
-        "--output-schema", "--sandbox"};
+        "--output-schema", "--sandbox",   "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 

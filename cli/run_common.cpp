@@ -14,21 +14,24 @@ const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
         "--task",     "--model",      "--replay",        "--replay-delay-ms",
         "--store",    "--backend",    "--threads",       "--lease-timeout",
-        "--endpoint", "--engine-api", "--output-schema", "--sandbox"};
+        "--endpoint", "--engine-api", "--output-schema", "--sandbox",
+        "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 
 const std::vector<std::string_view>& resume_options() {
     static const std::vector<std::string_view> names = {
         "--model",   "--replay",        "--replay-delay-ms", "--store",     "--backend",
-        "--threads", "--lease-timeout", "--endpoint",        "--engine-api"};
+        "--threads", "--lease-timeout", "--endpoint",        "--engine-api",
+        "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 
 const std::vector<std::string_view>& chat_options() {
     static const std::vector<std::string_view> names = {
         "--model",         "--replay",   "--store",      "--backend", "--threads",
-        "--lease-timeout", "--endpoint", "--engine-api", "--sandbox"};
+        "--lease-timeout", "--endpoint", "--engine-api", "--sandbox",
+        "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 
@@ -146,6 +149,12 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto threads = p.get("--threads"))
         o.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 1024));
     o.context_tokens = spec.limits.context_tokens;
+    if (auto b = p.get("--kv-disk-budget")) o.kv_disk_budget = parse_bytes(*b, "--kv-disk-budget");
+    if (auto k = p.get("--kv-precision")) {
+        if (*k != "bf16" && *k != "fp32")
+            throw InputError("--kv-precision '" + *k + "': must be bf16 or fp32");
+        o.kv_precision = *k == "fp32" ? engine::KvPrecision::Fp32 : engine::KvPrecision::Bf16;
+    }
     if (auto d = p.get("--replay-delay-ms"))
         o.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
     o.progress = ::isatty(STDERR_FILENO) == 1;

@@ -45,6 +45,7 @@ std::unique_ptr<Backend> make_backend(const Weights& weights, const BackendChoic
 #endif
     cpu::CpuOptions options;
     options.threads = choice.threads;
+    options.kv_precision = choice.kv_precision;
     return cpu::make_cpu_backend(weights, options);
 }
 

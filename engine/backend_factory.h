@@ -15,6 +15,7 @@ struct BackendChoice {
     std::string kind = "auto";  // cpu | cuda | auto
     int threads = 0;            // cpu: <= 0 one per hardware thread
     int device = 0;             // cuda: which GPU
+    KvPrecision kv_precision = KvPrecision::Bf16;  // cpu (cuda: its own option)
 };
 
 // true when this binary contains the CUDA backend.

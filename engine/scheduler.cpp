@@ -9,8 +9,10 @@ namespace gossamer::engine {
 
 struct Scheduler::Sequence {
     SequenceId id = 0;
-    std::unique_ptr<KvCache> cache;
-    std::vector<TokenId> cached;  // the tokens whose keys and values the cache holds
+    std::shared_ptr<KvCache> cache;  // shared with a pending save (PendingSave)
+    std::vector<TokenId> cached;     // the tokens whose keys and values the cache holds
+    std::shared_ptr<KvFile> kv_file;  // persist(): where the cache is kept on disk
+    bool restore_tried = false;       // the file is read once, at the first generation
 
     // Set by other threads under the lock; acted on by step().
     std::unique_ptr<GenerateRequest> queued;
@@ -26,6 +28,15 @@ struct Scheduler::Sequence {
     std::size_t fed = 0;  // how many of `pending` are in the cache
     GenerationStats stats;
     Clock::time_point submitted, first_token;
+};
+
+// A cache to append to its file once the lock is released; its final event waits for it so
+// the event can say what was written.
+struct Scheduler::PendingSave {
+    SequenceId id = 0;
+    std::shared_ptr<KvFile> file;
+    std::shared_ptr<KvCache> cache;
+    std::vector<TokenId> tokens;
 };
 
 struct Scheduler::Item {
@@ -127,6 +138,14 @@ bool Scheduler::wait_for_work(std::chrono::milliseconds timeout) {
     return !arrivals_.empty();
 }
 
+void Scheduler::persist(SequenceId id, std::shared_ptr<KvFile> file) {
+    std::lock_guard lock(mutex_);
+    auto it = sequences_.find(id);
+    if (it == sequences_.end() || it->second->closing)
+        throw ModelError("persist: unknown sequence " + std::to_string(id));
+    it->second->kv_file = std::move(file);
+}
+
 int Scheduler::cached_tokens(SequenceId id) const {
     std::lock_guard lock(mutex_);
     auto it = sequences_.find(id);
@@ -148,6 +167,8 @@ void Scheduler::finish(Sequence& s, FinishReason reason, std::string error,
         s.stats.prefill_seconds = seconds(Clock::now() - s.submitted);
     e.stats = s.stats;
     events.emplace_back(std::move(s.request.on_token), std::move(e));
+    if (s.kv_file && reason != FinishReason::Error && s.cache->size() > 0)
+        saves_.push_back({s.id, s.kv_file, s.cache, s.cached});
     s.running = false;
     s.sampler.reset();
     s.pending.clear();
@@ -177,6 +198,14 @@ void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
     if (!problem.empty()) return finish(s, FinishReason::Error, "generate: " + problem, events);
 
     s.sampler = std::make_unique<Sampler>(s.request.sampling);
+    if (s.kv_file && !s.restore_tried && s.cached.empty()) {
+        // A new process: start from what an earlier one saved (checked; never trusted blindly).
+        s.restore_tried = true;
+        auto restored = s.kv_file->restore(*s.cache, prompt, static_cast<int>(prompt.size()) - 1);
+        s.cached = std::move(restored.tokens);
+        s.stats.restored_tokens = static_cast<int>(s.cached.size());
+        if (!restored.warning.empty()) s.stats.kv_warnings.push_back(std::move(restored.warning));
+    }
     const auto common = static_cast<std::size_t>(
         std::mismatch(s.cached.begin(), s.cached.end(), prompt.begin(), prompt.end()).first -
         s.cached.begin());
@@ -185,6 +214,7 @@ void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
     s.cache->truncate(keep);
     s.cached.resize(static_cast<std::size_t>(keep));
     s.stats.reused_tokens = keep;
+    s.stats.restored_tokens = std::min(s.stats.restored_tokens, keep);
     s.pending.assign(prompt.begin() + keep, prompt.end());
     s.fed = 0;
 }
@@ -310,10 +340,33 @@ bool Scheduler::step() {
         }
     }
 
+    std::vector<PendingSave> saves;
+    {
+        std::lock_guard lock(mutex_);
+        saves.swap(saves_);
+    }
+    save_caches(saves, events);
     // Delivered outside the lock so callbacks may call back into the scheduler.
     for (auto& [callback, event] : events)
         if (callback) callback(event);
     return !items.empty() || !events.empty();
+}
+
+// Outside the lock, on the stepping thread (the only one that touches caches): appends each
+// finished sequence's new positions to its file and puts what happened on its final event.
+void Scheduler::save_caches(std::vector<PendingSave>& saves, std::vector<Delivery>& events) {
+    for (auto& save : saves) {
+        auto saved = save.file->save(*save.cache, save.tokens);
+        for (auto& [callback, event] : events) {
+            if (event.sequence != save.id || !event.done) continue;
+            event.stats.kv_bytes_written += saved.bytes;
+            if (!saved.warning.empty()) event.stats.kv_warnings.push_back(saved.warning);
+            for (const auto& gone : saved.evicted)
+                event.stats.kv_warnings.push_back("removed the saved KV cache " + gone.string() +
+                                                  " (least recently used) to stay within the disk "
+                                                  "budget");
+        }
+    }
 }
 
 GenerateResult generate_now(Scheduler& scheduler, SequenceId sequence, GenerateRequest request) {

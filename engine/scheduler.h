@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/kv_file.h"
 #include "engine/sampler.h"
 #include "engine/token_constraint.h"
 
@@ -38,6 +39,11 @@ const char* to_string(FinishReason reason);
 struct GenerationStats {
     int prompt_tokens = 0;
     int reused_tokens = 0;  // prompt tokens whose KV was kept from the sequence's last turn
+    // Of reused_tokens, those read from the sequence's saved cache (engine/kv_file.h) because
+    // this process had not computed them, and what saving it after this generation wrote.
+    int restored_tokens = 0;
+    std::uint64_t kv_bytes_written = 0;
+    std::vector<std::string> kv_warnings;  // a saved cache not used, or not saved, and why
     int generated_tokens = 0;
     double prefill_seconds = 0;  // submit to first token
     double decode_seconds = 0;   // first token to the last
@@ -95,6 +101,10 @@ class Scheduler {
     // Blocks until there is work or `timeout` passes; returns busy().
     bool wait_for_work(std::chrono::milliseconds timeout);
     int cached_tokens(SequenceId id) const;  // positions in the sequence's KV cache
+    // Keeps the sequence's cache in `file` (engine/kv_file.h): its first generation starts from
+    // the longest prefix of the prompt the file holds, and each generation's end appends what
+    // is new. The file is read and written on the thread running step().
+    void persist(SequenceId id, std::shared_ptr<KvFile> file);
 
     // Runs one batched forward. Call from one thread at a time (the engine thread).
     // Returns false when there was nothing to do.
@@ -112,6 +122,8 @@ class Scheduler {
     std::vector<Item> plan();
     void finish(Sequence& s, FinishReason reason, std::string error, std::vector<Delivery>& events,
                 const Sample* last = nullptr);
+    struct PendingSave;
+    void save_caches(std::vector<PendingSave>& saves, std::vector<Delivery>& events);
 
     Backend& backend_;
     SchedulerOptions options_;
@@ -122,6 +134,7 @@ class Scheduler {
     std::map<SequenceId, std::unique_ptr<Sequence>> sequences_;
     std::deque<SequenceId> arrivals_;  // sequences with work, in arrival order
     std::vector<float> logits_;
+    std::vector<PendingSave> saves_;  // filled by finish() under the lock, written by step()
 };
 
 // Runs `request` on `sequence` by stepping the scheduler on this thread until it finishes;

@@ -1,6 +1,7 @@
 #include "engine/weights.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -8,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/hash64.h"
 #include "engine/model_error.h"
 #include "engine/safetensors.h"
 
@@ -230,6 +232,58 @@ Weights load_weights(const fs::path& directory, const LoadOptions& options) {
     w.mapped_bytes = set.mapped_bytes();
     w.keep_alive = set.keep_alive();
     return w;
+}
+
+namespace {
+
+void sample(Hash64& h, const void* data, std::size_t bytes) {
+    constexpr std::size_t kPiece = 4096;
+    h.add(static_cast<std::uint64_t>(bytes));
+    if (!data) return;
+    const auto* p = static_cast<const unsigned char*>(data);
+    if (bytes <= 3 * kPiece) return h.update(p, bytes);
+    h.update(p, kPiece);
+    h.update(p + (bytes / 2 - kPiece / 2), kPiece);
+    h.update(p + (bytes - kPiece), kPiece);
+}
+
+void sample(Hash64& h, const Bf16Matrix& m) {
+    h.add(m.rows);
+    h.add(m.cols);
+    sample(h, m.data,
+           static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * sizeof(std::uint16_t));
+}
+
+void sample(Hash64& h, const Mxfp4Experts& m) {
+    const std::size_t rows = static_cast<std::size_t>(m.experts) * static_cast<std::size_t>(m.rows);
+    h.add(m.experts);
+    sample(h, m.blocks, rows * static_cast<std::size_t>(m.cols / 2));
+    sample(h, m.scales, rows * static_cast<std::size_t>(m.cols / 32));
+}
+
+void sample(Hash64& h, const std::vector<float>& v) {
+    sample(h, v.data(), v.size() * sizeof(float));
+}
+
+}  // namespace
+
+std::string fingerprint(const Weights& w) {
+    Hash64 h;
+    h.add(config_to_json(w.config).dump());
+    sample(h, w.embedding);
+    sample(h, w.unembedding);
+    sample(h, w.final_norm);
+    for (const auto& l : w.layers) {
+        for (const auto* v : {&l.attn_norm, &l.qkv_bias, &l.sinks, &l.out_bias, &l.mlp_norm,
+                              &l.gate_bias, &l.mlp1_bias, &l.mlp2_bias})
+            sample(h, *v);
+        for (const auto* m : {&l.q, &l.k, &l.v, &l.out, &l.gate}) sample(h, *m);
+        sample(h, l.mlp1);
+        sample(h, l.mlp2);
+    }
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h.digest()));
+    return text;
 }
 
 }  // namespace gossamer::engine

@@ -84,4 +84,11 @@ struct LoadOptions {
 // overlaps, and missing tensors; throws ModelError naming the file and tensor.
 Weights load_weights(const std::filesystem::path& directory, const LoadOptions& options = {});
 
+// A 16-hex-digit identity of the loaded model: its config and every tensor's shape, plus
+// bytes sampled from each tensor (the small fp32 vectors whole; 4 KiB at the start, middle
+// and end of each large tensor). Two checkpoints that differ anywhere a sample reads (two
+// random seeds, a fine-tune) differ; reading it costs well under a millisecond per tensor.
+// What a saved KV cache (engine/kv_file.h) is tied to.
+std::string fingerprint(const Weights& weights);
+
 }  // namespace gossamer::engine

@@ -184,6 +184,7 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
     done_ = std::move(done);
     started_ = std::chrono::steady_clock::now();
     conversation_ = model_.open();
+    if (!settings_.kv_file.empty()) model_.keep_on_disk(conversation_, settings_.kv_file);
     for (auto& m : store_.messages(settings_.session_id)) messages_.push_back(std::move(m.message));
     const auto totals = generation_totals(store_.events(settings_.session_id));
     turns_ = totals.turns;
@@ -368,8 +369,10 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
                             g->parser.errors().size(), elapsed_ms(g->begun), e.stats.served_by,
                             e.stats.retries, e.stats.reused_tokens, first_new,
                             messages_.size() - first_new, settings_.context.window,
-                            g->reasoning_tokens},
+                            g->reasoning_tokens, e.stats.restored_tokens,
+                            e.stats.kv_bytes_written},
              true);
+        for (const auto& warning : e.stats.kv_warnings) emit(Warning{warning, std::nullopt}, true);
     });
     if (!saved) return;
     emit(UsageUpdate{turns_, output_tokens_}, false);

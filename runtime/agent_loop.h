@@ -61,6 +61,8 @@ struct AgentSettings {
     engine::SamplingParams sampling;  // the seed advances by one per generation
     LimitsSpec limits;
     std::filesystem::path workspace;
+    // Where the conversation's KV cache is kept between processes (empty: nowhere).
+    std::filesystem::path kv_file;
     ContextOptions context;
     int identical_call_limit = 3;       // identical calls in a row that run; the next is refused
     std::shared_ptr<HookRunner> hooks;  // the spec's policy hooks; null: none

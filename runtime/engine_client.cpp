@@ -45,6 +45,18 @@ void EngineClient::generate(Conversation c, ModelRequest request, OnToken on_tok
     scheduler_.generate(c, std::move(r));
 }
 
+void EngineClient::set_kv_disk(std::string identity, std::uint64_t budget_bytes) {
+    kv_identity_ = std::move(identity);
+    kv_budget_ = budget_bytes;
+}
+
+void EngineClient::keep_on_disk(Conversation c, const std::filesystem::path& file) {
+    if (kv_identity_.empty() || kv_budget_ == 0) return;
+    scheduler_.persist(c, std::make_shared<engine::KvFile>(
+                              file, kv_identity_,
+                              engine::KvDiskBudget{file.parent_path(), kv_budget_}));
+}
+
 void EngineClient::cancel(Conversation c) {
     scheduler_.cancel(c);
 }

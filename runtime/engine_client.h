@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "engine/backend.h"
@@ -25,6 +27,10 @@ class EngineClient final : public ModelClient {
     void close(Conversation c) override;
     void generate(Conversation c, ModelRequest request, OnToken on_token) override;
     void cancel(Conversation c) override;
+    void keep_on_disk(Conversation c, const std::filesystem::path& file) override;
+    // What saved caches are tied to (engine::kv_identity) and the disk budget of the folder
+    // they go in; an empty identity or a zero budget keeps nothing on disk.
+    void set_kv_disk(std::string identity, std::uint64_t budget_bytes);
     int context_window() const override { return context_window_; }
     int vocab_size() const override { return vocab_size_; }
 
@@ -35,6 +41,8 @@ class EngineClient final : public ModelClient {
     engine::Scheduler scheduler_;
     int context_window_ = 0;
     int vocab_size_ = 0;
+    std::string kv_identity_;
+    std::uint64_t kv_budget_ = 0;
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

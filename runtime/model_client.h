@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -41,6 +42,9 @@ class ModelClient {
     virtual void generate(Conversation c, ModelRequest request, OnToken on_token) = 0;
     // The running generation ends with a Cancelled event.
     virtual void cancel(Conversation c) = 0;
+    // Keeps the conversation's KV cache in `file` (engine/kv_file.h) so that a later process
+    // starts where this one stopped. Models that keep no cache here (replay, remote) ignore it.
+    virtual void keep_on_disk(Conversation /*c*/, const std::filesystem::path& /*file*/) {}
     virtual int context_window() const = 0;  // positions per conversation
     virtual int vocab_size() const = 0;
     // Whether requests may carry a token constraint (remote engines: no).

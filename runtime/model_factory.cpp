@@ -86,11 +86,20 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
     engine::BackendChoice choice;
     choice.kind = options.backend;
     choice.threads = options.threads;
+    choice.kv_precision = options.kv_precision;
     model->backend = open_backend(*model->weights, choice);
     engine::SchedulerOptions scheduler;
     scheduler.max_context = window;
     scheduler.max_active = std::max(1, options.max_sequences);
-    model->client = std::make_unique<EngineClient>(*model->backend, io.get_executor(), scheduler);
+    auto client = std::make_unique<EngineClient>(*model->backend, io.get_executor(), scheduler);
+    if (options.kv_disk_budget > 0) {
+        const auto sample = model->backend->new_cache(1);
+        if (sample->copyable())
+            client->set_kv_disk(
+                engine::kv_identity(engine::fingerprint(*model->weights), *model->backend, *sample),
+                options.kv_disk_budget);
+    }
+    model->client = std::move(client);
     return model;
 }
 

@@ -26,12 +26,18 @@ inline constexpr const char* kReplayPrefix = "replay:";
 // ModelOptions::remote.
 inline constexpr const char* kRemotePrefix = "remote:";
 
+inline constexpr std::uint64_t kDefaultKvDiskBudget = std::uint64_t{16} << 30;  // 16 GiB
+
 struct ModelOptions {
     std::string backend = "cpu";  // cpu | cuda | auto
     int threads = 0;              // CPU threads; 0 = all cores
     int context_tokens = 0;       // 0: 131072
     int replay_delay_ms = 0;      // replay: pause per token
     int max_sequences = 16;       // sequences batched in one engine step (a fleet: --parallel)
+    // Sessions keep their KV cache on disk (engine/kv_file.h) within this many bytes per store
+    // (least recently used removed first); 0 keeps nothing.
+    std::uint64_t kv_disk_budget = kDefaultKvDiskBudget;
+    engine::KvPrecision kv_precision = engine::KvPrecision::Bf16;  // the CPU backend's KV
     bool progress = false;        // loading progress on stderr
     RemoteOptions remote;  // remote: api, key, limits (the endpoints come from the reference)
 };

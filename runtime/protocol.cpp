@@ -77,6 +77,8 @@ struct Codec {
                {"window", e.window},
                {"reasoning_tokens", e.reasoning_tokens}};
         if (!e.endpoint.empty()) j["endpoint"] = e.endpoint, j["retries"] = e.retries;
+        if (e.restored_tokens > 0) j["restored_tokens"] = e.restored_tokens;
+        if (e.kv_bytes_written > 0) j["kv_bytes_written"] = e.kv_bytes_written;
         return j;
     }
     static GenerationDone read(const Json& j, GenerationDone) {
@@ -92,7 +94,9 @@ struct Codec {
                 j.value("first_message", std::size_t{0}),
                 j.value("messages", std::size_t{0}),
                 j.value("window", 0),
-                j.value("reasoning_tokens", 0)};
+                j.value("reasoning_tokens", 0),
+                j.value("restored_tokens", 0),
+                j.value("kv_bytes_written", std::uint64_t{0})};
     }
 
     static constexpr std::string_view name(const UsageUpdate&) { return "usage"; }

@@ -55,6 +55,10 @@ struct GenerationDone {
     std::size_t messages = 0;
     int window = 0;            // context positions the model can hold (0: not known)
     int reasoning_tokens = 0;  // of output_tokens, those in analysis messages
+    // Of cached_tokens, those read from the KV cache an earlier process saved, and the bytes
+    // this generation appended to it (engine/kv_file.h).
+    int restored_tokens = 0;
+    std::uint64_t kv_bytes_written = 0;
 };
 struct UsageUpdate {
     int turns = 0;

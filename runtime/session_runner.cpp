@@ -76,6 +76,10 @@ fs::path workspace_of(const SessionStore& store, const std::string& session_id) 
     return store_folder(store.path()) / "workspaces" / session_id;
 }
 
+fs::path kv_file_of(const SessionStore& store, const std::string& session_id) {
+    return store_folder(store.path()) / "kv" / (session_id + ".gkv");
+}
+
 std::string running_elsewhere(const std::string& session_id, const Lease& lease) {
     return "session " + session_id + " is running in pid " + std::to_string(lease.pid) + " on " +
            lease.host + " since " + lease.since;
@@ -248,6 +252,7 @@ void SessionRunner::start(std::function<void(const RunResult&)> done) {
     fs::create_directories(workspace, ec);
     attach_session_log(*tools_, store_folder(store_.path()) / "logs" / (record_.id + ".log"));
     auto settings = settings_for(spec_, record_.id, workspace, model_.context_window());
+    settings.kv_file = kv_file_of(store_, record_.id);
     EventSink* events = &events_;
     if (otlp) {
         exporter_ = OtlpExporter::shared(*otlp);

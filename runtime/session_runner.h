@@ -35,6 +35,8 @@ struct RunnerOptions {
 // folder of a path: store_folder().
 std::filesystem::path store_folder(const std::filesystem::path& store_path);
 std::filesystem::path workspace_of(const SessionStore& store, const std::string& session_id);
+// <store folder>/kv/<session id>.gkv: the session's saved KV cache (engine/kv_file.h).
+std::filesystem::path kv_file_of(const SessionStore& store, const std::string& session_id);
 
 // "session ID is running in pid N on HOST since T": why a live lease refuses a run.
 std::string running_elsewhere(const std::string& session_id, const Lease& lease);

@@ -1,31 +1,41 @@
 #include "engine/cpu/attention.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 
 namespace gossamer::engine::cpu {
 namespace {
 
-float dot(const float* a, const float* b, int n) {
+inline float element(float v) {
+    return v;
+}
+inline float element(std::uint16_t bits) {
+    return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
+}
+
+template <class T>
+float dot(const float* a, const T* b, int n) {
     float acc[8] = {};
     int i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
+        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * element(b[i + l]);
     float sum = 0;
-    for (; i < n; ++i) sum += a[i] * b[i];
+    for (; i < n; ++i) sum += a[i] * element(b[i]);
     for (float v : acc) sum += v;
     return sum;
 }
 
-void axpy(float a, const float* x, float* y, int n) {
-    for (int i = 0; i < n; ++i) y[i] += a * x[i];
+template <class T>
+void axpy(float a, const T* x, float* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] += a * element(x[i]);
 }
 
-}  // namespace
-
-void attend(const CpuKvCache& cache, int layer, int first, int last, const AttentionQuery& query,
-            float* out, std::vector<float>& scores) {
+template <class T>
+void attend_as(const CpuKvCache& cache, int layer, int first, int last, const AttentionQuery& query,
+               float* out, std::vector<float>& scores) {
     const int n = last - first + 1;
     const int d = query.head_dim;
     const auto offset = static_cast<std::ptrdiff_t>(query.kv_head) * d;
@@ -37,7 +47,7 @@ void attend(const CpuKvCache& cache, int layer, int first, int last, const Atten
     int j = 0;
     for (int r = 0; r < run_count; ++r)
         for (int s = 0; s < runs[r].count; ++s, ++j) {
-            const float* k = cache.key_slot(layer, runs[r].slot + s) + offset;
+            const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot + s)) + offset;
             for (int h = 0; h < query.group; ++h)
                 scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
                        static_cast<std::size_t>(j)] = dot(query.q + h * d, k, d) * query.scale;
@@ -59,7 +69,7 @@ void attend(const CpuKvCache& cache, int layer, int first, int last, const Atten
     j = 0;
     for (int r = 0; r < run_count; ++r)
         for (int s = 0; s < runs[r].count; ++s, ++j) {
-            const float* v = cache.value_slot(layer, runs[r].slot + s) + offset;
+            const T* v = static_cast<const T*>(cache.value_slot(layer, runs[r].slot + s)) + offset;
             for (int h = 0; h < query.group; ++h)
                 axpy(scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
                             static_cast<std::size_t>(j)],
@@ -67,6 +77,16 @@ void attend(const CpuKvCache& cache, int layer, int first, int last, const Atten
         }
     for (int h = 0; h < query.group; ++h)
         for (int i = 0; i < d; ++i) out[h * d + i] *= inv_denominator[static_cast<std::size_t>(h)];
+}
+
+}  // namespace
+
+void attend(const CpuKvCache& cache, int layer, int first, int last, const AttentionQuery& query,
+            float* out, std::vector<float>& scores) {
+    if (cache.precision() == KvPrecision::Bf16)
+        attend_as<std::uint16_t>(cache, layer, first, last, query, out, scores);
+    else
+        attend_as<float>(cache, layer, first, last, query, out, scores);
 }
 
 }  // namespace gossamer::engine::cpu

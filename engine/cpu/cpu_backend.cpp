@@ -54,10 +54,11 @@ class CpuBackend final : public Backend {
     const ModelConfig& config() const override { return cfg_; }
     std::string name() const override {
         return std::string("cpu (") + matmul_isa() + ", " + std::to_string(pool_.size()) +
-               " threads)";
+               " threads, kv " + to_string(options_.kv_precision) + ")";
     }
     std::unique_ptr<KvCache> new_cache(int max_tokens) override {
-        return std::make_unique<CpuKvCache>(cfg_, max_tokens, options_.sliding_slack);
+        return std::make_unique<CpuKvCache>(cfg_, max_tokens, options_.sliding_slack,
+                                            options_.kv_precision);
     }
     void forward(std::span<const ForwardItem> items, std::vector<float>& logits) override;
 
@@ -177,8 +178,7 @@ void CpuBackend::attention_block(int layer, int tokens) {
         rope_.rotate(row, cfg_.num_attention_heads, cos.data(), sin.data());
         rope_.rotate(row + qw, cfg_.num_key_value_heads, cos.data(), sin.data());
         CpuKvCache* cache = ws_.cache_of[z(t)];
-        std::memcpy(cache->key(layer, pos), row + qw, z(kvw) * sizeof(float));
-        std::memcpy(cache->value(layer, pos), row + qw + kvw, z(kvw) * sizeof(float));
+        cache->store(layer, pos, row + qw, row + qw + kvw);
     }
 
     // Attention per (token, kv head): the group of query heads shares the keys.

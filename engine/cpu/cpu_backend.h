@@ -15,6 +15,9 @@ struct CpuOptions {
     // Extra positions a sliding-window layer's ring keeps beyond the window, so that prefix
     // reuse can cut the cache back by up to this many tokens without recomputing from 0.
     int sliding_slack = 4096;
+    // How the KV cache stores keys and values: bf16 halves its memory and its bytes on disk
+    // (engine/kv_file.h); fp32 is exact to the reference (the golden tests).
+    KvPrecision kv_precision = KvPrecision::Bf16;
 };
 
 // `weights` must outlive the backend.

@@ -32,9 +32,14 @@ TEST_CASE("kv cache: full and sliding layers keep what attention needs") {
     cache.grow(20);
     // Position 3 of the sliding layer 0 and position 27 share a slot of the 24-slot ring.
     cache.grow(30);
-    CHECK(cache.key(0, 27) == cache.key(0, 3));
-    CHECK(cache.key(0, 26) != cache.key(0, 3));
-    CHECK(cache.key(1, 27) != cache.key(1, 3));  // full layers never wrap
+    auto slot = [&](int layer, int pos) {
+        CpuKvCache::Run run[2];
+        cache.runs(layer, pos, pos, run);
+        return cache.key_slot(layer, run[0].slot);
+    };
+    CHECK(slot(0, 27) == slot(0, 3));
+    CHECK(slot(0, 26) != slot(0, 3));
+    CHECK(slot(1, 27) != slot(1, 3));  // full layers never wrap
     // Ring now holds positions 6..29: a cut to n needs n-16..n-1.
     CHECK(cache.reusable_prefix(30) == 30);
     CHECK(cache.reusable_prefix(22) == 22);

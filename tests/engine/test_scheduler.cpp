@@ -22,6 +22,10 @@ using gossamer::test::read_raw;
 
 namespace {
 
+// fp32 KV: these compare against the reference's greedy continuation token by token.
+const cpu::CpuOptions kExact{.kv_precision = KvPrecision::Fp32};
+
+
 const Weights& tiny() {
     static Weights w = load_weights(golden("tiny-moe/model"));
     return w;
@@ -52,7 +56,7 @@ std::vector<TokenId> tokens_of(const GenerateResult& r) {
 }  // namespace
 
 TEST_CASE("scheduler: greedy generation equals the reference continuation") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     Scheduler scheduler(*backend);
     const auto expected = reference_greedy();
     const auto result = generate_now(scheduler, scheduler.open(),
@@ -67,7 +71,7 @@ TEST_CASE("scheduler: greedy generation equals the reference continuation") {
 }
 
 TEST_CASE("scheduler: a stop token ends generation and is reported last") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     Scheduler scheduler(*backend);
     const auto expected = reference_greedy();
     auto request = greedy(prompt(), 24);
@@ -82,7 +86,7 @@ TEST_CASE("scheduler: a stop token ends generation and is reported last") {
 }
 
 TEST_CASE("scheduler: the next turn reuses the cached prefix and continues identically") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     Scheduler scheduler(*backend);
     const auto expected = reference_greedy();
     const SequenceId seq = scheduler.open();
@@ -104,7 +108,7 @@ TEST_CASE("scheduler: the next turn reuses the cached prefix and continues ident
 }
 
 TEST_CASE("scheduler: batched sequences with chunked prefill match single runs") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     const auto full = prompt();
     const std::vector<std::vector<TokenId>> prompts = {
         full, {full.begin(), full.begin() + 40}, {full.begin() + 5, full.begin() + 25}};
@@ -141,7 +145,7 @@ TEST_CASE("scheduler: batched sequences with chunked prefill match single runs")
 }
 
 TEST_CASE("scheduler: a seed reproduces a sampled generation") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     Scheduler scheduler(*backend);
     auto request = [&](std::uint64_t seed) {
         GenerateRequest r;
@@ -158,7 +162,7 @@ TEST_CASE("scheduler: a seed reproduces a sampled generation") {
 }
 
 TEST_CASE("scheduler: cancel from the callback stops after that token") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     Scheduler scheduler(*backend);
     const SequenceId seq = scheduler.open();
     auto request = greedy(prompt(), 20);
@@ -174,7 +178,7 @@ TEST_CASE("scheduler: cancel from the callback stops after that token") {
 }
 
 TEST_CASE("scheduler: callers on other threads while an engine thread steps") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     Scheduler scheduler(*backend);
     std::atomic<bool> stop{false};
     std::thread engine([&] {
@@ -212,7 +216,7 @@ TEST_CASE("scheduler: callers on other threads while an engine thread steps") {
 }
 
 TEST_CASE("scheduler: bad requests end with an error event or are refused") {
-    auto backend = cpu::make_cpu_backend(tiny());
+    auto backend = cpu::make_cpu_backend(tiny(), kExact);
     SchedulerOptions options;
     options.max_context = 70;
     Scheduler scheduler(*backend, options);

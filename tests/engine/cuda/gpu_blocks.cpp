@@ -50,7 +50,7 @@ TEST_CASE("cuda blocks: RoPE + KV write + split-K attention equal the CPU (ring 
         for (int splits : {1, 3}) {
             CAPTURE(layer);
             CAPTURE(splits);
-            cpu::CpuKvCache ref(c, max_tokens, slack);
+            cpu::CpuKvCache ref(c, max_tokens, slack, KvPrecision::Fp32);
             auto pool = std::make_shared<cuda::KvPool>(c, 4, std::uint64_t{16} << 20);
             cuda::CudaKvCache cache(c, max_tokens, slack, pool);
             REQUIRE(cache.max_append() == ref.max_append());
@@ -68,9 +68,7 @@ TEST_CASE("cuda blocks: RoPE + KV write + split-K attention equal the CPU (ring 
                     rope.angles(start + t, cs.data(), sn.data());
                     rope.rotate(row, c.num_attention_heads, cs.data(), sn.data());
                     rope.rotate(row + qw, c.num_key_value_heads, cs.data(), sn.data());
-                    std::memcpy(ref.key(layer, start + t), row + qw, z(kvw) * sizeof(float));
-                    std::memcpy(ref.value(layer, start + t), row + qw + kvw,
-                                z(kvw) * sizeof(float));
+                    ref.store(layer, start + t, row + qw, row + qw + kvw);
                 }
                 for (int t = 0; t < n; ++t)
                     for (int kvh = 0; kvh < c.num_key_value_heads; ++kvh) {
