@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -94,7 +94,8 @@ std::uint64_t parse_bytes(const std::string& text, std::string_view option) {
     std::string digits = text;
     int shift = 0;
     if (!digits.empty()) {
-        const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(digits.back())));
+        const char unit =
+            static_cast<char>(std::toupper(static_cast<unsigned char>(digits.back())));
         const std::string units = "KMGT";
         if (const auto at = units.find(unit); at != std::string::npos) {
             shift = 10 * static_cast<int>(at + 1);
@@ -104,10 +105,12 @@ std::uint64_t parse_bytes(const std::string& text, std::string_view option) {
     std::uint64_t value = 0;
     const auto* end = digits.data() + digits.size();
     auto [ptr, ec] = std::from_chars(digits.data(), end, value);
-    if (digits.empty() || ec != std::errc() || ptr != end || value > (std::uint64_t{1} << 60 >> shift))
-        throw InputError(std::string(option) +
-                         " must be a size in bytes, optionally with K, M, G or T (e.g. 16G), got '" +
-                         text + "'");
+    if (digits.empty() || ec != std::errc() || ptr != end ||
+        value > (std::uint64_t{1} << 60 >> shift))
+        throw InputError(
+            std::string(option) +
+            " must be a size in bytes, optionally with K, M, G or T (e.g. 16G), got '" + text +
+            "'");
     return value << shift;
 }
 

@@ -1,13 +1,19 @@
-// `gossamer sessions list|show|export`: what the session store holds, for people (a table)
-// and for programs (--json, export --format json|harmony).
+// `gossamer sessions list|show|export|gc`: what the session store holds, for people (a table)
+// and for programs (--json, export --format json|harmony); gc trims the saved KV caches.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "cli/cli_args.h"
 #include "cli/run_common.h"
+#include "engine/kv_file.h"
 #include "harmony/renderer.h"
 #include "harmony/tokenizer.h"
+#include "runtime/model_factory.h"
+#include "runtime/session_runner.h"
 #include "runtime/session_store.h"
 
 namespace gossamer::cli {
@@ -76,6 +82,62 @@ int cmd_sessions_list(Args args) {
         std::printf("%-24s %-12s %-18s %-20s %-20s %s\n", r.id.c_str(), r.status.c_str(),
                     r.stop_reason.c_str(), r.created_at.c_str(), r.name.c_str(),
                     owner_text(store.lease(r.id)).c_str());
+    return 0;
+}
+
+int cmd_sessions_gc(Args args) {
+    const Parsed p = parse_args(args, {"--store", "--kv-disk-budget"}, {"--json"}, 0);
+    const std::uint64_t budget = p.get("--kv-disk-budget")
+                                     ? parse_bytes(*p.get("--kv-disk-budget"), "--kv-disk-budget")
+                                     : rt::kDefaultKvDiskBudget;
+    const auto store = open_store(p);
+    namespace fs = std::filesystem;
+    const fs::path folder = rt::store_folder(store.path()) / "kv";
+    std::set<std::string> live;
+    for (const auto& r : store.list()) live.insert(r.id);
+    struct Removed {
+        std::string file, why;
+        std::uint64_t bytes;
+    };
+    std::vector<Removed> removed;
+    std::error_code ec;
+    // Caches of sessions the store no longer has, and temporaries a crash left behind.
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const auto& path = it->path();
+        const bool orphan = path.extension() == ".gkv" && !live.contains(path.stem().string());
+        const bool temp = path.extension() == ".tmp" && path.stem().extension() == ".gkv";
+        if (!orphan && !temp) continue;
+        std::error_code e;
+        const auto bytes = it->file_size(e);
+        if (fs::remove(path, e))
+            removed.push_back({path.filename().string(),
+                               orphan ? "no such session" : "unfinished write", e ? 0 : bytes});
+    }
+    // A budget of 0 removes every cache (enforce_kv_budget reads 0 as "no limit").
+    const engine::KvDiskBudget limit{folder, std::max<std::uint64_t>(budget, 1)};
+    for (const auto& path : engine::enforce_kv_budget(limit))
+        removed.push_back({path.filename().string(), "over the budget", 0});
+    std::uint64_t kept = 0, files = 0;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().extension() == ".gkv") {
+            std::error_code e;
+            kept += it->file_size(e);
+            ++files;
+        }
+    if (p.has("--json")) {
+        Json out{{"folder", folder.string()},
+                 {"removed", Json::array()},
+                 {"kept_files", files},
+                 {"kept_bytes", kept},
+                 {"budget_bytes", budget}};
+        for (const auto& r : removed) out["removed"].push_back({{"file", r.file}, {"why", r.why}});
+        write_stdout(out.dump() + "\n");
+        return 0;
+    }
+    for (const auto& r : removed) std::printf("removed %s (%s)\n", r.file.c_str(), r.why.c_str());
+    std::printf("%llu saved KV caches, %.1f MiB, in %s (budget %.1f GiB)\n",
+                static_cast<unsigned long long>(files), static_cast<double>(kept) / (1 << 20),
+                folder.c_str(), static_cast<double>(budget) / (1 << 30));
     return 0;
 }
 

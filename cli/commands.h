@@ -28,6 +28,7 @@ int cmd_ui(Args args);               // cmd_ui.cpp
 int cmd_fleet_list(Args args);       // cmd_fleet.cpp
 int cmd_fleet_show(Args args);       // cmd_fleet.cpp
 int cmd_sessions_list(Args args);    // cmd_sessions.cpp
+int cmd_sessions_gc(Args args);      // cmd_sessions.cpp
 int cmd_sessions_show(Args args);    // cmd_sessions.cpp
 int cmd_sessions_export(Args args);  // cmd_sessions.cpp
 int cmd_sessions_diff(Args args);    // cmd_sessions_history.cpp

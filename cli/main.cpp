@@ -63,7 +63,7 @@ constexpr Command kCommands[] = {
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
-     "[--json | --quiet | --verbose]",
+     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--json | --quiet | --verbose]",
      "  --task TEXT            the task (overrides the spec's)\n"
      "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
      "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
@@ -76,12 +76,15 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      a lease without heartbeat this long is stale (default 30)\n"
+     "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
+     "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
      "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
-     "[--threads N] [--lease-timeout S] [--json | --quiet | --verbose]",
+     "[--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--json | --quiet | --verbose]",
      "  --model DIR            another checkpoint than the session's\n"
      "  --replay FILE          a replay script\n"
      "  --replay-delay-ms N    replay: pause per token\n"
@@ -91,12 +94,15 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
+     "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
+     "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
      "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--sandbox MODE] [--store DB] "
-     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--json | --quiet | --verbose]",
+     "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] "
+     "[--kv-precision bf16|fp32] [--json | --quiet | --verbose]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
@@ -107,13 +113,16 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      stale lease age (default 30)\n"
+     "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
+     "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
     {"fleet", gossamer::cli::cmd_fleet, "run many tasks of one spec on one engine",
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
      "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
-     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--json] | --resume FLEET_ID "
+     "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--kv-disk-budget SIZE] "
+     "[--kv-precision bf16|fp32] [--json] | --resume FLEET_ID "
      "[--results FILE.jsonl] [--parallel N] [--endpoint URL...]",
      "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
      "  --parallel N           sessions running at once (default 8)\n"
@@ -133,6 +142,8 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      stale lease age (default 30)\n"
+     "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
+     "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --json                 progress as JSON lines (the default when not a terminal)\n"},
     {"serve", gossamer::cli::cmd_serve,
      "an OpenAI-compatible HTTP server (Responses, Chat Completions, generate) on one model",
@@ -168,6 +179,12 @@ constexpr Command kCommands[] = {
      "ID [--store DB] [--json]", "  --store DB   session store\n  --json       machine-readable\n"},
     {"sessions list", gossamer::cli::cmd_sessions_list, "the stored sessions, newest first",
      "[--store DB] [--json]", "  --store DB   session store\n  --json       machine-readable\n"},
+    {"sessions gc", gossamer::cli::cmd_sessions_gc,
+     "remove saved KV caches of deleted sessions, then the least recently used over a budget",
+     "[--store DB] [--kv-disk-budget SIZE] [--json]",
+     "  --store DB              session store\n"
+     "  --kv-disk-budget SIZE   keep at most this much (default 16G; 0: remove all)\n"
+     "  --json                  machine-readable\n"},
     {"sessions show", gossamer::cli::cmd_sessions_show, "one session's messages", "ID [--store DB]",
      "  --store DB   session store\n"},
     {"sessions export", gossamer::cli::cmd_sessions_export, "one session as JSON or harmony text",

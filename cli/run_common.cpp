@@ -12,26 +12,25 @@ namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
-        "--task",     "--model",      "--replay",        "--replay-delay-ms",
-        "--store",    "--backend",    "--threads",       "--lease-timeout",
-        "--endpoint", "--engine-api", "--output-schema", "--sandbox",
-        "--kv-disk-budget", "--kv-precision"};
+        "--task",          "--model",   "--replay",         "--replay-delay-ms", "--store",
+        "--backend",       "--threads", "--lease-timeout",  "--endpoint",        "--engine-api",
+        "--output-schema", "--sandbox", "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 
 const std::vector<std::string_view>& resume_options() {
     static const std::vector<std::string_view> names = {
-        "--model",   "--replay",        "--replay-delay-ms", "--store",     "--backend",
-        "--threads", "--lease-timeout", "--endpoint",        "--engine-api",
-        "--kv-disk-budget", "--kv-precision"};
+        "--model",      "--replay",         "--replay-delay-ms", "--store",
+        "--backend",    "--threads",        "--lease-timeout",   "--endpoint",
+        "--engine-api", "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 
 const std::vector<std::string_view>& chat_options() {
     static const std::vector<std::string_view> names = {
-        "--model",         "--replay",   "--store",      "--backend", "--threads",
-        "--lease-timeout", "--endpoint", "--engine-api", "--sandbox",
-        "--kv-disk-budget", "--kv-precision"};
+        "--model",   "--replay",         "--store",       "--backend",
+        "--threads", "--lease-timeout",  "--endpoint",    "--engine-api",
+        "--sandbox", "--kv-disk-budget", "--kv-precision"};
     return names;
 }
 

@@ -19,7 +19,7 @@ const char* to_string(KvPrecision precision) {
 namespace {
 
 constexpr char kMagic[8] = {'G', 'S', 'K', 'V', 'C', 0, 1, 0};  // format 1
-constexpr std::uint32_t kRecordMagic = 0x52564b47;               // "GKVR"
+constexpr std::uint32_t kRecordMagic = 0x52564b47;              // "GKVR"
 constexpr std::size_t kRecordHead = 32;  // magic, first, count, layers, payload bytes, checksum
 constexpr std::size_t kChunkRows = 2048;
 
@@ -91,9 +91,21 @@ std::string kv_identity(const std::string& model_fingerprint, const Backend& bac
 KvFile::KvFile(fs::path path, std::string identity, std::optional<KvDiskBudget> budget)
     : path_(std::move(path)), identity_(std::move(identity)), budget_(std::move(budget)) {}
 
+namespace {
+
+// A record's bytes still in use: its share of live positions (a later record may cut it).
+std::uint64_t live_part(const KvFile::Record& r, int end) {
+    const int live = std::clamp(end - r.first, 0, r.count);
+    return r.stored == 0
+               ? 0
+               : r.bytes * static_cast<std::uint64_t>(live) / static_cast<std::uint64_t>(r.stored);
+}
+
+}  // namespace
+
 std::uint64_t KvFile::live_bytes() const {
     std::uint64_t total = header_bytes(identity_).size();
-    for (const auto& r : records_) total += r.bytes;
+    for (const auto& r : records_) total += live_part(r, r.first + r.count);
     return total;
 }
 
@@ -119,7 +131,8 @@ bool KvFile::scan(std::string& why) {
     if (size < sizeof kMagic + 4 || !read_exact(f.get(), head.data(), sizeof kMagic + 4) ||
         std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
         return why = "not a gossamer KV cache file (or another format version)", false;
-    const auto identity_len = load<std::uint32_t>(reinterpret_cast<const unsigned char*>(head.data()) + 8);
+    const auto identity_len =
+        load<std::uint32_t>(reinterpret_cast<const unsigned char*>(head.data()) + 8);
     if (identity_len != identity_.size() || size < want.size() ||
         !read_exact(f.get(), head.data() + 12, want.size() - 12) || head != want) {
         std::string theirs;
@@ -210,7 +223,8 @@ bool KvFile::scan(std::string& why) {
         // A record starting below the end cuts what came before it there.
         while (!records_.empty() && records_.back().first >= r.first) records_.pop_back();
         if (!records_.empty())
-            records_.back().count = std::min(records_.back().count, r.first - records_.back().first);
+            records_.back().count =
+                std::min(records_.back().count, r.first - records_.back().first);
         tokens_.resize(first);
         tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
         records_.push_back(std::move(r));
@@ -230,8 +244,10 @@ std::vector<std::pair<int, int>> held(const std::vector<KvFile::Record>& records
     for (const auto& r : records) {
         const int begin = std::max(r.from[layer], r.first), end = r.first + r.count;
         if (begin >= end) continue;
-        if (!out.empty() && out.back().second == begin) out.back().second = end;
-        else out.emplace_back(begin, end);
+        if (!out.empty() && out.back().second == begin)
+            out.back().second = end;
+        else
+            out.emplace_back(begin, end);
     }
     return out;
 }
@@ -247,6 +263,14 @@ int largest_missing(const std::vector<std::pair<int, int>>& ranges, int begin, i
     return probe >= begin ? probe : -1;
 }
 
+// The end of the last range that ends at or below `position` (0 if none).
+int held_end_below(const std::vector<std::pair<int, int>>& ranges, int position) {
+    int end = 0;
+    for (const auto& r : ranges)
+        if (r.second <= position) end = r.second;
+    return end;
+}
+
 }  // namespace
 
 KvFile::Restored KvFile::restore(KvCache& cache, std::span<const TokenId> prompt, int limit) {
@@ -259,7 +283,8 @@ KvFile::Restored KvFile::restore(KvCache& cache, std::span<const TokenId> prompt
     }
     if (!why.empty())
         out.warning = "saved KV cache " + path_.string() + " only partly used: " + why;
-    if (!records_.empty() && records_.front().from.size() != static_cast<std::size_t>(cache.layers())) {
+    if (!records_.empty() &&
+        records_.front().from.size() != static_cast<std::size_t>(cache.layers())) {
         out.warning = "saved KV cache " + path_.string() + " not used: its shape differs";
         known_ = false;
         return out;
@@ -277,7 +302,8 @@ KvFile::Restored KvFile::restore(KvCache& cache, std::span<const TokenId> prompt
         for (std::size_t l = 0; l < layers && n > 0; ++l) {
             const int back = cache.lookback(static_cast<int>(l));
             const int gap = largest_missing(ranges[l], back == 0 ? 0 : std::max(0, n - back), n);
-            if (gap >= 0) n = gap, moved = true;
+            // Every n' in (end of the held range below the gap, gap] lacks position n' - 1.
+            if (gap >= 0) n = held_end_below(ranges[l], gap), moved = true;
         }
     }
     if (n <= 0) return out;
@@ -314,14 +340,16 @@ KvFile::Restored KvFile::restore(KvCache& cache, std::span<const TokenId> prompt
                 const int end = std::min(r.first + r.count, n);
                 for (int p = begin; p < end;) {
                     const int rows = std::min<int>(end - p, static_cast<int>(kChunkRows));
-                    const std::uint64_t skip = static_cast<std::uint64_t>(p - stored_from) * row_bytes;
+                    const std::uint64_t skip =
+                        static_cast<std::uint64_t>(p - stored_from) * row_bytes;
                     const std::size_t bytes = static_cast<std::size_t>(rows) * row_bytes;
-                    if (std::fseek(f.get(), static_cast<long>(layer_offset + skip), SEEK_SET) != 0 ||
+                    if (std::fseek(f.get(), static_cast<long>(layer_offset + skip), SEEK_SET) !=
+                            0 ||
                         !read_exact(f.get(), keys.data(), bytes) ||
                         std::fseek(f.get(),
-                                   static_cast<long>(layer_offset +
-                                                     static_cast<std::uint64_t>(stored) * row_bytes +
-                                                     skip),
+                                   static_cast<long>(
+                                       layer_offset +
+                                       static_cast<std::uint64_t>(stored) * row_bytes + skip),
                                    SEEK_SET) != 0 ||
                         !read_exact(f.get(), values.data(), bytes))
                         throw std::runtime_error("the file changed while it was read");
@@ -378,7 +406,8 @@ std::uint64_t KvFile::write_record(std::FILE* f, const KvCache& cache,
             for (int p = from[l]; p < size;) {
                 const int rows = std::min<int>(size - p, static_cast<int>(kChunkRows));
                 cache.read(static_cast<int>(l), p, rows, keys.data(), values.data());
-                put(pass == 0 ? keys.data() : values.data(), static_cast<std::size_t>(rows) * row_bytes);
+                put(pass == 0 ? keys.data() : values.data(),
+                    static_cast<std::size_t>(rows) * row_bytes);
                 p += rows;
             }
     }
@@ -391,8 +420,9 @@ std::uint64_t KvFile::write_record(std::FILE* f, const KvCache& cache,
     std::memcpy(rh + 12, &nl, 4);
     std::memcpy(rh + 16, &payload, 8);
     std::memcpy(rh + 24, &digest, 8);
-    if (std::fseek(f, head_at, SEEK_SET) != 0 || std::fwrite(rh, 1, kRecordHead, f) != kRecordHead ||
-        std::fseek(f, 0, SEEK_END) != 0 || std::fflush(f) != 0)
+    if (std::fseek(f, head_at, SEEK_SET) != 0 ||
+        std::fwrite(rh, 1, kRecordHead, f) != kRecordHead || std::fseek(f, 0, SEEK_END) != 0 ||
+        std::fflush(f) != 0)
         throw std::runtime_error(os_error("cannot write " + path_.string()));
 
     Record r;
@@ -442,7 +472,8 @@ KvFile::Saved KvFile::rewrite(const KvCache& cache, std::span<const TokenId> tok
 
 KvFile::Saved KvFile::save(const KvCache& cache, std::span<const TokenId> tokens) {
     Saved out;
-    if (!cache.copyable() || cache.size() == 0 || tokens.size() != static_cast<std::size_t>(cache.size()))
+    if (!cache.copyable() || cache.size() == 0 ||
+        tokens.size() != static_cast<std::size_t>(cache.size()))
         return out;
     std::string why;
     if (!known_ && !scan(why)) {
@@ -454,10 +485,9 @@ KvFile::Saved KvFile::save(const KvCache& cache, std::span<const TokenId> tokens
         if (m == cache.size()) return out;  // the file holds all of it already
         // Records that this one cuts become dead bytes: rewrite when most of the file is dead.
         std::uint64_t live_after = header_bytes(identity_).size();
-        for (const auto& r : records_)
-            if (r.first < m) live_after += r.bytes;
+        for (const auto& r : records_) live_after += live_part(r, m);
         const std::uint64_t dead = file_bytes_ - live_after;
-        if (records_.empty() || dead > std::max<std::uint64_t>(live_after, 64ull << 20)) {
+        if (records_.empty() || dead > std::max(live_after, rewrite_floor_)) {
             out = rewrite(cache, tokens);
         } else {
             try {

@@ -58,16 +58,20 @@ class KvFile {
     // temporary, then renamed over it) when it is unknown, foreign, or mostly dead records.
     Saved save(const KvCache& cache, std::span<const TokenId> tokens);
 
+    // A file is rewritten whole when its dead bytes pass both its live bytes and this floor
+    // (default 64 MiB).
+    void set_rewrite_floor(std::uint64_t bytes) { rewrite_floor_ = bytes; }
+
     // Bytes on disk, and of those the records still live (tests, benchmarks).
     std::uint64_t file_bytes() const { return file_bytes_; }
     std::uint64_t live_bytes() const;
 
-    struct Record {  // one record's place in the file
+    struct Record {                // one record's place in the file
         std::uint64_t offset = 0;  // of its payload
         int first = 0;
-        int count = 0;           // live positions (a later record may cut it)
-        int stored = 0;          // positions stored
-        std::vector<int> from;   // per layer: first position whose keys and values are stored
+        int count = 0;            // live positions (a later record may cut it)
+        int stored = 0;           // positions stored
+        std::vector<int> from;    // per layer: first position whose keys and values are stored
         std::uint64_t bytes = 0;  // whole record
     };
 
@@ -84,6 +88,7 @@ class KvFile {
     std::vector<Record> records_;
     std::vector<TokenId> tokens_;
     std::uint64_t file_bytes_ = 0;
+    std::uint64_t rewrite_floor_ = 64ull << 20;
 };
 
 // Removes the least recently used *.gkv files in `budget.folder` until the rest fit in

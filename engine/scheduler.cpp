@@ -9,8 +9,8 @@ namespace gossamer::engine {
 
 struct Scheduler::Sequence {
     SequenceId id = 0;
-    std::shared_ptr<KvCache> cache;  // shared with a pending save (PendingSave)
-    std::vector<TokenId> cached;     // the tokens whose keys and values the cache holds
+    std::shared_ptr<KvCache> cache;   // shared with a pending save (PendingSave)
+    std::vector<TokenId> cached;      // the tokens whose keys and values the cache holds
     std::shared_ptr<KvFile> kv_file;  // persist(): where the cache is kept on disk
     bool restore_tried = false;       // the file is read once, at the first generation
 

@@ -35,13 +35,14 @@ fs::path checkpoint_dir(const fs::path& dir) {
     if (!fs::is_directory(dir)) throw ModelError(dir.string() + ": not a directory");
     if (fs::exists(dir / "original" / "config.json")) return dir / "original";
     if (fs::exists(dir / "config.json")) return dir;
-    throw ModelError(dir.string() + ": no config.json (expected a gpt-oss checkpoint directory: "
-                                    "config.json and *.safetensors, or a repo root with original/)");
+    throw ModelError(dir.string() +
+                     ": no config.json (expected a gpt-oss checkpoint directory: "
+                     "config.json and *.safetensors, or a repo root with original/)");
 }
 
 // All tensors of all *.safetensors files of a directory, by name.
 class TensorSet {
-public:
+  public:
     TensorSet(const fs::path& dir, const LoadOptions& options) : options_(options) {
         std::vector<fs::path> paths;
         for (const auto& entry : fs::directory_iterator(dir))
@@ -51,7 +52,8 @@ public:
         for (const auto& p : paths) {
             files_.push_back(std::make_shared<SafetensorsFile>(p));
             for (const auto& [name, view] : files_.back()->tensors()) {
-                auto [it, fresh] = by_name_.emplace(name, std::make_pair(&view, files_.back().get()));
+                auto [it, fresh] =
+                    by_name_.emplace(name, std::make_pair(&view, files_.back().get()));
                 if (!fresh)
                     throw ModelError(p.string() + ": tensor '" + name + "' is also in " +
                                      it->second.second->path().string());
@@ -86,7 +88,8 @@ public:
             if (!used_.count(name)) extra.push_back(name);
         if (extra.empty()) return;
         std::string list;
-        for (std::size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", '" : "'") + extra[i] + "'";
+        for (std::size_t i = 0; i < extra.size() && i < 5; ++i)
+            list += (i ? ", '" : "'") + extra[i] + "'";
         if (extra.size() > 5) list += ", ...";
         throw ModelError("checkpoint has " + std::to_string(extra.size()) +
                          " tensor(s) this model does not use: " + list +
@@ -102,7 +105,7 @@ public:
         return std::make_shared<std::vector<std::shared_ptr<SafetensorsFile>>>(files_);
     }
 
-private:
+  private:
     const LoadOptions& options_;
     std::vector<std::shared_ptr<SafetensorsFile>> files_;
     std::map<std::string, std::pair<const TensorView*, const SafetensorsFile*>> by_name_;
@@ -119,7 +122,7 @@ struct Names {
 };
 
 class Loader {
-public:
+  public:
     Loader(TensorSet& set, const ModelConfig& c, Names names) : set_(set), c_(c), names_(names) {}
 
     Bf16Matrix matrix(const std::string& name, int rows, int cols) {
@@ -177,10 +180,11 @@ public:
         l.mlp_norm = vec(names_.layer(n, "mlp.norm.scale", "post_attention_layernorm.weight"), {H});
         l.gate = matrix(names_.layer(n, "mlp.gate.weight", "mlp.router.weight"), E, H);
         l.gate_bias = vec(names_.layer(n, "mlp.gate.bias", "mlp.router.bias"), {E});
-        l.mlp1 = experts(names_.layer(n, "mlp.mlp1_weight.blocks", "mlp.experts.gate_up_proj_blocks"),
-                         names_.layer(n, "mlp.mlp1_weight.scales", "mlp.experts.gate_up_proj_scales"),
-                         2 * I, H);
-        l.mlp1_bias = vec(names_.layer(n, "mlp.mlp1_bias", "mlp.experts.gate_up_proj_bias"), {E, 2 * I});
+        l.mlp1 = experts(
+            names_.layer(n, "mlp.mlp1_weight.blocks", "mlp.experts.gate_up_proj_blocks"),
+            names_.layer(n, "mlp.mlp1_weight.scales", "mlp.experts.gate_up_proj_scales"), 2 * I, H);
+        l.mlp1_bias =
+            vec(names_.layer(n, "mlp.mlp1_bias", "mlp.experts.gate_up_proj_bias"), {E, 2 * I});
         l.mlp2 = experts(names_.layer(n, "mlp.mlp2_weight.blocks", "mlp.experts.down_proj_blocks"),
                          names_.layer(n, "mlp.mlp2_weight.scales", "mlp.experts.down_proj_scales"),
                          H, I);
@@ -188,7 +192,7 @@ public:
         return l;
     }
 
-private:
+  private:
     TensorSet& set_;
     const ModelConfig& c_;
     Names names_;
@@ -215,7 +219,8 @@ Weights load_weights(const fs::path& directory, const LoadOptions& options) {
 
     TensorSet set(w.directory, options);
     Names names;
-    if (set.has("model.embed_tokens.weight")) names.hf = true;
+    if (set.has("model.embed_tokens.weight"))
+        names.hf = true;
     else if (!set.has("embedding.weight"))
         throw ModelError(w.directory.string() +
                          ": neither 'embedding.weight' (original layout) nor "
@@ -251,7 +256,8 @@ void sample(Hash64& h, const Bf16Matrix& m) {
     h.add(m.rows);
     h.add(m.cols);
     sample(h, m.data,
-           static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * sizeof(std::uint16_t));
+           static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) *
+               sizeof(std::uint16_t));
 }
 
 void sample(Hash64& h, const Mxfp4Experts& m) {

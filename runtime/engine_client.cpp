@@ -52,9 +52,9 @@ void EngineClient::set_kv_disk(std::string identity, std::uint64_t budget_bytes)
 
 void EngineClient::keep_on_disk(Conversation c, const std::filesystem::path& file) {
     if (kv_identity_.empty() || kv_budget_ == 0) return;
-    scheduler_.persist(c, std::make_shared<engine::KvFile>(
-                              file, kv_identity_,
-                              engine::KvDiskBudget{file.parent_path(), kv_budget_}));
+    scheduler_.persist(
+        c, std::make_shared<engine::KvFile>(file, kv_identity_,
+                                            engine::KvDiskBudget{file.parent_path(), kv_budget_}));
 }
 
 void EngineClient::cancel(Conversation c) {

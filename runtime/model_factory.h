@@ -38,7 +38,7 @@ struct ModelOptions {
     // (least recently used removed first); 0 keeps nothing.
     std::uint64_t kv_disk_budget = kDefaultKvDiskBudget;
     engine::KvPrecision kv_precision = engine::KvPrecision::Bf16;  // the CPU backend's KV
-    bool progress = false;        // loading progress on stderr
+    bool progress = false;                                         // loading progress on stderr
     RemoteOptions remote;  // remote: api, key, limits (the endpoints come from the reference)
 };
 

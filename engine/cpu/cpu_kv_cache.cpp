@@ -54,7 +54,8 @@ void CpuKvCache::grow(int new_size) {
                          std::to_string(max_tokens_));
     if (new_size <= size_) return;
     for (int layer = 0; layer < config_.num_hidden_layers; ++layer) {
-        const auto want = static_cast<std::size_t>(std::min(new_size, capacity(layer))) * row_bytes_;
+        const auto want =
+            static_cast<std::size_t>(std::min(new_size, capacity(layer))) * row_bytes_;
         auto& k = keys_[static_cast<std::size_t>(layer)];
         auto& v = values_[static_cast<std::size_t>(layer)];
         if (k.size() < want) {

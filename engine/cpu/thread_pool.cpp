@@ -49,7 +49,8 @@ struct ThreadPool::State {
 ThreadPool::ThreadPool(int threads) : state_(std::make_unique<State>()) {
     int count = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
     count = std::max(count, 1);
-    for (int i = 1; i < count; ++i) state_->workers.emplace_back([s = state_.get()] { s->worker(); });
+    for (int i = 1; i < count; ++i)
+        state_->workers.emplace_back([s = state_.get()] { s->worker(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -61,7 +62,9 @@ ThreadPool::~ThreadPool() {
     for (auto& t : state_->workers) t.join();
 }
 
-int ThreadPool::size() const { return static_cast<int>(state_->workers.size()) + 1; }
+int ThreadPool::size() const {
+    return static_cast<int>(state_->workers.size()) + 1;
+}
 
 void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
                               const std::function<void(std::size_t, std::size_t)>& body) {

@@ -64,13 +64,13 @@ TEST_CASE("cpu forward: logits match the PyTorch reference (tiny-moe, fp32 and b
         const float diff = max_abs_diff(logits.data(), expected.data(), logits.size());
         float scale = 0;
         for (float v : expected) scale = std::max(scale, std::fabs(v));
-        MESSAGE("kv " << kv << ": max |logit - reference| = " << diff << " (logits up to "
-                      << scale << ")");
+        MESSAGE("kv " << kv << ": max |logit - reference| = " << diff << " (logits up to " << scale
+                      << ")");
         CHECK(diff < (precision == KvPrecision::Fp32 ? 1e-3f : 0.5f));
         int same_top = 0;
         for (std::size_t row = 0; row < prompt.size(); ++row)
-            same_top += argmax(logits.data() + row * 512, 512) ==
-                        argmax(expected.data() + row * 512, 512);
+            same_top +=
+                argmax(logits.data() + row * 512, 512) == argmax(expected.data() + row * 512, 512);
         MESSAGE("kv " << kv << ": same argmax at " << same_top << " of 64");
         CHECK(same_top >= (precision == KvPrecision::Fp32 ? 64 : 62));
     }

@@ -25,7 +25,6 @@ namespace {
 // fp32 KV: these compare against the reference's greedy continuation token by token.
 const cpu::CpuOptions kExact{.kv_precision = KvPrecision::Fp32};
 
-
 const Weights& tiny() {
     static Weights w = load_weights(golden("tiny-moe/model"));
     return w;

@@ -81,7 +81,8 @@ TEST_CASE("nano: bf16 KV stays close to fp32 KV on the held-out prompts (stated,
             backend->forward({&item, 1}, backend == exact.get() ? a : b);
         }
         for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
-        same_top += std::max_element(a.begin(), a.end()) == a.begin() + (std::max_element(b.begin(), b.end()) - b.begin());
+        same_top += std::max_element(a.begin(), a.end()) ==
+                    a.begin() + (std::max_element(b.begin(), b.end()) - b.begin());
     }
     MESSAGE("nano, " << lengths.size() << " prompts: max |bf16 KV - fp32 KV| logit = " << worst
                      << ", same argmax on " << same_top);
