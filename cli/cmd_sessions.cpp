@@ -156,6 +156,14 @@ int cmd_sessions_show(Args args) {
             "tokens, %.1f s, %d retries\n",
             u.endpoint.empty() ? "local engine" : u.endpoint.c_str(), u.generations,
             u.prompt_tokens, u.cached_tokens, u.output_tokens, u.ms / 1000, u.retries);
+    for (const auto& stored : store.events(r.id))
+        if (const auto e = stored.typed())
+            if (const auto* c = std::get_if<rt::ContextCompacted>(&*e))
+                std::printf(
+                    "compacted: after message %zu, %d -> %d prompt tokens, messages from %zu "
+                    "kept; summary: %s\n",
+                    c->messages - 1, c->tokens_before, c->tokens_after, c->keep_from,
+                    preview(c->summary, 100).c_str());
     std::printf("\n");
     for (const auto& m : store.messages(r.id)) {
         const auto& msg = m.message;

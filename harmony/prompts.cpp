@@ -12,6 +12,7 @@
 
 GOSSAMER_DECLARE_PROMPT(model_identity)
 GOSSAMER_DECLARE_PROMPT(browser)
+GOSSAMER_DECLARE_PROMPT(compaction)
 GOSSAMER_DECLARE_PROMPT(browser_tools)
 GOSSAMER_DECLARE_PROMPT(python_stateful)
 GOSSAMER_DECLARE_PROMPT(python_stateless)
@@ -32,9 +33,9 @@ struct Entry {
 
 // Sorted by name (names() relies on it).
 const Entry kEntries[] = {
-    GOSSAMER_PROMPT_ENTRY(browser),          GOSSAMER_PROMPT_ENTRY(browser_tools),
-    GOSSAMER_PROMPT_ENTRY(model_identity),   GOSSAMER_PROMPT_ENTRY(python_stateful),
-    GOSSAMER_PROMPT_ENTRY(python_stateless),
+    GOSSAMER_PROMPT_ENTRY(browser),         GOSSAMER_PROMPT_ENTRY(browser_tools),
+    GOSSAMER_PROMPT_ENTRY(compaction),      GOSSAMER_PROMPT_ENTRY(model_identity),
+    GOSSAMER_PROMPT_ENTRY(python_stateful), GOSSAMER_PROMPT_ENTRY(python_stateless),
 };
 
 const Entry& find(std::string_view name) {

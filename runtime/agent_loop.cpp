@@ -52,6 +52,15 @@ const char* state_of(StopReason reason) {
 }
 
 // The generation in flight: its parser and what observers have been told.
+// A compaction turn in flight: the model writing the summary (runtime/compaction.h).
+struct AgentLoop::Compacting {
+    harmony::StreamParser parser{Role::assistant};
+    int tokens = 0;
+    int tokens_before = 0;
+    std::size_t keep_from = 0;
+    std::size_t messages = 0;
+};
+
 struct AgentLoop::Generation {
     harmony::StreamParser parser{Role::assistant};
     std::size_t announced = 0;  // messages whose message.started was emitted
@@ -171,7 +180,7 @@ void AgentLoop::abandon(const std::string& why) {
     finished_ = true;
     wall_timer_.cancel();
     tool_timer_.cancel();
-    if (generation_) model_.cancel(conversation_);
+    if (generation_ || compacting_) model_.cancel(conversation_);
     if (call_in_flight_) tools_.cancel_all();
     Outcome outcome{StopReason::Error, {}, Json::array(), why, true, turns_, output_tokens_};
     events_.on_event(
@@ -186,7 +195,12 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
     conversation_ = model_.open();
     if (!settings_.kv_file.empty()) model_.keep_on_disk(conversation_, settings_.kv_file);
     for (auto& m : store_.messages(settings_.session_id)) messages_.push_back(std::move(m.message));
-    const auto totals = generation_totals(store_.events(settings_.session_id));
+    const auto stored_events = store_.events(settings_.session_id);
+    const auto totals = generation_totals(stored_events);
+    for (const auto& stored : stored_events)  // the latest compaction shapes the view
+        if (const auto e = stored.typed())
+            if (const auto* c = std::get_if<ContextCompacted>(&*e))
+                compaction_ = Compaction{c->messages, c->keep_from, c->summary};
     turns_ = totals.turns;
     output_tokens_ = totals.output_tokens;
     emit(SessionStarted{messages_.size(), turns_}, false);
@@ -198,7 +212,7 @@ void AgentLoop::run(std::function<void(const Outcome&)> done) {
         auto self = weak.lock();
         if (!self) return;
         if (ec || self->finished_) return;
-        if (self->generation_) self->model_.cancel(self->conversation_);
+        if (self->generation_ || self->compacting_) self->model_.cancel(self->conversation_);
         if (self->call_in_flight_) self->tools_.cancel_all();
         self->finish(StopReason::WallTime);
     });
@@ -266,7 +280,7 @@ void AgentLoop::cancel(StopReason why) {
         auto self = weak.lock();
         if (!self) return;
         if (self->finished_) return;
-        if (self->generation_) self->model_.cancel(self->conversation_);
+        if (self->generation_ || self->compacting_) self->model_.cancel(self->conversation_);
         if (self->call_in_flight_) {
             self->tools_.cancel_all();
             self->call_in_flight_ = false;
@@ -284,10 +298,12 @@ void AgentLoop::next_generation() {
     if (turns_ >= settings_.limits.max_turns) return finish(StopReason::MaxTurns);
     const int budget = settings_.limits.max_output_tokens - output_tokens_;
     if (budget <= 0) return finish(StopReason::MaxOutputTokens);
-    auto plan = window_.plan(messages_);
+    const auto shown = view();
+    auto plan = window_.plan(shown);
     if (!plan)
         return finish(StopReason::ContextFull, {},
                       "the conversation no longer fits the context window");
+    if (maybe_compact(*plan, shown)) return;
     if (!plan->trimmed.empty()) emit(ContextTrimmed{plan->trimmed}, true);
     if (finished_) return;
 
@@ -313,6 +329,83 @@ void AgentLoop::next_generation() {
     model_.generate(conversation_, std::move(request), [weak](const TokenEvent& e) {
         if (auto self = weak.lock()) self->on_token(e);
     });
+}
+
+std::vector<Message> AgentLoop::view() const {
+    return compaction_ ? compacted_view(messages_, *compaction_) : messages_;
+}
+
+bool AgentLoop::maybe_compact(const ContextPlan& plan, const std::vector<Message>& shown) {
+    const auto& c = settings_.context;
+    if (c.compact_at <= 0 || compaction_failed_) return false;
+    const int reserve = std::min(c.reserve, c.window / 4);
+    if (static_cast<double>(plan.prompt.size()) + reserve <= c.compact_at * c.window) return false;
+    // Nothing new since the last compaction: another would not shrink anything.
+    if (compaction_ && messages_.size() <= compaction_->messages) return false;
+    const auto keep_from = compaction_keep_from(
+        messages_, [&](std::size_t i) { return window_.tokens_of(messages_, i); },
+        static_cast<int>(c.keep_recent * c.window));
+    const std::size_t covered_from =
+        compaction_ ? compaction_->keep_from : compaction_head(messages_);
+    if (keep_from <= covered_from) return false;  // nothing would leave the view
+
+    auto asking = shown;
+    asking.push_back(compaction_request());
+    auto ask = window_.plan(asking);
+    const int budget = settings_.limits.max_output_tokens - output_tokens_;
+    if (!ask || ask->max_new_tokens < 64 || budget < 64) return false;
+    ModelRequest request;
+    request.prompt.assign(ask->prompt.begin(), ask->prompt.end());
+    request.max_tokens = std::min({c.summary_tokens, ask->max_new_tokens, budget});
+    request.sampling = settings_.sampling;
+    request.sampling.seed = settings_.sampling.seed + static_cast<std::uint64_t>(turns_) + 7919;
+    request.stop = stop_tokens();
+    compacting_ = std::make_unique<Compacting>();
+    compacting_->tokens_before = static_cast<int>(plan.prompt.size());
+    compacting_->keep_from = keep_from;
+    compacting_->messages = messages_.size();
+    std::weak_ptr<AgentLoop> weak = weak_from_this();
+    model_.generate(conversation_, std::move(request), [weak](const TokenEvent& e) {
+        auto self = weak.lock();
+        if (!self || self->finished_ || !self->compacting_) return;
+        if (e.has_token) {
+            ++self->compacting_->tokens;
+            self->compacting_->parser.process(static_cast<harmony::Token>(e.sample.token));
+        }
+        if (e.done) self->on_compaction_done(e);
+    });
+    return true;
+}
+
+void AgentLoop::on_compaction_done(const TokenEvent& e) {
+    auto k = std::move(compacting_);
+    if (e.reason == FinishReason::Cancelled) return;
+    if (e.reason == FinishReason::Error) return finish(StopReason::Error, {}, e.error);
+    if (e.reason != FinishReason::Stop) k->parser.process_eos();
+    output_tokens_ += k->tokens;
+    std::vector<Message> produced;
+    for (const auto& p : k->parser.messages()) produced.push_back(p.message);
+    const std::string summary = compaction_summary(produced);
+    if (summary.empty()) {
+        compaction_failed_ = true;
+        emit(Warning{"the compaction turn wrote no summary; trimming the context instead",
+                     std::nullopt},
+             true);
+        emit(UsageUpdate{turns_, output_tokens_}, false);
+        return next_generation();
+    }
+    Compaction next{k->messages, k->keep_from, summary};
+    const auto after = window_.plan(compacted_view(messages_, next));
+    const bool saved = commit([&] {
+        compaction_ = next;
+        emit(ContextCompacted{next.messages, next.keep_from, k->tokens_before,
+                              after ? static_cast<int>(after->prompt.size()) : 0, k->tokens,
+                              summary},
+             true);
+    });
+    if (!saved) return;
+    emit(UsageUpdate{turns_, output_tokens_}, false);
+    next_generation();
 }
 
 void AgentLoop::on_token(const TokenEvent& e) {

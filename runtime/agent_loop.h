@@ -21,6 +21,7 @@
 #include "harmony/renderer.h"
 #include "harmony/stream_parser.h"
 #include "runtime/agent_spec.h"
+#include "runtime/compaction.h"
 #include "runtime/context_window.h"
 #include "runtime/events.h"
 #include "runtime/hook_runner.h"
@@ -98,7 +99,14 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
 
   private:
     struct Generation;
+    struct Compacting;
     void next_generation();
+    // What the model sees: the stored messages, or their compacted view (runtime/compaction.h).
+    std::vector<harmony::Message> view() const;
+    // A compaction turn in place of the next generation when the view passed the threshold;
+    // false when none is due (or none can help).
+    bool maybe_compact(const ContextPlan& plan, const std::vector<harmony::Message>& view);
+    void on_compaction_done(const TokenEvent& event);
     void on_token(const TokenEvent& event);
     void on_generation_done(const TokenEvent& event);
     void act_on(std::size_t first_new, FinishReason reason);
@@ -149,6 +157,9 @@ class AgentLoop : public std::enable_shared_from_this<AgentLoop> {
     std::vector<harmony::Message> messages_;
     ModelClient::Conversation conversation_ = 0;
     std::unique_ptr<Generation> generation_;
+    std::unique_ptr<Compacting> compacting_;
+    std::optional<Compaction> compaction_;  // the latest one (from the store on resume)
+    bool compaction_failed_ = false;        // a compaction gave no summary: trim instead
     int turns_ = 0;
     int output_tokens_ = 0;
     std::uint64_t call_serial_ = 0;  // identifies the call in flight; stale completions are ignored

@@ -30,6 +30,7 @@ AgentSettings settings_for(const AgentSpec& spec, const std::string& session_id,
     s.context.window = spec.limits.context_tokens > 0
                            ? std::min(spec.limits.context_tokens, context_window)
                            : context_window;
+    s.context.compact_at = spec.context.compact_at;
     return s;
 }
 

@@ -217,7 +217,7 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
     r.no_duplicate_keys(root, "");
     r.only_keys(root, "",
                 {"name", "model", "instructions", "system", "tools", "hooks", "workspace", "limits",
-                 "task", "task_file", "outputs", "telemetry", "sandbox"});
+                 "task", "task_file", "outputs", "telemetry", "sandbox", "context"});
     AgentSpec spec;
     spec.base_dir = base_dir;
     spec.source = yaml;
@@ -250,6 +250,14 @@ AgentSpec parse_agent_spec(const std::string& yaml, const std::string& origin,
             });
             each(v, f, "content",
                  [&](auto& x, auto& g) { spec.telemetry.content = r.boolean(x, g); });
+        });
+        each(root, "", "context", [&](auto& v, auto& f) {
+            r.only_keys(v, f, {"compact_at"});
+            each(v, f, "compact_at", [&](auto& x, auto& g) {
+                spec.context.compact_at = r.number(x, g, 0, 0.95);
+                if (spec.context.compact_at > 0 && spec.context.compact_at < 0.3)
+                    r.fail(x, g, "0 (never) or a fraction of the window in [0.3, 0.95]");
+            });
         });
         each(root, "", "sandbox", [&](auto& v, auto& f) {
             r.only_keys(v, f, {"mode"});

@@ -103,6 +103,11 @@ struct HooksSpec {
     bool empty() const { return pre_tool.empty() && post_tool.empty() && on_finish.empty(); }
 };
 
+// How a long session's context is kept in the window (runtime/compaction.h).
+struct ContextSpec {
+    double compact_at = 0.8;  // fraction of the window that starts a compaction; 0: never
+};
+
 struct LimitsSpec {
     int max_turns = 50;  // model generations in one run
     int max_output_tokens = 65536;
@@ -155,6 +160,7 @@ struct AgentSpec {
     HooksSpec hooks;
     WorkspaceSpec workspace;
     LimitsSpec limits;
+    ContextSpec context;
     std::string task;  // inline `task:` or the contents of `task_file:`
     OutputsSpec outputs;
     TelemetrySpec telemetry;

@@ -22,6 +22,12 @@ struct ContextOptions {
     double trim_threshold = 0.9;    // trimming starts when prompt + reserve > threshold * window
     std::size_t keep_chars = 1024;  // head and tail kept of a shortened tool output
     std::size_t protect_last = 4;   // the newest messages are never trimmed
+    // Compaction (runtime/compaction.h): when prompt + reserve passes compact_at * window the
+    // model summarises the work so far; 0 never. The newest messages up to keep_recent *
+    // window tokens stay verbatim; the summary may take up to summary_tokens.
+    double compact_at = 0;
+    double keep_recent = 0.25;
+    int summary_tokens = 2048;
 };
 
 struct ContextPlan {

@@ -150,6 +150,18 @@ struct Codec {
         return {j.at("what").get<std::vector<std::string>>()};
     }
 
+    static constexpr std::string_view name(const ContextCompacted&) { return "context.compacted"; }
+    static Json write(const ContextCompacted& e) {
+        return {{"messages", e.messages},           {"keep_from", e.keep_from},
+                {"tokens_before", e.tokens_before}, {"tokens_after", e.tokens_after},
+                {"output_tokens", e.output_tokens}, {"summary", e.summary}};
+    }
+    static ContextCompacted read(const Json& j, ContextCompacted) {
+        return {j.at("messages").get<std::size_t>(), j.at("keep_from").get<std::size_t>(),
+                j.value("tokens_before", 0),         j.value("tokens_after", 0),
+                j.value("output_tokens", 0),         j.at("summary").get<std::string>()};
+    }
+
     static constexpr std::string_view name(const Warning&) { return "warning"; }
     static Json write(const Warning& e) {
         Json j{{"what", e.what}};

@@ -86,6 +86,16 @@ struct ToolInterrupted {
 struct ContextTrimmed {
     std::vector<std::string> what;
 };
+// The context was compacted (runtime/compaction.h): the model wrote `summary`, and from now
+// on sees the head, the summary and the stored messages from `keep_from` on.
+struct ContextCompacted {
+    std::size_t messages = 0;  // stored messages the summary covers
+    std::size_t keep_from = 0;
+    int tokens_before = 0;  // the prompt that passed the threshold
+    int tokens_after = 0;   // the compacted view's
+    int output_tokens = 0;  // the summary's generation
+    std::string summary;
+};
 struct Warning {
     std::string what;
     std::optional<std::string> recipient;
@@ -118,8 +128,8 @@ struct SessionFinished {
 
 using EventBody =
     std::variant<SessionStarted, MessageStarted, MessageDelta, MessageDone, GenerationDone,
-                 UsageUpdate, ToolStarted, ToolFinished, ToolInterrupted, ContextTrimmed, Warning,
-                 HookDecided, WorkspaceChanged, SessionFinished>;
+                 UsageUpdate, ToolStarted, ToolFinished, ToolInterrupted, ContextTrimmed,
+                 ContextCompacted, Warning, HookDecided, WorkspaceChanged, SessionFinished>;
 
 // The wire name of each kind ("message.delta", ...).
 std::string_view kind_of(const EventBody& body);

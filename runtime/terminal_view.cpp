@@ -181,6 +181,11 @@ void TerminalView::on_event(const Event& e) {
             },
             [&](const ToolInterrupted&) { tool_.clear(); },
             [&](const ContextTrimmed& t) { note(e.kind(), fields_of(t)); },
+            [&](const ContextCompacted& c) {
+                note(e.kind(), EventJson{{"tokens_before", c.tokens_before},
+                                         {"tokens_after", c.tokens_after},
+                                         {"kept_from_message", c.keep_from}});
+            },
             [&](const Warning& w) { note(e.kind(), fields_of(w)); },
             [&](const HookDecided& h) {
                 if (quiet || h.decision == "allow") return;  // the quiet case: only in --json
