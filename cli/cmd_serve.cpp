@@ -13,6 +13,7 @@
 #include "cli/run_common.h"
 #include "runtime/agent_setup.h"
 #include "runtime/model_factory.h"
+#include "runtime/session_runner.h"
 #include "server/server.h"
 
 namespace gossamer::cli {
@@ -21,12 +22,12 @@ namespace fs = std::filesystem;
 namespace rt = gossamer::runtime;
 
 int cmd_serve(Args args) {
-    const auto p =
-        parse_args(args,
-                   {"--model", "--replay", "--replay-delay-ms", "--host", "--port", "--store",
-                    "--api-key", "--backend", "--threads", "--max-queue", "--max-running", "--spec",
-                    "--model-name", "--context-tokens", "--max-request-tokens"},
-                   {"--no-store"}, 0);
+    const auto p = parse_args(
+        args,
+        {"--model", "--replay", "--replay-delay-ms", "--host", "--port", "--store", "--api-key",
+         "--backend", "--threads", "--max-queue", "--max-running", "--spec", "--model-name",
+         "--context-tokens", "--max-request-tokens", "--kv-disk-budget", "--kv-precision"},
+        {"--no-store"}, 0);
     rt::AgentSpec spec;
     spec.name = "serve";
     if (auto s = p.get("--spec"))
@@ -63,6 +64,8 @@ int cmd_serve(Args args) {
     }
     options.workspaces = store ? store->path().parent_path() / "server-workspaces"
                                : fs::temp_directory_path() / "gossamer-server-workspaces";
+    if (store && model_opts.kv_disk_budget > 0)
+        options.kv_folder = rt::store_folder(store->path()) / "kv";
 
     boost::asio::io_context io;
     std::optional<boost::asio::ip::tcp::acceptor> listening;

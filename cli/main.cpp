@@ -149,7 +149,7 @@ constexpr Command kCommands[] = {
      "an OpenAI-compatible HTTP server (Responses, Chat Completions, generate) on one model",
      "[--model DIR | --replay FILE] [--host 127.0.0.1] [--port 8000] [--store DB | --no-store] "
      "[--api-key KEY] [--backend cpu|cuda|auto] [--threads N] [--max-running N] [--max-queue N] "
-     "[--spec SPEC] [--model-name NAME]",
+     "[--spec SPEC] [--model-name NAME] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32]",
      "  --model DIR              checkpoint (default: the bundled nano)\n"
      "  --replay FILE            a replay script instead of a model (a scripted test double)\n"
      "  --replay-delay-ms N      replay: pause per token\n"
@@ -165,7 +165,9 @@ constexpr Command kCommands[] = {
      "  --max-request-tokens N   prompt tokens per request (longer: 400)\n"
      "  --context-tokens N       context window per request (default: the model's)\n"
      "  --spec SPEC              built-in tools (python, browser) as an agent spec lists them\n"
-     "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"},
+     "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"
+     "  --kv-disk-budget SIZE    conversations' saved KV caches at most (default 16G; 0: none)\n"
+     "  --kv-precision P         bf16 (default) | fp32: the CPU backend's KV cache\n"},
     {"ui", gossamer::cli::cmd_ui,
      "the trace viewer (sessions, fleets, live runs) over a session store, in a browser",
      "[--store DB] [--host 127.0.0.1] [--port 8080] [--api-key KEY]",

@@ -1,6 +1,7 @@
 #include "engine/scheduler.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "engine/model_error.h"
@@ -26,6 +27,10 @@ struct Scheduler::Sequence {
     std::vector<TokenId>
         pending;          // tokens to feed: the prompt's uncached rest, then the last sample
     std::size_t fed = 0;  // how many of `pending` are in the cache
+    // Speculation: the most to draft next, and how many steps drafting still pauses (after a
+    // draft of which nothing was accepted).
+    int draft_limit = 4;
+    int pause = 0, pause_next = 1;
     GenerationStats stats;
     Clock::time_point submitted, first_token;
 };
@@ -43,6 +48,7 @@ struct Scheduler::Item {
     Sequence* sequence = nullptr;
     std::size_t take = 0;
     LogitsWanted logits = LogitsWanted::None;
+    std::size_t draft = 0;  // of take, drafted tokens after the last sample (logits All)
 };
 
 const char* to_string(FinishReason reason) {
@@ -217,6 +223,9 @@ void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
     s.stats.restored_tokens = std::min(s.stats.restored_tokens, keep);
     s.pending.assign(prompt.begin() + keep, prompt.end());
     s.fed = 0;
+    s.draft_limit = std::min(4, options_.speculation.max_tokens);
+    s.pause = 0;
+    s.pause_next = 1;
 }
 
 // Under the lock: closes, cancels and newly queued requests.
@@ -250,19 +259,56 @@ std::vector<Scheduler::Item> Scheduler::plan() {
         if (static_cast<int>(active.size()) == options_.max_active) break;
     }
     std::size_t budget = static_cast<std::size_t>(options_.max_batch_tokens);
-    for (Sequence* s : active)
-        if (s->stats.generated_tokens > 0) {
-            items.push_back({s, 1, LogitsWanted::Last});
-            budget -= std::min<std::size_t>(budget, 1);
+    // Decoding: one pending token (the last sample). A sequence whose context is fed again
+    // after a failed cut (verify()) goes with the prompts.
+    auto decoding = [](const Sequence* s) {
+        return s->stats.generated_tokens > 0 && s->pending.size() - s->fed == 1;
+    };
+    std::vector<char> decodes(active.size());
+    for (std::size_t i = 0; i < active.size(); ++i) decodes[i] = decoding(active[i]);
+    for (std::size_t i = 0; i < active.size(); ++i)
+        if (decodes[i]) {
+            Sequence* s = active[i];
+            const std::size_t draft = add_draft(*s, budget > 1 ? budget - 1 : 0);
+            items.push_back({s, 1 + draft, draft > 0 ? LogitsWanted::All : LogitsWanted::Last,
+                             draft});
+            budget -= std::min<std::size_t>(budget, 1 + draft);
         }
-    for (Sequence* s : active) {
-        if (s->stats.generated_tokens > 0 || budget == 0) continue;
+    for (std::size_t i = 0; i < active.size(); ++i) {
+        Sequence* s = active[i];
+        if (decodes[i] || budget == 0) continue;
         const std::size_t left = s->pending.size() - s->fed;
         const std::size_t take = std::min(left, budget);
         budget -= take;
         items.push_back({s, take, take == left ? LogitsWanted::Last : LogitsWanted::None});
     }
     return items;
+}
+
+// A prompt-lookup draft appended to the sequence's pending token (its last sample); returns
+// its length. None while drafting pauses, when the request opts out, or near its limits.
+std::size_t Scheduler::add_draft(Sequence& s, std::size_t room) {
+    const auto& opt = options_.speculation;
+    if (!s.request.speculate || opt.max_tokens <= 0 || room == 0 || s.pending.size() != 1) return 0;
+    if (s.pause > 0) {
+        --s.pause;
+        return 0;
+    }
+    // Never past max_tokens (the last draft's successor is sampled too) or the context.
+    const long left = std::min<long>(s.request.max_tokens - s.stats.generated_tokens - 1,
+                                     max_context_ - s.cache->size() - 2);
+    long most = std::min<long>({left, static_cast<long>(room), s.draft_limit});
+    // Rejected drafts must be cut off again: no more than a sliding ring's slack.
+    if (const int ring = s.cache->ring_positions(); ring > 0)
+        most = std::min<long>(most, ring - backend_.config().sliding_window);
+    if (most <= 0) return 0;
+    context_.assign(s.cached.begin(), s.cached.end());
+    context_.push_back(s.pending[0]);
+    DraftOptions o = opt;
+    o.max_tokens = static_cast<int>(most);
+    const auto draft = ngram_draft(context_, o);
+    s.pending.insert(s.pending.end(), draft.begin(), draft.end());
+    return draft.size();
 }
 
 bool Scheduler::step() {
@@ -299,6 +345,11 @@ bool Scheduler::step() {
                 s.cache->truncate(0);  // state after a failed forward is unknown: start over
                 s.cached.clear();
                 finish(s, FinishReason::Error, failure, events);
+                continue;
+            }
+            if (item.draft > 0) {
+                verify(s, item, std::span<const float>(logits_).subspan(row * vocab), events);
+                row += item.take;
                 continue;
             }
             s.cached.insert(s.cached.end(), s.pending.begin() + static_cast<std::ptrdiff_t>(s.fed),
@@ -350,6 +401,86 @@ bool Scheduler::step() {
     for (auto& [callback, event] : events)
         if (callback) callback(event);
     return !items.empty() || !events.empty();
+}
+
+// A speculative step's rows: row i is the model's next-token distribution after the last
+// sample and the first i drafted tokens. Each row is sampled in order exactly as plain
+// decoding would (same sampler, same draws, the constraint told each token); while the draw
+// equals the next drafted token that token is accepted and the next row is valid, and the
+// first draw that differs (or the row after the whole draft) is the step's last token. Cache
+// positions of rejected drafts are cut off, so the cache holds exactly the accepted inputs.
+void Scheduler::verify(Sequence& s, const Item& item, std::span<const float> rows,
+                       std::vector<Delivery>& events) {
+    const std::size_t vocab = static_cast<std::size_t>(backend_.config().vocab_size);
+    const int before = s.cache->size() - static_cast<int>(item.take);
+    ++s.stats.verify_steps;
+    s.stats.drafted_tokens += static_cast<int>(item.draft);
+    std::size_t emitted = 0, accepted = 0;
+    std::optional<FinishReason> end;
+    std::string error;
+    Sample sample;
+    for (std::size_t i = 0; i < item.take; ++i) {
+        try {
+            sample = s.sampler->next(rows.subspan(i * vocab, vocab), s.request.constraint.get());
+        } catch (const ModelError& e) {
+            end = FinishReason::Error, error = e.what();
+            break;
+        }
+        if (s.request.constraint) s.request.constraint->accept(sample.token);
+        ++emitted;
+        ++s.stats.generated_tokens;
+        const bool agrees = i + 1 < item.take && sample.token == s.pending[i + 1];
+        const auto& stop = s.request.stop;
+        if (std::find(stop.begin(), stop.end(), sample.token) != stop.end())
+            end = FinishReason::Stop;
+        else if (s.stats.generated_tokens >= s.request.max_tokens)
+            end = FinishReason::Length;
+        else if (before + static_cast<int>(emitted) + 1 >= max_context_)
+            end = FinishReason::Context;
+        if (end || !agrees) break;
+        ++accepted;
+        TokenEvent e;
+        e.sequence = s.id;
+        e.has_token = true;
+        e.sample = sample;
+        events.emplace_back(s.request.on_token, std::move(e));
+    }
+    s.stats.accepted_tokens += static_cast<int>(accepted);
+    // The inputs whose successors were drawn: the last sample and the accepted drafts.
+    const int keep = before + static_cast<int>(std::max<std::size_t>(emitted, 1));
+    s.cached.insert(s.cached.end(), s.pending.begin(),
+                    s.pending.begin() + static_cast<std::ptrdiff_t>(keep - before));
+    bool recompute = false;
+    if (s.cache->reusable_prefix(keep) == keep) {
+        s.cache->truncate(keep);
+    } else {  // a ring too short to cut back (add_draft avoids it): compute the context again
+        s.cache->truncate(0);
+        recompute = true;
+    }
+    // Adapt: longer drafts after full acceptance, shorter after rejections, a pause (growing
+    // while it keeps failing) after a draft of which nothing was kept.
+    const int max = options_.speculation.max_tokens;
+    s.draft_limit =
+        std::clamp(static_cast<int>(accepted) + (accepted == item.draft ? 2 : 1), 1, max);
+    if (accepted == 0) {
+        s.pause = s.pause_next;
+        s.pause_next = std::min(32, s.pause_next * 2);
+    } else {
+        s.pause_next = 1;
+    }
+    if (end == FinishReason::Error) return finish(s, *end, error, events);
+    if (end) return finish(s, *end, {}, events, &sample);
+    TokenEvent e;
+    e.sequence = s.id;
+    e.has_token = true;
+    e.sample = sample;
+    events.emplace_back(s.request.on_token, std::move(e));
+    s.pending.assign(1, sample.token);
+    s.fed = 0;
+    if (recompute) {  // the whole context is fed again as a prompt (plan() chunks it)
+        s.pending.insert(s.pending.begin(), s.cached.begin(), s.cached.end());
+        s.cached.clear();
+    }
 }
 
 // Outside the lock, on the stepping thread (the only one that touches caches): appends each

@@ -2,8 +2,11 @@
 // cache) receive generation requests from any thread; step() runs one batched forward for
 // every sequence that has work (decode tokens first, then prompt chunks up to a token
 // budget), samples, and reports each token through the request's callback. Prompts reuse the
-// longest cached prefix. The scheduler owns caches and sampling state; it must not know about
-// harmony or tools (runtime/ turns tokens into messages).
+// longest cached prefix. A decoding sequence whose context repeats itself feeds a drafted
+// continuation with its last token and keeps the prefix its sampler agrees with
+// (speculative decoding: exact, since each kept token is the sampler's own draw). The scheduler
+// owns caches and sampling state; it must not know about harmony or tools (runtime/ turns tokens
+// into messages).
 #pragma once
 
 #include <chrono>
@@ -20,6 +23,7 @@
 
 #include "engine/backend.h"
 #include "engine/kv_file.h"
+#include "engine/ngram_draft.h"
 #include "engine/sampler.h"
 #include "engine/token_constraint.h"
 
@@ -43,6 +47,11 @@ struct GenerationStats {
     // this process had not computed them, and what saving it after this generation wrote.
     int restored_tokens = 0;
     std::uint64_t kv_bytes_written = 0;
+    // Speculative decoding (prompt lookup): forwards that verified drafts, the tokens drafted,
+    // and how many of them the sampler agreed with (each one a decode step saved).
+    int verify_steps = 0;
+    int drafted_tokens = 0;
+    int accepted_tokens = 0;
     std::vector<std::string> kv_warnings;  // a saved cache not used, or not saved, and why
     int generated_tokens = 0;
     double prefill_seconds = 0;  // submit to first token
@@ -73,12 +82,20 @@ struct GenerateRequest {
     // Called on the thread running step(), without the scheduler's lock held: it may call
     // generate() or cancel(). Must not block for long: every sequence waits on it.
     std::function<void(const TokenEvent&)> on_token;
+    // Speculative decoding from prompt-lookup drafts (SchedulerOptions::speculation): the
+    // output is what plain decoding gives (the same sampler draws, in the same order); false
+    // decodes one token per step.
+    bool speculate = true;
 };
 
 struct SchedulerOptions {
     int max_batch_tokens = 512;  // tokens per step: all decodes, then prompt chunks to fill
     int max_active = 16;         // sequences in one step at most
     int max_context = 0;         // positions per sequence; 0 = the model's (131072)
+    // Drafts for speculative decoding (engine/ngram_draft.h); max_tokens 0 turns it off. A
+    // sequence drafts at most this many tokens, fewer after rejections, and pauses drafting
+    // (1, 2, 4 ... 32 steps) after a draft of which nothing was accepted.
+    DraftOptions speculation;
 };
 
 class Scheduler {
@@ -124,6 +141,9 @@ class Scheduler {
                 const Sample* last = nullptr);
     struct PendingSave;
     void save_caches(std::vector<PendingSave>& saves, std::vector<Delivery>& events);
+    std::size_t add_draft(Sequence& s, std::size_t room);
+    void verify(Sequence& s, const Item& item, std::span<const float> rows,
+                std::vector<Delivery>& events);
 
     Backend& backend_;
     SchedulerOptions options_;
@@ -134,6 +154,7 @@ class Scheduler {
     std::map<SequenceId, std::unique_ptr<Sequence>> sequences_;
     std::deque<SequenceId> arrivals_;  // sequences with work, in arrival order
     std::vector<float> logits_;
+    std::vector<TokenId> context_;    // scratch: a sequence's tokens for drafting
     std::vector<PendingSave> saves_;  // filled by finish() under the lock, written by step()
 };
 

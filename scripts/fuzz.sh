@@ -2,6 +2,7 @@
 # Builds the libFuzzer targets (tests/fuzz: fuzz_tokenizer, fuzz_parser, fuzz_fleet_tasks for
 # fleet tasks files and agent specs, fuzz_server_requests for the HTTP request bodies,
 # fuzz_engine_wire for remote engines' answers, fuzz_patch for apply_patch,
+# fuzz_kv_file for saved KV cache files,
 # fuzz_tool_args for shell arguments) with the `fuzz` preset
 # (clang, -fsanitize=fuzzer,address,undefined; the harmony library instrumented too) and runs
 # each for a fixed number of executions, starting from seeds made from tests/data plus the
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 1 ]] || { echo "fuzz.sh: --runs needs a positive number" >&2; exit 2; }
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks fuzz_server_requests fuzz_engine_wire fuzz_patch fuzz_tool_args)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_parser fuzz_fleet_tasks fuzz_server_requests fuzz_engine_wire fuzz_patch fuzz_tool_args fuzz_kv_file)
 
 # 1. clang and its libFuzzer runtime. On Debian 12 the runtime is libclang-rt-14-dev, which
 #    clang only recommends (so --no-install-recommends leaves it out).
@@ -52,7 +53,7 @@ cmake --build --preset fuzz --target "${targets[@]}" -j "$jobs"
 # 3. Seeds: golden texts for the tokenizer; the same texts in the parser's three modes.
 seeds=build/fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" "$seeds/fuzz_server_requests" "$seeds/fuzz_engine_wire" "$seeds/fuzz_patch" "$seeds/fuzz_tool_args" build/fuzz/artifacts
+mkdir -p "$seeds/fuzz_tokenizer" "$seeds/fuzz_parser" "$seeds/fuzz_fleet_tasks" "$seeds/fuzz_server_requests" "$seeds/fuzz_engine_wire" "$seeds/fuzz_patch" "$seeds/fuzz_tool_args" "$seeds/fuzz_kv_file" build/fuzz/artifacts
 python3 - "$seeds" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -105,6 +106,12 @@ open(os.path.join(out, "fuzz_tool_args", "line"), "wb").write(b'{"command": "ls 
 open(os.path.join(out, "fuzz_tool_args", "argv"), "wb").write(b'{"command": ["git", "status"], "workdir": "/mnt/data/src/./a"}')
 # apply_patch: the reference's example patch and a file it applies to.
 open(os.path.join(out, "fuzz_patch", "example"), "wb").write(b"*** Begin Patch\n*** Add File: hello.txt\n+Hello world\n*** Update File: src/app.py\n*** Move to: src/main.py\n@@ def greet():\n-print(\"Hi\")\n+print(\"Hello, world!\")\n*** End of File\n*** Delete File: obsolete.txt\n*** End Patch\n\0def greet():\nprint(\"Hi\")\n")
+# saved KV caches: the valid file as written, a byte flipped in its first record, records
+# after the header, a file cut short.
+open(os.path.join(out, "fuzz_kv_file", "valid"), "wb").write(b"\x02")
+open(os.path.join(out, "fuzz_kv_file", "flip"), "wb").write(b"\x02\x50\x00\x01")
+open(os.path.join(out, "fuzz_kv_file", "records"), "wb").write(b"\x01GKVR\x00\x00\x00\x00\x04\x00\x00\x00")
+open(os.path.join(out, "fuzz_kv_file", "cut"), "wb").write(b"\x02\x00\x00\x00\xc0")
 open(os.path.join(out, "fuzz_server_requests", "reasoning"), "wb").write(b"\x03gossamer-r1:eyJ0ZXh0IjoiaGkiLCJ0b2tlbnMiOlsxLDJdfQ==")
 EOF
 
@@ -124,7 +131,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' "$log" | sed 's/^/   /' || true
-  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks|server_requests|engine_wire|patch|tool_args): ' "$log"; then
+  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(tokenizer|parser|fleet_tasks|server_requests|engine_wire|patch|tool_args|kv_file): ' "$log"; then
     echo "fuzz.sh: $t FAILED (exit $rc); the end of $log:" >&2
     tail -n 40 "$log" >&2
     ls -1 build/fuzz/artifacts/"$t"-* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true

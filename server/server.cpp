@@ -23,7 +23,7 @@ Server::Server(boost::asio::io_context& io, runtime::ModelClient& model,
       builtin_(builtin),
       options_(std::move(options)),
       renderer_(harmony::Tokenizer::o200k_harmony()),
-      pool_(model, options_.max_idle_conversations),
+      pool_(model, options_.max_idle_conversations, options_.kv_folder),
       date_(runtime::today_utc()) {
     if (store) {
         responses_.emplace(*store);

@@ -38,6 +38,9 @@ struct ServerOptions {
     int max_request_tokens = 0;        // prompt tokens per request; 0: the context window
     std::filesystem::path workspaces;  // built-in tools' workspaces (one per response chain)
     double tool_timeout_seconds = 120;
+    // Where conversations keep their KV caches (engine/kv_file.h; <store folder>/kv); empty:
+    // nowhere (--no-store).
+    std::filesystem::path kv_folder;
 };
 
 class Server {

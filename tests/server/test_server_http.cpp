@@ -23,6 +23,7 @@
 
 #include "runtime/replay_model.h"
 #include "server/server.h"
+#include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 #include "tools/browser/browser_tool.h"
 
@@ -34,15 +35,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Answer {
-    int status = 0;
-    std::string body;
-    std::string header(const char* name) const {
-        return headers.count(name) ? headers.at(name) : "";
-    }
-    std::map<std::string, std::string> headers;
-    Json json() const { return Json::parse(body); }
-};
+using Answer = gossamer::test::HttpAnswer;
 
 // One server on a free port with a scripted model; its loop runs on a thread.
 struct Fixture {
@@ -78,27 +71,7 @@ struct Fixture {
 
     Answer send(http::verb method, const std::string& target, const std::string& body = "",
                 std::map<std::string, std::string> headers = {}) {
-        asio::io_context client;
-        asio::ip::tcp::socket socket(client);
-        socket.connect({asio::ip::make_address("127.0.0.1"), server->port()});
-        http::request<http::string_body> req{method, target, 11};
-        req.set(http::field::host, "127.0.0.1");
-        req.set(http::field::content_type, "application/json");
-        for (const auto& [k, v] : headers) req.set(k, v);
-        req.body() = body;
-        req.prepare_payload();
-        http::write(socket, req);
-        beast::flat_buffer buffer;
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(64u << 20);
-        beast::error_code ec;
-        http::read(socket, buffer, parser, ec);
-        Answer a;
-        a.status = static_cast<int>(parser.get().result_int());
-        a.body = parser.get().body();
-        for (const auto& f : parser.get())
-            a.headers[std::string(f.name_string())] = std::string(f.value());
-        return a;
+        return gossamer::test::http_send(server->port(), method, target, body, headers);
     }
     Answer post(const std::string& target, const Json& body,
                 std::map<std::string, std::string> headers = {}) {
