@@ -162,10 +162,10 @@ std::string read_text(const std::string& path, const char* what) {
 
 const std::vector<std::string_view>& fleet_options() {
     static const std::vector<std::string_view> names = {
-        "--tasks",         "--parallel", "--name",          "--results",         "--max-failures",
-        "--resume",        "--model",    "--replay",        "--replay-delay-ms", "--store",
-        "--backend",       "--threads",  "--lease-timeout", "--endpoint",        "--engine-api",
-        "--output-schema", "--sandbox",   "--kv-disk-budget", "--kv-precision"};
+        "--tasks",         "--parallel", "--name",           "--results",         "--max-failures",
+        "--resume",        "--model",    "--replay",         "--replay-delay-ms", "--store",
+        "--backend",       "--threads",  "--lease-timeout",  "--endpoint",        "--engine-api",
+        "--output-schema", "--sandbox",  "--kv-disk-budget", "--kv-precision",    "--draft-tokens"};
     return names;
 }
 

@@ -63,7 +63,8 @@ constexpr Command kCommands[] = {
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
-     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--json | --quiet | --verbose]",
+     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--draft-tokens N] [--json | --quiet | "
+     "--verbose]",
      "  --task TEXT            the task (overrides the spec's)\n"
      "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
      "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
@@ -78,12 +79,14 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      a lease without heartbeat this long is stale (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
      "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
      "[--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--draft-tokens N] "
      "[--json | --quiet | --verbose]",
      "  --model DIR            another checkpoint than the session's\n"
      "  --replay FILE          a replay script\n"
@@ -96,13 +99,14 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
      "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--sandbox MODE] [--store DB] "
      "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--json | --quiet | --verbose]",
+     "[--kv-precision bf16|fp32] [--draft-tokens N] [--json | --quiet | --verbose]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
@@ -115,6 +119,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
      "  --verbose              reasoning in full (by default one line of it)\n"},
@@ -122,7 +127,7 @@ constexpr Command kCommands[] = {
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
      "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--json] | --resume FLEET_ID "
+     "[--kv-precision bf16|fp32] [--draft-tokens N] [--json] | --resume FLEET_ID "
      "[--results FILE.jsonl] [--parallel N] [--endpoint URL...]",
      "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
      "  --parallel N           sessions running at once (default 8)\n"
@@ -144,12 +149,14 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 progress as JSON lines (the default when not a terminal)\n"},
     {"serve", gossamer::cli::cmd_serve,
      "an OpenAI-compatible HTTP server (Responses, Chat Completions, generate) on one model",
      "[--model DIR | --replay FILE] [--host 127.0.0.1] [--port 8000] [--store DB | --no-store] "
      "[--api-key KEY] [--backend cpu|cuda|auto] [--threads N] [--max-running N] [--max-queue N] "
-     "[--spec SPEC] [--model-name NAME] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32]",
+     "[--spec SPEC] [--model-name NAME] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--draft-tokens N]",
      "  --model DIR              checkpoint (default: the bundled nano)\n"
      "  --replay FILE            a replay script instead of a model (a scripted test double)\n"
      "  --replay-delay-ms N      replay: pause per token\n"
@@ -167,7 +174,9 @@ constexpr Command kCommands[] = {
      "  --spec SPEC              built-in tools (python, browser) as an agent spec lists them\n"
      "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"
      "  --kv-disk-budget SIZE    conversations' saved KV caches at most (default 16G; 0: none)\n"
-     "  --kv-precision P         bf16 (default) | fp32: the CPU backend's KV cache\n"},
+     "  --kv-precision P         bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --draft-tokens N         speculative decoding: draft tokens per step (default 8; 0: "
+     "off)\n"},
     {"ui", gossamer::cli::cmd_ui,
      "the trace viewer (sessions, fleets, live runs) over a session store, in a browser",
      "[--store DB] [--host 127.0.0.1] [--port 8080] [--api-key KEY]",

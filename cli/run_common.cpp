@@ -14,7 +14,7 @@ const std::vector<std::string_view>& run_options() {
     static const std::vector<std::string_view> names = {
         "--task",          "--model",   "--replay",         "--replay-delay-ms", "--store",
         "--backend",       "--threads", "--lease-timeout",  "--endpoint",        "--engine-api",
-        "--output-schema", "--sandbox", "--kv-disk-budget", "--kv-precision"};
+        "--output-schema", "--sandbox", "--kv-disk-budget", "--kv-precision",    "--draft-tokens"};
     return names;
 }
 
@@ -22,15 +22,15 @@ const std::vector<std::string_view>& resume_options() {
     static const std::vector<std::string_view> names = {
         "--model",      "--replay",         "--replay-delay-ms", "--store",
         "--backend",    "--threads",        "--lease-timeout",   "--endpoint",
-        "--engine-api", "--kv-disk-budget", "--kv-precision"};
+        "--engine-api", "--kv-disk-budget", "--kv-precision",    "--draft-tokens"};
     return names;
 }
 
 const std::vector<std::string_view>& chat_options() {
     static const std::vector<std::string_view> names = {
-        "--model",   "--replay",         "--store",       "--backend",
-        "--threads", "--lease-timeout",  "--endpoint",    "--engine-api",
-        "--sandbox", "--kv-disk-budget", "--kv-precision"};
+        "--model",   "--replay",         "--store",        "--backend",
+        "--threads", "--lease-timeout",  "--endpoint",     "--engine-api",
+        "--sandbox", "--kv-disk-budget", "--kv-precision", "--draft-tokens"};
     return names;
 }
 
@@ -149,6 +149,8 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
         o.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 1024));
     o.context_tokens = spec.limits.context_tokens;
     if (auto b = p.get("--kv-disk-budget")) o.kv_disk_budget = parse_bytes(*b, "--kv-disk-budget");
+    if (auto d = p.get("--draft-tokens"))
+        o.draft_tokens = static_cast<int>(parse_uint(*d, "--draft-tokens", 0, 64));
     if (auto k = p.get("--kv-precision")) {
         if (*k != "bf16" && *k != "fp32")
             throw InputError("--kv-precision '" + *k + "': must be bf16 or fp32");

@@ -462,7 +462,8 @@ void AgentLoop::on_generation_done(const TokenEvent& e) {
                             g->parser.errors().size(), elapsed_ms(g->begun), e.stats.served_by,
                             e.stats.retries, e.stats.reused_tokens, first_new,
                             messages_.size() - first_new, settings_.context.window,
-                            g->reasoning_tokens, e.stats.restored_tokens, e.stats.kv_bytes_written},
+                            g->reasoning_tokens, e.stats.restored_tokens, e.stats.kv_bytes_written,
+                            e.stats.drafted_tokens, e.stats.accepted_tokens},
              true);
         for (const auto& warning : e.stats.kv_warnings) emit(Warning{warning, std::nullopt}, true);
     });

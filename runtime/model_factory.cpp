@@ -91,6 +91,7 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
     engine::SchedulerOptions scheduler;
     scheduler.max_context = window;
     scheduler.max_active = std::max(1, options.max_sequences);
+    scheduler.speculation.max_tokens = std::max(0, options.draft_tokens);
     auto client = std::make_unique<EngineClient>(*model->backend, io.get_executor(), scheduler);
     if (options.kv_disk_budget > 0) {
         const auto sample = model->backend->new_cache(1);

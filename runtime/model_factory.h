@@ -38,8 +38,10 @@ struct ModelOptions {
     // (least recently used removed first); 0 keeps nothing.
     std::uint64_t kv_disk_budget = kDefaultKvDiskBudget;
     engine::KvPrecision kv_precision = engine::KvPrecision::Bf16;  // the CPU backend's KV
-    bool progress = false;                                         // loading progress on stderr
-    RemoteOptions remote;  // remote: api, key, limits (the endpoints come from the reference)
+    // Speculative decoding: at most this many prompt-lookup draft tokens per step; 0: off.
+    int draft_tokens = engine::DraftOptions{}.max_tokens;
+    bool progress = false;  // loading progress on stderr
+    RemoteOptions remote;   // remote: api, key, limits (the endpoints come from the reference)
 };
 
 // The reference for remote endpoints ("remote:" + the URLs joined by ',').

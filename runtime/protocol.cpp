@@ -79,6 +79,8 @@ struct Codec {
         if (!e.endpoint.empty()) j["endpoint"] = e.endpoint, j["retries"] = e.retries;
         if (e.restored_tokens > 0) j["restored_tokens"] = e.restored_tokens;
         if (e.kv_bytes_written > 0) j["kv_bytes_written"] = e.kv_bytes_written;
+        if (e.drafted_tokens > 0)
+            j["drafted_tokens"] = e.drafted_tokens, j["accepted_tokens"] = e.accepted_tokens;
         return j;
     }
     static GenerationDone read(const Json& j, GenerationDone) {
@@ -96,7 +98,9 @@ struct Codec {
                 j.value("window", 0),
                 j.value("reasoning_tokens", 0),
                 j.value("restored_tokens", 0),
-                j.value("kv_bytes_written", std::uint64_t{0})};
+                j.value("kv_bytes_written", std::uint64_t{0}),
+                j.value("drafted_tokens", 0),
+                j.value("accepted_tokens", 0)};
     }
 
     static constexpr std::string_view name(const UsageUpdate&) { return "usage"; }

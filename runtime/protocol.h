@@ -59,6 +59,9 @@ struct GenerationDone {
     // this generation appended to it (engine/kv_file.h).
     int restored_tokens = 0;
     std::uint64_t kv_bytes_written = 0;
+    // Speculative decoding: draft tokens fed for verification, and of those the accepted.
+    int drafted_tokens = 0;
+    int accepted_tokens = 0;
 };
 struct UsageUpdate {
     int turns = 0;
