@@ -6,6 +6,18 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/cpu/cpu_features.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+// GCC 12's AVX-512 intrinsics start from a self-initialised "undefined" register, which
+// -Wuninitialized reports once inlined (GCC bug 105593, fixed in GCC 13); as matmul_avx512.cpp.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#endif
+
 namespace gossamer::engine::cpu {
 namespace {
 
@@ -33,6 +45,53 @@ void axpy(float a, const T* x, float* y, int n) {
     for (int i = 0; i < n; ++i) y[i] += a * element(x[i]);
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GOSSAMER_ATTENTION_AVX512 1
+// AVX-512 inner loops (this file is built for the baseline ISA; these functions carry their
+// own target and run only when cpu_features() reports AVX-512). One key or value row of d
+// elements (d a multiple of 16, at most 128) is widened to fp32 registers once and used for
+// every query head of the group.
+#define GOSSAMER_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+GOSSAMER_AVX512_TARGET inline __m512 widen16(const float* p) {
+    return _mm512_loadu_ps(p);
+}
+GOSSAMER_AVX512_TARGET inline __m512 widen16(const std::uint16_t* p) {
+    const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
+
+// scores[h * stride] = (q_h . k) * scale for the group's heads.
+template <class T>
+GOSSAMER_AVX512_TARGET void scores_avx512(const T* k, const float* q, int group, int d, float scale,
+                                          float* scores, std::size_t stride) {
+    __m512 kf[8];
+    const int c = d / 16;
+    for (int i = 0; i < c; ++i) kf[i] = widen16(k + 16 * i);
+    for (int h = 0; h < group; ++h) {
+        const float* qh = q + static_cast<std::ptrdiff_t>(h) * d;
+        __m512 acc = _mm512_mul_ps(_mm512_loadu_ps(qh), kf[0]);
+        for (int i = 1; i < c; ++i) acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i), kf[i], acc);
+        scores[static_cast<std::size_t>(h) * stride] = _mm512_reduce_add_ps(acc) * scale;
+    }
+}
+
+// out_h += p[h * stride] * v for the group's heads.
+template <class T>
+GOSSAMER_AVX512_TARGET void values_avx512(const T* v, const float* p, std::size_t stride, int group,
+                                          int d, float* out) {
+    __m512 vf[8];
+    const int c = d / 16;
+    for (int i = 0; i < c; ++i) vf[i] = widen16(v + 16 * i);
+    for (int h = 0; h < group; ++h) {
+        const __m512 ph = _mm512_set1_ps(p[static_cast<std::size_t>(h) * stride]);
+        float* oh = out + static_cast<std::ptrdiff_t>(h) * d;
+        for (int i = 0; i < c; ++i)
+            _mm512_storeu_ps(oh + 16 * i, _mm512_fmadd_ps(ph, vf[i], _mm512_loadu_ps(oh + 16 * i)));
+    }
+}
+#endif
+
 template <class T>
 void attend_as(const CpuKvCache& cache, int layer, int first, int last, const AttentionQuery& query,
                float* out, std::vector<float>& scores) {
@@ -43,11 +102,25 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
     CpuKvCache::Run runs[2];
     const int run_count = cache.runs(layer, first, last, runs);
 
+#ifdef GOSSAMER_ATTENTION_AVX512
+    static const bool avx512 = cpu_features().avx512;
+    const bool wide = avx512 && d % 16 == 0 && d <= 128;
+#else
+    const bool wide = false;
+#endif
     // 1. Scores s[h][j] = q_h . k_j * scale, reading each key once for the whole group.
     int j = 0;
     for (int r = 0; r < run_count; ++r)
         for (int s = 0; s < runs[r].count; ++s, ++j) {
             const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot + s)) + offset;
+#ifdef GOSSAMER_ATTENTION_AVX512
+            if (wide) {
+                scores_avx512(k, query.q, query.group, d, query.scale,
+                              scores.data() + static_cast<std::size_t>(j),
+                              static_cast<std::size_t>(n));
+                continue;
+            }
+#endif
             for (int h = 0; h < query.group; ++h)
                 scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
                        static_cast<std::size_t>(j)] = dot(query.q + h * d, k, d) * query.scale;
@@ -70,6 +143,13 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
     for (int r = 0; r < run_count; ++r)
         for (int s = 0; s < runs[r].count; ++s, ++j) {
             const T* v = static_cast<const T*>(cache.value_slot(layer, runs[r].slot + s)) + offset;
+#ifdef GOSSAMER_ATTENTION_AVX512
+            if (wide) {
+                values_avx512(v, scores.data() + static_cast<std::size_t>(j),
+                              static_cast<std::size_t>(n), query.group, d, out);
+                continue;
+            }
+#endif
             for (int h = 0; h < query.group; ++h)
                 axpy(scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
                             static_cast<std::size_t>(j)],
