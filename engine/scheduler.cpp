@@ -270,8 +270,8 @@ std::vector<Scheduler::Item> Scheduler::plan() {
         if (decodes[i]) {
             Sequence* s = active[i];
             const std::size_t draft = add_draft(*s, budget > 1 ? budget - 1 : 0);
-            items.push_back({s, 1 + draft, draft > 0 ? LogitsWanted::All : LogitsWanted::Last,
-                             draft});
+            items.push_back(
+                {s, 1 + draft, draft > 0 ? LogitsWanted::All : LogitsWanted::Last, draft});
             budget -= std::min<std::size_t>(budget, 1 + draft);
         }
     for (std::size_t i = 0; i < active.size(); ++i) {
@@ -283,6 +283,32 @@ std::vector<Scheduler::Item> Scheduler::plan() {
         items.push_back({s, take, take == left ? LogitsWanted::Last : LogitsWanted::None});
     }
     return items;
+}
+
+// Why generation ends after `token` when the cache holds `positions` (its successor needs
+// one more), if it does.
+std::optional<FinishReason> Scheduler::ends_after(const Sequence& s, TokenId token,
+                                                  int positions) const {
+    const auto& stop = s.request.stop;
+    if (std::find(stop.begin(), stop.end(), token) != stop.end()) return FinishReason::Stop;
+    if (s.stats.generated_tokens >= s.request.max_tokens) return FinishReason::Length;
+    if (positions + 1 >= max_context_) return FinishReason::Context;
+    return std::nullopt;
+}
+
+TokenEvent Scheduler::token_event(const Sequence& s, const Sample& sample) {
+    TokenEvent e;
+    e.sequence = s.id;
+    e.has_token = true;
+    e.sample = sample;
+    return e;
+}
+
+// Reports `sample` and makes it the next token to feed.
+void Scheduler::continue_with(Sequence& s, const Sample& sample, std::vector<Delivery>& events) {
+    events.emplace_back(s.request.on_token, token_event(s, sample));
+    s.pending.assign(1, sample.token);
+    s.fed = 0;
 }
 
 // A prompt-lookup draft appended to the sequence's pending token (its last sample); returns
@@ -372,22 +398,10 @@ bool Scheduler::step() {
                 s.first_token = Clock::now();
                 s.stats.prefill_seconds = seconds(s.first_token - s.submitted);
             }
-            const auto& stop = s.request.stop;
-            if (std::find(stop.begin(), stop.end(), sample.token) != stop.end())
-                finish(s, FinishReason::Stop, {}, events, &sample);
-            else if (s.stats.generated_tokens >= s.request.max_tokens)
-                finish(s, FinishReason::Length, {}, events, &sample);
-            else if (s.cache->size() + 1 >= max_context_)
-                finish(s, FinishReason::Context, {}, events, &sample);
-            else {
-                TokenEvent e;
-                e.sequence = s.id;
-                e.has_token = true;
-                e.sample = sample;
-                events.emplace_back(s.request.on_token, std::move(e));
-                s.pending.assign(1, sample.token);
-                s.fed = 0;
-            }
+            if (const auto end = ends_after(s, sample.token, s.cache->size()))
+                finish(s, *end, {}, events, &sample);
+            else
+                continue_with(s, sample, events);
         }
     }
 
@@ -430,20 +444,10 @@ void Scheduler::verify(Sequence& s, const Item& item, std::span<const float> row
         ++emitted;
         ++s.stats.generated_tokens;
         const bool agrees = i + 1 < item.take && sample.token == s.pending[i + 1];
-        const auto& stop = s.request.stop;
-        if (std::find(stop.begin(), stop.end(), sample.token) != stop.end())
-            end = FinishReason::Stop;
-        else if (s.stats.generated_tokens >= s.request.max_tokens)
-            end = FinishReason::Length;
-        else if (before + static_cast<int>(emitted) + 1 >= max_context_)
-            end = FinishReason::Context;
+        end = ends_after(s, sample.token, before + static_cast<int>(emitted));
         if (end || !agrees) break;
         ++accepted;
-        TokenEvent e;
-        e.sequence = s.id;
-        e.has_token = true;
-        e.sample = sample;
-        events.emplace_back(s.request.on_token, std::move(e));
+        events.emplace_back(s.request.on_token, token_event(s, sample));
     }
     s.stats.accepted_tokens += static_cast<int>(accepted);
     // The inputs whose successors were drawn: the last sample and the accepted drafts.
@@ -470,13 +474,7 @@ void Scheduler::verify(Sequence& s, const Item& item, std::span<const float> row
     }
     if (end == FinishReason::Error) return finish(s, *end, error, events);
     if (end) return finish(s, *end, {}, events, &sample);
-    TokenEvent e;
-    e.sequence = s.id;
-    e.has_token = true;
-    e.sample = sample;
-    events.emplace_back(s.request.on_token, std::move(e));
-    s.pending.assign(1, sample.token);
-    s.fed = 0;
+    continue_with(s, sample, events);
     if (recompute) {  // the whole context is fed again as a prompt (plan() chunks it)
         s.pending.insert(s.pending.begin(), s.cached.begin(), s.cached.end());
         s.cached.clear();

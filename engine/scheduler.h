@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -142,6 +143,9 @@ class Scheduler {
     struct PendingSave;
     void save_caches(std::vector<PendingSave>& saves, std::vector<Delivery>& events);
     std::size_t add_draft(Sequence& s, std::size_t room);
+    std::optional<FinishReason> ends_after(const Sequence& s, TokenId token, int positions) const;
+    static TokenEvent token_event(const Sequence& s, const Sample& sample);
+    void continue_with(Sequence& s, const Sample& sample, std::vector<Delivery>& events);
     void verify(Sequence& s, const Item& item, std::span<const float> rows,
                 std::vector<Delivery>& events);
 

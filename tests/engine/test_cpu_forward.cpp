@@ -210,3 +210,33 @@ TEST_CASE("cpu forward: past the sliding window and position 4096 (tiny-moe-long
         (void)V;
     }
 }
+
+TEST_CASE("cpu forward: bf16 KV against fp32 KV over a 6000-token prompt (stated)") {
+    // tiny-moe-long's 4200-token prompt, continued with its own first 1800 tokens.
+    auto prompt = read_raw<std::int32_t>(golden("tiny-moe-long/prompt.i32"));
+    prompt.insert(prompt.end(), prompt.begin(), prompt.begin() + 1800);
+    REQUIRE(prompt.size() == 6000);
+    const std::size_t V = 512, rows = 64;
+    std::vector<float> at[2];
+    int i = 0;
+    for (auto precision : {KvPrecision::Fp32, KvPrecision::Bf16}) {
+        auto backend = cpu::make_cpu_backend(tiny("tiny-moe-long"), {.kv_precision = precision});
+        auto cache = backend->new_cache(6000);
+        std::vector<float> none;
+        ForwardItem head{cache.get(), std::span<const TokenId>(prompt).first(6000 - rows),
+                         LogitsWanted::None};
+        backend->forward({&head, 1}, none);
+        ForwardItem tail{cache.get(), std::span<const TokenId>(prompt).subspan(6000 - rows),
+                         LogitsWanted::All};
+        backend->forward({&tail, 1}, at[i++]);
+    }
+    REQUIRE(at[0].size() == rows * V);
+    const float diff = max_abs_diff(at[0].data(), at[1].data(), at[0].size());
+    int same_top = 0;
+    for (std::size_t r = 0; r < rows; ++r)
+        same_top += argmax(at[0].data() + r * V, 512) == argmax(at[1].data() + r * V, 512);
+    MESSAGE("6000 tokens, last 64 positions: max |bf16 KV - fp32 KV| = "
+            << diff << ", same argmax at " << same_top << " of 64");
+    CHECK(diff < 0.1f);
+    CHECK(same_top >= 60);
+}

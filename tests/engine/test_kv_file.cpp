@@ -19,6 +19,7 @@
 #include "engine/weights.h"
 #include "tests/support/golden.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tiny_moe.h"
 
 using namespace gossamer::engine;
 using gossamer::test::golden;
@@ -29,31 +30,16 @@ namespace fs = std::filesystem;
 namespace {
 
 const Weights& tiny() {
-    static Weights w = load_weights(golden("tiny-moe/model"));
-    return w;
+    return gossamer::test::tiny_moe();
 }
 const Weights& tiny_long() {
-    static Weights w = load_weights(golden("tiny-moe-long/model"));
-    return w;
+    return gossamer::test::tiny_moe("tiny-moe-long");
 }
-
 std::vector<TokenId> prompt() {
-    return read_raw<std::int32_t>(golden("tiny-moe/prompt.i32"));
+    return gossamer::test::tiny_moe_prompt();
 }
-
-GenerateRequest greedy(std::vector<TokenId> tokens, int max_tokens) {
-    GenerateRequest r;
-    r.prompt = std::move(tokens);
-    r.max_tokens = max_tokens;
-    r.sampling.temperature = 0;
-    return r;
-}
-
-std::vector<TokenId> tokens_of(const GenerateResult& r) {
-    std::vector<TokenId> out;
-    for (const auto& s : r.samples) out.push_back(s.token);
-    return out;
-}
+using gossamer::test::greedy_request;
+using gossamer::test::tokens_of;
 
 // One "process": a backend, a scheduler and a sequence kept in `file`.
 struct Process {
@@ -72,7 +58,7 @@ struct Process {
         scheduler->persist(seq, file);
     }
     GenerateResult run(std::vector<TokenId> tokens, int max_tokens) {
-        return generate_now(*scheduler, seq, greedy(std::move(tokens), max_tokens));
+        return generate_now(*scheduler, seq, greedy_request(std::move(tokens), max_tokens));
     }
 };
 
@@ -81,7 +67,7 @@ GenerateResult fresh(const Weights& w, std::vector<TokenId> tokens, int max_toke
                      cpu::CpuOptions options = {}) {
     auto backend = cpu::make_cpu_backend(w, options);
     Scheduler scheduler(*backend);
-    return generate_now(scheduler, scheduler.open(), greedy(std::move(tokens), max_tokens));
+    return generate_now(scheduler, scheduler.open(), greedy_request(std::move(tokens), max_tokens));
 }
 
 void same_output(const GenerateResult& got, const GenerateResult& want) {

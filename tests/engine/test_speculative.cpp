@@ -12,7 +12,7 @@
 #include "engine/ngram_draft.h"
 #include "engine/scheduler.h"
 #include "engine/weights.h"
-#include "tests/support/golden.h"
+#include "tests/support/tiny_moe.h"
 
 using namespace gossamer::engine;
 using gossamer::test::golden;
@@ -21,12 +21,10 @@ using gossamer::test::read_raw;
 namespace {
 
 const Weights& tiny() {
-    static Weights w = load_weights(golden("tiny-moe/model"));
-    return w;
+    return gossamer::test::tiny_moe();
 }
-
 std::vector<TokenId> prompt() {
-    return read_raw<std::int32_t>(golden("tiny-moe/prompt.i32"));
+    return gossamer::test::tiny_moe_prompt();
 }
 
 struct Run {
