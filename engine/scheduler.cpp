@@ -31,6 +31,11 @@ struct Scheduler::Sequence {
     // draft of which nothing was accepted).
     int draft_limit = 4;
     int pause = 0, pause_next = 1;
+    // Whether it pays: tokens per second of this sequence's plain decode steps and of its
+    // verify steps (moving averages of the steps' wall time); drafting stops while verifying
+    // is the slower way (a verify feeds 1 + k tokens: on some models it costs nearly k + 1
+    // decode steps).
+    double plain_rate = 0, verify_rate = 0;
     GenerationStats stats;
     Clock::time_point submitted, first_token;
 };
@@ -226,6 +231,7 @@ void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
     s.draft_limit = std::min(4, options_.speculation.max_tokens);
     s.pause = 0;
     s.pause_next = 1;
+    s.plain_rate = s.verify_rate = 0;
 }
 
 // Under the lock: closes, cancels and newly queued requests.
@@ -320,6 +326,11 @@ std::size_t Scheduler::add_draft(Sequence& s, std::size_t room) {
         --s.pause;
         return 0;
     }
+    if (s.verify_rate > 0 && s.plain_rate > 0 && s.verify_rate < s.plain_rate) {
+        s.verify_rate = 0;  // measured again after the pause (the text may start repeating)
+        s.pause = 32;
+        return 0;
+    }
     // Never past max_tokens (the last draft's successor is sampled too) or the context.
     const long left = std::min<long>(s.request.max_tokens - s.stats.generated_tokens - 1,
                                      max_context_ - s.cache->size() - 2);
@@ -347,6 +358,7 @@ bool Scheduler::step() {
     }
 
     std::string failure;
+    double step_seconds = 0;
     if (!items.empty()) {
         std::vector<ForwardItem> batch;
         for (const Item& item : items)
@@ -355,7 +367,9 @@ bool Scheduler::step() {
                                  .subspan(item.sequence->fed, item.take),
                              item.logits});
         try {
+            const auto t0 = Clock::now();
             backend_.forward(batch, logits_);
+            step_seconds = seconds(Clock::now() - t0);
         } catch (const std::exception& e) {
             failure = std::string("forward failed: ") + e.what();
         }
@@ -373,11 +387,19 @@ bool Scheduler::step() {
                 finish(s, FinishReason::Error, failure, events);
                 continue;
             }
+            auto rate = [&](double& average, double tokens) {
+                if (step_seconds <= 0) return;
+                const double now = tokens / step_seconds;
+                average = average == 0 ? now : 0.7 * average + 0.3 * now;
+            };
             if (item.draft > 0) {
+                const int before = s.stats.generated_tokens;
                 verify(s, item, std::span<const float>(logits_).subspan(row * vocab), events);
+                rate(s.verify_rate, s.stats.generated_tokens - before);
                 row += item.take;
                 continue;
             }
+            if (s.stats.generated_tokens > 0 && item.take == 1) rate(s.plain_rate, 1);
             s.cached.insert(s.cached.end(), s.pending.begin() + static_cast<std::ptrdiff_t>(s.fed),
                             s.pending.begin() + static_cast<std::ptrdiff_t>(s.fed + item.take));
             s.fed += item.take;
