@@ -24,6 +24,7 @@
 namespace {
 
 using namespace gossamer::engine;
+using gossamer::engine::cpu::CpuKvCache;
 namespace fs = std::filesystem;
 
 [[noreturn]] void broken(const char* what) {
