@@ -114,6 +114,14 @@ std::uint64_t parse_bytes(const std::string& text, std::string_view option) {
     return value << shift;
 }
 
+engine::KvPrecision kv_precision_from(const Parsed& p) {
+    const auto k = p.get("--kv-precision");
+    if (!k) return engine::KvPrecision::Bf16;
+    if (*k != "bf16" && *k != "fp32")
+        throw InputError("--kv-precision '" + *k + "': must be bf16 or fp32");
+    return *k == "fp32" ? engine::KvPrecision::Fp32 : engine::KvPrecision::Bf16;
+}
+
 double parse_number(const std::string& text, std::string_view option, double lo, double hi) {
     double value = 0;
     const auto* end = text.data() + text.size();

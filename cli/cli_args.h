@@ -43,6 +43,8 @@ std::uint64_t parse_uint(const std::string& text, std::string_view option, std::
 // A size in bytes: an integer with an optional K, M, G or T (powers of 1024; "16G"), at most
 // 2^60.
 std::uint64_t parse_bytes(const std::string& text, std::string_view option);
+// --kv-precision bf16|fp32 (default bf16); InputError for another value.
+engine::KvPrecision kv_precision_from(const Parsed& p);
 // A finite decimal number in [lo, hi], all of `text`.
 double parse_number(const std::string& text, std::string_view option, double lo, double hi);
 

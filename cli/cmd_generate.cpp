@@ -71,7 +71,7 @@ int cmd_generate(Args args) {
     const Parsed p =
         parse_args(args,
                    {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature",
-                    "--top-p", "--top-k", "--seed", "--threads", "--backend"},
+                    "--top-p", "--top-k", "--seed", "--threads", "--backend", "--kv-precision"},
                    {"--json"}, 0);
     const std::string model = p.need("--model");
     const int max_tokens =
@@ -84,8 +84,8 @@ int cmd_generate(Args args) {
 
     const eng::Weights weights = load_checkpoint(model);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend =
-        runtime::open_backend(weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0});
+    auto backend = runtime::open_backend(
+        weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0, kv_precision_from(p)});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

@@ -54,12 +54,14 @@ constexpr Command kCommands[] = {
      "load and validate a checkpoint; sizes, parameters, memory", "DIR [--json]",
      "  --json   machine-readable\n"},
     {"model forward", gossamer::cli::cmd_model_forward, "int32 ids -> f32 logits [T, vocab]",
-     "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto]",
+     "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto] "
+     "[--kv-precision bf16|fp32]",
      "  --model DIR        checkpoint\n"
      "  --prompt-ids FILE  raw little-endian int32 ids\n"
      "  --out FILE         f32 logits\n"
      "  --threads N        CPU threads\n"
-     "  --backend NAME     cpu | cuda | auto\n"},
+     "  --backend NAME     cpu | cuda | auto\n"
+     "  --kv-precision P   bf16 (default) | fp32 (the reference's arithmetic)\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
@@ -239,7 +241,8 @@ constexpr Command kCommands[] = {
      "  --json             the raw result (or {error})\n"},
     {"generate", gossamer::cli::cmd_generate, "sample tokens from a checkpoint",
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
-     "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] [--json]",
+     "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] "
+     "[--kv-precision bf16|fp32] [--json]",
      "  --model DIR         checkpoint\n"
      "  --prompt TEXT       prompt text\n"
      "  --prompt-ids FILE   raw int32 ids\n"
@@ -250,6 +253,7 @@ constexpr Command kCommands[] = {
      "  --seed S            seed\n"
      "  --threads N         CPU threads\n"
      "  --backend NAME      cpu | cuda | auto\n"
+     "  --kv-precision P    bf16 (default) | fp32\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",
      "[--policy FILE] [--mode MODE] [--net | --net-allow LIST [--net-deny LIST]] [--workspace DIR] "

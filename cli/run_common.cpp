@@ -151,11 +151,7 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
     if (auto b = p.get("--kv-disk-budget")) o.kv_disk_budget = parse_bytes(*b, "--kv-disk-budget");
     if (auto d = p.get("--draft-tokens"))
         o.draft_tokens = static_cast<int>(parse_uint(*d, "--draft-tokens", 0, 64));
-    if (auto k = p.get("--kv-precision")) {
-        if (*k != "bf16" && *k != "fp32")
-            throw InputError("--kv-precision '" + *k + "': must be bf16 or fp32");
-        o.kv_precision = *k == "fp32" ? engine::KvPrecision::Fp32 : engine::KvPrecision::Bf16;
-    }
+    o.kv_precision = kv_precision_from(p);
     if (auto d = p.get("--replay-delay-ms"))
         o.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));
     o.progress = ::isatty(STDERR_FILENO) == 1;

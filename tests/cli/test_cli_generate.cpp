@@ -24,8 +24,9 @@ std::string model_args() {
 }  // namespace
 
 TEST_CASE("cli generate: greedy --json equals the reference continuation") {
-    const auto run =
-        run_gossamer("generate " + model_args() + " --max-tokens 24 --temperature 0 --json", "");
+    const auto run = run_gossamer(
+        "generate " + model_args() + " --max-tokens 24 --temperature 0 --kv-precision fp32 --json",
+        "");
     REQUIRE_MESSAGE(run.exit_code == 0, run.err);
     const auto out = nlohmann::json::parse(run.out);
     CHECK(out["tokens"].get<std::vector<int>>() ==

@@ -152,10 +152,11 @@ TEST_CASE("cli model: init is reproducible and honours --layers and --layout hf"
 
 TEST_CASE("cli model: forward matches the golden reference logits") {
     gossamer::test::TempDir tmp{"cli_model"};
-    const Run r = run_gossamer("model forward --model " + quote(golden("tiny-moe/model")) +
-                                   " --prompt-ids " + quote(golden("tiny-moe/prompt.i32")) +
-                                   " --out " + quote(tmp.path / "logits.f32"),
-                               "");
+    const Run r =
+        run_gossamer("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
+                         quote(golden("tiny-moe/prompt.i32")) + " --out " +
+                         quote(tmp.path / "logits.f32") + " --kv-precision fp32",
+                     "");
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
     const auto got = read_floats(tmp.path / "logits.f32");

@@ -79,9 +79,10 @@ TEST_CASE("agent spec: defaults are the model card's and the design's") {
 }
 
 TEST_CASE("agent spec: mistakes name the file, line, column and field") {
-    CHECK(error_of("name: x\nmodel: {path: m}\ntask: t\nmodle: 3\n") ==
-          "a.yaml:4:1: modle: unknown key (expected one of: name, model, instructions, system, "
-          "tools, hooks, workspace, limits, task, task_file, outputs, telemetry, sandbox)");
+    CHECK(
+        error_of("name: x\nmodel: {path: m}\ntask: t\nmodle: 3\n") ==
+        "a.yaml:4:1: modle: unknown key (expected one of: name, model, instructions, system, "
+        "tools, hooks, workspace, limits, task, task_file, outputs, telemetry, sandbox, context)");
     CHECK(error_of("name: x\nmodel:\n  path: m\n  sampling: {temperature: hot}\ntask: t\n")
               .find("a.yaml:4:27: model.sampling.temperature: expected a number") == 0);
     CHECK(error_of("name: x\nmodel: {path: m, backend: tpu}\ntask: t\n")
