@@ -89,7 +89,10 @@ std::string kv_identity(const std::string& model_fingerprint, const Backend& bac
 }
 
 KvFile::KvFile(fs::path path, std::string identity, std::optional<KvDiskBudget> budget)
-    : path_(std::move(path)), identity_(std::move(identity)), budget_(std::move(budget)) {}
+    : path_(std::move(path)),
+      identity_(std::move(identity)),
+      header_(header_bytes(identity_)),
+      budget_(std::move(budget)) {}
 
 namespace {
 
@@ -103,8 +106,18 @@ std::uint64_t live_part(const KvFile::Record& r, int end) {
 
 }  // namespace
 
+void KvFile::add(Record r, std::span<const TokenId> tokens) {
+    // A record starting below the end cuts what came before it there.
+    while (!records_.empty() && records_.back().first >= r.first) records_.pop_back();
+    if (!records_.empty())
+        records_.back().count = std::min(records_.back().count, r.first - records_.back().first);
+    tokens_.resize(static_cast<std::size_t>(r.first));
+    tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
+    records_.push_back(std::move(r));
+}
+
 std::uint64_t KvFile::live_bytes() const {
-    std::uint64_t total = header_bytes(identity_).size();
+    std::uint64_t total = header_.size();
     for (const auto& r : records_) total += live_part(r, r.first + r.count);
     return total;
 }
@@ -126,7 +139,7 @@ bool KvFile::scan(std::string& why) {
     }
     File f(std::fopen(path_.c_str(), "rb"));
     if (!f) return why = os_error("cannot open " + path_.string()), false;
-    const std::string want = header_bytes(identity_);
+    const std::string& want = header_;
     std::string head(want.size(), '\0');
     if (size < sizeof kMagic + 4 || !read_exact(f.get(), head.data(), sizeof kMagic + 4) ||
         std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
@@ -220,14 +233,7 @@ bool KvFile::scan(std::string& why) {
             why = "the record at byte " + at + " is damaged";
             return false;
         }
-        // A record starting below the end cuts what came before it there.
-        while (!records_.empty() && records_.back().first >= r.first) records_.pop_back();
-        if (!records_.empty())
-            records_.back().count =
-                std::min(records_.back().count, r.first - records_.back().first);
-        tokens_.resize(first);
-        tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
-        records_.push_back(std::move(r));
+        add(std::move(r), tokens);
         offset += kRecordHead + payload;
     }
     file_bytes_ = size;
@@ -431,11 +437,8 @@ std::uint64_t KvFile::write_record(std::FILE* f, const KvCache& cache,
     r.count = r.stored = count;
     r.from = std::move(from);
     r.bytes = kRecordHead + payload;
-    while (!records_.empty() && records_.back().first >= first) records_.pop_back();
-    if (!records_.empty())
-        records_.back().count = std::min(records_.back().count, first - records_.back().first);
-    records_.push_back(std::move(r));
-    tokens_.assign(tokens.begin(), tokens.begin() + size);
+    add(std::move(r),
+        tokens.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
     return kRecordHead + payload;
 }
 
@@ -450,7 +453,7 @@ KvFile::Saved KvFile::rewrite(const KvCache& cache, std::span<const TokenId> tok
         fs::create_directories(path_.parent_path(), ec);
         File f(std::fopen(temp.c_str(), "w+b"));
         if (!f) throw std::runtime_error(os_error("cannot create " + temp.string()));
-        const std::string head = header_bytes(identity_);
+        const std::string& head = header_;
         if (std::fwrite(head.data(), 1, head.size(), f.get()) != head.size())
             throw std::runtime_error(os_error("cannot write " + temp.string()));
         out.bytes = head.size() + write_record(f.get(), cache, tokens, 0);
@@ -484,7 +487,7 @@ KvFile::Saved KvFile::save(const KvCache& cache, std::span<const TokenId> tokens
             tokens_.begin());
         if (m == cache.size()) return out;  // the file holds all of it already
         // Records that this one cuts become dead bytes: rewrite when most of the file is dead.
-        std::uint64_t live_after = header_bytes(identity_).size();
+        std::uint64_t live_after = header_.size();
         for (const auto& r : records_) live_after += live_part(r, m);
         const std::uint64_t dead = file_bytes_ - live_after;
         if (records_.empty() || dead > std::max(live_after, rewrite_floor_)) {

@@ -77,12 +77,15 @@ class KvFile {
 
   private:
     bool scan(std::string& why);  // reads the header and records into records_/tokens_
+    // Takes a record (and its tokens) into records_/tokens_, cutting what it starts below.
+    void add(Record r, std::span<const TokenId> tokens);
     Saved rewrite(const KvCache& cache, std::span<const TokenId> tokens);
     std::uint64_t write_record(std::FILE* f, const KvCache& cache, std::span<const TokenId> tokens,
                                int first);
 
     std::filesystem::path path_;
     std::string identity_;
+    std::string header_;  // the file's first bytes for this identity
     std::optional<KvDiskBudget> budget_;
     bool known_ = false;  // records_/tokens_ describe the file as it is on disk
     std::vector<Record> records_;
