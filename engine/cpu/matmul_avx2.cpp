@@ -23,6 +23,9 @@ namespace {
 constexpr int kGroup = 16;       // columns per decoded group
 constexpr int kMaxTokens = 4;    // tokens per tile
 constexpr int kTokenBlock = 64;  // tokens whose activations stay in L2 while rows stream by
+// Software prefetch distance along each weight row (see matmul_avx512.cpp; here +10-15% for
+// bf16 and ~+5% for MXFP4 at batch 1 on Zen 4 with --isa avx2).
+constexpr int kPrefetchBytes = 2048;
 
 // Packed position -> column within a group (matmul_kernels.h, Packing).
 struct Order {
@@ -110,6 +113,7 @@ struct Bf16 {
         for (int c = 0; c < full; c += kGroup) {
             __m256 we[R], wo[R];
             for (int r = 0; r < R; ++r) {
+                _mm_prefetch(reinterpret_cast<const char*>(w[r] + c) + kPrefetchBytes, _MM_HINT_T0);
                 const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r] + c));
                 we[r] = _mm256_castsi256_ps(_mm256_slli_epi32(p, 16));
                 wo[r] = _mm256_castsi256_ps(_mm256_and_si256(p, odd_mask));
@@ -153,6 +157,8 @@ struct Mxfp4 {
             __m256i bytes[R];
             __m256 mag[R];
             for (int r = 0; r < R; ++r) {
+                _mm_prefetch(reinterpret_cast<const char*>(blk[r] + 16 * g) + kPrefetchBytes,
+                             _MM_HINT_T0);
                 bytes[r] = _mm256_broadcastsi128_si256(
                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[r] + 16 * g)));
                 mag[r] = _mm256_load_ps(a.mxfp4_lut + 16 * scl[r][g]);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -9,15 +10,29 @@
 
 namespace gossamer::engine::cpu {
 
-// Workers sleep on a condition variable between loops; a loop is published as a generation
-// number plus an atomic chunk counter that every participant (the caller too) pulls from.
+// A loop is published as a generation number plus an atomic chunk counter that every
+// participant (the caller too) pulls from. Between loops a worker first spins on the
+// generation for kSpin (a decode step runs a dozen short loops with gaps of tens of
+// microseconds, and waking a sleeping thread costs about that much, more in a VM), then
+// sleeps on a condition variable. The generation is bumped under the mutex, so a worker that
+// checks it under the mutex before sleeping cannot miss a wake-up.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
+}
+
 struct ThreadPool::State {
     std::mutex mutex;
     std::condition_variable wake, done;
     std::vector<std::thread> workers;
-    bool stopping = false;
-    unsigned long generation = 0;
-    int active = 0;  // workers still inside the current loop
+    bool stopping = false;                     // guarded by mutex
+    std::atomic<unsigned long> generation{0};  // written under mutex
+    std::atomic<int> active{0};                // workers still inside the current loop
     const std::function<void(std::size_t, std::size_t)>* body = nullptr;
     std::size_t n = 0, chunk = 1;
     std::atomic<std::size_t> next{0};
@@ -30,18 +45,37 @@ struct ThreadPool::State {
         }
     }
 
+    // Spins until `ready()` holds or kSpin passes; returns whether it held.
+    template <class Ready>
+    static bool spin_until(Ready ready) {
+        const auto deadline = std::chrono::steady_clock::now() + kSpin;
+        for (int i = 1;; ++i) {
+            if (ready()) return true;
+            cpu_relax();
+            if (i % 64 == 0 && std::chrono::steady_clock::now() > deadline) return false;
+        }
+    }
+
     void worker() {
         unsigned long seen = 0;
         for (;;) {
-            {
+            const auto published = [&] {
+                return generation.load(std::memory_order_acquire) != seen;
+            };
+            if (!spin_until(published)) {
                 std::unique_lock lock(mutex);
-                wake.wait(lock, [&] { return stopping || generation != seen; });
+                wake.wait(lock, published);
+            }
+            {
+                std::lock_guard lock(mutex);
                 if (stopping) return;
-                seen = generation;
+                seen = generation.load(std::memory_order_acquire);
             }
             run_chunks();
-            std::lock_guard lock(mutex);
-            if (--active == 0) done.notify_one();
+            if (active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard lock(mutex);
+                done.notify_one();
+            }
         }
     }
 };
@@ -57,6 +91,7 @@ ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(state_->mutex);
         state_->stopping = true;
+        state_->generation.fetch_add(1, std::memory_order_release);
     }
     state_->wake.notify_all();
     for (auto& t : state_->workers) t.join();
@@ -80,13 +115,15 @@ void ThreadPool::parallel_for(std::size_t n, std::size_t grain,
         s.n = n;
         s.chunk = chunk;
         s.next.store(0, std::memory_order_relaxed);
-        s.active = static_cast<int>(s.workers.size());
-        ++s.generation;
+        s.active.store(static_cast<int>(s.workers.size()), std::memory_order_relaxed);
+        s.generation.fetch_add(1, std::memory_order_release);
     }
     s.wake.notify_all();
     s.run_chunks();
+    const auto finished = [&] { return s.active.load(std::memory_order_acquire) == 0; };
+    if (State::spin_until(finished)) return;
     std::unique_lock lock(s.mutex);
-    s.done.wait(lock, [&] { return s.active == 0; });
+    s.done.wait(lock, finished);
 }
 
 }  // namespace gossamer::engine::cpu
