@@ -28,14 +28,17 @@
 namespace gossamer::engine::cpu::detail {
 namespace {
 
-constexpr int kGroup = 32;     // columns per decoded group
-constexpr int kMaxRows = 4;    // rows per tile
-constexpr int kMaxTokens = 4;  // tokens per tile
-constexpr int kTokenBlock = 64;
-// Software prefetch distance along each weight row. The hardware prefetcher alone left a
-// single-token (decode) product at ~60% of the read bandwidth on Zen 4; 2 KiB ahead measured
-// +17% (bf16) and +41% (MXFP4) at batch 1 (gossamer_bench_matmul, 2 threads, A/B in one run).
-constexpr int kPrefetchBytes = 2048;  // tokens whose activations stay in L2 while rows stream by
+constexpr int kGroup = 32;       // columns per decoded group
+constexpr int kMaxRows = 4;      // rows per tile
+constexpr int kMaxTokens = 4;    // tokens per tile
+constexpr int kTokenBlock = 64;  // tokens whose activations stay in L2 while rows stream by
+// Software prefetch (the hardware prefetcher alone left a single-token product, i.e. decode,
+// well short of the read bandwidth; measured with gossamer_bench_matmul, 2 threads, A/B
+// interleaved, on Zen 5). bf16 rows are long (5.6 KiB at 20b widths): 2 KiB ahead in the
+// same row, +17%. MXFP4 rows are short (1.4 KiB) and a tile's rows lie next to each other:
+// the same place 8 rows on, i.e. two tiles ahead, +25% over 2 KiB ahead (+41% over none).
+constexpr int kPrefetchBytes = 2048;
+constexpr std::size_t kPrefetchRows = 8;
 
 // Packed position -> column within a 32-column group (matmul_kernels.h, Packing): even
 // columns (low halves of bf16 pairs, low nibbles), then odd ones.
@@ -131,11 +134,11 @@ struct Mxfp4 {
         __m512 acc[R][T];
         for (int r = 0; r < R; ++r)
             for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+        const std::size_t ahead = kPrefetchRows * groups * 16;
         for (std::size_t g = 0; g < groups; ++g) {
             __m512 we[R], wo[R];
             for (int r = 0; r < R; ++r) {
-                _mm_prefetch(reinterpret_cast<const char*>(blk[r] + 16 * g) + kPrefetchBytes,
-                             _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(blk[r] + 16 * g) + ahead, _MM_HINT_T0);
                 const __m512i idx = _mm512_cvtepu8_epi32(
                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[r] + 16 * g)));
                 const __m512 lut = _mm512_load_ps(a.mxfp4_lut + 16 * scl[r][g]);
