@@ -158,6 +158,13 @@ void pack_activations(const float* x, std::size_t ldx, int tokens, int cols,
     }
 }
 
+// Aligned scratch of at least `floats` floats for packed activations (64-byte aligned).
+float* packing_buffer(std::vector<float>& buffer, std::size_t floats) {
+    buffer.resize(floats + 16);
+    const auto misalign = reinterpret_cast<std::uintptr_t>(buffer.data()) % 64 / sizeof(float);
+    return buffer.data() + (misalign ? 16 - misalign : 0);
+}
+
 // Runs one format's kernel over all rows, a slab of tokens at a time.
 void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool& pool, bool mxfp4) {
     if (args.tokens <= 0 || rows <= 0) return;
@@ -169,11 +176,8 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
     const std::size_t ldp = (static_cast<std::size_t>(args.cols) + 15) / 16 * 16;
     thread_local std::vector<float> packed;
     float* base = nullptr;
-    if (packing.group > 0) {
-        packed.resize(ldp * static_cast<std::size_t>(std::min(tokens, kTokenSlab)) + 16);
-        const auto misalign = reinterpret_cast<std::uintptr_t>(packed.data()) % 64 / sizeof(float);
-        base = packed.data() + (misalign ? 16 - misalign : 0);
-    }
+    if (packing.group > 0)
+        base = packing_buffer(packed, ldp * static_cast<std::size_t>(std::min(tokens, kTokenSlab)));
     float* const y = args.y;
     for (int t0 = 0; t0 < tokens; t0 += kTokenSlab) {
         const int n = std::min(kTokenSlab, tokens - t0);
@@ -227,6 +231,74 @@ std::uint16_t float_to_bf16(float value) {
 
 float mxfp4_value(std::uint8_t nibble, std::uint8_t scale) {
     return std::ldexp(kE2M1[nibble & 0x0f], static_cast<int>(scale) - 127);
+}
+
+void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool) {
+    // Products whose activations together fit one slab run as one loop; the rest singly.
+    std::vector<const Mxfp4Product*> batch;
+    int batch_tokens = 0;
+    for (const Mxfp4Product& p : products) {
+        if (p.tokens <= 0 || p.rows <= 0) continue;
+        if (batch_tokens + p.tokens > kTokenSlab) {
+            matmul_mxfp4(p.x, p.ldx, p.tokens, p.blocks, p.scales, p.rows, p.cols, p.bias, p.y,
+                         p.ldy, pool);
+            continue;
+        }
+        batch.push_back(&p);
+        batch_tokens += p.tokens;
+    }
+    if (batch.empty()) return;
+    const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
+    const detail::Packing& packing = k.mxfp4_packing;
+    // Each product's arguments, its activations packed in turn into one buffer; its rows are
+    // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
+    std::vector<MatmulArgs> args(batch.size());
+    std::vector<std::size_t> first_row(batch.size() + 1, 0);
+    auto padded = [](int cols) { return (static_cast<std::size_t>(cols) + 15) / 16 * 16; };
+    std::size_t packed_floats = 0;
+    for (const Mxfp4Product* p : batch)
+        packed_floats += padded(p->cols) * static_cast<std::size_t>(p->tokens);
+    thread_local std::vector<float> packed;
+    float* next = packing.group > 0 ? packing_buffer(packed, packed_floats) : nullptr;
+    std::size_t work = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Mxfp4Product& p = *batch[i];
+        MatmulArgs& a = args[i];
+        a.tokens = p.tokens;
+        a.cols = p.cols;
+        a.blocks = p.blocks;
+        a.scales = p.scales;
+        a.mxfp4_lut = &mxfp4_lut().v[0][0];
+        a.bias = p.bias;
+        a.y = p.y;
+        a.ldy = p.ldy;
+        if (packing.group > 0) {
+            pack_activations(p.x, p.ldx, p.tokens, p.cols, packing, next, padded(p.cols));
+            a.x = next;
+            a.ldx = padded(p.cols);
+            next += padded(p.cols) * static_cast<std::size_t>(p.tokens);
+        } else {
+            a.x = p.x;
+            a.ldx = p.ldx;
+        }
+        first_row[i + 1] = first_row[i] + static_cast<std::size_t>(p.rows);
+        work += static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(p.cols) *
+                static_cast<std::size_t>(p.tokens);
+    }
+    const std::size_t rows = first_row.back();
+    const std::size_t row_work = std::max<std::size_t>(work / rows, 1);
+    pool.parallel_for(rows, std::max(kRowGrain, kChunkWork / row_work),
+                      [&](std::size_t begin, std::size_t end) {
+                          auto i = static_cast<std::size_t>(
+                              std::upper_bound(first_row.begin(), first_row.end(), begin) -
+                              first_row.begin() - 1);
+                          for (; begin < end; ++i) {
+                              const std::size_t stop = std::min(end, first_row[i + 1]);
+                              k.mxfp4(args[i], static_cast<int>(begin - first_row[i]),
+                                      static_cast<int>(stop - first_row[i]));
+                              begin = stop;
+                          }
+                      });
 }
 
 const char* matmul_isa() {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,25 @@ void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_
 void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                   const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
                   std::size_t ldy, ThreadPool& pool);
+
+// One MXFP4 product of a batch: matmul_mxfp4's arguments.
+struct Mxfp4Product {
+    const float* x = nullptr;
+    std::size_t ldx = 0;
+    int tokens = 0;
+    const std::uint8_t* blocks = nullptr;
+    const std::uint8_t* scales = nullptr;
+    int rows = 0, cols = 0;
+    const float* bias = nullptr;
+    float* y = nullptr;
+    std::size_t ldy = 0;
+};
+
+// Runs several MXFP4 products (the experts of a MoE layer) with the results of
+// matmul_mxfp4 on each, but as one parallel loop over all their rows when they are small
+// (decode, short batches): one wake-up and one barrier instead of one per product, and the
+// threads stay busy across the products' boundaries. Large products run one at a time.
+void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool);
 
 // Which implementation the dispatcher picked: "avx512", "avx2", or "portable". Chosen at
 // first use: the best this CPU supports, or the environment variable GOSSAMER_CPU_ISA

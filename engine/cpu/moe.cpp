@@ -11,6 +11,9 @@ namespace gossamer::engine::cpu {
 namespace {
 
 constexpr float kSwigluAlpha = 1.702f;
+// Routed rows whose expert products run as one parallel loop (the batch slab of
+// matmul_mxfp4_batch): a decode step's k experts, or a short batch's, go together.
+constexpr std::size_t kGroupRows = 256;
 
 // Top-k of one row of router logits, sorted descending (ties: lower expert id first), and the
 // softmax over the selected logits.
@@ -63,35 +66,76 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
             s.rows_of[static_cast<std::size_t>(chosen[i])].push_back(t * k + i);
     }
 
-    // 2. Each expert runs its tokens as one batch; results land at [t, slot, :].
+    // 2. Each expert runs its tokens as one batch; results land at [t, slot, :]. Experts go in
+    // groups of at most kGroupRows routed rows (or one larger expert), each group's products
+    // as one parallel loop (matmul_mxfp4_batch); the scratch holds one group's rows.
     s.expert_out.resize(T * static_cast<std::size_t>(k) * H);
-    for (int e = 0; e < experts; ++e) {
-        const auto& rows = s.rows_of[static_cast<std::size_t>(e)];
-        if (rows.empty()) continue;
-        const int n = static_cast<int>(rows.size());
-        const auto N = rows.size();
-        s.gathered.resize(N * H);
-        for (std::size_t r = 0; r < N; ++r)
-            std::memcpy(s.gathered.data() + r * H, h + static_cast<std::size_t>(rows[r] / k) * H,
-                        H * sizeof(float));
-        const auto up_width = static_cast<std::size_t>(2 * inter);
-        s.up.resize(N * up_width);
-        matmul_mxfp4(s.gathered.data(), H, n, layer.mlp1.expert_blocks(e),
-                     layer.mlp1.expert_scales(e), 2 * inter, hidden,
-                     layer.mlp1_bias.data() + static_cast<std::size_t>(e) * up_width, s.up.data(),
-                     up_width, pool);
-        s.activated.resize(N * static_cast<std::size_t>(inter));
-        for (std::size_t r = 0; r < N; ++r)
+    const auto up_width = static_cast<std::size_t>(2 * inter);
+    const auto I = static_cast<std::size_t>(inter);
+    std::vector<Mxfp4Product> products;
+    for (int e0 = 0; e0 < experts;) {
+        int e1 = e0;
+        std::size_t rows = 0;
+        while (e1 < experts &&
+               (rows == 0 || rows + s.rows_of[static_cast<std::size_t>(e1)].size() <= kGroupRows))
+            rows += s.rows_of[static_cast<std::size_t>(e1++)].size();
+        s.gathered.resize(rows * H);
+        s.up.resize(rows * up_width);
+        s.activated.resize(rows * I);
+        s.down.resize(rows * H);
+        // Expert e's rows occupy [first[e - e0], first[e - e0 + 1]) of the group's buffers.
+        std::vector<std::size_t> first{0};
+        for (int e = e0; e < e1; ++e) {
+            const auto& routed = s.rows_of[static_cast<std::size_t>(e)];
+            for (std::size_t r = 0; r < routed.size(); ++r)
+                std::memcpy(s.gathered.data() + (first.back() + r) * H,
+                            h + static_cast<std::size_t>(routed[r] / k) * H, H * sizeof(float));
+            first.push_back(first.back() + routed.size());
+        }
+        auto each_expert = [&](auto&& product) {
+            products.clear();
+            for (int e = e0; e < e1; ++e) {
+                const std::size_t begin = first[static_cast<std::size_t>(e - e0)];
+                const std::size_t n = first[static_cast<std::size_t>(e - e0) + 1] - begin;
+                if (n > 0) products.push_back(product(e, begin, static_cast<int>(n)));
+            }
+            matmul_mxfp4_batch(products, pool);
+        };
+        each_expert([&](int e, std::size_t begin, int n) {
+            return Mxfp4Product{s.gathered.data() + begin * H,
+                                H,
+                                n,
+                                layer.mlp1.expert_blocks(e),
+                                layer.mlp1.expert_scales(e),
+                                2 * inter,
+                                hidden,
+                                layer.mlp1_bias.data() + static_cast<std::size_t>(e) * up_width,
+                                s.up.data() + begin * up_width,
+                                up_width};
+        });
+        for (std::size_t r = 0; r < rows; ++r)
             swiglu(s.up.data() + r * up_width, inter, config.swiglu_limit,
-                   s.activated.data() + r * static_cast<std::size_t>(inter));
-        s.down.resize(N * H);
-        matmul_mxfp4(s.activated.data(), static_cast<std::size_t>(inter), n,
-                     layer.mlp2.expert_blocks(e), layer.mlp2.expert_scales(e), hidden, inter,
-                     layer.mlp2_bias.data() + static_cast<std::size_t>(e) * H, s.down.data(), H,
-                     pool);
-        for (std::size_t r = 0; r < N; ++r)
-            std::memcpy(s.expert_out.data() + static_cast<std::size_t>(rows[r]) * H,
-                        s.down.data() + r * H, H * sizeof(float));
+                   s.activated.data() + r * I);
+        each_expert([&](int e, std::size_t begin, int n) {
+            return Mxfp4Product{s.activated.data() + begin * I,
+                                I,
+                                n,
+                                layer.mlp2.expert_blocks(e),
+                                layer.mlp2.expert_scales(e),
+                                hidden,
+                                inter,
+                                layer.mlp2_bias.data() + static_cast<std::size_t>(e) * H,
+                                s.down.data() + begin * H,
+                                H};
+        });
+        for (int e = e0; e < e1; ++e) {
+            const auto& routed = s.rows_of[static_cast<std::size_t>(e)];
+            for (std::size_t r = 0; r < routed.size(); ++r)
+                std::memcpy(s.expert_out.data() + static_cast<std::size_t>(routed[r]) * H,
+                            s.down.data() + (first[static_cast<std::size_t>(e - e0)] + r) * H,
+                            H * sizeof(float));
+        }
+        e0 = e1;
     }
 
     // 3. Weighted sum in each token's top-k order.

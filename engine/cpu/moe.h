@@ -16,10 +16,10 @@ struct MoeScratch {
     std::vector<float> router;              // [T, experts]
     std::vector<int> chosen;                // [T, k] expert ids
     std::vector<float> weights;             // [T, k]
-    std::vector<float> gathered;            // [n_e, hidden]
-    std::vector<float> up;                  // [n_e, 2*intermediate]
-    std::vector<float> activated;           // [n_e, intermediate]
-    std::vector<float> down;                // [n_e, hidden]
+    std::vector<float> gathered;            // [group rows, hidden], by expert
+    std::vector<float> up;                  // [group rows, 2*intermediate]
+    std::vector<float> activated;           // [group rows, intermediate]
+    std::vector<float> down;                // [group rows, hidden]
     std::vector<float> expert_out;          // [T, k, hidden]
     std::vector<std::vector<int>> rows_of;  // per expert: (t*k + slot) entries routed to it
 };

@@ -380,3 +380,61 @@ TEST_CASE("matmul: results do not depend on the token count or the thread count"
         }
     }
 }
+
+TEST_CASE("matmul: a batch of mxfp4 products equals each product run alone, bit for bit") {
+    // Products of different shapes and token counts (a MoE layer's experts), one of them too
+    // large for the shared slab (it runs alone inside the batch call), one with no tokens.
+    struct Shape {
+        int tokens, rows, cols;
+    };
+    const Shape shapes[] = {{1, 37, 64}, {3, 64, 96},  {0, 8, 32},
+                            {2, 5, 32},  {300, 9, 64}, {1, 130, 64}};
+    std::mt19937 rng(7);
+    std::vector<Problem> problems;
+    std::vector<std::vector<std::uint8_t>> blocks, scales;
+    for (const Shape& s : shapes) {
+        problems.push_back(make_problem(rng, s.tokens, s.rows, s.cols, true));
+        const auto groups =
+            static_cast<std::size_t>(s.rows) * static_cast<std::size_t>(s.cols / 32);
+        blocks.emplace_back(groups * 16);
+        scales.emplace_back(groups);
+        for (auto& b : blocks.back()) b = static_cast<std::uint8_t>(rng());
+        for (auto& v : scales.back()) v = static_cast<std::uint8_t>(115 + rng() % 25);
+    }
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        CAPTURE(isa);
+        for (int threads : {1, 3}) {
+            CAPTURE(threads);
+            ThreadPool pool(threads);
+            std::vector<std::vector<float>> alone, batched;
+            std::vector<Mxfp4Product> products;
+            for (std::size_t i = 0; i < problems.size(); ++i) {
+                const Problem& p = problems[i];
+                const std::size_t size = p.ldy * static_cast<std::size_t>(p.tokens);
+                alone.emplace_back(size, -1.0f);
+                batched.emplace_back(size, -2.0f);
+                matmul_mxfp4(p.x.data(), p.ldx, p.tokens, blocks[i].data(), scales[i].data(),
+                             p.rows, p.cols, p.bias.data(), alone.back().data(), p.ldy, pool);
+            }
+            for (std::size_t i = 0; i < problems.size(); ++i) {
+                const Problem& p = problems[i];
+                products.push_back({p.x.data(), p.ldx, p.tokens, blocks[i].data(), scales[i].data(),
+                                    p.rows, p.cols, p.bias.data(), batched[i].data(), p.ldy});
+            }
+            matmul_mxfp4_batch(products, pool);
+            for (std::size_t i = 0; i < problems.size(); ++i) {
+                CAPTURE(i);
+                const Problem& p = problems[i];
+                // The padding beyond `rows` is left alone by both (so it keeps its fill).
+                for (int t = 0; t < p.tokens; ++t)
+                    for (int r = 0; r < p.rows; ++r) {
+                        const std::size_t at = static_cast<std::size_t>(t) * p.ldy + r;
+                        if (std::memcmp(&alone[i][at], &batched[i][at], sizeof(float)) != 0)
+                            FAIL_CHECK("y[" << t << ", " << r << "]: " << batched[i][at]
+                                            << " batched, " << alone[i][at] << " alone");
+                    }
+            }
+        }
+    }
+}
