@@ -32,11 +32,12 @@ constexpr int kGroup = 32;       // columns per decoded group
 constexpr int kMaxRows = 4;      // rows per tile
 constexpr int kMaxTokens = 4;    // tokens per tile
 constexpr int kTokenBlock = 64;  // tokens whose activations stay in L2 while rows stream by
-// Software prefetch (the hardware prefetcher alone left a single-token product, i.e. decode,
-// well short of the read bandwidth; measured with gossamer_bench_matmul, 2 threads, A/B
-// interleaved, on Zen 5). bf16 rows are long (5.6 KiB at 20b widths): 2 KiB ahead in the
-// same row, +17%. MXFP4 rows are short (1.4 KiB) and a tile's rows lie next to each other:
-// the same place 8 rows on, i.e. two tiles ahead, +25% over 2 KiB ahead (+41% over none).
+// Software prefetch for single-token products (decode); gossamer_bench_matmul, 2 threads,
+// builds A/B interleaved, Zen 5. MXFP4 rows are short (1.4 KiB at 20b widths) and a tile's
+// rows lie side by side: the same place 8 rows on (two tiles ahead) gives +30% at 1 token
+// over no prefetch and +25% over 2 KiB ahead (+10% at 4 tokens, -4% at 32). bf16 rows are
+// long (5.6 KiB): 2 KiB ahead in the same row, +17% in one session and neutral in another
+// (the host's bandwidth drifts between 30 and 57 GB/s).
 constexpr int kPrefetchBytes = 2048;
 constexpr std::size_t kPrefetchRows = 8;
 
