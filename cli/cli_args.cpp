@@ -122,6 +122,16 @@ engine::KvPrecision kv_precision_from(const Parsed& p) {
     return *k == "fp32" ? engine::KvPrecision::Fp32 : engine::KvPrecision::Bf16;
 }
 
+engine::Residency weights_residency_from(const Parsed& p) {
+    const auto w = p.get("--weights");
+    if (w && *w != "memory" && *w != "mmap")
+        throw InputError("--weights '" + *w + "': must be memory or mmap");
+    // The CUDA backend uploads the weights once: a copy in host memory would only cost time.
+    if ((w && *w == "mmap") || p.get("--backend") == std::optional<std::string>("cuda"))
+        return engine::Residency::Mapped;
+    return engine::Residency::Memory;
+}
+
 double parse_number(const std::string& text, std::string_view option, double lo, double hi) {
     double value = 0;
     const auto* end = text.data() + text.size();
@@ -136,8 +146,8 @@ double parse_number(const std::string& text, std::string_view option, double lo,
     return value;
 }
 
-engine::Weights load_checkpoint(const std::filesystem::path& dir) {
-    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1);
+engine::Weights load_checkpoint(const std::filesystem::path& dir, engine::Residency residency) {
+    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1, residency);
 }
 
 std::filesystem::path bundled_model() {

@@ -165,7 +165,8 @@ const std::vector<std::string_view>& fleet_options() {
         "--tasks",         "--parallel", "--name",           "--results",         "--max-failures",
         "--resume",        "--model",    "--replay",         "--replay-delay-ms", "--store",
         "--backend",       "--threads",  "--lease-timeout",  "--endpoint",        "--engine-api",
-        "--output-schema", "--sandbox",  "--kv-disk-budget", "--kv-precision",    "--draft-tokens"};
+        "--output-schema", "--sandbox",  "--kv-disk-budget", "--kv-precision",    "--weights",
+        "--draft-tokens"};
     return names;
 }
 

@@ -68,11 +68,11 @@ double per_second(double count, double seconds) {
 //   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N]
 //   [--backend cpu|cuda|auto] [--json]
 int cmd_generate(Args args) {
-    const Parsed p =
-        parse_args(args,
-                   {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature",
-                    "--top-p", "--top-k", "--seed", "--threads", "--backend", "--kv-precision"},
-                   {"--json"}, 0);
+    const Parsed p = parse_args(
+        args,
+        {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature", "--top-p",
+         "--top-k", "--seed", "--threads", "--backend", "--kv-precision", "--weights"},
+        {"--json"}, 0);
     const std::string model = p.need("--model");
     const int max_tokens =
         static_cast<int>(parse_uint(p.need("--max-tokens"), "--max-tokens", 1, 131072));
@@ -82,7 +82,7 @@ int cmd_generate(Args args) {
         cpu.threads = static_cast<int>(parse_uint(*v, "--threads", 1, 4096));
     const bool json = p.has("--json");
 
-    const eng::Weights weights = load_checkpoint(model);
+    const eng::Weights weights = load_checkpoint(model, weights_residency_from(p));
     const auto prompt = prompt_from(p, weights.config.vocab_size);
     auto backend = runtime::open_backend(
         weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0, kv_precision_from(p)});

@@ -322,9 +322,10 @@ int cmd_model_info(Args args) {
 //   [--backend cpu|cuda|auto]
 int cmd_model_forward(Args args) {
     static_assert(std::endian::native == std::endian::little, "logits files are little-endian");
-    const Parsed p = parse_args(
-        args, {"--model", "--prompt-ids", "--out", "--threads", "--backend", "--kv-precision"}, {},
-        0);
+    const Parsed p = parse_args(args,
+                                {"--model", "--prompt-ids", "--out", "--threads", "--backend",
+                                 "--kv-precision", "--weights"},
+                                {}, 0);
     const fs::path model = p.need("--model");
     const fs::path prompt_path = p.need("--prompt-ids");
     const fs::path out_path = p.need("--out");
@@ -334,7 +335,7 @@ int cmd_model_forward(Args args) {
 
     const std::vector<eng::TokenId> ids = read_token_ids(prompt_path);
 
-    const eng::Weights w = load_checkpoint(model);
+    const eng::Weights w = load_checkpoint(model, weights_residency_from(p));
     const int vocab = w.config.vocab_size;
     for (std::size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= vocab)

@@ -27,7 +27,7 @@ int cmd_serve(Args args) {
                    {"--model", "--replay", "--replay-delay-ms", "--host", "--port", "--store",
                     "--api-key", "--backend", "--threads", "--max-queue", "--max-running", "--spec",
                     "--model-name", "--context-tokens", "--max-request-tokens", "--kv-disk-budget",
-                    "--kv-precision", "--draft-tokens"},
+                    "--kv-precision", "--weights", "--draft-tokens"},
                    {"--no-store"}, 0);
     rt::AgentSpec spec;
     spec.name = "serve";

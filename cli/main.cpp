@@ -55,20 +55,24 @@ constexpr Command kCommands[] = {
      "  --json   machine-readable\n"},
     {"model forward", gossamer::cli::cmd_model_forward, "int32 ids -> f32 logits [T, vocab]",
      "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto] "
-     "[--kv-precision bf16|fp32]",
+     "[--kv-precision bf16|fp32] [--weights memory|mmap]",
      "  --model DIR        checkpoint\n"
      "  --prompt-ids FILE  raw little-endian int32 ids\n"
      "  --out FILE         f32 logits\n"
      "  --threads N        CPU threads\n"
      "  --backend NAME     cpu | cuda | auto\n"
-     "  --kv-precision P   bf16 (default) | fp32 (the reference's arithmetic)\n"},
+     "  --kv-precision P   bf16 (default) | fp32 (the reference's arithmetic)\n"
+     "  --weights W        memory (default: a copy, faster decode) | mmap (instant load)\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
-     "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
+     "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema "
+     "FILE] "
      "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
-     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--draft-tokens N] [--json | --quiet | "
+     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--weights memory|mmap] "
+     "[--draft-tokens N] [--json | --quiet | "
      "--verbose]",
      "  --task TEXT            the task (overrides the spec's)\n"
-     "  --model DIR            checkpoint (default: the spec's model.path, else the bundled nano)\n"
+     "  --model DIR            checkpoint (default: the spec's model.path, else the bundled "
+     "nano)\n"
      "  --replay FILE          a replay script instead of a model (a scripted test double)\n"
      "  --replay-delay-ms N    replay: pause per token\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
@@ -79,8 +83,10 @@ constexpr Command kCommands[] = {
      "  --backend NAME         cpu | cuda | auto\n"
      "  --threads N            CPU threads\n"
      "  --lease-timeout S      a lease without heartbeat this long is stale (default 30)\n"
-     "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
+     "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: "
+     "none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
@@ -88,6 +94,7 @@ constexpr Command kCommands[] = {
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
      "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
      "[--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--weights memory|mmap] "
      "[--draft-tokens N] "
      "[--json | --quiet | --verbose]",
      "  --model DIR            another checkpoint than the session's\n"
@@ -101,6 +108,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
@@ -108,7 +116,8 @@ constexpr Command kCommands[] = {
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
      "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--sandbox MODE] [--store DB] "
      "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--draft-tokens N] [--json | --quiet | --verbose]",
+     "[--kv-precision bf16|fp32] [--weights memory|mmap] [--draft-tokens N] [--json | --quiet | "
+     "--verbose]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
      "  --endpoint URL         a remote engine instead (repeatable; docs/SCALE.md)\n"
@@ -121,6 +130,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
      "  --quiet                the final answer only (why on stderr when there is none)\n"
@@ -129,7 +139,8 @@ constexpr Command kCommands[] = {
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
      "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--draft-tokens N] [--json] | --resume FLEET_ID "
+     "[--kv-precision bf16|fp32] [--weights memory|mmap] [--draft-tokens N] [--json] | --resume "
+     "FLEET_ID "
      "[--results FILE.jsonl] [--parallel N] [--endpoint URL...]",
      "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
      "  --parallel N           sessions running at once (default 8)\n"
@@ -151,6 +162,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 progress as JSON lines (the default when not a terminal)\n"},
     {"serve", gossamer::cli::cmd_serve,
@@ -158,6 +170,7 @@ constexpr Command kCommands[] = {
      "[--model DIR | --replay FILE] [--host 127.0.0.1] [--port 8000] [--store DB | --no-store] "
      "[--api-key KEY] [--backend cpu|cuda|auto] [--threads N] [--max-running N] [--max-queue N] "
      "[--spec SPEC] [--model-name NAME] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--weights memory|mmap] "
      "[--draft-tokens N]",
      "  --model DIR              checkpoint (default: the bundled nano)\n"
      "  --replay FILE            a replay script instead of a model (a scripted test double)\n"
@@ -177,6 +190,7 @@ constexpr Command kCommands[] = {
      "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"
      "  --kv-disk-budget SIZE    conversations' saved KV caches at most (default 16G; 0: none)\n"
      "  --kv-precision P         bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --weights W              memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N         speculative decoding: draft tokens per step (default 8; 0: "
      "off)\n"},
     {"ui", gossamer::cli::cmd_ui,
@@ -242,7 +256,7 @@ constexpr Command kCommands[] = {
     {"generate", gossamer::cli::cmd_generate, "sample tokens from a checkpoint",
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] "
-     "[--kv-precision bf16|fp32] [--json]",
+     "[--kv-precision bf16|fp32] [--weights memory|mmap] [--json]",
      "  --model DIR         checkpoint\n"
      "  --prompt TEXT       prompt text\n"
      "  --prompt-ids FILE   raw int32 ids\n"
@@ -254,6 +268,7 @@ constexpr Command kCommands[] = {
      "  --threads N         CPU threads\n"
      "  --backend NAME      cpu | cuda | auto\n"
      "  --kv-precision P    bf16 (default) | fp32\n"
+     "  --weights W         memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",
      "[--policy FILE] [--mode MODE] [--net | --net-allow LIST [--net-deny LIST]] [--workspace DIR] "

@@ -5,18 +5,53 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "engine/model_error.h"
 
 namespace gossamer::engine {
 
-MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
+bool huge_pages_available() {
+    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string modes;
+    std::getline(in, modes);
+    return modes.find("[always]") != std::string::npos ||
+           modes.find("[madvise]") != std::string::npos;
+}
+
+namespace {
+
+// A private anonymous copy of the file (huge pages requested), or null when memory is refused
+// or a read fails: the caller keeps the file mapping then.
+void* copy_into_memory(int fd, std::size_t size) {
+    void* copy = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (copy == MAP_FAILED) return nullptr;
+    ::madvise(copy, size, MADV_HUGEPAGE);
+    constexpr std::size_t kChunk = std::size_t{64} << 20;
+    for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::pread(fd, static_cast<char*>(copy) + done,
+                                  std::min(kChunk, size - done), static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::munmap(copy, size);
+            return nullptr;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::mprotect(copy, size, PROT_READ);
+    return copy;
+}
+
+}  // namespace
+
+MappedFile::MappedFile(const std::filesystem::path& path, Residency residency) : path_(path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        throw ModelError(path.string() + ": cannot open: " + std::strerror(errno));
+    if (fd < 0) throw ModelError(path.string() + ": cannot open: " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         const int err = errno;
@@ -33,6 +68,13 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
             throw ModelError(path.string() + ": cannot map: " + std::strerror(err));
         }
         data_ = static_cast<const std::byte*>(p);
+        if (residency == Residency::Memory && huge_pages_available()) {
+            if (void* copy = copy_into_memory(fd, size_)) {
+                ::munmap(p, size_);
+                data_ = static_cast<const std::byte*>(copy);
+                in_memory_ = true;
+            }
+        }
     }
     ::close(fd);
 }

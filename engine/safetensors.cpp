@@ -50,11 +50,13 @@ const TensorView* SafetensorsFile::find(const std::string& name) const {
     return it == tensors_.end() ? nullptr : &it->second;
 }
 
-SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
-    : file_(std::make_shared<MappedFile>(path)) {
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path, Residency residency)
+    : file_(std::make_shared<MappedFile>(path, residency)) {
     const std::string where = path.string();
     auto fail = [&](const std::string& what) { throw ModelError(where + ": " + what); };
-    if (file_->size() < 8) fail("too small for a safetensors header (" + std::to_string(file_->size()) + " bytes; truncated?)");
+    if (file_->size() < 8)
+        fail("too small for a safetensors header (" + std::to_string(file_->size()) +
+             " bytes; truncated?)");
     std::uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i)
         header_len = header_len << 8 | static_cast<std::uint8_t>(file_->data()[i]);

@@ -30,16 +30,18 @@ struct TensorView {
 };
 
 class SafetensorsFile {
-public:
+  public:
     // Throws ModelError naming the file (and tensor) for anything malformed.
-    explicit SafetensorsFile(const std::filesystem::path& path);
+    explicit SafetensorsFile(const std::filesystem::path& path,
+                             Residency residency = Residency::Mapped);
+    bool in_memory() const { return file_->in_memory(); }
 
     const std::filesystem::path& path() const { return file_->path(); }
     std::size_t size() const { return file_->size(); }
     const std::map<std::string, TensorView>& tensors() const { return tensors_; }
     const TensorView* find(const std::string& name) const;
 
-private:
+  private:
     std::shared_ptr<MappedFile> file_;
     std::map<std::string, TensorView> tensors_;
 };

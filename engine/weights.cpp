@@ -50,7 +50,7 @@ class TensorSet {
         std::sort(paths.begin(), paths.end());
         if (paths.empty()) throw ModelError(dir.string() + ": no *.safetensors files");
         for (const auto& p : paths) {
-            files_.push_back(std::make_shared<SafetensorsFile>(p));
+            files_.push_back(std::make_shared<SafetensorsFile>(p, options_.residency));
             for (const auto& [name, view] : files_.back()->tensors()) {
                 auto [it, fresh] =
                     by_name_.emplace(name, std::make_pair(&view, files_.back().get()));

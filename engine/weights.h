@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/mapped_file.h"
 #include "engine/model_config.h"
 
 namespace gossamer::engine {
@@ -76,6 +77,7 @@ struct Weights {
 struct LoadOptions {
     // Called as loading proceeds (done <= total, in tensors); may be empty.
     std::function<void(std::size_t done, std::size_t total)> progress;
+    Residency residency = Residency::Mapped;  // where the files' bytes live (mapped_file.h)
 };
 
 // Loads a checkpoint directory: the official original/ layout (config.json + *.safetensors),

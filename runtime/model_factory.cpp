@@ -21,8 +21,10 @@ LoadedModel::~LoadedModel() {
     backend.reset();
 }
 
-engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress) {
+engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress,
+                                engine::Residency residency) {
     engine::LoadOptions load;
+    load.residency = residency;
     if (progress)
         load.progress = [&](std::size_t done, std::size_t total) {
             std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", dir.c_str(), done, total);
@@ -82,7 +84,9 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
         model->client = std::move(client);
         return model;
     }
-    model->weights = load_checkpoint(reference, options.progress);
+    model->weights =
+        load_checkpoint(reference, options.progress,
+                        options.backend == "cuda" ? engine::Residency::Mapped : options.weights);
     engine::BackendChoice choice;
     choice.kind = options.backend;
     choice.threads = options.threads;

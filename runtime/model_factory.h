@@ -40,6 +40,9 @@ struct ModelOptions {
     engine::KvPrecision kv_precision = engine::KvPrecision::Bf16;  // the CPU backend's KV
     // Speculative decoding: at most this many prompt-lookup draft tokens per step; 0: off.
     int draft_tokens = engine::DraftOptions{}.max_tokens;
+    // Where the checkpoint's bytes live: Memory (a copy, faster decode) for the CPU backend;
+    // the CUDA backend always maps (it uploads the weights once).
+    engine::Residency weights = engine::Residency::Memory;
     bool progress = false;  // loading progress on stderr
     RemoteOptions remote;   // remote: api, key, limits (the endpoints come from the reference)
 };
@@ -57,7 +60,8 @@ struct LoadedModel {
 
 // A checkpoint directory loaded and validated, with progress on stderr when `progress`.
 // Throws SetupError with the loader's message (the file and tensor at fault).
-engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress);
+engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress,
+                                engine::Residency residency = engine::Residency::Mapped);
 // The backend `choice` names (engine/backend_factory.h); SetupError for an unknown kind or an
 // unusable GPU, with the reason.
 std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,

@@ -159,6 +159,15 @@ TEST_CASE("cli model: forward matches the golden reference logits") {
                      "");
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
+    // The weights mapped instead of read into memory (the default): the same logits, bit for bit.
+    const Run mapped =
+        run_gossamer("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
+                         quote(golden("tiny-moe/prompt.i32")) + " --out " +
+                         quote(tmp.path / "mapped.f32") + " --kv-precision fp32 --weights mmap",
+                     "");
+    INFO("stderr: " << mapped.err);
+    REQUIRE(mapped.exit_code == 0);
+    CHECK(read_floats(tmp.path / "mapped.f32") == read_floats(tmp.path / "logits.f32"));
     const auto got = read_floats(tmp.path / "logits.f32");
     const auto expected = read_floats(golden("tiny-moe/logits_f32.f32"));
     REQUIRE(got.size() == 64 * 512);
@@ -193,6 +202,10 @@ TEST_CASE("cli model: bad input exits 2 with a message") {
               "not enough free disk space");
     CHECK(!fs::exists(tmp.path / "big"));
 
+    check_bad("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
+                  quote(golden("tiny-moe/prompt.i32")) + " --out " + quote(tmp.path / "l.f32") +
+                  " --weights disk",
+              "must be memory or mmap");
     check_bad("model info", "missing");
     check_bad("model info " + quote(tmp.path / "nowhere"), "not a directory");
     check_bad("model info " + quote(busy), "no config.json");

@@ -248,6 +248,26 @@ TEST_CASE("checkpoint: the HF layout loads to byte-identical weights and equal l
     CHECK(forward_all(original, kTokens) == forward_all(hf, kTokens));
 }
 
+TEST_CASE("checkpoint: weights read into memory equal the mapped ones, byte for byte") {
+    gossamer::test::TempDir tmp{"ckpt"};
+    const fs::path dir = write_tiny(tmp.path / "m", 4);
+    const Weights mapped = load_weights(dir);
+    LoadOptions memory;
+    memory.residency = Residency::Memory;
+    const Weights copied = load_weights(dir, memory);
+    check_same_weights(mapped, copied);
+    CHECK(forward_all(mapped, kTokens) == forward_all(copied, kTokens));
+    // The copy takes effect where transparent huge pages are on; the file mapping otherwise.
+    const auto file = dir / "model.safetensors";
+    REQUIRE(fs::exists(file));
+    const MappedFile in_memory(file, Residency::Memory), on_disk(file);
+    CHECK(in_memory.in_memory() == huge_pages_available());
+    CHECK(!on_disk.in_memory());
+    REQUIRE(in_memory.size() == on_disk.size());
+    CHECK(std::memcmp(in_memory.data(), on_disk.data(), on_disk.size()) == 0);
+    if (in_memory.in_memory()) CHECK(in_memory.data() != on_disk.data());
+}
+
 TEST_CASE("checkpoint: a small shard limit splits the model into files that load the same") {
     gossamer::test::TempDir tmp{"ckpt"};
     const Weights one = load_weights(write_tiny(tmp.path / "one", 9));
