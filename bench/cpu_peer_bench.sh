@@ -8,13 +8,14 @@
 # ratios gossamer / llama.cpp. Prints a markdown report; raw JSON lines go to
 # bench/.scratch/cpu-peer-<layers>L.jsonl.
 #   bench/cpu_peer_bench.sh [--layers 4] [--threads 2] [--prompt 512] [--decode 64]
-#                           [--rounds 3] [--reps 2] [--peers DIR] [--build-dir DIR] [--no-build]
+#                           [--rounds 3] [--reps 2] [--weights memory|mmap] [--peers DIR]
+#                           [--build-dir DIR] [--no-build]
 # Needs python3 with numpy (the converter) and npm (the peer's one-time setup). Disk: about
 # 1.2 GB + 0.48 GB per layer for the checkpoint and as much again for the GGUF.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-layers=4 threads=2 prompt=512 decode=64 rounds=3 reps=2 build_dir=build/bench build=1
+layers=4 threads=2 prompt=512 decode=64 rounds=3 reps=2 build_dir=build/bench build=1 weights=memory
 peers="$repo/../shared/peers"
 command_line="bench/cpu_peer_bench.sh $*"
 while [ $# -gt 0 ]; do
@@ -26,15 +27,17 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --peers) peers=$2; shift 2 ;;
+    --weights) weights=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "cpu_peer_bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 for n in "$layers" "$threads" "$prompt" "$decode" "$rounds" "$reps"; do
   case "$n" in ''|*[!0-9]*|0) echo "cpu_peer_bench.sh: '$n' is not a positive integer" >&2; exit 2 ;; esac
 done
+case "$weights" in memory|mmap) ;; *) echo "cpu_peer_bench.sh: --weights must be memory or mmap" >&2; exit 2 ;; esac
 if [ ! -f "$peers/llama_logits.c" ]; then
   echo "cpu_peer_bench.sh: no llama.cpp peer at $peers (pass --peers DIR)" >&2
   exit 2
@@ -84,7 +87,7 @@ run_llama() {
     python3 -c 'import json,sys; print(json.dumps({"engine":"llama.cpp", **json.loads(sys.stdin.read())}))' >> "$raw"
 }
 run_gossamer() {
-  "$engine_bench" --model "$ckpt/model" --prompt "$prompt" --decode "$decode" --batch 1 \
+  "$engine_bench" --model "$ckpt/model" --prompt "$prompt" --decode "$decode" --batch 1 --weights "$weights" \
     --runs "$reps" --threads "$threads" |
     python3 -c 'import json,sys; print(json.dumps({"engine":"gossamer", **json.load(sys.stdin)}))' >> "$raw"
 }
@@ -123,7 +126,7 @@ print("|---|---:|---:|---:|")
 print(f"| prefill tok/s ({prompt} tokens) | {g_pp:.1f} | {l_pp:.1f} | **{g_pp / l_pp:.2f}x** |")
 print(f"| decode tok/s (batch 1) | {g_tg:.2f} | {l_tg:.2f} | **{g_tg / l_tg:.2f}x** |")
 print(f"| peak RSS GiB | {g_rss:.1f} | {l_rss:.1f} | {g_rss / l_rss:.2f} |")
-print(f"| load s | {g_load:.2f} | {l_load:.2f} | |")
+print(f"| load s (gossamer --weights {g[0].get('weights', '?') if g else '?'}) | {g_load:.2f} | {l_load:.2f} | |")
 print()
 print(f"gossamer's decode step: {g_layer:.2f} ms per layer + {g_unembed:.1f} ms unembedding; "
       f"weights read at {g_gbs:.1f} GB/s")

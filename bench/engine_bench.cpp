@@ -2,7 +2,7 @@
 // init`): prefill tok/s for a prompt, decode tok/s at batch 1 and at larger batches, peak RSS,
 // and the weight bytes a batch-1 decode step reads, as achieved GB/s. Prints one JSON object.
 //   gossamer_bench_engine --model DIR [--prompt N] [--decode N] [--batch B,...] [--runs R]
-//                         [--threads T]
+//                         [--threads T] [--weights memory|mmap]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -55,6 +55,7 @@ struct Options {
     std::string model;
     int prompt = 128, decode = 32, runs = 3, threads = 0;
     std::vector<int> batches = {1, 4, 16};
+    Residency residency = Residency::Memory;  // as the CLI's --weights default
 };
 
 Options parse(int argc, char** argv) {
@@ -75,7 +76,12 @@ Options parse(int argc, char** argv) {
             o.runs = std::stoi(value());
         else if (a == "--threads")
             o.threads = std::stoi(value());
-        else if (a == "--batch") {
+        else if (a == "--weights") {
+            const std::string w = value();
+            if (w != "memory" && w != "mmap")
+                throw std::runtime_error("--weights must be memory or mmap");
+            o.residency = w == "mmap" ? Residency::Mapped : Residency::Memory;
+        } else if (a == "--batch") {
             o.batches.clear();
             std::string list = value();
             for (std::size_t p = 0; p < list.size();) {
@@ -154,7 +160,9 @@ double unembed_seconds(const Weights& w, int batch, int threads) {
 int main(int argc, char** argv) try {
     const Options o = parse(argc, argv);
     auto t0 = Clock::now();
-    Weights weights = load_weights(o.model);
+    LoadOptions load;
+    load.residency = o.residency;
+    Weights weights = load_weights(o.model, load);
     const double load_s = seconds_since(t0);
     cpu::CpuOptions cpu_options;
     cpu_options.threads = o.threads;
@@ -168,6 +176,7 @@ int main(int argc, char** argv) try {
     out["hidden"] = c.hidden_size;
     out["experts"] = c.num_experts;
     out["load_s"] = load_s;
+    out["weights"] = o.residency == Residency::Memory ? "memory" : "mmap";
     out["prompt_tokens"] = o.prompt;
     out["decode_tokens"] = o.decode;
     out["runs"] = o.runs;

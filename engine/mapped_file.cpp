@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -25,11 +26,24 @@ bool huge_pages_available() {
 
 namespace {
 
+// MemAvailable from /proc/meminfo in bytes (0 when unknown).
+std::uint64_t available_memory() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024;
+    return 0;
+}
+
 // A private anonymous copy of the file (huge pages requested), or null when memory is refused
 // or a read fails: the caller keeps the file mapping then.
 void* copy_into_memory(int fd, std::size_t size) {
-    void* copy = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    // Leave room for everything else (a mapping can be evicted under pressure; a copy cannot).
+    const std::uint64_t margin = std::uint64_t{1} << 30;
+    if (available_memory() < static_cast<std::uint64_t>(size) + margin) return nullptr;
+    void* copy = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (copy == MAP_FAILED) return nullptr;
     ::madvise(copy, size, MADV_HUGEPAGE);
     constexpr std::size_t kChunk = std::size_t{64} << 20;

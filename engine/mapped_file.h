@@ -15,7 +15,8 @@ enum class Residency {
     // A private copy in anonymous memory with MADV_HUGEPAGE. On the 2-core Zen 5 VM the decode
     // products read these 1.6-1.8x faster than mapped page-cache pages (BENCHMARKS.md), at the
     // cost of reading the file at load. Falls back to Mapped when transparent huge pages are
-    // off (4 KiB page faults make the copy several times slower) or the memory is refused.
+    // off (4 KiB page faults make the copy several times slower), when MemAvailable is below
+    // the file's size plus 1 GiB, or when the memory is refused.
     Memory,
 };
 
