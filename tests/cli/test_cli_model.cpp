@@ -152,19 +152,17 @@ TEST_CASE("cli model: init is reproducible and honours --layers and --layout hf"
 
 TEST_CASE("cli model: forward matches the golden reference logits") {
     gossamer::test::TempDir tmp{"cli_model"};
-    const Run r =
-        run_gossamer("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
-                         quote(golden("tiny-moe/prompt.i32")) + " --out " +
-                         quote(tmp.path / "logits.f32") + " --kv-precision fp32",
-                     "");
+    auto forward = [&](const std::string& out, const std::string& extra) {
+        return run_gossamer("model forward --model " + quote(golden("tiny-moe/model")) +
+                                " --prompt-ids " + quote(golden("tiny-moe/prompt.i32")) +
+                                " --out " + quote(tmp.path / out) + " --kv-precision fp32" + extra,
+                            "");
+    };
+    const Run r = forward("logits.f32", "");
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
     // The weights mapped instead of read into memory (the default): the same logits, bit for bit.
-    const Run mapped =
-        run_gossamer("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
-                         quote(golden("tiny-moe/prompt.i32")) + " --out " +
-                         quote(tmp.path / "mapped.f32") + " --kv-precision fp32 --weights mmap",
-                     "");
+    const Run mapped = forward("mapped.f32", " --weights mmap");
     INFO("stderr: " << mapped.err);
     REQUIRE(mapped.exit_code == 0);
     CHECK(read_floats(tmp.path / "mapped.f32") == read_floats(tmp.path / "logits.f32"));
