@@ -124,12 +124,9 @@ engine::KvPrecision kv_precision_from(const Parsed& p) {
 
 engine::Residency weights_residency_from(const Parsed& p) {
     const auto w = p.get("--weights");
-    if (w && *w != "memory" && *w != "mmap")
-        throw InputError("--weights '" + *w + "': must be memory or mmap");
-    // The CUDA backend uploads the weights once: a copy in host memory would only cost time.
-    if ((w && *w == "mmap") || p.get("--backend") == std::optional<std::string>("cuda"))
-        return engine::Residency::Mapped;
-    return engine::Residency::Memory;
+    if (!w || *w == "memory") return engine::Residency::Memory;
+    if (*w != "mmap") throw InputError("--weights '" + *w + "': must be memory or mmap");
+    return engine::Residency::Mapped;
 }
 
 double parse_number(const std::string& text, std::string_view option, double lo, double hi) {
@@ -146,8 +143,9 @@ double parse_number(const std::string& text, std::string_view option, double lo,
     return value;
 }
 
-engine::Weights load_checkpoint(const std::filesystem::path& dir, engine::Residency residency) {
-    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1, residency);
+engine::Weights load_checkpoint(const std::filesystem::path& dir, engine::Residency residency,
+                                std::string_view backend) {
+    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1, residency, backend);
 }
 
 std::filesystem::path bundled_model() {

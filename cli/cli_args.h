@@ -46,8 +46,7 @@ std::uint64_t parse_bytes(const std::string& text, std::string_view option);
 // --kv-precision bf16|fp32 (default bf16); InputError for another value.
 engine::KvPrecision kv_precision_from(const Parsed& p);
 
-// --weights memory|mmap (default memory; mmap with --backend cuda); InputError for another
-// value.
+// --weights memory|mmap (default memory); InputError for another value.
 engine::Residency weights_residency_from(const Parsed& p);
 // A finite decimal number in [lo, hi], all of `text`.
 double parse_number(const std::string& text, std::string_view option, double lo, double hi);
@@ -55,7 +54,8 @@ double parse_number(const std::string& text, std::string_view option, double lo,
 // A checkpoint the user named (runtime::load_checkpoint, progress on stderr when it is a
 // terminal); a bad one is bad input (runtime::SetupError, exit 2).
 engine::Weights load_checkpoint(const std::filesystem::path& dir,
-                                engine::Residency residency = engine::Residency::Mapped);
+                                engine::Residency residency = engine::Residency::Mapped,
+                                std::string_view backend = "cpu");
 
 // The gpt-oss-nano checkpoint unpacked next to this binary by the build (models/CMakeLists.txt):
 // <directory of /proc/self/exe>/models/gpt-oss-nano. Empty when it is not there.

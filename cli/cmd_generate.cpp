@@ -82,10 +82,11 @@ int cmd_generate(Args args) {
         cpu.threads = static_cast<int>(parse_uint(*v, "--threads", 1, 4096));
     const bool json = p.has("--json");
 
-    const eng::Weights weights = load_checkpoint(model, weights_residency_from(p));
+    const std::string backend_name = p.get("--backend").value_or("cpu");
+    const eng::Weights weights = load_checkpoint(model, weights_residency_from(p), backend_name);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend = runtime::open_backend(
-        weights, {p.get("--backend").value_or("cpu"), cpu.threads, 0, kv_precision_from(p)});
+    auto backend =
+        runtime::open_backend(weights, {backend_name, cpu.threads, 0, kv_precision_from(p)});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

@@ -335,7 +335,8 @@ int cmd_model_forward(Args args) {
 
     const std::vector<eng::TokenId> ids = read_token_ids(prompt_path);
 
-    const eng::Weights w = load_checkpoint(model, weights_residency_from(p));
+    const std::string backend_name = p.get("--backend").value_or("cpu");
+    const eng::Weights w = load_checkpoint(model, weights_residency_from(p), backend_name);
     const int vocab = w.config.vocab_size;
     for (std::size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= vocab)
@@ -347,8 +348,7 @@ int cmd_model_forward(Args args) {
         throw InputError(prompt_path.string() + ": " + std::to_string(ids.size()) +
                          " ids exceed the model's context of " + std::to_string(max_tokens));
 
-    auto backend = runtime::open_backend(
-        w, {p.get("--backend").value_or("cpu"), cpu.threads, 0, kv_precision_from(p)});
+    auto backend = runtime::open_backend(w, {backend_name, cpu.threads, 0, kv_precision_from(p)});
     auto cache = backend->new_cache(static_cast<int>(ids.size()));
     std::vector<float> logits;
     eng::ForwardItem item{cache.get(), ids, eng::LogitsWanted::All};

@@ -22,9 +22,9 @@ LoadedModel::~LoadedModel() {
 }
 
 engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress,
-                                engine::Residency residency) {
+                                engine::Residency residency, std::string_view backend) {
     engine::LoadOptions load;
-    load.residency = residency;
+    load.residency = backend == "cuda" ? engine::Residency::Mapped : residency;
     if (progress)
         load.progress = [&](std::size_t done, std::size_t total) {
             std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", dir.c_str(), done, total);
@@ -84,9 +84,7 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
         model->client = std::move(client);
         return model;
     }
-    model->weights =
-        load_checkpoint(reference, options.progress,
-                        options.backend == "cuda" ? engine::Residency::Mapped : options.weights);
+    model->weights = load_checkpoint(reference, options.progress, options.weights, options.backend);
     engine::BackendChoice choice;
     choice.kind = options.backend;
     choice.threads = options.threads;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/backend.h"
 #include "engine/backend_factory.h"
@@ -41,7 +42,7 @@ struct ModelOptions {
     // Speculative decoding: at most this many prompt-lookup draft tokens per step; 0: off.
     int draft_tokens = engine::DraftOptions{}.max_tokens;
     // Where the checkpoint's bytes live: Memory (a copy, faster decode) for the CPU backend;
-    // the CUDA backend always maps (it uploads the weights once).
+    // the CUDA backend always maps (load_checkpoint).
     engine::Residency weights = engine::Residency::Memory;
     bool progress = false;  // loading progress on stderr
     RemoteOptions remote;   // remote: api, key, limits (the endpoints come from the reference)
@@ -58,10 +59,13 @@ struct LoadedModel {
     ~LoadedModel();  // the client first: it may still use the backend
 };
 
-// A checkpoint directory loaded and validated, with progress on stderr when `progress`.
-// Throws SetupError with the loader's message (the file and tensor at fault).
+// A checkpoint directory loaded and validated, with progress on stderr when `progress`, its
+// bytes where `residency` says, except for the "cuda" backend, which always maps (it uploads
+// the weights once: a copy in host memory would only cost time). Throws SetupError with the
+// loader's message (the file and tensor at fault).
 engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress,
-                                engine::Residency residency = engine::Residency::Mapped);
+                                engine::Residency residency = engine::Residency::Mapped,
+                                std::string_view backend = "cpu");
 // The backend `choice` names (engine/backend_factory.h); SetupError for an unknown kind or an
 // unusable GPU, with the reason.
 std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,

@@ -158,6 +158,25 @@ void pack_activations(const float* x, std::size_t ldx, int tokens, int cols,
     }
 }
 
+// Floats per packed activation row: padded to 64 bytes so every token's row starts aligned.
+std::size_t packed_stride(int cols) {
+    return (static_cast<std::size_t>(cols) + 15) / 16 * 16;
+}
+
+// An MXFP4 product's kernel arguments; the activations (x, ldx) are the caller's to set.
+MatmulArgs mxfp4_args(const Mxfp4Product& p) {
+    MatmulArgs a;
+    a.tokens = p.tokens;
+    a.cols = p.cols;
+    a.blocks = p.blocks;
+    a.scales = p.scales;
+    a.mxfp4_lut = &mxfp4_lut().v[0][0];
+    a.bias = p.bias;
+    a.y = p.y;
+    a.ldy = p.ldy;
+    return a;
+}
+
 // Aligned scratch of at least `floats` floats for packed activations (64-byte aligned).
 float* packing_buffer(std::vector<float>& buffer, std::size_t floats) {
     buffer.resize(floats + 16);
@@ -172,8 +191,7 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
     const detail::RowKernel kernel = mxfp4 ? k.mxfp4 : k.bf16;
     const detail::Packing& packing = mxfp4 ? k.mxfp4_packing : k.bf16_packing;
     const int tokens = args.tokens;
-    // Packed rows are padded to 64 bytes so every token's activations start aligned.
-    const std::size_t ldp = (static_cast<std::size_t>(args.cols) + 15) / 16 * 16;
+    const std::size_t ldp = packed_stride(args.cols);
     thread_local std::vector<float> packed;
     float* base = nullptr;
     if (packing.group > 0)
@@ -254,29 +272,20 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
     // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
     std::vector<MatmulArgs> args(batch.size());
     std::vector<std::size_t> first_row(batch.size() + 1, 0);
-    auto padded = [](int cols) { return (static_cast<std::size_t>(cols) + 15) / 16 * 16; };
     std::size_t packed_floats = 0;
     for (const Mxfp4Product* p : batch)
-        packed_floats += padded(p->cols) * static_cast<std::size_t>(p->tokens);
+        packed_floats += packed_stride(p->cols) * static_cast<std::size_t>(p->tokens);
     thread_local std::vector<float> packed;
     float* next = packing.group > 0 ? packing_buffer(packed, packed_floats) : nullptr;
     std::size_t work = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const Mxfp4Product& p = *batch[i];
-        MatmulArgs& a = args[i];
-        a.tokens = p.tokens;
-        a.cols = p.cols;
-        a.blocks = p.blocks;
-        a.scales = p.scales;
-        a.mxfp4_lut = &mxfp4_lut().v[0][0];
-        a.bias = p.bias;
-        a.y = p.y;
-        a.ldy = p.ldy;
+        MatmulArgs& a = args[i] = mxfp4_args(p);
         if (packing.group > 0) {
-            pack_activations(p.x, p.ldx, p.tokens, p.cols, packing, next, padded(p.cols));
+            a.ldx = packed_stride(p.cols);
+            pack_activations(p.x, p.ldx, p.tokens, p.cols, packing, next, a.ldx);
             a.x = next;
-            a.ldx = padded(p.cols);
-            next += padded(p.cols) * static_cast<std::size_t>(p.tokens);
+            next += a.ldx * static_cast<std::size_t>(p.tokens);
         } else {
             a.x = p.x;
             a.ldx = p.ldx;
@@ -339,16 +348,8 @@ void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_
 void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                   const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
                   std::size_t ldy, ThreadPool& pool) {
-    MatmulArgs args;
-    args.tokens = tokens;
-    args.cols = cols;
-    args.blocks = blocks;
-    args.scales = scales;
-    args.mxfp4_lut = &mxfp4_lut().v[0][0];
-    args.bias = bias;
-    args.y = y;
-    args.ldy = ldy;
-    run(args, x, ldx, rows, pool, true);
+    run(mxfp4_args({x, ldx, tokens, blocks, scales, rows, cols, bias, y, ldy}), x, ldx, rows, pool,
+        true);
 }
 
 }  // namespace gossamer::engine::cpu

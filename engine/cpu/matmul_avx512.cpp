@@ -37,7 +37,7 @@ constexpr int kTokenBlock = 64;  // tokens whose activations stay in L2 while ro
 // rows lie side by side: the same place 8 rows on (two tiles ahead) gives +30% at 1 token
 // over no prefetch and +25% over 2 KiB ahead (+10% at 4 tokens, -4% at 32). bf16 rows are
 // long (5.6 KiB): 2 KiB ahead in the same row, +17% in one session and neutral in another
-// (the host's bandwidth drifts between 30 and 57 GB/s).
+// (the host's bandwidth drifted between 29 and 71 GB/s).
 constexpr int kPrefetchBytes = 2048;
 constexpr std::size_t kPrefetchRows = 8;
 
