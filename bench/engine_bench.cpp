@@ -2,7 +2,8 @@
 // init`): prefill tok/s for a prompt, decode tok/s at batch 1 and at larger batches, peak RSS,
 // and the weight bytes a batch-1 decode step reads, as achieved GB/s. Prints one JSON object.
 //   gossamer_bench_engine --model DIR [--prompt N] [--decode N] [--batch B,...] [--runs R]
-//                         [--threads T] [--weights memory|mmap]
+//                         [--threads T] [--weights memory|mmap] [--expert-activations int8|fp32]
+// --expert-activations defaults to the CLI's default (cli/cli_args.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -55,7 +56,8 @@ struct Options {
     std::string model;
     int prompt = 128, decode = 32, runs = 3, threads = 0;
     std::vector<int> batches = {1, 4, 16};
-    Residency residency = Residency::Memory;  // as the CLI's --weights default
+    Residency residency = Residency::Memory;                       // as the CLI's --weights default
+    Mxfp4Activations expert_activations = Mxfp4Activations::Int8;  // as the CLI's default
 };
 
 Options parse(int argc, char** argv) {
@@ -81,6 +83,11 @@ Options parse(int argc, char** argv) {
             if (w != "memory" && w != "mmap")
                 throw std::runtime_error("--weights must be memory or mmap");
             o.residency = w == "mmap" ? Residency::Mapped : Residency::Memory;
+        } else if (a == "--expert-activations") {
+            const std::string e = value();
+            if (e != "int8" && e != "fp32")
+                throw std::runtime_error("--expert-activations must be int8 or fp32");
+            o.expert_activations = e == "int8" ? Mxfp4Activations::Int8 : Mxfp4Activations::Fp32;
         } else if (a == "--batch") {
             o.batches.clear();
             std::string list = value();
@@ -166,6 +173,7 @@ int main(int argc, char** argv) try {
     const double load_s = seconds_since(t0);
     cpu::CpuOptions cpu_options;
     cpu_options.threads = o.threads;
+    cpu_options.expert_activations = o.expert_activations;
     auto backend = cpu::make_cpu_backend(weights, cpu_options);
     const ModelConfig& c = weights.config;
 
@@ -177,6 +185,7 @@ int main(int argc, char** argv) try {
     out["experts"] = c.num_experts;
     out["load_s"] = load_s;
     out["weights"] = o.residency == Residency::Memory ? "memory" : "mmap";
+    out["expert_activations"] = to_string(o.expert_activations);
     out["prompt_tokens"] = o.prompt;
     out["decode_tokens"] = o.decode;
     out["runs"] = o.runs;

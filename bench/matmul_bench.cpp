@@ -1,5 +1,6 @@
 // Times the CPU matmuls (engine/cpu/matmul.h) for gpt-oss-20b shapes on every implementation
 // this CPU supports, and the machine's memory read bandwidth as the bound for decode. The
+// MXFP4 runs with fp32 activations and with int8 ones (mlp1_mxfp4_int8). The
 // weights are spread over enough copies (>= 256 MiB) that each timed pass streams them from
 // memory rather than the last-level cache. Prints one line of key=value pairs per case.
 //   gossamer_bench_matmul [--threads N] [--runs R] [--isa NAME] [--big] [--membw-only]
@@ -105,6 +106,7 @@ struct Case {
     const char* name;
     bool mxfp4;
     int rows, cols;
+    bool int8 = false;  // MXFP4 with int8 activations (matmul_mxfp4_int8)
 };
 
 struct Weights {
@@ -153,9 +155,10 @@ double time_case(const Case& c, const Weights& w, int tokens, int runs, ThreadPo
     auto pass = [&] {
         for (std::size_t k = 0; k < static_cast<std::size_t>(w.copies); ++k) {
             if (c.mxfp4)
-                matmul_mxfp4(x.data(), cols, tokens, w.blocks.data() + k * rows * cols / 2,
-                             w.scales.data() + k * rows * cols / 32, c.rows, c.cols, bias.data(),
-                             y.data(), rows, pool);
+                (c.int8 ? matmul_mxfp4_int8 : matmul_mxfp4)(
+                    x.data(), cols, tokens, w.blocks.data() + k * rows * cols / 2,
+                    w.scales.data() + k * rows * cols / 32, c.rows, c.cols, bias.data(), y.data(),
+                    rows, pool);
             else
                 matmul_bf16(x.data(), cols, tokens, w.bf16.data() + k * rows * cols, c.rows, c.cols,
                             bias.data(), y.data(), rows, pool);
@@ -191,11 +194,13 @@ int main(int argc, char** argv) {
     std::printf("membw_gb_s=%.2f\n", membw_gb_s(pool));
     std::fflush(stdout);
 
-    std::vector<Case> cases = {{"qkv_bf16", false, 5120, 2880}, {"mlp1_mxfp4", true, 5760, 2880}};
+    std::vector<Case> cases = {{"qkv_bf16", false, 5120, 2880},
+                               {"mlp1_mxfp4", true, 5760, 2880},
+                               {"mlp1_mxfp4_int8", true, 5760, 2880, true}};
     if (opt.big) cases.push_back({"unembedding_bf16", false, 201088, 2880});
     for (const Case& c : cases) {
         const Weights w = make_weights(c, pool);
-        for (int tokens : {1, 4, 32}) {
+        for (int tokens : {1, 4, 32, 128}) {
             double portable_s = 0;
             for (auto it = isas.rbegin(); it != isas.rend(); ++it) {  // portable first
                 const std::string& isa = *it;

@@ -122,6 +122,14 @@ engine::KvPrecision kv_precision_from(const Parsed& p) {
     return *k == "fp32" ? engine::KvPrecision::Fp32 : engine::KvPrecision::Bf16;
 }
 
+engine::Mxfp4Activations expert_activations_from(const Parsed& p) {
+    const auto a = p.get("--expert-activations");
+    if (!a) return kDefaultExpertActivations;
+    if (*a != "int8" && *a != "fp32")
+        throw InputError("--expert-activations '" + *a + "': must be int8 or fp32");
+    return *a == "int8" ? engine::Mxfp4Activations::Int8 : engine::Mxfp4Activations::Fp32;
+}
+
 engine::Residency weights_residency_from(const Parsed& p) {
     const auto w = p.get("--weights");
     if (!w || *w == "memory") return engine::Residency::Memory;

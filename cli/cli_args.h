@@ -17,6 +17,7 @@
 #include "cli/cli_io.h"
 #include "cli/commands.h"
 #include "engine/backend.h"
+#include "engine/expert_activations.h"
 #include "engine/weights.h"
 
 namespace gossamer::cli {
@@ -45,6 +46,10 @@ std::uint64_t parse_uint(const std::string& text, std::string_view option, std::
 std::uint64_t parse_bytes(const std::string& text, std::string_view option);
 // --kv-precision bf16|fp32 (default bf16); InputError for another value.
 engine::KvPrecision kv_precision_from(const Parsed& p);
+// --expert-activations int8|fp32: the CPU backend's MXFP4 expert matmuls.
+inline constexpr engine::Mxfp4Activations kDefaultExpertActivations =
+    engine::Mxfp4Activations::Int8;
+engine::Mxfp4Activations expert_activations_from(const Parsed& p);
 
 // --weights memory|mmap (default memory); InputError for another value.
 engine::Residency weights_residency_from(const Parsed& p);

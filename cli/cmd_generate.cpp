@@ -68,11 +68,12 @@ double per_second(double count, double seconds) {
 //   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N]
 //   [--backend cpu|cuda|auto] [--json]
 int cmd_generate(Args args) {
-    const Parsed p = parse_args(
-        args,
-        {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature", "--top-p",
-         "--top-k", "--seed", "--threads", "--backend", "--kv-precision", "--weights"},
-        {"--json"}, 0);
+    const Parsed p =
+        parse_args(args,
+                   {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature",
+                    "--top-p", "--top-k", "--seed", "--threads", "--backend", "--kv-precision",
+                    "--expert-activations", "--weights"},
+                   {"--json"}, 0);
     const std::string model = p.need("--model");
     const int max_tokens =
         static_cast<int>(parse_uint(p.need("--max-tokens"), "--max-tokens", 1, 131072));
@@ -85,8 +86,8 @@ int cmd_generate(Args args) {
     const std::string backend_name = p.get("--backend").value_or("cpu");
     const eng::Weights weights = load_checkpoint(model, weights_residency_from(p), backend_name);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend =
-        runtime::open_backend(weights, {backend_name, cpu.threads, 0, kv_precision_from(p)});
+    auto backend = runtime::open_backend(
+        weights, {backend_name, cpu.threads, 0, kv_precision_from(p), expert_activations_from(p)});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

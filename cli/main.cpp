@@ -55,19 +55,21 @@ constexpr Command kCommands[] = {
      "  --json   machine-readable\n"},
     {"model forward", gossamer::cli::cmd_model_forward, "int32 ids -> f32 logits [T, vocab]",
      "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto] "
-     "[--kv-precision bf16|fp32] [--weights memory|mmap]",
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap]",
      "  --model DIR        checkpoint\n"
      "  --prompt-ids FILE  raw little-endian int32 ids\n"
      "  --out FILE         f32 logits\n"
      "  --threads N        CPU threads\n"
      "  --backend NAME     cpu | cuda | auto\n"
      "  --kv-precision P   bf16 (default) | fp32 (the reference's arithmetic)\n"
+     "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W        memory (default: a copy, faster decode) | mmap (instant load)\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema "
      "FILE] "
      "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
-     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--weights memory|mmap] "
+     "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--expert-activations int8|fp32] "
+     "[--weights memory|mmap] "
      "[--draft-tokens N] [--json | --quiet | "
      "--verbose]",
      "  --task TEXT            the task (overrides the spec's)\n"
@@ -86,6 +88,7 @@ constexpr Command kCommands[] = {
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: "
      "none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
@@ -94,6 +97,7 @@ constexpr Command kCommands[] = {
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
      "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
      "[--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--expert-activations int8|fp32] "
      "[--weights memory|mmap] "
      "[--draft-tokens N] "
      "[--json | --quiet | --verbose]",
@@ -108,6 +112,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      take over a lease without heartbeat this long (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
@@ -116,7 +121,8 @@ constexpr Command kCommands[] = {
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
      "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--sandbox MODE] [--store DB] "
      "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--weights memory|mmap] [--draft-tokens N] [--json | --quiet | "
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap] "
+     "[--draft-tokens N] [--json | --quiet | "
      "--verbose]",
      "  --model DIR            checkpoint\n"
      "  --replay FILE          a replay script\n"
@@ -130,6 +136,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
@@ -139,7 +146,8 @@ constexpr Command kCommands[] = {
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
      "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--weights memory|mmap] [--draft-tokens N] [--json] | --resume "
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap] "
+     "[--draft-tokens N] [--json] | --resume "
      "FLEET_ID "
      "[--results FILE.jsonl] [--parallel N] [--endpoint URL...]",
      "  --tasks FILE.jsonl     one task per line: {\"task\", \"vars\", \"id\"}\n"
@@ -162,6 +170,7 @@ constexpr Command kCommands[] = {
      "  --lease-timeout S      stale lease age (default 30)\n"
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 progress as JSON lines (the default when not a terminal)\n"},
@@ -170,6 +179,7 @@ constexpr Command kCommands[] = {
      "[--model DIR | --replay FILE] [--host 127.0.0.1] [--port 8000] [--store DB | --no-store] "
      "[--api-key KEY] [--backend cpu|cuda|auto] [--threads N] [--max-running N] [--max-queue N] "
      "[--spec SPEC] [--model-name NAME] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
+     "[--expert-activations int8|fp32] "
      "[--weights memory|mmap] "
      "[--draft-tokens N]",
      "  --model DIR              checkpoint (default: the bundled nano)\n"
@@ -190,6 +200,7 @@ constexpr Command kCommands[] = {
      "  --model-name NAME        the model id clients send (default: the checkpoint's folder)\n"
      "  --kv-disk-budget SIZE    conversations' saved KV caches at most (default 16G; 0: none)\n"
      "  --kv-precision P         bf16 (default) | fp32: the CPU backend's KV cache\n"
+     "  --expert-activations A   int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W              memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N         speculative decoding: draft tokens per step (default 8; 0: "
      "off)\n"},
@@ -256,7 +267,7 @@ constexpr Command kCommands[] = {
     {"generate", gossamer::cli::cmd_generate, "sample tokens from a checkpoint",
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] "
-     "[--kv-precision bf16|fp32] [--weights memory|mmap] [--json]",
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap] [--json]",
      "  --model DIR         checkpoint\n"
      "  --prompt TEXT       prompt text\n"
      "  --prompt-ids FILE   raw int32 ids\n"
@@ -268,6 +279,7 @@ constexpr Command kCommands[] = {
      "  --threads N         CPU threads\n"
      "  --backend NAME      cpu | cuda | auto\n"
      "  --kv-precision P    bf16 (default) | fp32\n"
+     "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
      "  --weights W         memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",

@@ -46,6 +46,7 @@ std::unique_ptr<Backend> make_backend(const Weights& weights, const BackendChoic
     cpu::CpuOptions options;
     options.threads = choice.threads;
     options.kv_precision = choice.kv_precision;
+    options.expert_activations = choice.expert_activations;
     return cpu::make_cpu_backend(weights, options);
 }
 

@@ -7,15 +7,17 @@
 #include <string>
 
 #include "engine/backend.h"
+#include "engine/expert_activations.h"
 #include "engine/weights.h"
 
 namespace gossamer::engine {
 
 struct BackendChoice {
-    std::string kind = "auto";  // cpu | cuda | auto
-    int threads = 0;            // cpu: <= 0 one per hardware thread
-    int device = 0;             // cuda: which GPU
+    std::string kind = "auto";                     // cpu | cuda | auto
+    int threads = 0;                               // cpu: <= 0 one per hardware thread
+    int device = 0;                                // cuda: which GPU
     KvPrecision kv_precision = KvPrecision::Bf16;  // cpu (cuda: its own option)
+    Mxfp4Activations expert_activations = Mxfp4Activations::Fp32;  // cpu (cuda: fp32)
 };
 
 // true when this binary contains the CUDA backend.

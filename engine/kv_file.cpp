@@ -85,7 +85,8 @@ std::string kv_identity(const std::string& model_fingerprint, const Backend& bac
     return "model " + model_fingerprint + "; backend " + kind + "; kv " +
            to_string(sample.precision()) + "; layers " + std::to_string(sample.layers()) +
            "; row " + std::to_string(sample.row_elements()) + "; window " +
-           std::to_string(backend.config().sliding_window);
+           std::to_string(backend.config().sliding_window) +
+           (backend.expert_activations() == Mxfp4Activations::Int8 ? "; experts int8" : "");
 }
 
 KvFile::KvFile(fs::path path, std::string identity, std::optional<KvDiskBudget> budget)

@@ -22,7 +22,8 @@
 namespace gossamer::engine {
 
 // What a saved cache is valid for: "model <fingerprint>; backend cpu; kv bf16; layers 24;
-// row 512; window 128". A file written under another identity is ignored.
+// row 512; window 128", and "; experts int8" when the expert matmuls quantise their
+// activations. A file written under another identity is ignored.
 std::string kv_identity(const std::string& model_fingerprint, const Backend& backend,
                         const KvCache& sample);
 

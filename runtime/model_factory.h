@@ -39,6 +39,8 @@ struct ModelOptions {
     // (least recently used removed first); 0 keeps nothing.
     std::uint64_t kv_disk_budget = kDefaultKvDiskBudget;
     engine::KvPrecision kv_precision = engine::KvPrecision::Bf16;  // the CPU backend's KV
+    // The CPU backend's MXFP4 expert matmuls (engine/expert_activations.h).
+    engine::Mxfp4Activations expert_activations = engine::Mxfp4Activations::Fp32;
     // Speculative decoding: at most this many prompt-lookup draft tokens per step; 0: off.
     int draft_tokens = engine::DraftOptions{}.max_tokens;
     // Where the checkpoint's bytes live: Memory (a copy, faster decode) for the CPU backend;

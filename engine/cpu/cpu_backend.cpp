@@ -54,8 +54,11 @@ class CpuBackend final : public Backend {
     const ModelConfig& config() const override { return cfg_; }
     std::string name() const override {
         return std::string("cpu (") + matmul_isa() + ", " + std::to_string(pool_.size()) +
-               " threads, kv " + to_string(options_.kv_precision) + ")";
+               " threads, kv " + to_string(options_.kv_precision) +
+               (options_.expert_activations == Mxfp4Activations::Int8 ? ", int8 experts" : "") +
+               ")";
     }
+    Mxfp4Activations expert_activations() const override { return options_.expert_activations; }
     std::unique_ptr<KvCache> new_cache(int max_tokens) override {
         return std::make_unique<CpuKvCache>(cfg_, max_tokens, options_.sliding_slack,
                                             options_.kv_precision);
@@ -148,7 +151,8 @@ void CpuBackend::round(std::span<const ForwardItem> items, std::span<CpuKvCache*
         for (std::size_t i = 0; i < z(tokens) * H; ++i) ws_.x[i] += ws_.delta[i];
 
         rms_norm(ws_.x.data(), tokens, hidden, lw.mlp_norm.data(), ws_.normed.data());
-        moe_forward(cfg_, lw, ws_.normed.data(), tokens, ws_.delta.data(), pool_, ws_.moe);
+        moe_forward(cfg_, lw, ws_.normed.data(), tokens, ws_.delta.data(), pool_, ws_.moe,
+                    options_.expert_activations);
         for (std::size_t i = 0; i < z(tokens) * H; ++i) ws_.x[i] += ws_.delta[i];
     }
     unembed(logit_rows, logits);

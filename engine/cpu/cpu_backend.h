@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/backend.h"
+#include "engine/cpu/matmul.h"
 #include "engine/weights.h"
 
 namespace gossamer::engine::cpu {
@@ -18,6 +19,9 @@ struct CpuOptions {
     // How the KV cache stores keys and values: bf16 halves its memory and its bytes on disk
     // (engine/kv_file.h); fp32 is exact to the reference (the golden tests).
     KvPrecision kv_precision = KvPrecision::Bf16;
+    // How the MXFP4 expert matmuls take their activations (cpu/matmul.h): fp32 is exact to
+    // the reference; int8 (llama.cpp's q8_0 precision) runs several times fewer instructions.
+    Mxfp4Activations expert_activations = Mxfp4Activations::Fp32;
 };
 
 // `weights` must outlive the backend.

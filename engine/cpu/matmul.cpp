@@ -98,6 +98,35 @@ void portable_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
     });
 }
 
+// The int8 weights of the q8 block layout: 2 * e2m1 + kInt8WeightOffset for each nibble.
+constexpr std::uint8_t kUnsignedE2M1x2[16] = {12, 13, 14, 15, 16, 18, 20, 24,
+                                              12, 11, 10, 9,  8,  6,  4,  0};
+
+void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
+    const auto groups = static_cast<std::size_t>(a.cols / 32);
+    for (int r = row_begin; r < row_end; ++r) {
+        const std::uint8_t* b = a.blocks + static_cast<std::size_t>(r) * groups * 16;
+        const std::uint8_t* s = a.scales + static_cast<std::size_t>(r) * groups;
+        const float bias = a.bias ? a.bias[r] : 0.0f;
+        for (int t = 0; t < a.tokens; ++t) {
+            const std::int8_t* q = a.xq + static_cast<std::size_t>(t) * a.ldq;
+            const float* d = a.xd + static_cast<std::size_t>(t) * a.lds;
+            const float* c = a.xc + static_cast<std::size_t>(t) * a.lds;
+            float acc = 0;
+            for (std::size_t g = 0; g < groups; ++g) {
+                std::int32_t sum = 0;
+                for (std::size_t i = 0; i < 16; ++i) {
+                    const std::uint8_t byte = b[g * 16 + i];
+                    sum += kUnsignedE2M1x2[byte & 0x0f] * q[g * 32 + i];
+                    sum += kUnsignedE2M1x2[byte >> 4] * q[g * 32 + 16 + i];
+                }
+                acc += mxfp4_value(1, s[g]) * (d[g] * static_cast<float>(sum) - c[g]);
+            }
+            a.y[static_cast<std::size_t>(t) * a.ldy + static_cast<std::size_t>(r)] = bias + acc;
+        }
+    }
+}
+
 // Implementations by rank: 0 portable, 1 avx2, 2 avx512.
 constexpr const char* kIsaNames[] = {"portable", "avx2", "avx512"};
 
@@ -126,6 +155,15 @@ const MatmulKernels* best_at_or_below(int rank) {
     for (int r = rank; r > 0; --r)
         if (const MatmulKernels* k = kernels_of_rank(r)) return k;
     return detail::portable_kernels();
+}
+
+// The int8 MXFP4 kernel of `k`, or of the best implementation below it that has one.
+detail::RowKernel int8_kernel(const MatmulKernels& k) {
+    if (k.mxfp4_int8) return k.mxfp4_int8;
+    for (int r = isa_rank(k.name) - 1; r > 0; --r)
+        if (const MatmulKernels* below = kernels_of_rank(r); below && below->mxfp4_int8)
+            return below->mxfp4_int8;
+    return portable_mxfp4_int8;
 }
 
 const MatmulKernels* choose_at_startup() {
@@ -184,12 +222,79 @@ float* packing_buffer(std::vector<float>& buffer, std::size_t floats) {
     return buffer.data() + (misalign ? 16 - misalign : 0);
 }
 
+// Int8 activations in the q8 block layout (MatmulArgs: xq, xd, xc) for a slab of tokens.
+struct Int8Activations {
+    std::vector<std::int8_t> q;
+    std::vector<float> d, c;
+};
+
+// x rounded to the nearest integer, ties to even (as std::nearbyint in the default rounding
+// mode) for |x| < 2^22: adding and subtracting 1.5 * 2^23 rounds in the fp32 adder, without
+// a libm call (IEEE arithmetic: the project never builds with -ffast-math, which could fold
+// it away).
+float round_even(float x) {
+    constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+    return (x + kMagic) - kMagic;
+}
+
+// Quantises x [tokens, cols] (cols % 32 == 0) into `out`: per 32-column block, scale
+// amax / 127 and q = round(x / scale) (ties to even), 0 for an all-zero block.
+void quantize_int8(const float* x, std::size_t ldx, int tokens, int cols, Int8Activations& out) {
+    const auto groups = static_cast<std::size_t>(cols / 32);
+    const auto end = static_cast<std::size_t>(tokens);
+    out.q.resize(end * static_cast<std::size_t>(cols));
+    out.d.resize(end * groups);
+    out.c.resize(end * groups);
+    for (int t = 0; t < tokens; ++t) {
+        const float* src = x + static_cast<std::size_t>(t) * ldx;
+        const auto row = static_cast<std::size_t>(t);
+        std::int8_t* q = out.q.data() + row * static_cast<std::size_t>(cols);
+        for (std::size_t g = 0; g < groups; ++g) {
+            const float* v = src + 32 * g;
+            float amax = 0;
+            for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+            const float d = amax / 127.0f;
+            const float inverse = amax > 0 ? 127.0f / amax : 0.0f;
+            std::int32_t sum = 0;
+            for (int i = 0; i < 16; ++i) {
+                const auto even = static_cast<std::int8_t>(round_even(v[2 * i] * inverse));
+                const auto odd = static_cast<std::int8_t>(round_even(v[2 * i + 1] * inverse));
+                q[32 * g + static_cast<std::size_t>(i)] = even;
+                q[32 * g + 16 + static_cast<std::size_t>(i)] = odd;
+                sum += even + odd;
+            }
+            out.d[row * groups + g] = d;
+            out.c[row * groups + g] =
+                static_cast<float>(detail::kInt8WeightOffset) * d * static_cast<float>(sum);
+        }
+    }
+}
+
+// Points `a` at the activations of `in` (quantised with `cols` columns).
+void use_int8(MatmulArgs& a, const Int8Activations& in, int cols) {
+    a.ldq = static_cast<std::size_t>(cols);
+    a.lds = static_cast<std::size_t>(cols / 32);
+    a.xq = in.q.data();
+    a.xd = in.d.data();
+    a.xc = in.c.data();
+}
+
 // Runs one format's kernel over all rows, a slab of tokens at a time.
-void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool& pool, bool mxfp4) {
+enum class Format { Bf16, Mxfp4, Mxfp4Int8 };
+
+void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool& pool,
+         Format format) {
     if (args.tokens <= 0 || rows <= 0) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
-    const detail::RowKernel kernel = mxfp4 ? k.mxfp4 : k.bf16;
-    const detail::Packing& packing = mxfp4 ? k.mxfp4_packing : k.bf16_packing;
+    const bool int8 = format == Format::Mxfp4Int8;
+    const detail::RowKernel kernel = format == Format::Bf16 ? k.bf16
+                                     : int8                 ? int8_kernel(k)
+                                                            : k.mxfp4;
+    static constexpr detail::Packing kNatural{0, nullptr};
+    const detail::Packing& packing = format == Format::Bf16 ? k.bf16_packing
+                                     : int8                 ? kNatural
+                                                            : k.mxfp4_packing;
+    thread_local Int8Activations quantized;
     const int tokens = args.tokens;
     const std::size_t ldp = packed_stride(args.cols);
     thread_local std::vector<float> packed;
@@ -200,7 +305,10 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
     for (int t0 = 0; t0 < tokens; t0 += kTokenSlab) {
         const int n = std::min(kTokenSlab, tokens - t0);
         const float* xs = x + static_cast<std::size_t>(t0) * ldx;
-        if (packing.group > 0) {
+        if (int8) {
+            quantize_int8(xs, ldx, n, args.cols, quantized);
+            use_int8(args, quantized, args.cols);
+        } else if (packing.group > 0) {
             pack_activations(xs, ldx, n, args.cols, packing, base, ldp);
             args.x = base;
             args.ldx = ldp;
@@ -225,8 +333,8 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
 namespace detail {
 
 const MatmulKernels* portable_kernels() {
-    static const MatmulKernels kernels{
-        "portable", {0, nullptr}, portable_bf16, {0, nullptr}, portable_mxfp4};
+    static const MatmulKernels kernels{"portable",   {0, nullptr},   portable_bf16,
+                                       {0, nullptr}, portable_mxfp4, portable_mxfp4_int8};
     return &kernels;
 }
 
@@ -251,15 +359,18 @@ float mxfp4_value(std::uint8_t nibble, std::uint8_t scale) {
     return std::ldexp(kE2M1[nibble & 0x0f], static_cast<int>(scale) - 127);
 }
 
-void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool) {
+void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool,
+                        Mxfp4Activations activations) {
+    const bool int8 = activations == Mxfp4Activations::Int8;
+    const auto alone = int8 ? matmul_mxfp4_int8 : matmul_mxfp4;
     // Products whose activations together fit one slab run as one loop; the rest singly.
     std::vector<const Mxfp4Product*> batch;
     int batch_tokens = 0;
     for (const Mxfp4Product& p : products) {
         if (p.tokens <= 0 || p.rows <= 0) continue;
         if (batch_tokens + p.tokens > kTokenSlab) {
-            matmul_mxfp4(p.x, p.ldx, p.tokens, p.blocks, p.scales, p.rows, p.cols, p.bias, p.y,
-                         p.ldy, pool);
+            alone(p.x, p.ldx, p.tokens, p.blocks, p.scales, p.rows, p.cols, p.bias, p.y, p.ldy,
+                  pool);
             continue;
         }
         batch.push_back(&p);
@@ -267,7 +378,9 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
     }
     if (batch.empty()) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
-    const detail::Packing& packing = k.mxfp4_packing;
+    const detail::RowKernel kernel = int8 ? int8_kernel(k) : k.mxfp4;
+    static constexpr detail::Packing kNatural{0, nullptr};
+    const detail::Packing& packing = int8 ? kNatural : k.mxfp4_packing;
     // Each product's arguments, its activations packed in turn into one buffer; its rows are
     // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
     std::vector<MatmulArgs> args(batch.size());
@@ -277,11 +390,17 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
         packed_floats += packed_stride(p->cols) * static_cast<std::size_t>(p->tokens);
     thread_local std::vector<float> packed;
     float* next = packing.group > 0 ? packing_buffer(packed, packed_floats) : nullptr;
+    // Int8: each product's tokens quantised into its own buffer.
+    thread_local std::vector<Int8Activations> quantized;
+    if (int8) quantized.resize(std::max(quantized.size(), batch.size()));
     std::size_t work = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const Mxfp4Product& p = *batch[i];
         MatmulArgs& a = args[i] = mxfp4_args(p);
-        if (packing.group > 0) {
+        if (int8) {
+            quantize_int8(p.x, p.ldx, p.tokens, p.cols, quantized[i]);
+            use_int8(a, quantized[i], p.cols);
+        } else if (packing.group > 0) {
             a.ldx = packed_stride(p.cols);
             pack_activations(p.x, p.ldx, p.tokens, p.cols, packing, next, a.ldx);
             a.x = next;
@@ -303,8 +422,8 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
                               first_row.begin() - 1);
                           for (; begin < end; ++i) {
                               const std::size_t stop = std::min(end, first_row[i + 1]);
-                              k.mxfp4(args[i], static_cast<int>(begin - first_row[i]),
-                                      static_cast<int>(stop - first_row[i]));
+                              kernel(args[i], static_cast<int>(begin - first_row[i]),
+                                     static_cast<int>(stop - first_row[i]));
                               begin = stop;
                           }
                       });
@@ -342,14 +461,21 @@ void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_
     args.bias = bias;
     args.y = y;
     args.ldy = ldy;
-    run(args, x, ldx, rows, pool, false);
+    run(args, x, ldx, rows, pool, Format::Bf16);
 }
 
 void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                   const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
                   std::size_t ldy, ThreadPool& pool) {
     run(mxfp4_args({x, ldx, tokens, blocks, scales, rows, cols, bias, y, ldy}), x, ldx, rows, pool,
-        true);
+        Format::Mxfp4);
+}
+
+void matmul_mxfp4_int8(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
+                       const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
+                       std::size_t ldy, ThreadPool& pool) {
+    run(mxfp4_args({x, ldx, tokens, blocks, scales, rows, cols, bias, y, ldy}), x, ldx, rows, pool,
+        Format::Mxfp4Int8);
 }
 
 }  // namespace gossamer::engine::cpu

@@ -1,7 +1,8 @@
 // The CPU backend's matrix products, with weights in their stored formats: bf16 matrices and
 // MXFP4 experts decoded inside the inner loop (never upcast in memory). fp32 activations and
-// accumulation. The best implementation for this CPU (AVX-512, AVX2+FMA or portable C++) is
-// chosen once at run time. Rows are split across the thread pool.
+// accumulation, or for MXFP4 optionally int8 activations (Mxfp4Activations). The best
+// implementation for this CPU (AVX-512, AVX2+FMA or portable C++) is chosen once at run time. Rows
+// are split across the thread pool.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "engine/cpu/thread_pool.h"
+#include "engine/expert_activations.h"
 
 namespace gossamer::engine::cpu {
 
@@ -26,6 +28,19 @@ void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_
 void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                   const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
                   std::size_t ldy, ThreadPool& pool);
+
+// How an MXFP4 product takes its activations. Fp32: exact (the reference's result to fp32
+// rounding). Int8: each token's row quantised per 32-column block to int8 with one fp32 scale
+// (amax / 127, round to nearest, as llama.cpp's q8_0 does for its MXFP4 experts), the weights
+// as int8 (2 x the e2m1 value) and each block's product summed in exact integers, then
+// scaled by the block's two scales in fp32: several times fewer instructions per weight than
+// decoding to fp32, at up to half a quantisation step (amax / 254) of error per activation.
+using engine::Mxfp4Activations;
+
+// matmul_mxfp4 with int8 activations (Mxfp4Activations::Int8); the same arguments.
+void matmul_mxfp4_int8(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
+                       const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
+                       std::size_t ldy, ThreadPool& pool);
 
 // One MXFP4 product of a batch: matmul_mxfp4's arguments.
 struct Mxfp4Product {
@@ -44,7 +59,8 @@ struct Mxfp4Product {
 // matmul_mxfp4 on each, but as one parallel loop over all their rows when they are small
 // (decode, short batches): one wake-up and one barrier instead of one per product, and the
 // threads stay busy across the products' boundaries. Large products run one at a time.
-void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool);
+void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool,
+                        Mxfp4Activations activations = Mxfp4Activations::Fp32);
 
 // Which implementation the dispatcher picked: "avx512", "avx2", or "portable". Chosen at
 // first use: the best this CPU supports, or the environment variable GOSSAMER_CPU_ISA

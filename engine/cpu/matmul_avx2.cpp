@@ -15,7 +15,9 @@
 
 #include <immintrin.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace gossamer::engine::cpu::detail {
 namespace {
@@ -180,6 +182,214 @@ struct Mxfp4 {
     }
 };
 
+// MXFP4 x int8 activations (the q8 block layout of matmul_kernels.h). A block's 16 bytes
+// become 32 unsigned weights (low nibbles in the low lane, high nibbles in the high lane) by
+// one vpshufb; vpmaddubsw/vpmaddwd sum each block exactly in int32 lanes, and one FMA per
+// (row, token, block) scales it by 2^(scale-128) * xd. Per row and token, the
+// sum of 2^(scale-128) * xc (the unsigned offset) is taken off at the end.
+struct Int8 {
+    static constexpr int kChunk = 32;  // blocks whose combined scales sit on the stack
+
+    // 2^(s - 128) for 8 scale bytes, exact for all 256 (two normal factors: no denormal
+    // bit patterns and no overflow to inf).
+    static __m256 block_scales(const std::uint8_t* s) {
+        const __m256i e =
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s)));
+        const __m256i half = _mm256_srli_epi32(e, 1);
+        const __m256i bias = _mm256_set1_epi32(63);
+        const __m256 a = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+        const __m256 b = _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(e, half), bias), 23));
+        return _mm256_mul_ps(a, b);  // 2^(half - 64) * 2^(e - half - 64)
+    }
+
+    // A block's 16 bytes as 32 unsigned weights: low nibbles, then high nibbles. The bytes go
+    // to both lanes; the high lane's dwords shift right by 4, so after the mask each byte
+    // holds its high nibble (the bits shifted in from the next byte are masked off).
+    static __m256i unpack(const std::uint8_t* block) {
+        const __m256i table =
+            _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0, 12, 13, 14,
+                             15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+        const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+        const __m256i bytes =
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+        const __m256i nibbles =
+            _mm256_and_si256(_mm256_srlv_epi32(bytes, shift), _mm256_set1_epi8(0x0f));
+        return _mm256_shuffle_epi8(table, nibbles);
+    }
+
+    // Rows r0 .. r0+R-1 for tokens t0 .. t0+T-1. w[r]: the row's MXFP4 blocks, unpacked per
+    // use (Unpacked false), or the row already unpacked into 32 bytes per block (true).
+    template <int R, int T, bool Unpacked>
+    static void tile_of(const MatmulArgs& a, int r0, int t0, const std::uint8_t* const (&w)[R]) {
+        const int groups = a.cols / 32;
+        const std::uint8_t* scl[R];
+        for (int r = 0; r < R; ++r)
+            scl[r] = a.scales + static_cast<std::size_t>(r0 + r) * static_cast<std::size_t>(groups);
+        const std::int8_t* xq[T];
+        const float* xd[T];
+        const float* xc[T];
+        for (int t = 0; t < T; ++t) {
+            xq[t] = a.xq + static_cast<std::size_t>(t0 + t) * a.ldq;
+            xd[t] = a.xd + static_cast<std::size_t>(t0 + t) * a.lds;
+            xc[t] = a.xc + static_cast<std::size_t>(t0 + t) * a.lds;
+        }
+        const __m256i ones = _mm256_set1_epi16(1);
+        const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
+        // Per chunk, the block sums accumulate in registers (acc), then into total.
+        __m256 total[R][T], offset[R][T];
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < T; ++t) total[r][t] = offset[r][t] = _mm256_setzero_ps();
+        alignas(32) float scale[R][T][kChunk];
+        for (int g0 = 0; g0 < groups; g0 += kChunk) {
+            const int n = groups - g0 < kChunk ? groups - g0 : kChunk;
+            // This chunk's combined scales 2^(s-128) * xd, and the offset terms; a last group
+            // of fewer than 8 blocks goes through zero-padded copies.
+            for (int g = 0; g < n; g += 8) {
+                const std::size_t first = static_cast<std::size_t>(g0 + g);
+                const std::uint8_t* s[R];
+                const float* d[T];
+                const float* c[T];
+                alignas(32) std::uint8_t spad[R][8];
+                alignas(32) float dpad[T][8], cpad[T][8];
+                if (n - g >= 8) {
+                    for (int r = 0; r < R; ++r) s[r] = scl[r] + first;
+                    for (int t = 0; t < T; ++t) {
+                        d[t] = xd[t] + first;
+                        c[t] = xc[t] + first;
+                    }
+                } else {  // the last blocks of the row: zero-padded copies
+                    for (int i = 0; i < 8; ++i) {
+                        const bool in = i < n - g;
+                        const std::size_t at = first + static_cast<std::size_t>(in ? i : 0);
+                        for (int r = 0; r < R; ++r) spad[r][i] = in ? scl[r][at] : 0;
+                        for (int t = 0; t < T; ++t) {
+                            dpad[t][i] = in ? xd[t][at] : 0.0f;
+                            cpad[t][i] = in ? xc[t][at] : 0.0f;
+                        }
+                    }
+                    for (int r = 0; r < R; ++r) s[r] = spad[r];
+                    for (int t = 0; t < T; ++t) {
+                        d[t] = dpad[t];
+                        c[t] = cpad[t];
+                    }
+                }
+                for (int r = 0; r < R; ++r) {
+                    const __m256 ws = block_scales(s[r]);
+                    for (int t = 0; t < T; ++t) {
+                        _mm256_store_ps(&scale[r][t][g], _mm256_mul_ps(ws, _mm256_loadu_ps(d[t])));
+                        offset[r][t] = _mm256_fmadd_ps(ws, _mm256_loadu_ps(c[t]), offset[r][t]);
+                    }
+                }
+            }
+            __m256 acc[R][T];
+            for (int r = 0; r < R; ++r)
+                for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+            for (int g = 0; g < n; ++g) {
+                const std::size_t gg = static_cast<std::size_t>(g0 + g);
+                __m256i wv[R];
+                for (int r = 0; r < R; ++r) {
+                    if constexpr (Unpacked) {
+                        wv[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[r] + 32 * gg));
+                    } else {
+                        _mm_prefetch(reinterpret_cast<const char*>(w[r] + 16 * gg) + ahead,
+                                     _MM_HINT_T0);
+                        wv[r] = unpack(w[r] + 16 * gg);
+                    }
+                }
+                for (int t = 0; t < T; ++t) {
+                    const __m256i q =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[t] + 32 * gg));
+                    for (int r = 0; r < R; ++r) {
+                        const __m256i sums =
+                            _mm256_madd_epi16(_mm256_maddubs_epi16(wv[r], q), ones);
+                        acc[r][t] =
+                            _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                                            _mm256_broadcast_ss(&scale[r][t][g]), acc[r][t]);
+                    }
+                }
+            }
+            for (int r = 0; r < R; ++r)
+                for (int t = 0; t < T; ++t) total[r][t] = _mm256_add_ps(total[r][t], acc[r][t]);
+        }
+        for (int r = 0; r < R; ++r) {
+            const float b = a.bias ? a.bias[r0 + r] : 0.0f;
+            for (int t = 0; t < T; ++t)
+                a.y[static_cast<std::size_t>(t0 + t) * a.ldy + static_cast<std::size_t>(r0 + r)] =
+                    b + (hsum(total[r][t]) - hsum(offset[r][t]));
+        }
+    }
+
+    // One token: MXFP4 blocks unpacked as they stream by.
+    template <int R, int T>
+    static void tile(const MatmulArgs& a, int r0, int t0) {
+        const std::size_t row_bytes = static_cast<std::size_t>(a.cols / 32) * 16;
+        const std::uint8_t* w[R];
+        for (int r = 0; r < R; ++r) w[r] = a.blocks + static_cast<std::size_t>(r0 + r) * row_bytes;
+        tile_of<R, T, false>(a, r0, t0, w);
+    }
+
+    // Several tokens: each pair of rows unpacked once into a thread-local buffer (L1), then
+    // used by every tile of up to 4 tokens of a block of kTokens, whose activations stay in
+    // L2 while the rows go by.
+    static void rows_many(const MatmulArgs& a, int row_begin, int row_end) {
+        constexpr int kTokens = 128;
+        const int groups = a.cols / 32;
+        thread_local std::uint8_t* buffer = nullptr;
+        thread_local std::size_t capacity = 0;
+        const std::size_t need = 2 * static_cast<std::size_t>(a.cols);
+        if (capacity < need) {
+            std::free(buffer);
+            buffer = static_cast<std::uint8_t*>(std::aligned_alloc(32, (need + 31) / 32 * 32));
+            capacity = buffer ? need : 0;
+            if (!buffer) throw std::bad_alloc();
+        }
+        const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
+        for (int t0 = 0; t0 < a.tokens; t0 += kTokens) {
+            const int t1 = a.tokens - t0 < kTokens ? a.tokens : t0 + kTokens;
+            for (int r = row_begin; r < row_end; r += 2) {
+                const int n = row_end - r < 2 ? 1 : 2;
+                for (int i = 0; i < n; ++i) {
+                    const std::uint8_t* src =
+                        a.blocks + static_cast<std::size_t>(r + i) * row_bytes;
+                    std::uint8_t* dst =
+                        buffer + static_cast<std::size_t>(i) * static_cast<std::size_t>(a.cols);
+                    for (int g = 0; g < groups; ++g)
+                        _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 32 * g),
+                                           unpack(src + 16 * static_cast<std::size_t>(g)));
+                }
+                if (n == 2)
+                    unpacked_tiles<2>(a, r, t0, t1, buffer);
+                else
+                    unpacked_tiles<1>(a, r, t0, t1, buffer);
+            }
+        }
+    }
+
+    template <int R>
+    static void unpacked_tiles(const MatmulArgs& a, int r0, int t_begin, int t_end,
+                               const std::uint8_t* buffer) {
+        const std::uint8_t* w[R];
+        for (int r = 0; r < R; ++r)
+            w[r] = buffer + static_cast<std::size_t>(r) * static_cast<std::size_t>(a.cols);
+        int t = t_begin;
+        for (; t + kMaxTokens <= t_end; t += kMaxTokens) tile_of<R, kMaxTokens, true>(a, r0, t, w);
+        switch (t_end - t) {
+            case 3:
+                tile_of<R, 3, true>(a, r0, t, w);
+                break;
+            case 2:
+                tile_of<R, 2, true>(a, r0, t, w);
+                break;
+            case 1:
+                tile_of<R, 1, true>(a, r0, t, w);
+                break;
+            default:
+                break;
+        }
+    }
+};
+
 template <class F, int R>
 void token_tiles(const MatmulArgs& a, int r0, int t_begin, int t_end) {
     int t = t_begin;
@@ -226,8 +436,14 @@ void avx2_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
     rows<Mxfp4>(a, row_begin, row_end);
 }
 
-constexpr MatmulKernels kKernels{
-    "avx2", {kGroup, kBf16Order.column}, avx2_bf16, {32, kMxfp4Order.column}, avx2_mxfp4};
+void avx2_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
+    if (a.tokens == 1) return rows_one_token<Int8>(a, row_begin, row_end);
+    Int8::rows_many(a, row_begin, row_end);
+}
+
+constexpr MatmulKernels kKernels{"avx2",     {kGroup, kBf16Order.column},
+                                 avx2_bf16,  {32, kMxfp4Order.column},
+                                 avx2_mxfp4, avx2_mxfp4_int8};
 
 }  // namespace
 

@@ -33,9 +33,23 @@ struct MatmulArgs {
     const float* bias = nullptr;       // [rows] or null
     float* y = nullptr;                // [tokens, ldy]
     std::size_t ldy = 0;
+    // Int8 activations (Int8Kernel only), in the q8 block layout: for each token and each
+    // 32-column block, its 16 even columns then its 16 odd ones (the order of a block's low
+    // nibbles, then its high ones) as int8 q, at xq + t * ldq + 32 * g; and per block at
+    // t * lds + g: xd, the scale (x ~= q * xd), and xc = 12 * xd * sum(q), which the kernels
+    // subtract because they multiply q by the unsigned weights 2 * e2m1 + 12 (0..24).
+    const std::int8_t* xq = nullptr;
+    std::size_t ldq = 0;
+    const float* xd = nullptr;
+    const float* xc = nullptr;
+    std::size_t lds = 0;
 };
 
 using RowKernel = void (*)(const MatmulArgs& args, int row_begin, int row_end);
+
+// MXFP4 x int8 activations: y = bias + sum over blocks g of 2^(scale-128) * (xd * sum(w * q)
+// - xc), with w = 2 * e2m1 + 12 and the integer sums exact.
+constexpr std::int8_t kInt8WeightOffset = 12;
 
 struct MatmulKernels {
     const char* name;  // "portable", "avx2", "avx512"
@@ -43,6 +57,7 @@ struct MatmulKernels {
     RowKernel bf16;
     Packing mxfp4_packing;
     RowKernel mxfp4;
+    RowKernel mxfp4_int8;  // null: use the next implementation down that has one
 };
 
 // Each returns null when the file was not compiled for x86-64.

@@ -44,7 +44,7 @@ void swiglu(const float* u, int n, float limit, float* out) {
 }
 
 void moe_forward(const ModelConfig& config, const LayerWeights& layer, const float* h, int tokens,
-                 float* y, ThreadPool& pool, MoeScratch& s) {
+                 float* y, ThreadPool& pool, MoeScratch& s, Mxfp4Activations activations) {
     const int hidden = config.hidden_size, experts = config.num_experts;
     const int k = config.experts_per_token, inter = config.intermediate_size;
     const auto T = static_cast<std::size_t>(tokens);
@@ -99,7 +99,7 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
                 const std::size_t n = first[static_cast<std::size_t>(e - e0) + 1] - begin;
                 if (n > 0) products.push_back(product(e, begin, static_cast<int>(n)));
             }
-            matmul_mxfp4_batch(products, pool);
+            matmul_mxfp4_batch(products, pool, activations);
         };
         each_expert([&](int e, std::size_t begin, int n) {
             return Mxfp4Product{s.gathered.data() + begin * H,

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "engine/cpu/matmul.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/weights.h"
 
@@ -25,8 +26,10 @@ struct MoeScratch {
 };
 
 // y[t, :] = sum_i w[t,i] * expert_{e[t,i]}(h[t, :]) for t < tokens. h, y: [tokens, hidden].
+// `activations`: how the expert matmuls take their inputs (cpu/matmul.h).
 void moe_forward(const ModelConfig& config, const LayerWeights& layer, const float* h, int tokens,
-                 float* y, ThreadPool& pool, MoeScratch& scratch);
+                 float* y, ThreadPool& pool, MoeScratch& scratch,
+                 Mxfp4Activations activations = Mxfp4Activations::Fp32);
 
 // The clamped SwiGLU of one row: u [2*n] interleaved (gate, linear) -> out [n].
 void swiglu(const float* u, int n, float limit, float* out);

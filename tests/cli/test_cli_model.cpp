@@ -158,11 +158,12 @@ TEST_CASE("cli model: forward matches the golden reference logits") {
                                 " --out " + quote(tmp.path / out) + " --kv-precision fp32" + extra,
                             "");
     };
-    const Run r = forward("logits.f32", "");
+    // fp32 KV and fp32 expert activations: the reference's arithmetic.
+    const Run r = forward("logits.f32", " --expert-activations fp32");
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
     // The weights mapped instead of read into memory (the default): the same logits, bit for bit.
-    const Run mapped = forward("mapped.f32", " --weights mmap");
+    const Run mapped = forward("mapped.f32", " --expert-activations fp32 --weights mmap");
     INFO("stderr: " << mapped.err);
     REQUIRE(mapped.exit_code == 0);
     CHECK(read_floats(tmp.path / "mapped.f32") == read_floats(tmp.path / "logits.f32"));
@@ -175,6 +176,18 @@ TEST_CASE("cli model: forward matches the golden reference logits") {
         worst = std::max(worst, std::fabs(got[i] - expected[i]));
     MESSAGE("max |logit - reference| = " << worst);
     CHECK(worst < 1e-3f);
+    // The default int8 expert activations: another arithmetic, near the reference.
+    const Run int8 = forward("int8.f32", "");
+    INFO("stderr: " << int8.err);
+    REQUIRE(int8.exit_code == 0);
+    const auto quantised = read_floats(tmp.path / "int8.f32");
+    REQUIRE(quantised.size() == expected.size());
+    float int8_worst = 0;
+    for (std::size_t i = 0; i < quantised.size(); ++i)
+        int8_worst = std::max(int8_worst, std::fabs(quantised[i] - expected[i]));
+    MESSAGE("int8 experts: max |logit - reference| = " << int8_worst);
+    CHECK(int8_worst > 0.0f);
+    CHECK(int8_worst < 0.5f);
 }
 
 TEST_CASE("cli model: bad input exits 2 with a message") {
@@ -204,6 +217,10 @@ TEST_CASE("cli model: bad input exits 2 with a message") {
                   quote(golden("tiny-moe/prompt.i32")) + " --out " + quote(tmp.path / "l.f32") +
                   " --weights disk",
               "must be memory or mmap");
+    check_bad("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
+                  quote(golden("tiny-moe/prompt.i32")) + " --out " + quote(tmp.path / "l.f32") +
+                  " --expert-activations int4",
+              "must be int8 or fp32");
     check_bad("model info", "missing");
     check_bad("model info " + quote(tmp.path / "nowhere"), "not a directory");
     check_bad("model info " + quote(busy), "no config.json");

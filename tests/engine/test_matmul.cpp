@@ -1,7 +1,9 @@
 // The CPU matmuls (engine/cpu/matmul.h) for every implementation this CPU supports, against a
 // plain double-precision reference: odd shapes, strides, bias, 1 and 3 threads, token counts
 // across the kernels' tile and slab edges; exact MXFP4 decoding for every nibble and scale
-// byte; the bf16 conversions; and the dispatcher's choices.
+// byte; MXFP4 with int8 activations against the same reference on its quantised activations
+// and within the quantisation error of fp32; the bf16 conversions; and the dispatcher's
+// choices.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -133,6 +135,30 @@ void run_bf16_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, in
         });
 }
 
+struct Mxfp4Weights {
+    int rows = 0, cols = 0;
+    std::vector<std::uint8_t> blocks, scales;
+    double operator()(int r, int c) const {
+        const std::size_t g = static_cast<std::size_t>(r) * (cols / 32) + c / 32;
+        const std::uint8_t byte = blocks[g * 16 + (c % 32) / 2];
+        const int nibble = c % 2 ? byte >> 4 : byte & 0x0f;
+        return std::ldexp(kE2M1[nibble], scales[g] - 127);
+    }
+};
+
+// Random blocks; scales cycling through first_scale .. first_scale + span - 1.
+Mxfp4Weights random_mxfp4(std::mt19937& rng, int rows, int cols, int first_scale, int span) {
+    Mxfp4Weights w{rows, cols, {}, {}};
+    const auto groups = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols / 32);
+    w.blocks.resize(groups * 16);
+    w.scales.resize(groups);
+    for (auto& b : w.blocks) b = static_cast<std::uint8_t>(rng());
+    const auto first = static_cast<std::size_t>(rng() % static_cast<unsigned>(span));
+    for (std::size_t i = 0; i < groups; ++i)
+        w.scales[i] = static_cast<std::uint8_t>(first_scale + (first + i) % span);
+    return w;
+}
+
 void run_mxfp4_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
                     bool with_bias) {
     CAPTURE(tokens);
@@ -140,23 +166,42 @@ void run_mxfp4_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, i
     CAPTURE(cols);
     CAPTURE(with_bias);
     const Problem p = make_problem(rng, tokens, rows, cols, with_bias);
-    const int groups = cols / 32;
-    std::vector<std::uint8_t> blocks(static_cast<std::size_t>(rows) * groups * 16);
-    std::vector<std::uint8_t> scales(static_cast<std::size_t>(rows) * groups);
-    for (auto& b : blocks) b = static_cast<std::uint8_t>(rng());
     // Every scale from 2^-27 to 2^27 appears (the range where no sum overflows).
-    const auto first = static_cast<std::size_t>(rng() % 55);
-    for (std::size_t i = 0; i < scales.size(); ++i)
-        scales[i] = static_cast<std::uint8_t>(100 + (first + i) % 55);
-    auto weight = [&](int r, int c) {
-        const std::size_t g = static_cast<std::size_t>(r) * groups + c / 32;
-        const std::uint8_t byte = blocks[g * 16 + (c % 32) / 2];
-        const int nibble = c % 2 ? byte >> 4 : byte & 0x0f;
-        return std::ldexp(kE2M1[nibble], scales[g] - 127);
-    };
-    check_against_reference(p, weight, [&](float* y) {
-        matmul_mxfp4(p.x.data(), p.ldx, tokens, blocks.data(), scales.data(), rows, cols,
+    const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 100, 55);
+    check_against_reference(p, w, [&](float* y) {
+        matmul_mxfp4(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
                      with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
+    });
+}
+
+// The activations int8 mode computes with: per 32-column block, q = round(x * 127 / amax)
+// and x ~= q * amax / 127 (matmul.h, Mxfp4Activations::Int8), as floats.
+Problem quantised(const Problem& p) {
+    Problem q = p;
+    for (int t = 0; t < p.tokens; ++t) {
+        float* x = q.x.data() + static_cast<std::size_t>(t) * p.ldx;
+        for (int g = 0; g < p.cols / 32; ++g) {
+            float amax = 0;
+            for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[32 * g + i]));
+            const float d = amax / 127.0f, inverse = amax > 0 ? 127.0f / amax : 0.0f;
+            for (int i = 0; i < 32; ++i)
+                x[32 * g + i] = static_cast<float>(
+                    static_cast<double>(std::nearbyint(x[32 * g + i] * inverse)) * d);
+        }
+    }
+    return q;
+}
+
+void run_mxfp4_int8_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
+                         bool with_bias) {
+    CAPTURE(tokens);
+    CAPTURE(rows);
+    CAPTURE(cols);
+    const Problem p = make_problem(rng, tokens, rows, cols, with_bias);
+    const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 100, 55);
+    check_against_reference(quantised(p), w, [&](float* y) {
+        matmul_mxfp4_int8(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
+                          with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
     });
 }
 
@@ -311,6 +356,96 @@ TEST_CASE("matmul: mxfp4 equals the double-precision reference on every implemen
     }
 }
 
+TEST_CASE(
+    "matmul: mxfp4 with int8 activations equals the reference on its quantised "
+    "activations, on every implementation") {
+    // The integer block sums are exact, so the only error left is fp32 accumulation.
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        for (int threads : {1, 3}) {
+            CAPTURE(isa);
+            CAPTURE(threads);
+            ThreadPool pool(threads);
+            std::mt19937 rng(5);
+            for (int rows : {1, 3, 17, 100})
+                for (int cols : {32, 64, 96, 288, 2880})
+                    for (int tokens = 1; tokens <= 9; ++tokens)
+                        run_mxfp4_int8_case(rng, pool, tokens, rows, cols, tokens % 2 == 0);
+            run_mxfp4_int8_case(rng, pool, 300, 7, 96, true);
+        }
+    }
+}
+
+TEST_CASE("matmul: mxfp4 with int8 activations scales by every scale byte up to 238") {
+    // Activations on the int8 grid (a 127 in every block: scale 1) and half-way between its
+    // points (ties, which round to even), against weights whose blocks each take one scale
+    // byte: 0 (denormal 2^-128) to 238 (the largest whose block sums cannot overflow fp32),
+    // and zero blocks give exactly zero.
+    constexpr int kCols = 32 * 239, kRows = 3, kTokens = 2;
+    std::mt19937 rng(17);
+    Mxfp4Weights w{kRows, kCols, {}, {}};
+    w.blocks.resize(static_cast<std::size_t>(kRows) * kCols / 2);
+    w.scales.resize(static_cast<std::size_t>(kRows) * kCols / 32);
+    for (auto& b : w.blocks) b = static_cast<std::uint8_t>(rng());
+    for (std::size_t i = 0; i < w.scales.size(); ++i)
+        w.scales[i] = static_cast<std::uint8_t>(i % 239);
+    Problem p = make_problem(rng, kTokens, kRows, kCols, false);
+    for (int t = 0; t < kTokens; ++t)
+        for (int c = 0; c < kCols; ++c)
+            p.x[static_cast<std::size_t>(t) * p.ldx + c] =
+                c % 32 == 5 ? 127.0f
+                            : static_cast<float>(static_cast<int>(rng() % 254) - 127) +
+                                  (c % 3 == 0 ? 0.5f : 0.0f);
+    // Token 1's block 0 is all zeros.
+    std::fill_n(p.x.begin() + static_cast<std::ptrdiff_t>(p.ldx), 32, 0.0f);
+    for (const auto& isa : supported_matmul_isas()) {
+        IsaScope scope(isa);
+        CAPTURE(isa);
+        ThreadPool pool(2);
+        check_against_reference(quantised(p), w, [&](float* y) {
+            matmul_mxfp4_int8(p.x.data(), p.ldx, kTokens, w.blocks.data(), w.scales.data(), kRows,
+                              kCols, nullptr, y, p.ldy, pool);
+        });
+    }
+}
+
+TEST_CASE("matmul: int8 activations stay within half a quantisation step of fp32") {
+    // |int8 - fp32| <= sum over columns of |w| * (amax of the column's block / 254), plus fp32
+    // rounding: the bound the quantisation itself allows, at gpt-oss-20b's widths.
+    constexpr int kRows = 64, kCols = 2880, kTokens = 5;
+    std::mt19937 rng(23);
+    const Problem p = make_problem(rng, kTokens, kRows, kCols, true);
+    const Mxfp4Weights w = random_mxfp4(rng, kRows, kCols, 118, 12);
+    ThreadPool pool(2);
+    std::vector<float> exact(p.ldy * kTokens), int8(p.ldy * kTokens);
+    matmul_mxfp4(p.x.data(), p.ldx, kTokens, w.blocks.data(), w.scales.data(), kRows, kCols,
+                 p.bias.data(), exact.data(), p.ldy, pool);
+    matmul_mxfp4_int8(p.x.data(), p.ldx, kTokens, w.blocks.data(), w.scales.data(), kRows, kCols,
+                      p.bias.data(), int8.data(), p.ldy, pool);
+    double worst_ratio = 0;
+    for (int t = 0; t < kTokens; ++t) {
+        const float* x = p.x.data() + static_cast<std::size_t>(t) * p.ldx;
+        for (int r = 0; r < kRows; ++r) {
+            double bound = 0, magnitude = 0;
+            for (int g = 0; g < kCols / 32; ++g) {
+                float amax = 0;
+                for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[32 * g + i]));
+                for (int i = 0; i < 32; ++i) {
+                    bound += std::fabs(w(r, 32 * g + i)) * amax / 254.0;
+                    magnitude += std::fabs(w(r, 32 * g + i) * x[32 * g + i]);
+                }
+            }
+            const std::size_t at = static_cast<std::size_t>(t) * p.ldy + r;
+            const double diff = std::fabs(static_cast<double>(int8[at]) - exact[at]);
+            CHECK(diff <= bound + 1e-5 * magnitude);
+            worst_ratio = std::max(worst_ratio, diff / bound);
+        }
+    }
+    // Rounding errors partly cancel: far inside the worst case, but not zero.
+    CHECK(worst_ratio > 0.0);
+    CHECK(worst_ratio < 0.2);
+}
+
 TEST_CASE("matmul: mxfp4 applies every scale byte to every nibble exactly") {
     // Row i holds one nonzero nibble (i % 16) in its first block, scaled by i / 16, at a
     // column that moves around the block; its second block is all zeros under a random scale
@@ -401,40 +536,45 @@ TEST_CASE("matmul: a batch of mxfp4 products equals each product run alone, bit 
         for (auto& b : blocks.back()) b = static_cast<std::uint8_t>(rng());
         for (auto& v : scales.back()) v = static_cast<std::uint8_t>(115 + rng() % 25);
     }
-    for (const auto& isa : supported_matmul_isas()) {
-        IsaScope scope(isa);
-        CAPTURE(isa);
-        for (int threads : {1, 3}) {
-            CAPTURE(threads);
-            ThreadPool pool(threads);
-            std::vector<std::vector<float>> alone, batched;
-            std::vector<Mxfp4Product> products;
-            for (std::size_t i = 0; i < problems.size(); ++i) {
-                const Problem& p = problems[i];
-                const std::size_t size = p.ldy * static_cast<std::size_t>(p.tokens);
-                alone.emplace_back(size, -1.0f);
-                batched.emplace_back(size, -2.0f);
-                matmul_mxfp4(p.x.data(), p.ldx, p.tokens, blocks[i].data(), scales[i].data(),
-                             p.rows, p.cols, p.bias.data(), alone.back().data(), p.ldy, pool);
-            }
-            for (std::size_t i = 0; i < problems.size(); ++i) {
-                const Problem& p = problems[i];
-                products.push_back({p.x.data(), p.ldx, p.tokens, blocks[i].data(), scales[i].data(),
-                                    p.rows, p.cols, p.bias.data(), batched[i].data(), p.ldy});
-            }
-            matmul_mxfp4_batch(products, pool);
-            for (std::size_t i = 0; i < problems.size(); ++i) {
-                CAPTURE(i);
-                const Problem& p = problems[i];
-                // The padding beyond `rows` is left alone by both (so it keeps its fill).
-                for (int t = 0; t < p.tokens; ++t)
-                    for (int r = 0; r < p.rows; ++r) {
-                        const std::size_t at = static_cast<std::size_t>(t) * p.ldy + r;
-                        if (std::memcmp(&alone[i][at], &batched[i][at], sizeof(float)) != 0)
-                            FAIL_CHECK("y[" << t << ", " << r << "]: " << batched[i][at]
-                                            << " batched, " << alone[i][at] << " alone");
-                    }
+    for (const auto& isa : supported_matmul_isas())
+        for (auto activations : {Mxfp4Activations::Fp32, Mxfp4Activations::Int8}) {
+            IsaScope scope(isa);
+            CAPTURE(isa);
+            CAPTURE(std::string(to_string(activations)));
+            const auto alone_product =
+                activations == Mxfp4Activations::Int8 ? matmul_mxfp4_int8 : matmul_mxfp4;
+            for (int threads : {1, 3}) {
+                CAPTURE(threads);
+                ThreadPool pool(threads);
+                std::vector<std::vector<float>> alone, batched;
+                std::vector<Mxfp4Product> products;
+                for (std::size_t i = 0; i < problems.size(); ++i) {
+                    const Problem& p = problems[i];
+                    const std::size_t size = p.ldy * static_cast<std::size_t>(p.tokens);
+                    alone.emplace_back(size, -1.0f);
+                    batched.emplace_back(size, -2.0f);
+                    alone_product(p.x.data(), p.ldx, p.tokens, blocks[i].data(), scales[i].data(),
+                                  p.rows, p.cols, p.bias.data(), alone.back().data(), p.ldy, pool);
+                }
+                for (std::size_t i = 0; i < problems.size(); ++i) {
+                    const Problem& p = problems[i];
+                    products.push_back({p.x.data(), p.ldx, p.tokens, blocks[i].data(),
+                                        scales[i].data(), p.rows, p.cols, p.bias.data(),
+                                        batched[i].data(), p.ldy});
+                }
+                matmul_mxfp4_batch(products, pool, activations);
+                for (std::size_t i = 0; i < problems.size(); ++i) {
+                    CAPTURE(i);
+                    const Problem& p = problems[i];
+                    // The padding beyond `rows` is left alone by both (so it keeps its fill).
+                    for (int t = 0; t < p.tokens; ++t)
+                        for (int r = 0; r < p.rows; ++r) {
+                            const std::size_t at = static_cast<std::size_t>(t) * p.ldy + r;
+                            if (std::memcmp(&alone[i][at], &batched[i][at], sizeof(float)) != 0)
+                                FAIL_CHECK("y[" << t << ", " << r << "]: " << batched[i][at]
+                                                << " batched, " << alone[i][at] << " alone");
+                        }
+                }
             }
         }
-    }
 }
