@@ -337,7 +337,7 @@ struct Int8 {
         const int groups = a.cols / 32;
         thread_local std::uint8_t* buffer = nullptr;
         thread_local std::size_t capacity = 0;
-        const std::size_t need = 2 * static_cast<std::size_t>(a.cols);
+        const std::size_t need = kRowsUnpacked * static_cast<std::size_t>(a.cols);
         if (capacity < need) {
             std::free(buffer);
             buffer = static_cast<std::uint8_t*>(std::aligned_alloc(32, (need + 31) / 32 * 32));
@@ -345,46 +345,56 @@ struct Int8 {
             if (!buffer) throw std::bad_alloc();
         }
         const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
+        const auto cols = static_cast<std::size_t>(a.cols);
         for (int t0 = 0; t0 < a.tokens; t0 += kTokens) {
             const int t1 = a.tokens - t0 < kTokens ? a.tokens : t0 + kTokens;
-            for (int r = row_begin; r < row_end; r += 2) {
-                const int n = row_end - r < 2 ? 1 : 2;
+            for (int r = row_begin; r < row_end; r += kRowsUnpacked) {
+                const int n = row_end - r < kRowsUnpacked ? row_end - r : kRowsUnpacked;
                 for (int i = 0; i < n; ++i) {
                     const std::uint8_t* src =
                         a.blocks + static_cast<std::size_t>(r + i) * row_bytes;
-                    std::uint8_t* dst =
-                        buffer + static_cast<std::size_t>(i) * static_cast<std::size_t>(a.cols);
+                    std::uint8_t* dst = buffer + static_cast<std::size_t>(i) * cols;
                     for (int g = 0; g < groups; ++g)
                         _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 32 * g),
                                            unpack(src + 16 * static_cast<std::size_t>(g)));
                 }
-                if (n == 2)
-                    unpacked_tiles<2>(a, r, t0, t1, buffer);
-                else
-                    unpacked_tiles<1>(a, r, t0, t1, buffer);
+                // Each tile of tokens meets every pair of the unpacked rows while its
+                // activations are in L1.
+                for (int t = t0; t < t1; t += kMaxTokens) {
+                    const int tn = t1 - t < kMaxTokens ? t1 - t : kMaxTokens;
+                    int i = 0;
+                    for (; i + 2 <= n; i += 2)
+                        unpacked_tile<2>(a, r + i, t, tn,
+                                         buffer + static_cast<std::size_t>(i) * cols);
+                    if (i < n)
+                        unpacked_tile<1>(a, r + i, t, tn,
+                                         buffer + static_cast<std::size_t>(i) * cols);
+                }
             }
         }
     }
 
+    static constexpr int kRowsUnpacked = 4;  // 4 x 2880 bytes beside 4 tokens' 4 x 2880 in L1
+
+    // Rows r0 .. r0+R-1 (unpacked at `rows`, one row per cols bytes) for tokens t0 .. t0+n-1.
     template <int R>
-    static void unpacked_tiles(const MatmulArgs& a, int r0, int t_begin, int t_end,
-                               const std::uint8_t* buffer) {
+    static void unpacked_tile(const MatmulArgs& a, int r0, int t0, int n,
+                              const std::uint8_t* rows) {
         const std::uint8_t* w[R];
         for (int r = 0; r < R; ++r)
-            w[r] = buffer + static_cast<std::size_t>(r) * static_cast<std::size_t>(a.cols);
-        int t = t_begin;
-        for (; t + kMaxTokens <= t_end; t += kMaxTokens) tile_of<R, kMaxTokens, true>(a, r0, t, w);
-        switch (t_end - t) {
+            w[r] = rows + static_cast<std::size_t>(r) * static_cast<std::size_t>(a.cols);
+        switch (n) {
+            case 4:
+                tile_of<R, 4, true>(a, r0, t0, w);
+                break;
             case 3:
-                tile_of<R, 3, true>(a, r0, t, w);
+                tile_of<R, 3, true>(a, r0, t0, w);
                 break;
             case 2:
-                tile_of<R, 2, true>(a, r0, t, w);
-                break;
-            case 1:
-                tile_of<R, 1, true>(a, r0, t, w);
+                tile_of<R, 2, true>(a, r0, t0, w);
                 break;
             default:
+                tile_of<R, 1, true>(a, r0, t0, w);
                 break;
         }
     }

@@ -191,6 +191,19 @@ TEST_CASE("kv file: damaged, truncated, foreign and outdated files are never tru
         REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
         same_output(r, fresh(tiny(), turn3, 5, {.kv_precision = KvPrecision::Fp32}));
     }
+    SUBCASE("other expert activations: not used") {
+        const cpu::CpuOptions int8{.expert_activations = Mxfp4Activations::Int8};
+        Process p(tiny(), path, int8);
+        const auto r = p.run(turn3, 5);
+        CHECK(r.final_event.stats.restored_tokens == 0);
+        REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
+        same_output(r, fresh(tiny(), turn3, 5, int8));
+        // Its own cache, written under int8, is used by the next int8 process.
+        Process q(tiny(), path, int8);
+        const auto r2 = q.run(turn3, 5);
+        CHECK(r2.final_event.stats.restored_tokens == static_cast<int>(turn3.size()) - 1);
+        same_output(r2, fresh(tiny(), turn3, 5, int8));
+    }
     SUBCASE("an edited conversation: only the common prefix is used") {
         auto edited = turn3;
         edited[40] = edited[40] == 3 ? 4 : 3;
