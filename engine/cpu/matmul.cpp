@@ -222,6 +222,9 @@ float* packing_buffer(std::vector<float>& buffer, std::size_t floats) {
     return buffer.data() + (misalign ? 16 - misalign : 0);
 }
 
+// No float packing: int8 activations arrive quantised in their own layout (quantize_int8).
+constexpr detail::Packing kNatural{0, nullptr};
+
 // Int8 activations in the q8 block layout (MatmulArgs: xq, xd, xc) for a slab of tokens.
 struct Int8Activations {
     std::vector<std::int8_t> q;
@@ -290,7 +293,6 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
     const detail::RowKernel kernel = format == Format::Bf16 ? k.bf16
                                      : int8                 ? int8_kernel(k)
                                                             : k.mxfp4;
-    static constexpr detail::Packing kNatural{0, nullptr};
     const detail::Packing& packing = format == Format::Bf16 ? k.bf16_packing
                                      : int8                 ? kNatural
                                                             : k.mxfp4_packing;
@@ -379,7 +381,6 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
     if (batch.empty()) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
     const detail::RowKernel kernel = int8 ? int8_kernel(k) : k.mxfp4;
-    static constexpr detail::Packing kNatural{0, nullptr};
     const detail::Packing& packing = int8 ? kNatural : k.mxfp4_packing;
     // Each product's arguments, its activations packed in turn into one buffer; its rows are
     // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
