@@ -48,6 +48,16 @@ int argmax(const float* row, int n) {
     return static_cast<int>(std::max_element(row, row + n) - row);
 }
 
+// Rows (of `vocab` logits each) whose argmax a and b agree on.
+int same_argmax(const float* a, const float* b, std::size_t rows, int vocab) {
+    int same = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t at = r * static_cast<std::size_t>(vocab);
+        same += argmax(a + at, vocab) == argmax(b + at, vocab);
+    }
+    return same;
+}
+
 }  // namespace
 
 TEST_CASE("cpu forward: logits match the PyTorch reference (tiny-moe, fp32 and bf16 KV)") {
@@ -68,10 +78,7 @@ TEST_CASE("cpu forward: logits match the PyTorch reference (tiny-moe, fp32 and b
         MESSAGE("kv " << kv << ": max |logit - reference| = " << diff << " (logits up to " << scale
                       << ")");
         CHECK(diff < (precision == KvPrecision::Fp32 ? 1e-3f : 0.5f));
-        int same_top = 0;
-        for (std::size_t row = 0; row < prompt.size(); ++row)
-            same_top +=
-                argmax(logits.data() + row * 512, 512) == argmax(expected.data() + row * 512, 512);
+        const int same_top = same_argmax(logits.data(), expected.data(), prompt.size(), 512);
         MESSAGE("kv " << kv << ": same argmax at " << same_top << " of 64");
         CHECK(same_top >= (precision == KvPrecision::Fp32 ? 64 : 62));
     }
@@ -90,10 +97,7 @@ TEST_CASE("cpu forward: int8 expert activations against the PyTorch reference (s
         const auto logits = full_forward(*backend, prompt);
         REQUIRE(logits.size() == expected.size());
         const float diff = max_abs_diff(logits.data(), expected.data(), logits.size());
-        int same_top = 0;
-        for (std::size_t row = 0; row < prompt.size(); ++row)
-            same_top +=
-                argmax(logits.data() + row * 512, 512) == argmax(expected.data() + row * 512, 512);
+        const int same_top = same_argmax(logits.data(), expected.data(), prompt.size(), 512);
         MESSAGE("int8 experts, kv " << kv << ": max |logit - reference| = " << diff
                                     << ", same argmax at " << same_top << " of 64");
         CHECK(diff > 0.0f);  // it is a different arithmetic
@@ -271,17 +275,13 @@ TEST_CASE("cpu forward: bf16 KV and int8 experts against fp32 over a 6000-token 
     }
     REQUIRE(at[0].size() == rows * V);
     const float diff = max_abs_diff(at[0].data(), at[1].data(), at[0].size());
-    int same_top = 0;
-    for (std::size_t r = 0; r < rows; ++r)
-        same_top += argmax(at[0].data() + r * V, 512) == argmax(at[1].data() + r * V, 512);
+    const int same_top = same_argmax(at[0].data(), at[1].data(), rows, 512);
     MESSAGE("6000 tokens, last 64 positions: max |bf16 KV - fp32 KV| = "
             << diff << ", same argmax at " << same_top << " of 64");
     CHECK(diff < 0.1f);
     CHECK(same_top >= 60);
     const float int8_diff = max_abs_diff(at[0].data(), at[2].data(), at[0].size());
-    int int8_same = 0;
-    for (std::size_t r = 0; r < rows; ++r)
-        int8_same += argmax(at[0].data() + r * V, 512) == argmax(at[2].data() + r * V, 512);
+    const int int8_same = same_argmax(at[0].data(), at[2].data(), rows, 512);
     MESSAGE("6000 tokens, last 64 positions: max |bf16 KV + int8 experts - fp32| = "
             << int8_diff << ", same argmax at " << int8_same << " of 64");
     CHECK(int8_diff < 0.5f);

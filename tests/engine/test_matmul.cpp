@@ -159,21 +159,6 @@ Mxfp4Weights random_mxfp4(std::mt19937& rng, int rows, int cols, int first_scale
     return w;
 }
 
-void run_mxfp4_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
-                    bool with_bias) {
-    CAPTURE(tokens);
-    CAPTURE(rows);
-    CAPTURE(cols);
-    CAPTURE(with_bias);
-    const Problem p = make_problem(rng, tokens, rows, cols, with_bias);
-    // Every scale from 2^-27 to 2^27 appears (the range where no sum overflows).
-    const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 100, 55);
-    check_against_reference(p, w, [&](float* y) {
-        matmul_mxfp4(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
-                     with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
-    });
-}
-
 // The activations int8 mode computes with: per 32-column block, q = round(x * 127 / amax)
 // and x ~= q * amax / 127 (matmul.h, Mxfp4Activations::Int8), as floats.
 Problem quantised(const Problem& p) {
@@ -192,16 +177,23 @@ Problem quantised(const Problem& p) {
     return q;
 }
 
-void run_mxfp4_int8_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
-                         bool with_bias) {
+// An MXFP4 product against the double-precision reference: with fp32 activations on x itself,
+// with int8 ones on x as quantised (the integer block sums are exact, so what is left is fp32
+// accumulation).
+void run_mxfp4_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, int cols,
+                    bool with_bias, Mxfp4Activations activations = Mxfp4Activations::Fp32) {
     CAPTURE(tokens);
     CAPTURE(rows);
     CAPTURE(cols);
+    CAPTURE(with_bias);
     const Problem p = make_problem(rng, tokens, rows, cols, with_bias);
+    // Every scale from 2^-27 to 2^27 appears (the range where no sum overflows).
     const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 100, 55);
-    check_against_reference(quantised(p), w, [&](float* y) {
-        matmul_mxfp4_int8(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
-                          with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
+    const bool int8 = activations == Mxfp4Activations::Int8;
+    check_against_reference(int8 ? quantised(p) : p, w, [&](float* y) {
+        (int8 ? matmul_mxfp4_int8 : matmul_mxfp4)(
+            p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
+            with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
     });
 }
 
@@ -339,41 +331,26 @@ TEST_CASE("matmul: bf16 equals the double-precision reference on every implement
     }
 }
 
-TEST_CASE("matmul: mxfp4 equals the double-precision reference on every implementation") {
-    for (const auto& isa : supported_matmul_isas()) {
-        IsaScope scope(isa);
-        for (int threads : {1, 3}) {
-            CAPTURE(isa);
-            CAPTURE(threads);
-            ThreadPool pool(threads);
-            std::mt19937 rng(99);
-            for (int rows : {1, 3, 17, 100})
-                for (int cols : {32, 64, 96, 2880})
-                    for (int tokens = 1; tokens <= 9; ++tokens)
-                        run_mxfp4_case(rng, pool, tokens, rows, cols, tokens % 2 == 0);
-            run_mxfp4_case(rng, pool, 300, 7, 96, false);
-        }
-    }
-}
-
 TEST_CASE(
-    "matmul: mxfp4 with int8 activations equals the reference on its quantised "
-    "activations, on every implementation") {
-    // The integer block sums are exact, so the only error left is fp32 accumulation.
-    for (const auto& isa : supported_matmul_isas()) {
-        IsaScope scope(isa);
-        for (int threads : {1, 3}) {
-            CAPTURE(isa);
-            CAPTURE(threads);
-            ThreadPool pool(threads);
-            std::mt19937 rng(5);
-            for (int rows : {1, 3, 17, 100})
-                for (int cols : {32, 64, 96, 288, 2880})
-                    for (int tokens = 1; tokens <= 9; ++tokens)
-                        run_mxfp4_int8_case(rng, pool, tokens, rows, cols, tokens % 2 == 0);
-            run_mxfp4_int8_case(rng, pool, 300, 7, 96, true);
+    "matmul: mxfp4 equals the double-precision reference on every implementation, with fp32 "
+    "activations and with int8 ones (on the activations as quantised)") {
+    for (auto activations : {Mxfp4Activations::Fp32, Mxfp4Activations::Int8})
+        for (const auto& isa : supported_matmul_isas()) {
+            IsaScope scope(isa);
+            for (int threads : {1, 3}) {
+                CAPTURE(std::string(to_string(activations)));
+                CAPTURE(isa);
+                CAPTURE(threads);
+                ThreadPool pool(threads);
+                std::mt19937 rng(99);
+                for (int rows : {1, 3, 17, 100})
+                    for (int cols : {32, 64, 96, 288, 2880})
+                        for (int tokens = 1; tokens <= 9; ++tokens)
+                            run_mxfp4_case(rng, pool, tokens, rows, cols, tokens % 2 == 0,
+                                           activations);
+                run_mxfp4_case(rng, pool, 300, 7, 96, false, activations);
+            }
         }
-    }
 }
 
 TEST_CASE("matmul: mxfp4 with int8 activations scales by every scale byte up to 238") {
