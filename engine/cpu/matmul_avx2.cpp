@@ -182,6 +182,26 @@ struct Mxfp4 {
     }
 };
 
+// A thread's buffer of unpacked weight rows, 32-byte aligned, freed when the thread ends.
+struct RowBuffer {
+    std::uint8_t* data = nullptr;
+    std::size_t capacity = 0;
+    RowBuffer() = default;
+    RowBuffer(const RowBuffer&) = delete;
+    RowBuffer& operator=(const RowBuffer&) = delete;
+    ~RowBuffer() { std::free(data); }
+    std::uint8_t* reserve(std::size_t bytes) {
+        if (capacity < bytes) {
+            std::free(data);
+            capacity = 0;
+            data = static_cast<std::uint8_t*>(std::aligned_alloc(32, (bytes + 31) / 32 * 32));
+            if (!data) throw std::bad_alloc();
+            capacity = bytes;
+        }
+        return data;
+    }
+};
+
 // MXFP4 x int8 activations (the q8 block layout of matmul_kernels.h). A block's 16 bytes
 // become 32 unsigned weights (low nibbles in the low lane, high nibbles in the high lane) by
 // one vpshufb; vpmaddubsw/vpmaddwd sum each block exactly in int32 lanes, and one FMA per
@@ -335,15 +355,9 @@ struct Int8 {
     static void rows_many(const MatmulArgs& a, int row_begin, int row_end) {
         constexpr int kTokens = 128;
         const int groups = a.cols / 32;
-        thread_local std::uint8_t* buffer = nullptr;
-        thread_local std::size_t capacity = 0;
-        const std::size_t need = kRowsUnpacked * static_cast<std::size_t>(a.cols);
-        if (capacity < need) {
-            std::free(buffer);
-            buffer = static_cast<std::uint8_t*>(std::aligned_alloc(32, (need + 31) / 32 * 32));
-            capacity = buffer ? need : 0;
-            if (!buffer) throw std::bad_alloc();
-        }
+        thread_local RowBuffer unpacked;
+        std::uint8_t* const buffer =
+            unpacked.reserve(kRowsUnpacked * static_cast<std::size_t>(a.cols));
         const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
         const auto cols = static_cast<std::size_t>(a.cols);
         for (int t0 = 0; t0 < a.tokens; t0 += kTokens) {
