@@ -98,10 +98,6 @@ void portable_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
     });
 }
 
-// The int8 weights of the q8 block layout: 2 * e2m1 + kInt8WeightOffset for each nibble.
-constexpr std::uint8_t kUnsignedE2M1x2[16] = {12, 13, 14, 15, 16, 18, 20, 24,
-                                              12, 11, 10, 9,  8,  6,  4,  0};
-
 void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     const auto groups = static_cast<std::size_t>(a.cols / 32);
     for (int r = row_begin; r < row_end; ++r) {
@@ -117,8 +113,8 @@ void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
                 std::int32_t sum = 0;
                 for (std::size_t i = 0; i < 16; ++i) {
                     const std::uint8_t byte = b[g * 16 + i];
-                    sum += kUnsignedE2M1x2[byte & 0x0f] * q[g * 32 + i];
-                    sum += kUnsignedE2M1x2[byte >> 4] * q[g * 32 + 16 + i];
+                    sum += detail::kUnsignedE2M1x2[byte & 0x0f] * q[g * 32 + i];
+                    sum += detail::kUnsignedE2M1x2[byte >> 4] * q[g * 32 + 16 + i];
                 }
                 acc += mxfp4_value(1, s[g]) * (d[g] * static_cast<float>(sum) - c[g]);
             }
@@ -282,20 +278,33 @@ void use_int8(MatmulArgs& a, const Int8Activations& in, int cols) {
     a.xc = in.c.data();
 }
 
-// Runs one format's kernel over all rows, a slab of tokens at a time.
 enum class Format { Bf16, Mxfp4, Mxfp4Int8 };
 
+// A format's kernel on `k` and how it wants its float activations packed.
+struct FormatKernel {
+    detail::RowKernel kernel;
+    const detail::Packing& packing;
+};
+
+FormatKernel kernel_for(const MatmulKernels& k, Format format) {
+    switch (format) {
+        case Format::Bf16:
+            return {k.bf16, k.bf16_packing};
+        case Format::Mxfp4:
+            return {k.mxfp4, k.mxfp4_packing};
+        case Format::Mxfp4Int8:
+            break;
+    }
+    return {int8_kernel(k), kNatural};
+}
+
+// Runs one format's kernel over all rows, a slab of tokens at a time.
 void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool& pool,
          Format format) {
     if (args.tokens <= 0 || rows <= 0) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
     const bool int8 = format == Format::Mxfp4Int8;
-    const detail::RowKernel kernel = format == Format::Bf16 ? k.bf16
-                                     : int8                 ? int8_kernel(k)
-                                                            : k.mxfp4;
-    const detail::Packing& packing = format == Format::Bf16 ? k.bf16_packing
-                                     : int8                 ? kNatural
-                                                            : k.mxfp4_packing;
+    const auto [kernel, packing] = kernel_for(k, format);
     thread_local Int8Activations quantized;
     const int tokens = args.tokens;
     const std::size_t ldp = packed_stride(args.cols);
@@ -380,8 +389,7 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
     }
     if (batch.empty()) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
-    const detail::RowKernel kernel = int8 ? int8_kernel(k) : k.mxfp4;
-    const detail::Packing& packing = int8 ? kNatural : k.mxfp4_packing;
+    const auto [kernel, packing] = kernel_for(k, int8 ? Format::Mxfp4Int8 : Format::Mxfp4);
     // Each product's arguments, its activations packed in turn into one buffer; its rows are
     // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
     std::vector<MatmulArgs> args(batch.size());

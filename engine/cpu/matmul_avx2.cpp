@@ -227,9 +227,11 @@ struct Int8 {
     // to both lanes; the high lane's dwords shift right by 4, so after the mask each byte
     // holds its high nibble (the bits shifted in from the next byte are masked off).
     static __m256i unpack(const std::uint8_t* block) {
+        constexpr const std::uint8_t(&w)[16] = kUnsignedE2M1x2;  // in both lanes
         const __m256i table =
-            _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0, 12, 13, 14,
-                             15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+            _mm256_setr_epi8(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10],
+                             w[11], w[12], w[13], w[14], w[15], w[0], w[1], w[2], w[3], w[4], w[5],
+                             w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]);
         const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
         const __m256i bytes =
             _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
@@ -349,9 +351,9 @@ struct Int8 {
         tile_of<R, T, false>(a, r0, t0, w);
     }
 
-    // Several tokens: each pair of rows unpacked once into a thread-local buffer (L1), then
-    // used by every tile of up to 4 tokens of a block of kTokens, whose activations stay in
-    // L2 while the rows go by.
+    // Several tokens: kRowsUnpacked rows at a time unpacked once into a thread-local buffer
+    // (L1), then each tile of up to 4 tokens of a block of kTokens (whose activations stay in
+    // L2 while the rows go by) runs against every pair of them.
     static void rows_many(const MatmulArgs& a, int row_begin, int row_end) {
         constexpr int kTokens = 128;
         const int groups = a.cols / 32;

@@ -50,6 +50,10 @@ using RowKernel = void (*)(const MatmulArgs& args, int row_begin, int row_end);
 // MXFP4 x int8 activations: y = bias + sum over blocks g of 2^(scale-128) * (xd * sum(w * q)
 // - xc), with w = 2 * e2m1 + 12 and the integer sums exact.
 constexpr std::int8_t kInt8WeightOffset = 12;
+// w for each nibble: 2 * e2m1 + kInt8WeightOffset (0..24, unsigned for vpmaddubsw). Data,
+// not code: every kernel builds its lookup from this one table.
+constexpr std::uint8_t kUnsignedE2M1x2[16] = {12, 13, 14, 15, 16, 18, 20, 24,
+                                              12, 11, 10, 9,  8,  6,  4,  0};
 
 struct MatmulKernels {
     const char* name;  // "portable", "avx2", "avx512"
