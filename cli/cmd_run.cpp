@@ -186,6 +186,7 @@ int cmd_chat(Args args) {
             opened = true;
         } else {
             store.append_message(record.id, harmony::Message::text(harmony::Role::user, line), 0);
+            record.status = store.find(record.id)->status;  // the turn runs on from this state
         }
         code = guarded(store, record.id,
                        [&] { return drive(io, store, record, spec, tools, *model->client, p); });

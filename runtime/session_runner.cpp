@@ -233,11 +233,17 @@ SessionRunner::~SessionRunner() {
 void SessionRunner::start(std::function<void(const RunResult&)> done) {
     done_ = std::move(done);
     const auto otlp = otlp_options(spec_.telemetry);  // a bad endpoint: before the lease
-    if (auto busy = store_.take_lease(record_.id, options_.lease_timeout_seconds))
-        throw SetupError(running_elsewhere(record_.id, *busy) +
+    if (auto busy = store_.take_lease(record_.id, record_.status, options_.lease_timeout_seconds)) {
+        if (!busy->holder)
+            throw SetupError("session " + record_.id +
+                             " was run by another process meanwhile: it is " + busy->status +
+                             " now, not " + record_.status + " (gossamer sessions show " +
+                             record_.id + ")");
+        throw SetupError(running_elsewhere(record_.id, *busy->holder) +
                          " (its lease is live; it is stale after " +
                          std::to_string(static_cast<int>(options_.lease_timeout_seconds)) +
                          " s without a heartbeat)");
+    }
     started_ = std::chrono::steady_clock::now();
     const fs::path workspace = workspace_of(store_, record_.id);
     std::error_code ec;

@@ -291,15 +291,23 @@ std::optional<Lease> SessionStore::lease(const std::string& id) const {
     return l;
 }
 
-std::optional<Lease> SessionStore::take_lease(const std::string& id, double stale_after) {
+std::optional<LeaseRefusal> SessionStore::take_lease(const std::string& id,
+                                                     const std::string& seen_status,
+                                                     double stale_after) {
     thread_local std::mt19937_64 random{std::random_device{}()};
     char owner[40];
     std::snprintf(owner, sizeof owner, "%016llx%016llx", static_cast<unsigned long long>(random()),
                   static_cast<unsigned long long>(random()));
-    std::optional<Lease> busy;
+    std::optional<LeaseRefusal> busy;
     transaction([&] {
+        const auto record = find(id);
+        if (!record) throw StoreError("no session " + id);
         if (auto current = lease(id); current && current->live(stale_after)) {
-            busy = std::move(current);
+            busy = LeaseRefusal{std::move(current), record->status};
+            return;
+        }
+        if (record->status != seen_status) {
+            busy = LeaseRefusal{std::nullopt, record->status};
             return;
         }
         const long pid = static_cast<long>(::getpid());

@@ -50,6 +50,13 @@ struct Lease {
     bool live(double stale_after) const;
 };
 
+// Why take_lease refused: a live holder, or the session moved on since the caller read it
+// (another process ran it in between: its status is no longer the one the caller saw).
+struct LeaseRefusal {
+    std::optional<Lease> holder;  // set: a live holder; empty: the status changed
+    std::string status;           // the session's status when refused
+};
+
 // Session states: created (opened, never run) -> running (a lease is held) -> finished |
 // failed | interrupted | budget | cancelled. A session left `running` by a killed process
 // holds a stale lease; resume takes it over.
@@ -144,11 +151,13 @@ class SessionStore {
                     const std::string& stop_reason, const std::string& final_answer = {},
                     const std::string& error = {});
 
-    // Leases (one holder per session). take_lease: in one transaction, refuses (returns the
-    // live holder's lease) or takes it over and sets the status to running. While this store
-    // holds a session's lease, every write for it is fenced: committed only if the lease is
-    // still ours, else LeaseLost.
-    std::optional<Lease> take_lease(const std::string& id, double stale_after);
+    // Leases (one holder per session). take_lease: in one transaction, refuses (a live holder,
+    // or a status other than `seen_status`, the one the caller decided on: a resume that read
+    // `running` does not run a session another resume finished meanwhile) or takes the lease
+    // over and sets the status to running. While this store holds a session's lease, every
+    // write for it is fenced: committed only if the lease is still ours, else LeaseLost.
+    std::optional<LeaseRefusal> take_lease(const std::string& id, const std::string& seen_status,
+                                           double stale_after);
     bool heartbeat(const std::string& id);   // false: the lease is no longer ours
     void drop_lease(const std::string& id);  // after the final status is written
     std::optional<Lease> lease(const std::string& id) const;

@@ -47,7 +47,7 @@ TEST_CASE("session lease: racing connections, exactly one wins, 200 times") {
                 SessionStore mine(path);  // its own connection, as another process has
                 ++ready;
                 while (ready < kRacers) std::this_thread::yield();
-                if (mine.take_lease(id, 30))
+                if (mine.take_lease(id, "created", 30))
                     ++refused;
                 else
                     ++winners;
@@ -64,17 +64,19 @@ TEST_CASE("session lease: live leases refuse, stale ones are taken over, writes 
     SessionStore a(path), b(path);
     const std::string id = new_session(a);
     CHECK(a.find(id)->status == "created");
-    REQUIRE_FALSE(a.take_lease(id, 30));
+    REQUIRE_FALSE(a.take_lease(id, "created", 30));
     CHECK(a.find(id)->status == "running");
-    const auto held = b.take_lease(id, 30);
+    const auto held = b.take_lease(id, "running", 30);
     REQUIRE(held);  // live: same host, our pid exists, fresh heartbeat
-    CHECK(held->pid == ::getpid());
-    CHECK(held->live(30));
+    REQUIRE(held->holder);
+    CHECK(held->holder->pid == ::getpid());
+    CHECK(held->holder->live(30));
+    CHECK(held->status == "running");
     CHECK(a.heartbeat(id));
     a.append_event(id, "note", {{"by", "a"}});
 
     // B takes over a lease it considers stale (no heartbeat within 0 s): A is fenced out.
-    REQUIRE_FALSE(b.take_lease(id, 0));
+    REQUIRE_FALSE(b.take_lease(id, "running", 0));
     CHECK_FALSE(a.heartbeat(id));
     CHECK_THROWS_AS(a.append_event(id, "note", {{"by", "a"}}), runtime::LeaseLost);
     CHECK_THROWS_AS(a.append_message(id, harmony::Message::text(harmony::Role::user, "x"), 1),
@@ -93,6 +95,17 @@ TEST_CASE("session lease: live leases refuse, stale ones are taken over, writes 
     b.drop_lease(id);
     CHECK_FALSE(b.lease(id));
     CHECK(b.find(id)->status == "finished");
+
+    // A resume that read `running` (A's stale lease) and reaches take_lease only after B
+    // finished is refused: the session moved on; one that read `finished` may run it again.
+    const auto late = a.take_lease(id, "running", 30);
+    REQUIRE(late);
+    CHECK_FALSE(late->holder);
+    CHECK(late->status == "finished");
+    CHECK_FALSE(a.lease(id));
+    CHECK(a.find(id)->status == "finished");
+    CHECK_FALSE(a.take_lease(id, "finished", 30));
+    CHECK(a.find(id)->status == "running");
 }
 
 TEST_CASE("session lease: the lease of a process that is gone is stale at once") {
@@ -104,7 +117,7 @@ TEST_CASE("session lease: the lease of a process that is gone is stale at once")
     REQUIRE(child >= 0);
     if (child == 0) {
         SessionStore theirs(path);
-        ::_exit(theirs.take_lease(id, 3600) ? 1 : 0);  // holds it, then dies
+        ::_exit(theirs.take_lease(id, "created", 3600) ? 1 : 0);  // holds it, then dies
     }
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -113,7 +126,7 @@ TEST_CASE("session lease: the lease of a process that is gone is stale at once")
     REQUIRE(lease);
     CHECK(lease->pid == child);
     CHECK_FALSE(lease->live(3600));  // the heartbeat is fresh, but its process is gone
-    CHECK_FALSE(store.take_lease(id, 3600));
+    CHECK_FALSE(store.take_lease(id, "running", 3600));
 }
 
 TEST_CASE("session store: a path that cannot be a store is refused and nothing is created") {

@@ -4,6 +4,7 @@
 // the key, 405 for GET. Real tools: python in the sandbox, workspace files, apply_patch.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
@@ -102,18 +103,30 @@ TEST_CASE("mcp serve: our client over Streamable HTTP, and the transport's rules
     gossamer::test::TempDir workspace("serve_http");
     const std::string listening =
         (workspace.path.parent_path() / ("listening-" + std::to_string(::getpid()))).string();
+    const std::string errors = listening + ".err";
     const pid_t server =
         gossamer::test::start_gossamer({"mcp", "serve", kSpec, "--http", "0", "--workspace",
                                         workspace.path.string(), "--api-key", "k3y"},
-                                       "/dev/null", listening);
+                                       errors, listening);
+    // Up to 30 s (a loaded CI machine), unless it exits first; its stderr says why.
     std::string url;
-    for (int i = 0; i < 200 && url.empty(); ++i) {
+    int exited = -1;
+    for (int i = 0; i < 600 && url.empty(); ++i) {
         std::this_thread::sleep_for(50ms);
         const std::string line = gossamer::test::read_file(listening);
         const auto at = line.find("\"url\":\"");
-        if (at != std::string::npos) url = line.substr(at + 7, line.find('"', at + 7) - at - 7);
+        const auto end = at == std::string::npos ? at : line.find('"', at + 7);
+        if (end != std::string::npos) url = line.substr(at + 7, end - at - 7);
+        int status = 0;
+        if (url.empty() && ::waitpid(server, &status, WNOHANG) == server) {
+            exited = status;
+            break;
+        }
     }
-    REQUIRE_MESSAGE(!url.empty(), "gossamer mcp serve --http did not start");
+    const std::string said = gossamer::test::read_file(errors);
+    std::filesystem::remove(errors);
+    REQUIRE_MESSAGE(!url.empty(), "gossamer mcp serve --http did not start (wait status "
+                                      << exited << "): " << said);
     {
         McpServerSpec spec;
         spec.name = "gossamer";

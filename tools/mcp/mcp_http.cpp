@@ -146,6 +146,12 @@ std::string StreamableHttpPeer::session_id() const {
     return session_id_;
 }
 
+void StreamableHttpPeer::adopt_session(const std::string& id) {
+    if (id.empty()) return;
+    std::lock_guard lock(mutex_);
+    if (session_id_.empty()) session_id_ = id;
+}
+
 void StreamableHttpPeer::handshake_done(const std::string& version) {
     {
         std::lock_guard lock(mutex_);
@@ -202,7 +208,10 @@ void StreamableHttpPeer::exchange(std::string body, std::int64_t request_id,
     Exchange ex;
     ex.curl = curl;
     ex.stopping = &stopping_;
-    ex.deliver = [this](const Json& m) { asio::post(io_, [this, m] { receive(m); }); };
+    ex.deliver = [this, &ex](const Json& m) {
+        adopt_session(ex.session_id);  // headers are in before the body
+        asio::post(io_, [this, m] { receive(m); });
+    };
     CurlList headers;
     for (const auto& line : header_lines(post)) headers.add(line);
     if (!last_event_id.empty()) headers.add("Last-Event-ID: " + last_event_id);
@@ -226,10 +235,7 @@ void StreamableHttpPeer::exchange(std::string body, std::int64_t request_id,
     const long status = ex.status();
     curl_easy_cleanup(curl);
     if (stopping_) return;
-    if (!ex.session_id.empty()) {
-        std::lock_guard lock(mutex_);
-        if (session_id_.empty()) session_id_ = ex.session_id;
-    }
+    adopt_session(ex.session_id);
     const std::string resume_from =
         ex.sse.last_event_id().empty() ? last_event_id : ex.sse.last_event_id();
     const long retry_ms = ex.sse.retry_ms().value_or(1000);

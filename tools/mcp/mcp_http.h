@@ -54,6 +54,10 @@ class StreamableHttpPeer : public JsonRpcPeer {
     void listen();
     void spawn(std::function<void()> work);
     std::vector<std::string> header_lines(bool post) const;
+    // Keeps the first session id the server gives. Called before any message of that answer
+    // reaches the peer's thread: the next request (sent as soon as initialize's reply is
+    // read, while its SSE stream may still be open) carries the id.
+    void adopt_session(const std::string& id);
 
     HttpServerSpec spec_;
     mutable std::mutex mutex_;
