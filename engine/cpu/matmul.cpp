@@ -107,16 +107,17 @@ void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
         for (int t = 0; t < a.tokens; ++t) {
             const std::int8_t* q = a.xq + static_cast<std::size_t>(t) * a.ldq;
             const float* d = a.xd + static_cast<std::size_t>(t) * a.lds;
-            const float* c = a.xc + static_cast<std::size_t>(t) * a.lds;
+            const std::int32_t* c = a.xs + static_cast<std::size_t>(t) * a.lds;
             float acc = 0;
             for (std::size_t g = 0; g < groups; ++g) {
-                std::int32_t sum = 0;
+                std::int32_t sum = -c[g];
                 for (std::size_t i = 0; i < 16; ++i) {
                     const std::uint8_t byte = b[g * 16 + i];
                     sum += detail::kUnsignedE2M1x2[byte & 0x0f] * q[g * 32 + i];
                     sum += detail::kUnsignedE2M1x2[byte >> 4] * q[g * 32 + 16 + i];
                 }
-                acc += mxfp4_value(1, s[g]) * (d[g] * static_cast<float>(sum) - c[g]);
+                // As every kernel: one fused multiply-add per block (matmul_kernels.h).
+                acc = std::fma(static_cast<float>(sum), mxfp4_value(1, s[g]) * d[g], acc);
             }
             a.y[static_cast<std::size_t>(t) * a.ldy + static_cast<std::size_t>(r)] = bias + acc;
         }
@@ -221,10 +222,11 @@ float* packing_buffer(std::vector<float>& buffer, std::size_t floats) {
 // No float packing: int8 activations arrive quantised in their own layout (quantize_int8).
 constexpr detail::Packing kNatural{0, nullptr};
 
-// Int8 activations in the q8 block layout (MatmulArgs: xq, xd, xc) for a slab of tokens.
+// Int8 activations in the q8 block layout (MatmulArgs: xq, xd, xs) for a slab of tokens.
 struct Int8Activations {
     std::vector<std::int8_t> q;
-    std::vector<float> d, c;
+    std::vector<float> d;
+    std::vector<std::int32_t> s;
 };
 
 // x rounded to the nearest integer, ties to even (as std::nearbyint in the default rounding
@@ -243,7 +245,7 @@ void quantize_int8(const float* x, std::size_t ldx, int tokens, int cols, Int8Ac
     const auto end = static_cast<std::size_t>(tokens);
     out.q.resize(end * static_cast<std::size_t>(cols));
     out.d.resize(end * groups);
-    out.c.resize(end * groups);
+    out.s.resize(end * groups);
     for (int t = 0; t < tokens; ++t) {
         const float* src = x + static_cast<std::size_t>(t) * ldx;
         const auto row = static_cast<std::size_t>(t);
@@ -263,8 +265,7 @@ void quantize_int8(const float* x, std::size_t ldx, int tokens, int cols, Int8Ac
                 sum += even + odd;
             }
             out.d[row * groups + g] = d;
-            out.c[row * groups + g] =
-                static_cast<float>(detail::kInt8WeightOffset) * d * static_cast<float>(sum);
+            out.s[row * groups + g] = detail::kInt8WeightOffset * sum;
         }
     }
 }
@@ -275,7 +276,7 @@ void use_int8(MatmulArgs& a, const Int8Activations& in, int cols) {
     a.lds = static_cast<std::size_t>(cols / 32);
     a.xq = in.q.data();
     a.xd = in.d.data();
-    a.xc = in.c.data();
+    a.xs = in.s.data();
 }
 
 enum class Format { Bf16, Mxfp4, Mxfp4Int8 };

@@ -202,13 +202,25 @@ struct RowBuffer {
     }
 };
 
-// MXFP4 x int8 activations (the q8 block layout of matmul_kernels.h). A block's 16 bytes
-// become 32 unsigned weights (low nibbles in the low lane, high nibbles in the high lane) by
-// one vpshufb; vpmaddubsw/vpmaddwd sum each block exactly in int32 lanes, and one FMA per
-// (row, token, block) scales it by 2^(scale-128) * xd. Per row and token, the
-// sum of 2^(scale-128) * xc (the unsigned offset) is taken off at the end.
+// MXFP4 x int8 activations (the q8 block layout of matmul_kernels.h), eight rows at a time
+// with one row per lane. A block's 16 bytes become 32 unsigned weights (low nibbles in the
+// low lane, high nibbles in the high lane) by one vpshufb; per (row, token, block) the sum
+// of w * q is exact in int32 (vpmaddubsw, vpmaddwd), 12 * sum(q) is taken off (the signed
+// dot), and one FMA adds it times 2^(scale-128) * xd to the row's lane. Every path does
+// exactly these float operations per lane, in block order, as the portable kernel does, so a
+// token's result does not depend on the token count, the path or the implementation.
+//   One token: the eight rows' blocks are unpacked as they stream by, their int32 lanes
+//   summed across with vphaddd.
+//   Several tokens: the eight rows are unpacked once into a thread-local buffer, transposed
+//   so that register k holds bytes 4k..4k+3 of every row; a token's four bytes are
+//   broadcast, and eight vpmaddubsw + two vpmaddwd give all eight rows' sums of a block.
 struct Int8 {
-    static constexpr int kChunk = 32;  // blocks whose combined scales sit on the stack
+    static constexpr int kRows = 8;
+    static constexpr int kTileTokens = 4;   // accumulators beside the 8 weight registers
+    static constexpr int kTokenBlock = 64;  // activations that stay in L2 (64 x cols bytes)
+    static constexpr int kGroupRows = 32;   // rows unpacked per pass: 4 x 8 x (cols + cols/8)
+    // One unpacked block of eight rows: 8 x 32 weight bytes (transposed), 8 scales.
+    static constexpr std::size_t kPackedBlock = 8 * 32 + 8 * sizeof(float);
 
     // 2^(s - 128) for 8 scale bytes, exact for all 256 (two normal factors: no denormal
     // bit patterns and no overflow to inf).
@@ -240,178 +252,227 @@ struct Int8 {
         return _mm256_shuffle_epi8(table, nibbles);
     }
 
-    // Rows r0 .. r0+R-1 for tokens t0 .. t0+T-1. w[r]: the row's MXFP4 blocks, unpacked per
-    // use (Unpacked false), or the row already unpacked into 32 bytes per block (true).
-    template <int R, int T, bool Unpacked>
-    static void tile_of(const MatmulArgs& a, int r0, int t0, const std::uint8_t* const (&w)[R]) {
+    // v[i][k] -> v[k][i] for 8 x 8 dwords.
+    static void transpose(__m256i (&v)[8]) {
+        __m256i a[8], b[8];
+        for (int i = 0; i < 8; i += 2) {
+            a[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+            a[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4)
+            for (int j = 0; j < 2; ++j) {
+                b[i + j] = _mm256_unpacklo_epi64(a[i + j], a[i + j + 2]);
+                b[i + j + 2] = _mm256_unpackhi_epi64(a[i + j], a[i + j + 2]);
+            }
+        // b[0]: columns 0 of rows 0-3 | 4 of rows 0-3 ... per 128-bit lane; b[4..7]: rows 4-7.
+        const int order[4] = {0, 2, 1, 3};  // b[] holds columns 0, 2, 1, 3 (+4 in lane 1)
+        for (int j = 0; j < 4; ++j) {
+            v[order[j]] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x20);
+            v[order[j] + 4] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x31);
+        }
+    }
+
+    // The scales of rows r0 .. r0+n-1 for blocks g0 .. g0+7 (zero past the row's end or past
+    // the last row), one vector per block with the rows in the lanes.
+    static void row_scales(const MatmulArgs& a, int r0, int n, int g0, __m256 (&out)[8]) {
         const int groups = a.cols / 32;
-        const std::uint8_t* scl[R];
-        for (int r = 0; r < R; ++r)
-            scl[r] = a.scales + static_cast<std::size_t>(r0 + r) * static_cast<std::size_t>(groups);
+        const int have = groups - g0 < 8 ? groups - g0 : 8;
+        __m256i v[8];
+        for (int i = 0; i < 8; ++i) {
+            if (i >= n) {
+                v[i] = _mm256_setzero_si256();
+                continue;
+            }
+            const std::uint8_t* s =
+                a.scales + static_cast<std::size_t>(r0 + i) * static_cast<std::size_t>(groups) +
+                static_cast<std::size_t>(g0);
+            alignas(8) std::uint8_t pad[8] = {};
+            if (have < 8) {
+                for (int j = 0; j < have; ++j) pad[j] = s[j];
+                s = pad;
+            }
+            v[i] = _mm256_castps_si256(block_scales(s));
+        }
+        transpose(v);
+        for (int j = 0; j < 8; ++j) out[j] = _mm256_castsi256_ps(v[j]);
+    }
+
+    // Writes the eight lanes (rows r0 .. r0+n-1) of token t: bias + acc.
+    static void store(const MatmulArgs& a, int r0, int n, int t, __m256 acc) {
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, acc);
+        float* y = a.y + static_cast<std::size_t>(t) * a.ldy + static_cast<std::size_t>(r0);
+        for (int i = 0; i < n; ++i) y[i] = (a.bias ? a.bias[r0 + i] : 0.0f) + lanes[i];
+    }
+
+    // One token, rows r0 .. r0+n-1 (n <= 8): the blocks unpacked as they stream by, rows a
+    // and a + 4 in the two lanes of one register (low nibbles against the block's even
+    // activations, high nibbles against its odd ones), so that three vphaddd leave row i's
+    // sum in lane i.
+    static void tile_one(const MatmulArgs& a, int r0, int n) {
+        const int groups = a.cols / 32;
+        const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
+        const std::size_t ahead = kPrefetchRows * row_bytes;
+        const std::uint8_t* w[8];
+        for (int i = 0; i < 8; ++i)
+            w[i] = a.blocks + static_cast<std::size_t>(r0 + (i < n ? i : 0)) * row_bytes;
+        constexpr const std::uint8_t(&u)[16] = kUnsignedE2M1x2;
+        const __m256i table =
+            _mm256_setr_epi8(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+                             u[11], u[12], u[13], u[14], u[15], u[0], u[1], u[2], u[3], u[4], u[5],
+                             u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+        const __m256i low4 = _mm256_set1_epi8(0x0f);
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc = _mm256_setzero_ps();
+        for (int g0 = 0; g0 < groups; g0 += 8) {
+            __m256 ws[8];
+            row_scales(a, r0, n, g0, ws);
+            const int end = groups - g0 < 8 ? groups : g0 + 8;
+            for (int g = g0; g < end; ++g) {
+                const std::size_t at = 16 * static_cast<std::size_t>(g);
+                const std::int8_t* q = a.xq + 2 * at;
+                const __m256i even = _mm256_broadcastsi128_si256(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+                const __m256i odd = _mm256_broadcastsi128_si256(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
+                __m256i m[4];
+                for (int i = 0; i < 4; ++i) {
+                    if ((g & 3) == 0) {  // a 64-byte line holds four blocks
+                        _mm_prefetch(reinterpret_cast<const char*>(w[i] + at) + ahead, _MM_HINT_T0);
+                        _mm_prefetch(reinterpret_cast<const char*>(w[i + 4] + at) + ahead,
+                                     _MM_HINT_T0);
+                    }
+                    const __m256i bytes = _mm256_inserti128_si256(
+                        _mm256_castsi128_si256(
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i] + at))),
+                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i + 4] + at)), 1);
+                    const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(bytes, low4));
+                    const __m256i hi = _mm256_shuffle_epi8(
+                        table, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4));
+                    // int16: two pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
+                    m[i] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, even),
+                                                              _mm256_maddubs_epi16(hi, odd)),
+                                             ones);
+                }
+                const __m256i sums =
+                    _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
+                const __m256i dot = _mm256_sub_epi32(sums, _mm256_set1_epi32(a.xs[g]));
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
+                                      _mm256_mul_ps(ws[g - g0], _mm256_set1_ps(a.xd[g])), acc);
+            }
+        }
+        store(a, r0, n, 0, acc);
+    }
+
+    // Rows r0 .. r0+n-1 unpacked and transposed into `out`, kPackedBlock bytes per block.
+    static void pack(const MatmulArgs& a, int r0, int n, std::uint8_t* out) {
+        const int groups = a.cols / 32;
+        const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
+        for (int g0 = 0; g0 < groups; g0 += 8) {
+            __m256 ws[8];
+            row_scales(a, r0, n, g0, ws);
+            const int end = groups - g0 < 8 ? groups : g0 + 8;
+            for (int g = g0; g < end; ++g) {
+                __m256i v[8];
+                for (int i = 0; i < 8; ++i)
+                    v[i] = i < n ? unpack(a.blocks + static_cast<std::size_t>(r0 + i) * row_bytes +
+                                          16 * static_cast<std::size_t>(g))
+                                 : _mm256_setzero_si256();
+                transpose(v);
+                std::uint8_t* block = out + static_cast<std::size_t>(g) * kPackedBlock;
+                for (int k = 0; k < 8; ++k)
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(block + 32 * k), v[k]);
+                _mm256_store_ps(reinterpret_cast<float*>(block + 256), ws[g - g0]);
+            }
+        }
+    }
+
+    // Tokens t0 .. t0+T-1 against eight packed rows (r0 .. r0+n-1).
+    template <int T>
+    static void tile_packed(const MatmulArgs& a, int r0, int n, int t0, const std::uint8_t* rows) {
+        const int groups = a.cols / 32;
         const std::int8_t* xq[T];
         const float* xd[T];
-        const float* xc[T];
+        const std::int32_t* xs[T];
         for (int t = 0; t < T; ++t) {
             xq[t] = a.xq + static_cast<std::size_t>(t0 + t) * a.ldq;
             xd[t] = a.xd + static_cast<std::size_t>(t0 + t) * a.lds;
-            xc[t] = a.xc + static_cast<std::size_t>(t0 + t) * a.lds;
+            xs[t] = a.xs + static_cast<std::size_t>(t0 + t) * a.lds;
         }
         const __m256i ones = _mm256_set1_epi16(1);
-        const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
-        // Per chunk, the block sums accumulate in registers (acc), then into total.
-        __m256 total[R][T], offset[R][T];
-        for (int r = 0; r < R; ++r)
-            for (int t = 0; t < T; ++t) total[r][t] = offset[r][t] = _mm256_setzero_ps();
-        alignas(32) float scale[R][T][kChunk];
-        for (int g0 = 0; g0 < groups; g0 += kChunk) {
-            const int n = groups - g0 < kChunk ? groups - g0 : kChunk;
-            // This chunk's combined scales 2^(s-128) * xd, and the offset terms; a last group
-            // of fewer than 8 blocks goes through zero-padded copies.
-            for (int g = 0; g < n; g += 8) {
-                const std::size_t first = static_cast<std::size_t>(g0 + g);
-                const std::uint8_t* s[R];
-                const float* d[T];
-                const float* c[T];
-                alignas(32) std::uint8_t spad[R][8];
-                alignas(32) float dpad[T][8], cpad[T][8];
-                if (n - g >= 8) {
-                    for (int r = 0; r < R; ++r) s[r] = scl[r] + first;
-                    for (int t = 0; t < T; ++t) {
-                        d[t] = xd[t] + first;
-                        c[t] = xc[t] + first;
+        __m256 acc[T];
+        for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+        for (int g = 0; g < groups; ++g) {
+            const std::uint8_t* block = rows + static_cast<std::size_t>(g) * kPackedBlock;
+            __m256i w[8];
+            for (int k = 0; k < 8; ++k)
+                w[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(block + 32 * k));
+            const __m256 ws = _mm256_load_ps(reinterpret_cast<const float*>(block + 256));
+            for (int t = 0; t < T; ++t) {
+                const std::int8_t* q = xq[t] + 32 * static_cast<std::size_t>(g);
+                __m256i half[2];
+                for (int h = 0; h < 2; ++h) {
+                    __m256i p[4];
+                    for (int k = 0; k < 4; ++k) {
+                        std::int32_t four;
+                        std::memcpy(&four, q + 16 * h + 4 * k, 4);
+                        p[k] = _mm256_maddubs_epi16(w[4 * h + k], _mm256_set1_epi32(four));
                     }
-                } else {  // the last blocks of the row: zero-padded copies
-                    for (int i = 0; i < 8; ++i) {
-                        const bool in = i < n - g;
-                        const std::size_t at = first + static_cast<std::size_t>(in ? i : 0);
-                        for (int r = 0; r < R; ++r) spad[r][i] = in ? scl[r][at] : 0;
-                        for (int t = 0; t < T; ++t) {
-                            dpad[t][i] = in ? xd[t][at] : 0.0f;
-                            cpad[t][i] = in ? xc[t][at] : 0.0f;
-                        }
-                    }
-                    for (int r = 0; r < R; ++r) s[r] = spad[r];
-                    for (int t = 0; t < T; ++t) {
-                        d[t] = dpad[t];
-                        c[t] = cpad[t];
-                    }
+                    // int16: four pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
+                    half[h] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p[0], p[1]),
+                                                                 _mm256_add_epi16(p[2], p[3])),
+                                                ones);
                 }
-                for (int r = 0; r < R; ++r) {
-                    const __m256 ws = block_scales(s[r]);
-                    for (int t = 0; t < T; ++t) {
-                        _mm256_store_ps(&scale[r][t][g], _mm256_mul_ps(ws, _mm256_loadu_ps(d[t])));
-                        offset[r][t] = _mm256_fmadd_ps(ws, _mm256_loadu_ps(c[t]), offset[r][t]);
-                    }
-                }
-            }
-            __m256 acc[R][T];
-            for (int r = 0; r < R; ++r)
-                for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-            for (int g = 0; g < n; ++g) {
-                const std::size_t gg = static_cast<std::size_t>(g0 + g);
-                __m256i wv[R];
-                for (int r = 0; r < R; ++r) {
-                    if constexpr (Unpacked) {
-                        wv[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[r] + 32 * gg));
-                    } else {
-                        _mm_prefetch(reinterpret_cast<const char*>(w[r] + 16 * gg) + ahead,
-                                     _MM_HINT_T0);
-                        wv[r] = unpack(w[r] + 16 * gg);
-                    }
-                }
-                for (int t = 0; t < T; ++t) {
-                    const __m256i q =
-                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[t] + 32 * gg));
-                    for (int r = 0; r < R; ++r) {
-                        const __m256i sums =
-                            _mm256_madd_epi16(_mm256_maddubs_epi16(wv[r], q), ones);
-                        acc[r][t] =
-                            _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
-                                            _mm256_broadcast_ss(&scale[r][t][g]), acc[r][t]);
-                    }
-                }
-            }
-            for (int r = 0; r < R; ++r)
-                for (int t = 0; t < T; ++t) total[r][t] = _mm256_add_ps(total[r][t], acc[r][t]);
-        }
-        for (int r = 0; r < R; ++r) {
-            const float b = a.bias ? a.bias[r0 + r] : 0.0f;
-            for (int t = 0; t < T; ++t)
-                a.y[static_cast<std::size_t>(t0 + t) * a.ldy + static_cast<std::size_t>(r0 + r)] =
-                    b + (hsum(total[r][t]) - hsum(offset[r][t]));
-        }
-    }
-
-    // One token: MXFP4 blocks unpacked as they stream by.
-    template <int R, int T>
-    static void tile(const MatmulArgs& a, int r0, int t0) {
-        const std::size_t row_bytes = static_cast<std::size_t>(a.cols / 32) * 16;
-        const std::uint8_t* w[R];
-        for (int r = 0; r < R; ++r) w[r] = a.blocks + static_cast<std::size_t>(r0 + r) * row_bytes;
-        tile_of<R, T, false>(a, r0, t0, w);
-    }
-
-    // Several tokens: kRowsUnpacked rows at a time unpacked once into a thread-local buffer
-    // (L1), then each tile of up to 4 tokens of a block of kTokens (whose activations stay in
-    // L2 while the rows go by) runs against every pair of them.
-    static void rows_many(const MatmulArgs& a, int row_begin, int row_end) {
-        constexpr int kTokens = 128;
-        const int groups = a.cols / 32;
-        thread_local RowBuffer unpacked;
-        std::uint8_t* const buffer =
-            unpacked.reserve(kRowsUnpacked * static_cast<std::size_t>(a.cols));
-        const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
-        const auto cols = static_cast<std::size_t>(a.cols);
-        for (int t0 = 0; t0 < a.tokens; t0 += kTokens) {
-            const int t1 = a.tokens - t0 < kTokens ? a.tokens : t0 + kTokens;
-            for (int r = row_begin; r < row_end; r += kRowsUnpacked) {
-                const int n = row_end - r < kRowsUnpacked ? row_end - r : kRowsUnpacked;
-                for (int i = 0; i < n; ++i) {
-                    const std::uint8_t* src =
-                        a.blocks + static_cast<std::size_t>(r + i) * row_bytes;
-                    std::uint8_t* dst = buffer + static_cast<std::size_t>(i) * cols;
-                    for (int g = 0; g < groups; ++g)
-                        _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 32 * g),
-                                           unpack(src + 16 * static_cast<std::size_t>(g)));
-                }
-                // Each tile of tokens meets every pair of the unpacked rows while its
-                // activations are in L1.
-                for (int t = t0; t < t1; t += kMaxTokens) {
-                    const int tn = t1 - t < kMaxTokens ? t1 - t : kMaxTokens;
-                    int i = 0;
-                    for (; i + 2 <= n; i += 2)
-                        unpacked_tile<2>(a, r + i, t, tn,
-                                         buffer + static_cast<std::size_t>(i) * cols);
-                    if (i < n)
-                        unpacked_tile<1>(a, r + i, t, tn,
-                                         buffer + static_cast<std::size_t>(i) * cols);
-                }
+                const __m256i dot = _mm256_sub_epi32(_mm256_add_epi32(half[0], half[1]),
+                                                     _mm256_set1_epi32(xs[t][g]));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
+                                         _mm256_mul_ps(ws, _mm256_set1_ps(xd[t][g])), acc[t]);
             }
         }
+        for (int t = 0; t < T; ++t) store(a, r0, n, t0 + t, acc[t]);
     }
 
-    static constexpr int kRowsUnpacked = 4;  // 4 x 2880 bytes beside 4 tokens' 4 x 2880 in L1
-
-    // Rows r0 .. r0+R-1 (unpacked at `rows`, one row per cols bytes) for tokens t0 .. t0+n-1.
-    template <int R>
-    static void unpacked_tile(const MatmulArgs& a, int r0, int t0, int n,
+    static void tokens_packed(const MatmulArgs& a, int r0, int n, int t0, int t1,
                               const std::uint8_t* rows) {
-        const std::uint8_t* w[R];
-        for (int r = 0; r < R; ++r)
-            w[r] = rows + static_cast<std::size_t>(r) * static_cast<std::size_t>(a.cols);
-        switch (n) {
-            case 4:
-                tile_of<R, 4, true>(a, r0, t0, w);
-                break;
+        int t = t0;
+        for (; t + kTileTokens <= t1; t += kTileTokens) tile_packed<kTileTokens>(a, r0, n, t, rows);
+        switch (t1 - t) {
             case 3:
-                tile_of<R, 3, true>(a, r0, t0, w);
+                tile_packed<3>(a, r0, n, t, rows);
                 break;
             case 2:
-                tile_of<R, 2, true>(a, r0, t0, w);
+                tile_packed<2>(a, r0, n, t, rows);
+                break;
+            case 1:
+                tile_packed<1>(a, r0, n, t, rows);
                 break;
             default:
-                tile_of<R, 1, true>(a, r0, t0, w);
                 break;
+        }
+    }
+
+    static void rows_one(const MatmulArgs& a, int row_begin, int row_end) {
+        for (int r = row_begin; r < row_end; r += kRows)
+            tile_one(a, r, row_end - r < kRows ? row_end - r : kRows);
+    }
+
+    // Several tokens: up to kGroupRows rows unpacked into a thread-local buffer (L2), then per
+    // block of kTokenBlock tokens (whose activations stay in L2) every eight of them.
+    static void rows_many(const MatmulArgs& a, int row_begin, int row_end) {
+        const std::size_t per_eight = static_cast<std::size_t>(a.cols / 32) * kPackedBlock;
+        thread_local RowBuffer packed;
+        std::uint8_t* const buffer = packed.reserve(kGroupRows / kRows * per_eight);
+        for (int r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
+            const int r1 = row_end - r0 < kGroupRows ? row_end : r0 + kGroupRows;
+            for (int r = r0; r < r1; r += kRows)
+                pack(a, r, r1 - r < kRows ? r1 - r : kRows,
+                     buffer + static_cast<std::size_t>((r - r0) / kRows) * per_eight);
+            for (int t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
+                const int t1 = a.tokens - t0 < kTokenBlock ? a.tokens : t0 + kTokenBlock;
+                for (int r = r0; r < r1; r += kRows)
+                    tokens_packed(a, r, r1 - r < kRows ? r1 - r : kRows, t0, t1,
+                                  buffer + static_cast<std::size_t>((r - r0) / kRows) * per_eight);
+            }
         }
     }
 };
@@ -463,7 +524,7 @@ void avx2_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 }
 
 void avx2_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
-    if (a.tokens == 1) return rows_one_token<Int8>(a, row_begin, row_end);
+    if (a.tokens == 1) return Int8::rows_one(a, row_begin, row_end);
     Int8::rows_many(a, row_begin, row_end);
 }
 

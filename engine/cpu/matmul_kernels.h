@@ -36,19 +36,22 @@ struct MatmulArgs {
     // Int8 activations (Int8Kernel only), in the q8 block layout: for each token and each
     // 32-column block, its 16 even columns then its 16 odd ones (the order of a block's low
     // nibbles, then its high ones) as int8 q, at xq + t * ldq + 32 * g; and per block at
-    // t * lds + g: xd, the scale (x ~= q * xd), and xc = 12 * xd * sum(q), which the kernels
-    // subtract because they multiply q by the unsigned weights 2 * e2m1 + 12 (0..24).
+    // t * lds + g: xd, the scale (x ~= q * xd), and xs = 12 * sum(q), which the kernels
+    // subtract from sum(w * q) because they multiply q by the unsigned weights 2 * e2m1 + 12.
     const std::int8_t* xq = nullptr;
     std::size_t ldq = 0;
     const float* xd = nullptr;
-    const float* xc = nullptr;
+    const std::int32_t* xs = nullptr;
     std::size_t lds = 0;
 };
 
 using RowKernel = void (*)(const MatmulArgs& args, int row_begin, int row_end);
 
-// MXFP4 x int8 activations: y = bias + sum over blocks g of 2^(scale-128) * (xd * sum(w * q)
-// - xc), with w = 2 * e2m1 + 12 and the integer sums exact.
+// MXFP4 x int8 activations: per row and token, acc = 0 and for each block g in order
+// acc = fma(float(sum(w * q) - xs), 2^(scale-128) * xd, acc) (w = 2 * e2m1 + 12, the integer
+// sum exact, the product of scales rounded to float), then y = bias + acc. Every kernel does
+// exactly these float operations, so its results are equal bit for bit across kernels, token
+// counts and threads.
 constexpr std::int8_t kInt8WeightOffset = 12;
 // w for each nibble: 2 * e2m1 + kInt8WeightOffset (0..24, unsigned for vpmaddubsw). Data,
 // not code: every kernel builds its lookup from this one table.

@@ -493,6 +493,62 @@ TEST_CASE("matmul: results do not depend on the token count or the thread count"
     }
 }
 
+TEST_CASE(
+    "matmul: int8 mxfp4 results are equal bit for bit on every implementation, token count, "
+    "thread count and row tail") {
+    // Speculative decoding's exactness relies on this: a token's result must not change with
+    // the batch it is verified in (one token streams its rows, several go through the packed
+    // rows; both do the portable kernel's float operations in the same order).
+    std::mt19937 rng(31);
+    for (int rows : {1, 7, 8, 9, 17, 40}) {
+        for (int cols : {32, 96, 288, 2880}) {
+            CAPTURE(rows);
+            CAPTURE(cols);
+            const int tokens = 70;
+            const Problem p = make_problem(rng, tokens, rows, cols, rows % 2 == 1);
+            const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 110, 30);
+            std::vector<float> reference(p.ldy * tokens);
+            {
+                IsaScope scope("portable");
+                ThreadPool one(1);
+                for (int t = 0; t < tokens; ++t)
+                    matmul_mxfp4_int8(
+                        p.x.data() + static_cast<std::size_t>(t) * p.ldx, p.ldx, 1, w.blocks.data(),
+                        w.scales.data(), rows, cols, p.with_bias ? p.bias.data() : nullptr,
+                        reference.data() + static_cast<std::size_t>(t) * p.ldy, p.ldy, one);
+            }
+            for (const auto& isa : supported_matmul_isas()) {
+                IsaScope scope(isa);
+                CAPTURE(isa);
+                for (int threads : {1, 3}) {
+                    CAPTURE(threads);
+                    ThreadPool pool(threads);
+                    for (int chunk : {1, 3, 4, 5, 70}) {
+                        CAPTURE(chunk);
+                        std::vector<float> y(p.ldy * tokens, -1.0f);
+                        for (int t0 = 0; t0 < tokens; t0 += chunk) {
+                            const int n = std::min(chunk, tokens - t0);
+                            matmul_mxfp4_int8(p.x.data() + static_cast<std::size_t>(t0) * p.ldx,
+                                              p.ldx, n, w.blocks.data(), w.scales.data(), rows,
+                                              cols, p.with_bias ? p.bias.data() : nullptr,
+                                              y.data() + static_cast<std::size_t>(t0) * p.ldy,
+                                              p.ldy, pool);
+                        }
+                        int differ = 0;
+                        for (int t = 0; t < tokens; ++t)
+                            for (int r = 0; r < rows; ++r) {
+                                const std::size_t at = static_cast<std::size_t>(t) * p.ldy +
+                                                       static_cast<std::size_t>(r);
+                                differ += std::memcmp(&y[at], &reference[at], sizeof(float)) != 0;
+                            }
+                        CHECK(differ == 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("matmul: a batch of mxfp4 products equals each product run alone, bit for bit") {
     // Products of different shapes and token counts (a MoE layer's experts), one of them too
     // large for the shared slab (it runs alone inside the batch call), one with no tokens.
