@@ -47,8 +47,8 @@ void axpy(float a, const T* x, float* y, int n) {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GOSSAMER_ATTENTION_AVX512 1
-// AVX-512 inner loops (this file is built for the baseline ISA; these functions carry their
-// own target and run only when cpu_features() reports AVX-512). One key or value row of d
+// AVX-512 and AVX2 inner loops (this file is built for the baseline ISA; these functions carry
+// their own target and run only when cpu_features() reports that ISA). One key or value row of d
 // elements (d a multiple of 16, at most 128) is widened to fp32 registers once and used for
 // every query head of the group.
 #define GOSSAMER_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -90,6 +90,47 @@ GOSSAMER_AVX512_TARGET void values_avx512(const T* v, const float* p, std::size_
             _mm512_storeu_ps(oh + 16 * i, _mm512_fmadd_ps(ph, vf[i], _mm512_loadu_ps(oh + 16 * i)));
     }
 }
+
+#define GOSSAMER_AVX2_TARGET __attribute__((target("avx2,fma")))
+// The same loops for AVX2 + FMA (d a multiple of 8, at most 64: gpt-oss's 64 fits in 8 ymm).
+GOSSAMER_AVX2_TARGET inline __m256 widen8(const float* p) {
+    return _mm256_loadu_ps(p);
+}
+GOSSAMER_AVX2_TARGET inline __m256 widen8(const std::uint16_t* p) {
+    const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+
+template <class T>
+GOSSAMER_AVX2_TARGET void scores_avx2(const T* k, const float* q, int group, int d, float scale,
+                                      float* scores, std::size_t stride) {
+    __m256 kf[8];
+    const int c = d / 8;
+    for (int i = 0; i < c; ++i) kf[i] = widen8(k + 8 * i);
+    for (int h = 0; h < group; ++h) {
+        const float* qh = q + static_cast<std::ptrdiff_t>(h) * d;
+        __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(qh), kf[0]);
+        for (int i = 1; i < c; ++i) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * i), kf[i], acc);
+        __m128 sum = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+        sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+        sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+        scores[static_cast<std::size_t>(h) * stride] = _mm_cvtss_f32(sum) * scale;
+    }
+}
+
+template <class T>
+GOSSAMER_AVX2_TARGET void values_avx2(const T* v, const float* p, std::size_t stride, int group,
+                                      int d, float* out) {
+    __m256 vf[8];
+    const int c = d / 8;
+    for (int i = 0; i < c; ++i) vf[i] = widen8(v + 8 * i);
+    for (int h = 0; h < group; ++h) {
+        const __m256 ph = _mm256_set1_ps(p[static_cast<std::size_t>(h) * stride]);
+        float* oh = out + static_cast<std::ptrdiff_t>(h) * d;
+        for (int i = 0; i < c; ++i)
+            _mm256_storeu_ps(oh + 8 * i, _mm256_fmadd_ps(ph, vf[i], _mm256_loadu_ps(oh + 8 * i)));
+    }
+}
 #endif
 
 template <class T>
@@ -104,9 +145,11 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
 
 #ifdef GOSSAMER_ATTENTION_AVX512
     static const bool avx512 = cpu_features().avx512;
+    static const bool avx2 = cpu_features().avx2_fma;
     const bool wide = avx512 && d % 16 == 0 && d <= 128;
+    const bool narrow = !wide && avx2 && d % 8 == 0 && d <= 64;
 #else
-    const bool wide = false;
+    const bool wide = false, narrow = false;
 #endif
     // 1. Scores s[h][j] = q_h . k_j * scale, reading each key once for the whole group.
     int j = 0;
@@ -118,6 +161,12 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
                 scores_avx512(k, query.q, query.group, d, query.scale,
                               scores.data() + static_cast<std::size_t>(j),
                               static_cast<std::size_t>(n));
+                continue;
+            }
+            if (narrow) {
+                scores_avx2(k, query.q, query.group, d, query.scale,
+                            scores.data() + static_cast<std::size_t>(j),
+                            static_cast<std::size_t>(n));
                 continue;
             }
 #endif
@@ -147,6 +196,11 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
             if (wide) {
                 values_avx512(v, scores.data() + static_cast<std::size_t>(j),
                               static_cast<std::size_t>(n), query.group, d, out);
+                continue;
+            }
+            if (narrow) {
+                values_avx2(v, scores.data() + static_cast<std::size_t>(j),
+                            static_cast<std::size_t>(n), query.group, d, out);
                 continue;
             }
 #endif
