@@ -235,15 +235,20 @@ struct Int8 {
         return _mm256_mul_ps(a, b);  // 2^(half - 64) * 2^(e - half - 64)
     }
 
+    // kUnsignedE2M1x2 in both 128-bit lanes: the vpshufb lookup from nibble to weight.
+    static __m256i weight_table() {
+        constexpr const std::uint8_t(&w)[16] = kUnsignedE2M1x2;
+        return _mm256_setr_epi8(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10],
+                                w[11], w[12], w[13], w[14], w[15], w[0], w[1], w[2], w[3], w[4],
+                                w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14],
+                                w[15]);
+    }
+
     // A block's 16 bytes as 32 unsigned weights: low nibbles, then high nibbles. The bytes go
     // to both lanes; the high lane's dwords shift right by 4, so after the mask each byte
     // holds its high nibble (the bits shifted in from the next byte are masked off).
     static __m256i unpack(const std::uint8_t* block) {
-        constexpr const std::uint8_t(&w)[16] = kUnsignedE2M1x2;  // in both lanes
-        const __m256i table =
-            _mm256_setr_epi8(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10],
-                             w[11], w[12], w[13], w[14], w[15], w[0], w[1], w[2], w[3], w[4], w[5],
-                             w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]);
+        const __m256i table = weight_table();
         const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
         const __m256i bytes =
             _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
@@ -316,11 +321,7 @@ struct Int8 {
         const std::uint8_t* w[8];
         for (int i = 0; i < 8; ++i)
             w[i] = a.blocks + static_cast<std::size_t>(r0 + (i < n ? i : 0)) * row_bytes;
-        constexpr const std::uint8_t(&u)[16] = kUnsignedE2M1x2;
-        const __m256i table =
-            _mm256_setr_epi8(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
-                             u[11], u[12], u[13], u[14], u[15], u[0], u[1], u[2], u[3], u[4], u[5],
-                             u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+        const __m256i table = weight_table();
         const __m256i low4 = _mm256_set1_epi8(0x0f);
         const __m256i ones = _mm256_set1_epi16(1);
         __m256 acc = _mm256_setzero_ps();
