@@ -70,6 +70,14 @@ float bf16_scalar(std::uint16_t bits) {
     return value;
 }
 
+// The columns past the last full group, in order: sum of x[c] * w[c] for c in [from, to).
+// Both bf16 paths use this one function, so that they round alike.
+float bf16_tail(const float* x, const std::uint16_t* w, int from, int to) {
+    float sum = 0.0f;
+    for (int c = from; c < to; ++c) sum += x[c] * bf16_scalar(w[c]);
+    return sum;
+}
+
 float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -100,6 +108,46 @@ inline void store(const MatmulArgs& a, int r0, int t0, __m256 (&acc)[R][T], floa
     }
 }
 
+// v[i][k] -> v[k][i] for 8 x 8 dwords.
+void transpose8x8(__m256i (&v)[8]) {
+    __m256i a[8], b[8];
+    for (int i = 0; i < 8; i += 2) {
+        a[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+        a[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int j = 0; j < 2; ++j) {
+            b[i + j] = _mm256_unpacklo_epi64(a[i + j], a[i + j + 2]);
+            b[i + j + 2] = _mm256_unpackhi_epi64(a[i + j], a[i + j + 2]);
+        }
+    // b[0]: columns 0 of rows 0-3 | 4 of rows 0-3 ... per 128-bit lane; b[4..7]: rows 4-7.
+    const int order[4] = {0, 2, 1, 3};  // b[] holds columns 0, 2, 1, 3 (+4 in lane 1)
+    for (int j = 0; j < 4; ++j) {
+        v[order[j]] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x20);
+        v[order[j] + 4] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x31);
+    }
+}
+
+// A thread's buffer of unpacked weight rows, 32-byte aligned, freed when the thread ends.
+struct RowBuffer {
+    std::uint8_t* data = nullptr;
+    std::size_t capacity = 0;
+    RowBuffer() = default;
+    RowBuffer(const RowBuffer&) = delete;
+    RowBuffer& operator=(const RowBuffer&) = delete;
+    ~RowBuffer() { std::free(data); }
+    std::uint8_t* reserve(std::size_t bytes) {
+        if (capacity < bytes) {
+            std::free(data);
+            capacity = 0;
+            data = static_cast<std::uint8_t*>(std::aligned_alloc(32, (bytes + 31) / 32 * 32));
+            if (!data) throw std::bad_alloc();
+            capacity = bytes;
+        }
+        return data;
+    }
+};
+
 struct Bf16 {
     template <int R, int T>
     static void tile(const MatmulArgs& a, int r0, int t0) {
@@ -123,11 +171,168 @@ struct Bf16 {
             }
             accumulate<R, T>(we, wo, x, c, acc);
         }
-        float tail[R][T] = {};
-        for (int c = full; c < a.cols; ++c)
-            for (int r = 0; r < R; ++r)
-                for (int t = 0; t < T; ++t) tail[r][t] += x[t][c] * bf16_scalar(w[r][c]);
+        float tail[R][T];
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < T; ++t) tail[r][t] = bf16_tail(x[t], w[r], full, a.cols);
         store<R, T>(a, r0, t0, acc, tail);
+    }
+};
+
+// bf16 with many tokens, as a packed GEMM that computes exactly what Bf16::tile computes.
+// Bf16::tile sums each y[t, r] in eight FMA chains, one per register lane l, over the packed
+// positions 16g + l and 16g + 8 + l of every group g in order (columns 16g + 2l and
+// 16g + 2l + 1), then adds the lanes as hsum() does, then the tail, then the bias. Here a panel
+// of 16 rows is converted to fp32 once and stored lane by lane ([lane][group][even, odd][16
+// rows] floats, L2-resident), and each chain is computed for 16 rows x 6 tokens at once: 12
+// accumulators, one broadcast per token and column, every FMA useful. Same chains, same
+// additions, so a token's result does not depend on the token count or the path: decode,
+// chunked prefill and a full forward agree bit for bit.
+struct Bf16Gemm {
+    static constexpr int kRows = 16;
+    static constexpr int kTokens = 6;
+    static constexpr int kMinTokens = 16;    // below this the per-panel conversion does not pay
+    static constexpr int kChunkGroups = 16;  // 256 columns: a token tile's activations in L1
+
+    static std::size_t at(int groups, int lane, int g, int odd) {
+        return ((static_cast<std::size_t>(lane) * static_cast<std::size_t>(groups) +
+                 static_cast<std::size_t>(g)) *
+                    2 +
+                static_cast<std::size_t>(odd)) *
+               kRows;
+    }
+
+    // Rows r0 .. r0+n-1 (n <= 16, zeros past n) of the full groups into the panel.
+    static void pack(const MatmulArgs& a, int r0, int n, float* panel) {
+        const auto cols = static_cast<std::size_t>(a.cols);
+        const int groups = a.cols / kGroup;
+        const __m256i odd_mask = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
+        for (int half = 0; half < 2; ++half) {
+            const std::uint16_t* w[8];
+            for (int i = 0; i < 8; ++i) {
+                const int r = 8 * half + i;
+                w[i] = r < n ? a.w_bf16 + static_cast<std::size_t>(r0 + r) * cols : nullptr;
+            }
+            for (int g = 0; g < groups; ++g) {
+                __m256i even[8], odd[8];
+                for (int i = 0; i < 8; ++i) {
+                    if (!w[i]) {
+                        even[i] = odd[i] = _mm256_setzero_si256();
+                        continue;
+                    }
+                    const __m256i p =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i] + kGroup * g));
+                    even[i] = _mm256_slli_epi32(p, 16);
+                    odd[i] = _mm256_and_si256(p, odd_mask);
+                }
+                transpose8x8(even);  // even[l]: lane l's even column of the 8 rows
+                transpose8x8(odd);
+                for (int l = 0; l < 8; ++l) {
+                    _mm256_store_si256(
+                        reinterpret_cast<__m256i*>(panel + at(groups, l, g, 0) + 8 * half),
+                        even[l]);
+                    _mm256_store_si256(
+                        reinterpret_cast<__m256i*>(panel + at(groups, l, g, 1) + 8 * half), odd[l]);
+                }
+            }
+        }
+    }
+
+    // Tokens t0 .. t0+T-1 against the panel of rows r0 .. r0+n-1.
+    template <int T>
+    static void tile(const MatmulArgs& a, int r0, int n, int t0, const float* panel) {
+        const int groups = a.cols / kGroup;
+        const int full = groups * kGroup;
+        const float* x[T];
+        for (int t = 0; t < T; ++t) x[t] = a.x + static_cast<std::size_t>(t0 + t) * a.ldx;
+        // Each lane's 12 partial sums between chunks. Kept in memory and loaded into the
+        // locals by constant index only: GCC stores an accumulator array that is indexed
+        // otherwise to the stack on every iteration.
+        alignas(32) float part[8][T][kRows];
+        for (int g0 = 0; g0 < groups; g0 += kChunkGroups) {
+            const int g1 = groups - g0 < kChunkGroups ? groups : g0 + kChunkGroups;
+            for (int l = 0; l < 8; ++l) {
+                __m256 lo[T], hi[T];
+#pragma GCC unroll 8
+                for (int t = 0; t < T; ++t) {
+                    lo[t] = g0 == 0 ? _mm256_setzero_ps() : _mm256_load_ps(part[l][t]);
+                    hi[t] = g0 == 0 ? _mm256_setzero_ps() : _mm256_load_ps(part[l][t] + 8);
+                }
+                for (int g = g0; g < g1; ++g) {
+                    const float* w = panel + at(groups, l, g, 0);
+                    for (int odd = 0; odd < 2; ++odd) {
+                        const __m256 w0 = _mm256_load_ps(w + odd * kRows);
+                        const __m256 w1 = _mm256_load_ps(w + odd * kRows + 8);
+                        const int c = kGroup * g + 8 * odd + l;
+#pragma GCC unroll 8
+                        for (int t = 0; t < T; ++t) {
+                            const __m256 xb = _mm256_broadcast_ss(x[t] + c);
+                            lo[t] = _mm256_fmadd_ps(w0, xb, lo[t]);
+                            hi[t] = _mm256_fmadd_ps(w1, xb, hi[t]);
+                        }
+                    }
+                }
+#pragma GCC unroll 8
+                for (int t = 0; t < T; ++t) {
+                    _mm256_store_ps(part[l][t], lo[t]);
+                    _mm256_store_ps(part[l][t] + 8, hi[t]);
+                }
+            }
+        }
+        const auto cols = static_cast<std::size_t>(a.cols);
+        for (int t = 0; t < T; ++t) {
+            float* y =
+                a.y + static_cast<std::size_t>(t0 + t) * a.ldy + static_cast<std::size_t>(r0);
+            for (int h = 0; h < kRows; h += 8) {
+                __m256 v[8];
+                for (int l = 0; l < 8; ++l)
+                    v[l] = groups > 0 ? _mm256_load_ps(part[l][t] + h) : _mm256_setzero_ps();
+                // hsum's order: lanes l and l + 4, then pairs 0 + 2 and 1 + 3, then the two.
+                const __m256 s0 = _mm256_add_ps(v[0], v[4]), s1 = _mm256_add_ps(v[1], v[5]);
+                const __m256 s2 = _mm256_add_ps(v[2], v[6]), s3 = _mm256_add_ps(v[3], v[7]);
+                alignas(32) float sum[8];
+                _mm256_store_ps(sum, _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3)));
+                for (int i = 0; i < 8 && h + i < n; ++i) {
+                    const int r = r0 + h + i;
+                    const float tail =
+                        full < a.cols
+                            ? bf16_tail(x[t], a.w_bf16 + static_cast<std::size_t>(r) * cols, full,
+                                        a.cols)
+                            : 0.0f;
+                    y[h + i] = (a.bias ? a.bias[r] : 0.0f) + (sum[i] + tail);
+                }
+            }
+        }
+    }
+
+    static void rows(const MatmulArgs& a, int row_begin, int row_end) {
+        thread_local RowBuffer buffer;
+        auto* const panel = reinterpret_cast<float*>(buffer.reserve(
+            static_cast<std::size_t>(a.cols / kGroup) * kGroup * kRows * sizeof(float) + 32));
+        for (int r0 = row_begin; r0 < row_end; r0 += kRows) {
+            const int n = row_end - r0 < kRows ? row_end - r0 : kRows;
+            pack(a, r0, n, panel);
+            int t = 0;
+            for (; t + kTokens <= a.tokens; t += kTokens) tile<kTokens>(a, r0, n, t, panel);
+            switch (a.tokens - t) {
+                case 5:
+                    tile<5>(a, r0, n, t, panel);
+                    break;
+                case 4:
+                    tile<4>(a, r0, n, t, panel);
+                    break;
+                case 3:
+                    tile<3>(a, r0, n, t, panel);
+                    break;
+                case 2:
+                    tile<2>(a, r0, n, t, panel);
+                    break;
+                case 1:
+                    tile<1>(a, r0, n, t, panel);
+                    break;
+                default:
+                    break;
+            }
+        }
     }
 };
 
@@ -179,26 +384,6 @@ struct Mxfp4 {
         }
         float tail[R][T] = {};
         store<R, T>(a, r0, t0, acc, tail);
-    }
-};
-
-// A thread's buffer of unpacked weight rows, 32-byte aligned, freed when the thread ends.
-struct RowBuffer {
-    std::uint8_t* data = nullptr;
-    std::size_t capacity = 0;
-    RowBuffer() = default;
-    RowBuffer(const RowBuffer&) = delete;
-    RowBuffer& operator=(const RowBuffer&) = delete;
-    ~RowBuffer() { std::free(data); }
-    std::uint8_t* reserve(std::size_t bytes) {
-        if (capacity < bytes) {
-            std::free(data);
-            capacity = 0;
-            data = static_cast<std::uint8_t*>(std::aligned_alloc(32, (bytes + 31) / 32 * 32));
-            if (!data) throw std::bad_alloc();
-            capacity = bytes;
-        }
-        return data;
     }
 };
 
@@ -257,26 +442,6 @@ struct Int8 {
         return _mm256_shuffle_epi8(table, nibbles);
     }
 
-    // v[i][k] -> v[k][i] for 8 x 8 dwords.
-    static void transpose(__m256i (&v)[8]) {
-        __m256i a[8], b[8];
-        for (int i = 0; i < 8; i += 2) {
-            a[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
-            a[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
-        }
-        for (int i = 0; i < 8; i += 4)
-            for (int j = 0; j < 2; ++j) {
-                b[i + j] = _mm256_unpacklo_epi64(a[i + j], a[i + j + 2]);
-                b[i + j + 2] = _mm256_unpackhi_epi64(a[i + j], a[i + j + 2]);
-            }
-        // b[0]: columns 0 of rows 0-3 | 4 of rows 0-3 ... per 128-bit lane; b[4..7]: rows 4-7.
-        const int order[4] = {0, 2, 1, 3};  // b[] holds columns 0, 2, 1, 3 (+4 in lane 1)
-        for (int j = 0; j < 4; ++j) {
-            v[order[j]] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x20);
-            v[order[j] + 4] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x31);
-        }
-    }
-
     // The scales of rows r0 .. r0+n-1 for blocks g0 .. g0+7 (zero past the row's end or past
     // the last row), one vector per block with the rows in the lanes.
     static void row_scales(const MatmulArgs& a, int r0, int n, int g0, __m256 (&out)[8]) {
@@ -298,7 +463,7 @@ struct Int8 {
             }
             v[i] = _mm256_castps_si256(block_scales(s));
         }
-        transpose(v);
+        transpose8x8(v);
         for (int j = 0; j < 8; ++j) out[j] = _mm256_castsi256_ps(v[j]);
     }
 
@@ -379,7 +544,7 @@ struct Int8 {
                     v[i] = i < n ? unpack(a.blocks + static_cast<std::size_t>(r0 + i) * row_bytes +
                                           16 * static_cast<std::size_t>(g))
                                  : _mm256_setzero_si256();
-                transpose(v);
+                transpose8x8(v);
                 std::uint8_t* block = out + static_cast<std::size_t>(g) * kPackedBlock;
                 for (int k = 0; k < 8; ++k)
                     _mm256_store_si256(reinterpret_cast<__m256i*>(block + 32 * k), v[k]);
@@ -517,6 +682,7 @@ void rows(const MatmulArgs& a, int row_begin, int row_end) {
 }
 
 void avx2_bf16(const MatmulArgs& a, int row_begin, int row_end) {
+    if (a.tokens >= Bf16Gemm::kMinTokens) return Bf16Gemm::rows(a, row_begin, row_end);
     rows<Bf16>(a, row_begin, row_end);
 }
 

@@ -325,8 +325,15 @@ TEST_CASE("matmul: bf16 equals the double-precision reference on every implement
                 for (int cols : {1, 7, 33, 2880})
                     for (int tokens = 1; tokens <= 9; ++tokens)
                         run_bf16_case(rng, pool, tokens, rows, cols, tokens % 2 == 1);
+            // The many-token path (AVX2: a packed GEMM from 16 tokens on, 16-row panels, 6-token
+            // tiles): partial panels and tiles, column tails, one and several panels.
+            for (int rows : {1, 16, 17, 40})
+                for (int cols : {1, 15, 33, 2880})
+                    for (int tokens : {16, 17, 23})
+                        run_bf16_case(rng, pool, tokens, rows, cols, tokens % 2 == 1);
             // Past the kernels' token blocks (64) and the packing slab (256).
             run_bf16_case(rng, pool, 300, 7, 96, true);
+            run_bf16_case(rng, pool, 300, 33, 40, false);
         }
     }
 }
@@ -534,6 +541,53 @@ TEST_CASE(
                                               y.data() + static_cast<std::size_t>(t0) * p.ldy,
                                               p.ldy, pool);
                         }
+                        int differ = 0;
+                        for (int t = 0; t < tokens; ++t)
+                            for (int r = 0; r < rows; ++r) {
+                                const std::size_t at = static_cast<std::size_t>(t) * p.ldy +
+                                                       static_cast<std::size_t>(r);
+                                differ += std::memcmp(&y[at], &reference[at], sizeof(float)) != 0;
+                            }
+                        CHECK(differ == 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("matmul: bf16 results are equal bit for bit on every token count and thread count") {
+    // Within one implementation: decode (one token), chunked prefill and a full forward must
+    // give a token the same result (the KV cache on disk, prefix reuse and speculative
+    // decoding compare them), although many tokens take another path (AVX2: a packed GEMM).
+    std::mt19937 rng(37);
+    for (int rows : {1, 16, 17, 40}) {
+        for (int cols : {7, 33, 272, 2880}) {
+            CAPTURE(rows);
+            CAPTURE(cols);
+            const int tokens = 70;
+            const Problem p = make_problem(rng, tokens, rows, cols, rows % 2 == 1);
+            const auto w = random_bf16(rng, static_cast<std::size_t>(rows) * cols);
+            for (const auto& isa : supported_matmul_isas()) {
+                IsaScope scope(isa);
+                CAPTURE(isa);
+                auto run = [&](int chunk, ThreadPool& pool) {
+                    std::vector<float> y(p.ldy * tokens, -1.0f);
+                    for (int t0 = 0; t0 < tokens; t0 += chunk)
+                        matmul_bf16(p.x.data() + static_cast<std::size_t>(t0) * p.ldx, p.ldx,
+                                    std::min(chunk, tokens - t0), w.data(), rows, cols,
+                                    p.with_bias ? p.bias.data() : nullptr,
+                                    y.data() + static_cast<std::size_t>(t0) * p.ldy, p.ldy, pool);
+                    return y;
+                };
+                ThreadPool one(1);
+                const std::vector<float> reference = run(1, one);
+                for (int threads : {1, 3}) {
+                    CAPTURE(threads);
+                    ThreadPool pool(threads);
+                    for (int chunk : {1, 4, 9, 16, 23, 70}) {
+                        CAPTURE(chunk);
+                        const std::vector<float> y = run(chunk, pool);
                         int differ = 0;
                         for (int t = 0; t < tokens; ++t)
                             for (int r = 0; r < rows; ++r) {
