@@ -169,6 +169,8 @@ int main(int argc, char** argv) try {
     auto t0 = Clock::now();
     LoadOptions load;
     load.residency = o.residency;
+    // As the CLI loads for the CPU backend (runtime::load_checkpoint).
+    load.tile_experts = o.expert_activations == Mxfp4Activations::Int8;
     Weights weights = load_weights(o.model, load);
     const double load_s = seconds_since(t0);
     cpu::CpuOptions cpu_options;
@@ -185,6 +187,7 @@ int main(int argc, char** argv) try {
     out["experts"] = c.num_experts;
     out["load_s"] = load_s;
     out["weights"] = o.residency == Residency::Memory ? "memory" : "mmap";
+    out["expert_tiles"] = !weights.layers.empty() && weights.layers[0].mlp1.tiled_rows > 0;
     out["expert_activations"] = to_string(o.expert_activations);
     out["prompt_tokens"] = o.prompt;
     out["decode_tokens"] = o.decode;

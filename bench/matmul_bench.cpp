@@ -1,6 +1,7 @@
 // Times the CPU matmuls (engine/cpu/matmul.h) for gpt-oss-20b shapes on every implementation
 // this CPU supports, and the machine's memory read bandwidth as the bound for decode. The
-// MXFP4 runs with fp32 activations and with int8 ones (mlp1_mxfp4_int8). The
+// MXFP4 runs with fp32 activations and with int8 ones (mlp1_mxfp4_int8; _tiled: on experts in
+// the 8-row tiles the CLI loads them in, engine/mxfp4_tiles.h). The
 // weights are spread over enough copies (>= 256 MiB) that each timed pass streams them from
 // memory rather than the last-level cache. Prints one line of key=value pairs per case.
 //   gossamer_bench_matmul [--threads N] [--runs R] [--isa NAME] [--big] [--membw-only]
@@ -18,10 +19,13 @@
 
 #include "engine/cpu/matmul.h"
 #include "engine/cpu/thread_pool.h"
+#include "engine/mxfp4_tiles.h"
 
 namespace {
 
 using namespace gossamer::engine::cpu;
+using gossamer::engine::mxfp4_tiled_rows;
+using gossamer::engine::tile_mxfp4_expert;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kStreamBytes = std::size_t{256} << 20;  // per timed pass, at least
@@ -106,7 +110,8 @@ struct Case {
     const char* name;
     bool mxfp4;
     int rows, cols;
-    bool int8 = false;  // MXFP4 with int8 activations (matmul_mxfp4_int8)
+    bool int8 = false;   // MXFP4 with int8 activations (matmul_mxfp4_int8)
+    bool tiled = false;  // ... on experts in 8-row tiles (engine/mxfp4_tiles.h), as loaded
 };
 
 struct Weights {
@@ -135,6 +140,10 @@ Weights make_weights(const Case& c, ThreadPool& pool) {
              [](auto& rng) { return static_cast<std::uint8_t>(rng()); });
         fill(w.scales, copies * elems / 32,
              [](auto& rng) { return static_cast<std::uint8_t>(120 + rng() % 15); });
+        if (c.tiled)
+            for (std::size_t k = 0; k < copies; ++k)
+                tile_mxfp4_expert(w.blocks.data() + k * elems / 2, w.scales.data() + k * elems / 32,
+                                  c.rows, c.cols);
     } else {
         fill(w.bf16, copies * elems, [](auto& rng) {
             const float v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000.0f;
@@ -154,11 +163,15 @@ double time_case(const Case& c, const Weights& w, int tokens, int runs, ThreadPo
     for (float& v : x) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000.0f;
     auto pass = [&] {
         for (std::size_t k = 0; k < static_cast<std::size_t>(w.copies); ++k) {
-            if (c.mxfp4)
-                (c.int8 ? matmul_mxfp4_int8 : matmul_mxfp4)(
-                    x.data(), cols, tokens, w.blocks.data() + k * rows * cols / 2,
-                    w.scales.data() + k * rows * cols / 32, c.rows, c.cols, bias.data(), y.data(),
-                    rows, pool);
+            if (c.mxfp4 && c.int8)
+                matmul_mxfp4_int8(x.data(), cols, tokens, w.blocks.data() + k * rows * cols / 2,
+                                  w.scales.data() + k * rows * cols / 32, c.rows, c.cols,
+                                  bias.data(), y.data(), rows, pool,
+                                  c.tiled ? mxfp4_tiled_rows(c.rows) : 0);
+            else if (c.mxfp4)
+                matmul_mxfp4(x.data(), cols, tokens, w.blocks.data() + k * rows * cols / 2,
+                             w.scales.data() + k * rows * cols / 32, c.rows, c.cols, bias.data(),
+                             y.data(), rows, pool);
             else
                 matmul_bf16(x.data(), cols, tokens, w.bf16.data() + k * rows * cols, c.rows, c.cols,
                             bias.data(), y.data(), rows, pool);
@@ -196,7 +209,8 @@ int main(int argc, char** argv) {
 
     std::vector<Case> cases = {{"qkv_bf16", false, 5120, 2880},
                                {"mlp1_mxfp4", true, 5760, 2880},
-                               {"mlp1_mxfp4_int8", true, 5760, 2880, true}};
+                               {"mlp1_mxfp4_int8", true, 5760, 2880, true},
+                               {"mlp1_mxfp4_int8_tiled", true, 5760, 2880, true, true}};
     if (opt.big) cases.push_back({"unembedding_bf16", false, 201088, 2880});
     for (const Case& c : cases) {
         const Weights w = make_weights(c, pool);

@@ -152,8 +152,10 @@ double parse_number(const std::string& text, std::string_view option, double lo,
 }
 
 engine::Weights load_checkpoint(const std::filesystem::path& dir, engine::Residency residency,
-                                std::string_view backend) {
-    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1, residency, backend);
+                                std::string_view backend,
+                                engine::Mxfp4Activations expert_activations) {
+    return runtime::load_checkpoint(dir, ::isatty(STDERR_FILENO) == 1, residency, backend,
+                                    expert_activations);
 }
 
 std::filesystem::path bundled_model() {

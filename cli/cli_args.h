@@ -58,9 +58,10 @@ double parse_number(const std::string& text, std::string_view option, double lo,
 
 // A checkpoint the user named (runtime::load_checkpoint, progress on stderr when it is a
 // terminal); a bad one is bad input (runtime::SetupError, exit 2).
-engine::Weights load_checkpoint(const std::filesystem::path& dir,
-                                engine::Residency residency = engine::Residency::Mapped,
-                                std::string_view backend = "cpu");
+engine::Weights load_checkpoint(
+    const std::filesystem::path& dir, engine::Residency residency = engine::Residency::Mapped,
+    std::string_view backend = "cpu",
+    engine::Mxfp4Activations expert_activations = engine::Mxfp4Activations::Fp32);
 
 // The gpt-oss-nano checkpoint unpacked next to this binary by the build (models/CMakeLists.txt):
 // <directory of /proc/self/exe>/models/gpt-oss-nano. Empty when it is not there.

@@ -84,7 +84,8 @@ int cmd_generate(Args args) {
     const bool json = p.has("--json");
 
     const std::string backend_name = p.get("--backend").value_or("cpu");
-    const eng::Weights weights = load_checkpoint(model, weights_residency_from(p), backend_name);
+    const eng::Weights weights =
+        load_checkpoint(model, weights_residency_from(p), backend_name, expert_activations_from(p));
     const auto prompt = prompt_from(p, weights.config.vocab_size);
     auto backend = runtime::open_backend(
         weights, {backend_name, cpu.threads, 0, kv_precision_from(p), expert_activations_from(p)});

@@ -336,7 +336,8 @@ int cmd_model_forward(Args args) {
     const std::vector<eng::TokenId> ids = read_token_ids(prompt_path);
 
     const std::string backend_name = p.get("--backend").value_or("cpu");
-    const eng::Weights w = load_checkpoint(model, weights_residency_from(p), backend_name);
+    const eng::Weights w =
+        load_checkpoint(model, weights_residency_from(p), backend_name, expert_activations_from(p));
     const int vocab = w.config.vocab_size;
     for (std::size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= vocab)

@@ -93,6 +93,22 @@ MappedFile::MappedFile(const std::filesystem::path& path, Residency residency) :
     ::close(fd);
 }
 
+bool MappedFile::rewrite(const std::byte* at, std::size_t bytes,
+                         const std::function<void(std::byte*)>& edit) {
+    if (!in_memory_ || at < data_ || bytes > size_ ||
+        at - data_ > static_cast<std::ptrdiff_t>(size_ - bytes))
+        return false;
+    // mprotect works on whole pages; the neighbours are this same private copy.
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto first = reinterpret_cast<std::uintptr_t>(at) / page * page;
+    const auto last = (reinterpret_cast<std::uintptr_t>(at) + bytes + page - 1) / page * page;
+    auto* start = reinterpret_cast<void*>(first);
+    if (::mprotect(start, last - first, PROT_READ | PROT_WRITE) != 0) return false;
+    edit(const_cast<std::byte*>(at));
+    ::mprotect(start, last - first, PROT_READ);
+    return true;
+}
+
 MappedFile::~MappedFile() {
     if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 
 namespace gossamer::engine {
 
@@ -34,6 +35,11 @@ class MappedFile {
     const std::byte* data() const { return data_; }
     std::size_t size() const { return size_; }
     bool in_memory() const { return in_memory_; }  // Residency::Memory took effect
+    // For an in-memory copy only: makes [at, at + bytes) writable, calls edit(start of the
+    // range), and makes it read-only again. Returns false (and calls nothing) for a mapped file
+    // or a range outside the file.
+    bool rewrite(const std::byte* at, std::size_t bytes,
+                 const std::function<void(std::byte*)>& edit);
     const std::filesystem::path& path() const { return path_; }
 
   private:

@@ -40,6 +40,10 @@ class SafetensorsFile {
     std::size_t size() const { return file_->size(); }
     const std::map<std::string, TensorView>& tensors() const { return tensors_; }
     const TensorView* find(const std::string& name) const;
+    // MappedFile::rewrite over one of this file's tensors (false when the file is mapped).
+    bool rewrite(const TensorView& tensor, const std::function<void(std::byte*)>& edit) {
+        return file_->rewrite(tensor.data, tensor.bytes, edit);
+    }
 
   private:
     std::shared_ptr<MappedFile> file_;

@@ -11,6 +11,7 @@
 
 #include "engine/hash64.h"
 #include "engine/model_error.h"
+#include "engine/mxfp4_tiles.h"
 #include "engine/safetensors.h"
 
 namespace gossamer::engine {
@@ -96,6 +97,12 @@ class TensorSet {
                          " (is config.json right for these files?)");
     }
 
+    // SafetensorsFile::rewrite of a tensor already validated by get().
+    bool rewrite(const std::string& name, const std::function<void(std::byte*)>& edit) {
+        auto it = by_name_.find(name);
+        return it != by_name_.end() && it->second.second->rewrite(*it->second.first, edit);
+    }
+
     std::uint64_t mapped_bytes() const {
         std::uint64_t total = 0;
         for (const auto& f : files_) total += f->size();
@@ -108,7 +115,7 @@ class TensorSet {
   private:
     const LoadOptions& options_;
     std::vector<std::shared_ptr<SafetensorsFile>> files_;
-    std::map<std::string, std::pair<const TensorView*, const SafetensorsFile*>> by_name_;
+    std::map<std::string, std::pair<const TensorView*, SafetensorsFile*>> by_name_;
     std::set<std::string> used_;
 };
 
@@ -180,19 +187,50 @@ class Loader {
         l.mlp_norm = vec(names_.layer(n, "mlp.norm.scale", "post_attention_layernorm.weight"), {H});
         l.gate = matrix(names_.layer(n, "mlp.gate.weight", "mlp.router.weight"), E, H);
         l.gate_bias = vec(names_.layer(n, "mlp.gate.bias", "mlp.router.bias"), {E});
-        l.mlp1 = experts(
-            names_.layer(n, "mlp.mlp1_weight.blocks", "mlp.experts.gate_up_proj_blocks"),
-            names_.layer(n, "mlp.mlp1_weight.scales", "mlp.experts.gate_up_proj_scales"), 2 * I, H);
+        l.mlp1 = experts(mlp1_blocks(n), mlp1_scales(n), 2 * I, H);
         l.mlp1_bias =
             vec(names_.layer(n, "mlp.mlp1_bias", "mlp.experts.gate_up_proj_bias"), {E, 2 * I});
-        l.mlp2 = experts(names_.layer(n, "mlp.mlp2_weight.blocks", "mlp.experts.down_proj_blocks"),
-                         names_.layer(n, "mlp.mlp2_weight.scales", "mlp.experts.down_proj_scales"),
-                         H, I);
+        l.mlp2 = experts(mlp2_blocks(n), mlp2_scales(n), H, I);
         l.mlp2_bias = vec(names_.layer(n, "mlp.mlp2_bias", "mlp.experts.down_proj_bias"), {E, H});
         return l;
     }
 
+    // Layer n's experts in 8-row tiles (LoadOptions::tile_experts), where both tensors of a
+    // product are in memory; otherwise they stay as stored.
+    void tile(LayerWeights& l, int n) {
+        tile(l.mlp1, mlp1_blocks(n), mlp1_scales(n));
+        tile(l.mlp2, mlp2_blocks(n), mlp2_scales(n));
+    }
+
   private:
+    std::string mlp1_blocks(int n) const {
+        return names_.layer(n, "mlp.mlp1_weight.blocks", "mlp.experts.gate_up_proj_blocks");
+    }
+    std::string mlp1_scales(int n) const {
+        return names_.layer(n, "mlp.mlp1_weight.scales", "mlp.experts.gate_up_proj_scales");
+    }
+    std::string mlp2_blocks(int n) const {
+        return names_.layer(n, "mlp.mlp2_weight.blocks", "mlp.experts.down_proj_blocks");
+    }
+    std::string mlp2_scales(int n) const {
+        return names_.layer(n, "mlp.mlp2_weight.scales", "mlp.experts.down_proj_scales");
+    }
+
+    void tile(Mxfp4Experts& m, const std::string& blocks, const std::string& scales) {
+        if (m.tiled_rows > 0 || mxfp4_tiled_rows(m.rows) == 0) return;
+        int tiled = 0;
+        set_.rewrite(blocks, [&](std::byte* b) {
+            set_.rewrite(scales, [&](std::byte* s) {
+                for (int e = 0; e < m.experts; ++e)
+                    tiled = tile_mxfp4_expert(
+                        reinterpret_cast<std::uint8_t*>(b) + (m.expert_blocks(e) - m.blocks),
+                        reinterpret_cast<std::uint8_t*>(s) + (m.expert_scales(e) - m.scales),
+                        m.rows, m.cols);
+            });
+        });
+        m.tiled_rows = tiled;
+    }
+
     TensorSet& set_;
     const ModelConfig& c_;
     Names names_;
@@ -234,6 +272,9 @@ Weights load_weights(const fs::path& directory, const LoadOptions& options) {
     w.unembedding = load.matrix(names.hf ? "lm_head.weight" : "unembedding.weight", c.vocab_size,
                                 c.hidden_size);
     set.require_all_used();
+    if (options.tile_experts)
+        for (int n = 0; n < c.num_hidden_layers; ++n)
+            load.tile(w.layers[static_cast<std::size_t>(n)], n);
     w.mapped_bytes = set.mapped_bytes();
     w.keep_alive = set.keep_alive();
     return w;
@@ -241,8 +282,10 @@ Weights load_weights(const fs::path& directory, const LoadOptions& options) {
 
 namespace {
 
+constexpr std::size_t kSamplePiece = 4096;
+
 void sample(Hash64& h, const void* data, std::size_t bytes) {
-    constexpr std::size_t kPiece = 4096;
+    constexpr std::size_t kPiece = kSamplePiece;
     h.add(static_cast<std::uint64_t>(bytes));
     if (!data) return;
     const auto* p = static_cast<const unsigned char*>(data);
@@ -260,11 +303,50 @@ void sample(Hash64& h, const Bf16Matrix& m) {
                sizeof(std::uint16_t));
 }
 
+// The stored bytes [at, at + n) of an expert tensor's blocks (scales == false) or scales,
+// read through its tiles if it has any.
+void stored_bytes(const Mxfp4Experts& m, bool scales, std::size_t at, std::size_t n,
+                  unsigned char* out) {
+    const int groups = m.cols / 32;
+    const std::size_t unit = scales ? 1 : 16;  // bytes per (row, block)
+    const std::size_t per_expert = static_cast<std::size_t>(m.rows) * groups * unit;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t k = at + i;
+        const std::size_t e = k / per_expert, in = k % per_expert;
+        const auto r = static_cast<int>(in / (groups * unit));
+        const auto g = static_cast<int>(in / unit % static_cast<std::size_t>(groups));
+        const std::size_t offset = scales
+                                       ? mxfp4_scale_offset(r, g, groups, m.tiled_rows)
+                                       : mxfp4_block_offset(r, g, groups, m.tiled_rows) + in % unit;
+        out[i] = (scales ? m.scales : m.blocks)[e * per_expert + offset];
+    }
+}
+
 void sample(Hash64& h, const Mxfp4Experts& m) {
     const std::size_t rows = static_cast<std::size_t>(m.experts) * static_cast<std::size_t>(m.rows);
     h.add(m.experts);
-    sample(h, m.blocks, rows * static_cast<std::size_t>(m.cols / 2));
-    sample(h, m.scales, rows * static_cast<std::size_t>(m.cols / 32));
+    if (m.tiled_rows == 0 || !m.blocks || !m.scales) {
+        sample(h, m.blocks, rows * static_cast<std::size_t>(m.cols / 2));
+        sample(h, m.scales, rows * static_cast<std::size_t>(m.cols / 32));
+        return;
+    }
+    // The same pieces sample() takes, gathered in the stored order.
+    for (bool scales : {false, true}) {
+        const std::size_t bytes =
+            rows * static_cast<std::size_t>(scales ? m.cols / 32 : m.cols / 2);
+        std::vector<unsigned char> stored(bytes <= 3 * kSamplePiece ? bytes : 3 * kSamplePiece);
+        if (bytes <= 3 * kSamplePiece) {
+            stored_bytes(m, scales, 0, bytes, stored.data());
+        } else {
+            stored_bytes(m, scales, 0, kSamplePiece, stored.data());
+            stored_bytes(m, scales, bytes / 2 - kSamplePiece / 2, kSamplePiece,
+                         stored.data() + kSamplePiece);
+            stored_bytes(m, scales, bytes - kSamplePiece, kSamplePiece,
+                         stored.data() + 2 * kSamplePiece);
+        }
+        h.add(static_cast<std::uint64_t>(bytes));
+        h.update(stored.data(), stored.size());
+    }
 }
 
 void sample(Hash64& h, const std::vector<float>& v) {

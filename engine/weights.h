@@ -28,12 +28,15 @@ struct Bf16Matrix {
 
 // An [experts, rows, cols] MXFP4 tensor: for each expert and row, cols/32 blocks of 16 bytes
 // (two E2M1 values per byte, low nibble = even column) and cols/32 E8M0 scales (bias 127).
+// With tiled_rows > 0 each expert's rows [0, tiled_rows) are in 8-row tiles instead
+// (engine/mxfp4_tiles.h: LoadOptions::tile_experts); an expert keeps its byte range.
 struct Mxfp4Experts {
     const std::uint8_t* blocks = nullptr;  // [experts, rows, cols/32, 16]
     const std::uint8_t* scales = nullptr;  // [experts, rows, cols/32]
     int experts = 0;
     int rows = 0;
     int cols = 0;
+    int tiled_rows = 0;
     const std::uint8_t* expert_blocks(int e) const {
         return blocks + static_cast<std::size_t>(e) * static_cast<std::size_t>(rows) *
                             static_cast<std::size_t>(cols / 2);
@@ -78,6 +81,11 @@ struct LoadOptions {
     // Called as loading proceeds (done <= total, in tensors); may be empty.
     std::function<void(std::size_t done, std::size_t total)> progress;
     Residency residency = Residency::Mapped;  // where the files' bytes live (mapped_file.h)
+    // Convert the MXFP4 experts to 8-row tiles (engine/mxfp4_tiles.h), in place, for the CPU
+    // backend's int8 kernels. Only where the bytes are a private copy in memory (Residency::
+    // Memory took effect); a mapped file stays as stored. Backends other than the CPU's, and
+    // its fp32 expert activations, need the stored layout (they refuse tiled experts).
+    bool tile_experts = false;
 };
 
 // Loads a checkpoint directory: the official original/ layout (config.json + *.safetensors),
@@ -87,10 +95,11 @@ struct LoadOptions {
 Weights load_weights(const std::filesystem::path& directory, const LoadOptions& options = {});
 
 // A 16-hex-digit identity of the loaded model: its config and every tensor's shape, plus
-// bytes sampled from each tensor (the small fp32 vectors whole; 4 KiB at the start, middle
-// and end of each large tensor). Two checkpoints that differ anywhere a sample reads (two
-// random seeds, a fine-tune) differ; reading it costs well under a millisecond per tensor.
-// What a saved KV cache (engine/kv_file.h) is tied to.
+// bytes sampled from each tensor (as stored: tiled experts are read through their layout) (the
+// small fp32 vectors whole; 4 KiB at the start, middle and end of each large tensor). Two
+// checkpoints that differ anywhere a sample reads (two random seeds, a fine-tune) differ; reading
+// it costs well under a millisecond per tensor. What a saved KV cache (engine/kv_file.h) is tied
+// to.
 std::string fingerprint(const Weights& weights);
 
 }  // namespace gossamer::engine

@@ -22,9 +22,17 @@ LoadedModel::~LoadedModel() {
 }
 
 engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress,
-                                engine::Residency residency, std::string_view backend) {
+                                engine::Residency residency, std::string_view backend,
+                                engine::Mxfp4Activations expert_activations) {
     engine::LoadOptions load;
     load.residency = backend == "cuda" ? engine::Residency::Mapped : residency;
+    if (expert_activations == engine::Mxfp4Activations::Int8) {
+        try {
+            load.tile_experts = engine::resolve_backend(std::string(backend)) == "cpu";
+        } catch (const engine::ModelError&) {
+            // open_backend reports it, after the checkpoint's own errors
+        }
+    }
     if (progress)
         load.progress = [&](std::size_t done, std::size_t total) {
             std::fprintf(stderr, "\rloading %s: %zu/%zu tensors", dir.c_str(), done, total);
@@ -84,7 +92,8 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
         model->client = std::move(client);
         return model;
     }
-    model->weights = load_checkpoint(reference, options.progress, options.weights, options.backend);
+    model->weights = load_checkpoint(reference, options.progress, options.weights, options.backend,
+                                     options.expert_activations);
     engine::BackendChoice choice;
     choice.kind = options.backend;
     choice.threads = options.threads;

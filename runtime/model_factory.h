@@ -63,11 +63,14 @@ struct LoadedModel {
 
 // A checkpoint directory loaded and validated, with progress on stderr when `progress`, its
 // bytes where `residency` says, except for the "cuda" backend, which always maps (it uploads
-// the weights once: a copy in host memory would only cost time). Throws SetupError with the
+// the weights once: a copy in host memory would only cost time). When the backend is the CPU's
+// and its experts take int8 activations, the experts are put in 8-row tiles
+// (LoadOptions::tile_experts: where the bytes are in memory). Throws SetupError with the
 // loader's message (the file and tensor at fault).
-engine::Weights load_checkpoint(const std::filesystem::path& dir, bool progress,
-                                engine::Residency residency = engine::Residency::Mapped,
-                                std::string_view backend = "cpu");
+engine::Weights load_checkpoint(
+    const std::filesystem::path& dir, bool progress,
+    engine::Residency residency = engine::Residency::Mapped, std::string_view backend = "cpu",
+    engine::Mxfp4Activations expert_activations = engine::Mxfp4Activations::Fp32);
 // The backend `choice` names (engine/backend_factory.h); SetupError for an unknown kind or an
 // unusable GPU, with the reason.
 std::unique_ptr<engine::Backend> open_backend(const engine::Weights& weights,

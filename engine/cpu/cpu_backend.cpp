@@ -247,6 +247,12 @@ void CpuBackend::unembed(const std::vector<int>& rows, std::vector<float>& logit
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptions& options) {
+    if (options.expert_activations == Mxfp4Activations::Fp32)
+        for (const LayerWeights& l : weights.layers)
+            if (l.mlp1.tiled_rows > 0 || l.mlp2.tiled_rows > 0)
+                throw ModelError(
+                    "backend cpu: fp32 expert activations need the experts as stored, and these "
+                    "were loaded in 8-row tiles for int8 ones (load without tile_experts)");
     return std::make_unique<CpuBackend>(weights, options);
 }
 

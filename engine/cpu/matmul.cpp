@@ -9,10 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "engine/cpu/cpu_features.h"
 #include "engine/cpu/matmul_kernels.h"
+#include "engine/mxfp4_tiles.h"
 
 namespace gossamer::engine::cpu {
 
@@ -99,25 +102,30 @@ void portable_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 }
 
 void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
-    const auto groups = static_cast<std::size_t>(a.cols / 32);
+    const int groups = a.cols / 32;
     for (int r = row_begin; r < row_end; ++r) {
-        const std::uint8_t* b = a.blocks + static_cast<std::size_t>(r) * groups * 16;
-        const std::uint8_t* s = a.scales + static_cast<std::size_t>(r) * groups;
+        auto block = [&](int g) {
+            return a.blocks + mxfp4_block_offset(r, g, groups, a.tiled_rows);
+        };
+        auto scale = [&](int g) {
+            return a.scales[mxfp4_scale_offset(r, g, groups, a.tiled_rows)];
+        };
         const float bias = a.bias ? a.bias[r] : 0.0f;
         for (int t = 0; t < a.tokens; ++t) {
             const std::int8_t* q = a.xq + static_cast<std::size_t>(t) * a.ldq;
             const float* d = a.xd + static_cast<std::size_t>(t) * a.lds;
             const std::int32_t* c = a.xs + static_cast<std::size_t>(t) * a.lds;
             float acc = 0;
-            for (std::size_t g = 0; g < groups; ++g) {
+            for (int g = 0; g < groups; ++g) {
                 std::int32_t sum = -c[g];
+                const std::uint8_t* b = block(g);
+                const std::int8_t* qg = q + 32 * static_cast<std::size_t>(g);
                 for (std::size_t i = 0; i < 16; ++i) {
-                    const std::uint8_t byte = b[g * 16 + i];
-                    sum += detail::kUnsignedE2M1x2[byte & 0x0f] * q[g * 32 + i];
-                    sum += detail::kUnsignedE2M1x2[byte >> 4] * q[g * 32 + 16 + i];
+                    sum += detail::kUnsignedE2M1x2[b[i] & 0x0f] * qg[i];
+                    sum += detail::kUnsignedE2M1x2[b[i] >> 4] * qg[16 + i];
                 }
                 // As every kernel: one fused multiply-add per block (matmul_kernels.h).
-                acc = std::fma(static_cast<float>(sum), mxfp4_value(1, s[g]) * d[g], acc);
+                acc = std::fma(static_cast<float>(sum), mxfp4_value(1, scale(g)) * d[g], acc);
             }
             a.y[static_cast<std::size_t>(t) * a.ldy + static_cast<std::size_t>(r)] = bias + acc;
         }
@@ -198,6 +206,12 @@ std::size_t packed_stride(int cols) {
     return (static_cast<std::size_t>(cols) + 15) / 16 * 16;
 }
 
+void check_tiles(int tiled_rows, int rows) {
+    if (tiled_rows < 0 || tiled_rows > rows || tiled_rows % kMxfp4TileRows != 0)
+        throw std::invalid_argument("matmul: tiled_rows " + std::to_string(tiled_rows) +
+                                    " is not a multiple of 8 in [0, " + std::to_string(rows) + "]");
+}
+
 // An MXFP4 product's kernel arguments; the activations (x, ldx) are the caller's to set.
 MatmulArgs mxfp4_args(const Mxfp4Product& p) {
     MatmulArgs a;
@@ -209,6 +223,7 @@ MatmulArgs mxfp4_args(const Mxfp4Product& p) {
     a.bias = p.bias;
     a.y = p.y;
     a.ldy = p.ldy;
+    a.tiled_rows = p.tiled_rows;
     return a;
 }
 
@@ -374,15 +389,25 @@ float mxfp4_value(std::uint8_t nibble, std::uint8_t scale) {
 void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool,
                         Mxfp4Activations activations) {
     const bool int8 = activations == Mxfp4Activations::Int8;
-    const auto alone = int8 ? matmul_mxfp4_int8 : matmul_mxfp4;
+    for (const Mxfp4Product& p : products) {
+        check_tiles(p.tiled_rows, p.rows);
+        if (p.tiled_rows > 0 && !int8)
+            throw std::invalid_argument(
+                "matmul: MXFP4 experts in 8-row tiles need int8 activations (no fp32 kernel reads "
+                "tiles)");
+    }
     // Products whose activations together fit one slab run as one loop; the rest singly.
     std::vector<const Mxfp4Product*> batch;
     int batch_tokens = 0;
     for (const Mxfp4Product& p : products) {
         if (p.tokens <= 0 || p.rows <= 0) continue;
         if (batch_tokens + p.tokens > kTokenSlab) {
-            alone(p.x, p.ldx, p.tokens, p.blocks, p.scales, p.rows, p.cols, p.bias, p.y, p.ldy,
-                  pool);
+            if (int8)
+                matmul_mxfp4_int8(p.x, p.ldx, p.tokens, p.blocks, p.scales, p.rows, p.cols, p.bias,
+                                  p.y, p.ldy, pool, p.tiled_rows);
+            else
+                matmul_mxfp4(p.x, p.ldx, p.tokens, p.blocks, p.scales, p.rows, p.cols, p.bias, p.y,
+                             p.ldy, pool);
             continue;
         }
         batch.push_back(&p);
@@ -483,9 +508,10 @@ void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_
 
 void matmul_mxfp4_int8(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                        const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
-                       std::size_t ldy, ThreadPool& pool) {
-    run(mxfp4_args({x, ldx, tokens, blocks, scales, rows, cols, bias, y, ldy}), x, ldx, rows, pool,
-        Format::Mxfp4Int8);
+                       std::size_t ldy, ThreadPool& pool, int tiled_rows) {
+    check_tiles(tiled_rows, rows);
+    run(mxfp4_args({x, ldx, tokens, blocks, scales, rows, cols, bias, y, ldy, tiled_rows}), x, ldx,
+        rows, pool, Format::Mxfp4Int8);
 }
 
 }  // namespace gossamer::engine::cpu

@@ -37,10 +37,12 @@ void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_
 // decoding to fp32, at up to half a quantisation step (amax / 254) of error per activation.
 using engine::Mxfp4Activations;
 
-// matmul_mxfp4 with int8 activations (Mxfp4Activations::Int8); the same arguments.
+// matmul_mxfp4 with int8 activations (Mxfp4Activations::Int8); the same arguments, and
+// rows [0, tiled_rows) of W may be in 8-row tiles (engine/mxfp4_tiles.h; tiled_rows % 8 == 0),
+// which a one-token product streams fastest. The results do not depend on the layout.
 void matmul_mxfp4_int8(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                        const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,
-                       std::size_t ldy, ThreadPool& pool);
+                       std::size_t ldy, ThreadPool& pool, int tiled_rows = 0);
 
 // One MXFP4 product of a batch: matmul_mxfp4's arguments.
 struct Mxfp4Product {
@@ -53,12 +55,14 @@ struct Mxfp4Product {
     const float* bias = nullptr;
     float* y = nullptr;
     std::size_t ldy = 0;
+    int tiled_rows = 0;  // int8 activations only: matmul_mxfp4_int8's tiled_rows
 };
 
 // Runs several MXFP4 products (the experts of a MoE layer) with the results of
 // matmul_mxfp4 on each, but as one parallel loop over all their rows when they are small
 // (decode, short batches): one wake-up and one barrier instead of one per product, and the
 // threads stay busy across the products' boundaries. Large products run one at a time.
+// Throws std::invalid_argument for tiled experts with fp32 activations (no such kernel).
 void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool,
                         Mxfp4Activations activations = Mxfp4Activations::Fp32);
 

@@ -3,10 +3,13 @@
 // time, and each decoded group is used by a tile of up to 2 rows x 4 tokens (4 rows x 1 token
 // for decode), which fits the 16 ymm registers:
 //   bf16:  one 32-byte load holds 16 values; <<16 gives the even columns, &0xffff0000 the odd.
+//          From 16 tokens on, Bf16Gemm: the same sums from 16-row fp32 panels converted once.
 //   MXFP4: the block's 16 bytes broadcast to both 128-bit lanes; per-lane shifts (0/8 and
 //          16/24 bits, +4 for high nibbles) bring a different nibble to the bottom of each
 //          dword, which indexes the block's 8 scaled magnitudes (vpermps reads the low 3 bits);
 //          bit 3 of the nibble, shifted to bit 31, is the sign. A block is 32 columns.
+//   MXFP4 x int8 activations: Int8, eight rows per register, reading the stored layout or the
+//          8-row tiles of engine/mxfp4_tiles.h (one stream per tile at decode).
 // The activations arrive packed in the order these registers hold (kBf16Order, kMxfp4Order).
 // No std templates here: their AVX2 instantiations could be linked into portable callers.
 #include "engine/cpu/matmul_kernels.h"
@@ -442,9 +445,31 @@ struct Int8 {
         return _mm256_shuffle_epi8(table, nibbles);
     }
 
+    // Where row r's blocks and scales are: block g at blocks + g * step, its scale at
+    // scales[g * scale_step]. Rows below a.tiled_rows are in 8-row tiles (the arithmetic of
+    // engine/mxfp4_tiles.h, repeated here: this file must not include shared inline code).
+    struct RowAt {
+        const std::uint8_t* blocks;
+        std::size_t step;
+        const std::uint8_t* scales;
+        std::size_t scale_step;
+    };
+    static RowAt row_at(const MatmulArgs& a, int r) {
+        const auto groups = static_cast<std::size_t>(a.cols / 32);
+        if (r >= a.tiled_rows)
+            return {a.blocks + static_cast<std::size_t>(r) * groups * 16, 16,
+                    a.scales + static_cast<std::size_t>(r) * groups, 1};
+        const int i = r % 8;
+        const auto first = static_cast<std::size_t>(r - i);
+        return {
+            a.blocks + first * groups * 16 + static_cast<std::size_t>(32 * (i % 4) + 16 * (i / 4)),
+            128, a.scales + first * groups + static_cast<std::size_t>(i), 8};
+    }
+
     // The scales of rows r0 .. r0+n-1 for blocks g0 .. g0+7 (zero past the row's end or past
     // the last row), one vector per block with the rows in the lanes.
-    static void row_scales(const MatmulArgs& a, int r0, int n, int g0, __m256 (&out)[8]) {
+    static void row_scales(const MatmulArgs& a, const RowAt (&at)[8], int n, int g0,
+                           __m256 (&out)[8]) {
         const int groups = a.cols / 32;
         const int have = groups - g0 < 8 ? groups - g0 : 8;
         __m256i v[8];
@@ -453,12 +478,11 @@ struct Int8 {
                 v[i] = _mm256_setzero_si256();
                 continue;
             }
-            const std::uint8_t* s =
-                a.scales + static_cast<std::size_t>(r0 + i) * static_cast<std::size_t>(groups) +
-                static_cast<std::size_t>(g0);
+            const std::uint8_t* s = at[i].scales + static_cast<std::size_t>(g0) * at[i].scale_step;
             alignas(8) std::uint8_t pad[8] = {};
-            if (have < 8) {
-                for (int j = 0; j < have; ++j) pad[j] = s[j];
+            if (have < 8 || at[i].scale_step != 1) {
+                for (int j = 0; j < have; ++j)
+                    pad[j] = s[static_cast<std::size_t>(j) * at[i].scale_step];
                 s = pad;
             }
             v[i] = _mm256_castps_si256(block_scales(s));
@@ -475,54 +499,99 @@ struct Int8 {
         for (int i = 0; i < n; ++i) y[i] = (a.bias ? a.bias[r0 + i] : 0.0f) + lanes[i];
     }
 
-    // One token, rows r0 .. r0+n-1 (n <= 8): the blocks unpacked as they stream by, rows a
-    // and a + 4 in the two lanes of one register (low nibbles against the block's even
-    // activations, high nibbles against its odd ones), so that three vphaddd leave row i's
-    // sum in lane i.
-    static void tile_one(const MatmulArgs& a, int r0, int n) {
-        const int groups = a.cols / 32;
-        const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
-        const std::size_t ahead = kPrefetchRows * row_bytes;
-        const std::uint8_t* w[8];
-        for (int i = 0; i < 8; ++i)
-            w[i] = a.blocks + static_cast<std::size_t>(r0 + (i < n ? i : 0)) * row_bytes;
+    // One token: the products of the eight rows' block g with its activations, as the
+    // registers rows i and i + 4 share (low nibbles against the block's even activations,
+    // high nibbles against its odd ones), summed across by three vphaddd: row i's exact sum in
+    // lane i, less 12 * sum(q).
+    static __m256i one_block(const __m256i (&pairs)[4], __m256i even, __m256i odd,
+                             std::int32_t xs) {
         const __m256i table = weight_table();
         const __m256i low4 = _mm256_set1_epi8(0x0f);
         const __m256i ones = _mm256_set1_epi16(1);
+        __m256i m[4];
+        for (int i = 0; i < 4; ++i) {
+            const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(pairs[i], low4));
+            const __m256i hi =
+                _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(pairs[i], 4), low4));
+            // int16: two pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
+            m[i] = _mm256_madd_epi16(
+                _mm256_add_epi16(_mm256_maddubs_epi16(lo, even), _mm256_maddubs_epi16(hi, odd)),
+                ones);
+        }
+        const __m256i sums =
+            _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
+        return _mm256_sub_epi32(sums, _mm256_set1_epi32(xs));
+    }
+
+    // A block's activations for one token: its 16 even ones, then its 16 odd ones, in both lanes.
+    static void activations(const MatmulArgs& a, int g, __m256i& even, __m256i& odd) {
+        const std::int8_t* q = a.xq + 32 * static_cast<std::size_t>(g);
+        even = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+        odd =
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
+    }
+
+    // One token, the eight rows of a tile (r0 % 8 == 0, r0 + 8 <= a.tiled_rows): block g of
+    // all eight is 128 consecutive bytes, already paired as the registers want them, and their
+    // scales 8 consecutive bytes, so the tile streams as one sequence.
+    static void tile_one_tiled(const MatmulArgs& a, int r0) {
+        const int groups = a.cols / 32;
+        const RowAt at = row_at(a, r0);
+        const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
+        __m256 acc = _mm256_setzero_ps();
+        for (int g = 0; g < groups; ++g) {
+            const std::uint8_t* b = at.blocks + 128 * static_cast<std::size_t>(g);
+            if ((g & 1) == 0) {  // two blocks per 256 bytes: the next tile, same place
+                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead + 64, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead + 128, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead + 192, _MM_HINT_T0);
+            }
+            __m256i pairs[4];
+            for (int i = 0; i < 4; ++i)
+                pairs[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * i));
+            __m256i even, odd;
+            activations(a, g, even, odd);
+            const __m256i dot = one_block(pairs, even, odd, a.xs[g]);
+            const __m256 ws = block_scales(at.scales + 8 * static_cast<std::size_t>(g));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
+                                  _mm256_mul_ps(ws, _mm256_set1_ps(a.xd[g])), acc);
+        }
+        store(a, r0, 8, 0, acc);
+    }
+
+    // One token, rows r0 .. r0+n-1 (n <= 8) in any layout: each row's blocks read where
+    // row_at() says, the pairs built with one insert each.
+    static void tile_one(const MatmulArgs& a, int r0, int n) {
+        if (n == 8 && r0 % 8 == 0 && r0 + 8 <= a.tiled_rows) return tile_one_tiled(a, r0);
+        const int groups = a.cols / 32;
+        const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
+        RowAt at[8];
+        for (int i = 0; i < 8; ++i) at[i] = row_at(a, r0 + (i < n ? i : 0));
         __m256 acc = _mm256_setzero_ps();
         for (int g0 = 0; g0 < groups; g0 += 8) {
             __m256 ws[8];
-            row_scales(a, r0, n, g0, ws);
+            row_scales(a, at, n, g0, ws);
             const int end = groups - g0 < 8 ? groups : g0 + 8;
             for (int g = g0; g < end; ++g) {
-                const std::size_t at = 16 * static_cast<std::size_t>(g);
-                const std::int8_t* q = a.xq + 2 * at;
-                const __m256i even = _mm256_broadcastsi128_si256(
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-                const __m256i odd = _mm256_broadcastsi128_si256(
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
-                __m256i m[4];
+                __m256i pairs[4];
                 for (int i = 0; i < 4; ++i) {
-                    if ((g & 3) == 0) {  // a 64-byte line holds four blocks
-                        _mm_prefetch(reinterpret_cast<const char*>(w[i] + at) + ahead, _MM_HINT_T0);
-                        _mm_prefetch(reinterpret_cast<const char*>(w[i + 4] + at) + ahead,
-                                     _MM_HINT_T0);
+                    const std::uint8_t* lo =
+                        at[i].blocks + at[i].step * static_cast<std::size_t>(g);
+                    const std::uint8_t* hi =
+                        at[i + 4].blocks + at[i + 4].step * static_cast<std::size_t>(g);
+                    if ((g & 3) == 0) {  // a 64-byte line holds four blocks of a stored row
+                        _mm_prefetch(reinterpret_cast<const char*>(lo) + ahead, _MM_HINT_T0);
+                        _mm_prefetch(reinterpret_cast<const char*>(hi) + ahead, _MM_HINT_T0);
                     }
-                    const __m256i bytes = _mm256_inserti128_si256(
+                    pairs[i] = _mm256_inserti128_si256(
                         _mm256_castsi128_si256(
-                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i] + at))),
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i + 4] + at)), 1);
-                    const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(bytes, low4));
-                    const __m256i hi = _mm256_shuffle_epi8(
-                        table, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4));
-                    // int16: two pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
-                    m[i] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, even),
-                                                              _mm256_maddubs_epi16(hi, odd)),
-                                             ones);
+                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(lo))),
+                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)), 1);
                 }
-                const __m256i sums =
-                    _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
-                const __m256i dot = _mm256_sub_epi32(sums, _mm256_set1_epi32(a.xs[g]));
+                __m256i even, odd;
+                activations(a, g, even, odd);
+                const __m256i dot = one_block(pairs, even, odd, a.xs[g]);
                 acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
                                       _mm256_mul_ps(ws[g - g0], _mm256_set1_ps(a.xd[g])), acc);
             }
@@ -533,16 +602,16 @@ struct Int8 {
     // Rows r0 .. r0+n-1 unpacked and transposed into `out`, kPackedBlock bytes per block.
     static void pack(const MatmulArgs& a, int r0, int n, std::uint8_t* out) {
         const int groups = a.cols / 32;
-        const std::size_t row_bytes = static_cast<std::size_t>(groups) * 16;
+        RowAt at[8];
+        for (int i = 0; i < 8; ++i) at[i] = row_at(a, r0 + (i < n ? i : 0));
         for (int g0 = 0; g0 < groups; g0 += 8) {
             __m256 ws[8];
-            row_scales(a, r0, n, g0, ws);
+            row_scales(a, at, n, g0, ws);
             const int end = groups - g0 < 8 ? groups : g0 + 8;
             for (int g = g0; g < end; ++g) {
                 __m256i v[8];
                 for (int i = 0; i < 8; ++i)
-                    v[i] = i < n ? unpack(a.blocks + static_cast<std::size_t>(r0 + i) * row_bytes +
-                                          16 * static_cast<std::size_t>(g))
+                    v[i] = i < n ? unpack(at[i].blocks + at[i].step * static_cast<std::size_t>(g))
                                  : _mm256_setzero_si256();
                 transpose8x8(v);
                 std::uint8_t* block = out + static_cast<std::size_t>(g) * kPackedBlock;

@@ -43,6 +43,10 @@ struct MatmulArgs {
     const float* xd = nullptr;
     const std::int32_t* xs = nullptr;
     std::size_t lds = 0;
+    // Int8 kernels: rows [0, tiled_rows) of blocks and scales are in 8-row tiles
+    // (engine/mxfp4_tiles.h, whose address arithmetic an ISA file repeats rather than
+    // includes); rows past it as stored. The fp32 MXFP4 kernels see 0 only.
+    int tiled_rows = 0;
 };
 
 using RowKernel = void (*)(const MatmulArgs& args, int row_begin, int row_end);

@@ -111,7 +111,8 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
                                 hidden,
                                 layer.mlp1_bias.data() + static_cast<std::size_t>(e) * up_width,
                                 s.up.data() + begin * up_width,
-                                up_width};
+                                up_width,
+                                layer.mlp1.tiled_rows};
         });
         for (std::size_t r = 0; r < rows; ++r)
             swiglu(s.up.data() + r * up_width, inter, config.swiglu_limit,
@@ -126,7 +127,8 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
                                 inter,
                                 layer.mlp2_bias.data() + static_cast<std::size_t>(e) * H,
                                 s.down.data() + begin * H,
-                                H};
+                                H,
+                                layer.mlp2.tiled_rows};
         });
         for (int e = e0; e < e1; ++e) {
             const auto& routed = s.rows_of[static_cast<std::size_t>(e)];

@@ -4,6 +4,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/random_fill.cuh"
+#include "engine/model_error.h"
 
 namespace gossamer::engine::cuda {
 namespace {
@@ -71,6 +72,11 @@ void copy(void* dst, const void* src, std::size_t bytes) {
 }  // namespace
 
 DeviceWeights upload_weights(const Weights& weights) {
+    for (const LayerWeights& l : weights.layers)
+        if (l.mlp1.tiled_rows > 0 || l.mlp2.tiled_rows > 0)
+            throw ModelError(
+                "backend cuda: the experts were loaded in the CPU's 8-row tiles "
+                "(LoadOptions::tile_experts); load the checkpoint without them for the GPU");
     DeviceWeights w;
     w.config = weights.config;
     auto planned = plan(w);

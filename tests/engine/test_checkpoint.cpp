@@ -19,6 +19,7 @@
 #include "engine/checkpoint_writer.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/model_error.h"
+#include "engine/mxfp4_tiles.h"
 #include "engine/weights.h"
 #include "tests/support/temp_dir.h"
 
@@ -266,6 +267,65 @@ TEST_CASE("checkpoint: weights read into memory equal the mapped ones, byte for 
     REQUIRE(in_memory.size() == on_disk.size());
     CHECK(std::memcmp(in_memory.data(), on_disk.data(), on_disk.size()) == 0);
     if (in_memory.in_memory()) CHECK(in_memory.data() != on_disk.data());
+}
+
+// An expert tensor's bytes in the stored layout, untiled from a copy if it is tiled.
+std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>> stored_experts(
+    const Mxfp4Experts& m) {
+    const auto per_b = static_cast<std::size_t>(m.rows) * m.cols / 2;
+    const auto per_s = static_cast<std::size_t>(m.rows) * m.cols / 32;
+    std::vector<std::uint8_t> b(m.blocks, m.blocks + per_b * m.experts);
+    std::vector<std::uint8_t> s(m.scales, m.scales + per_s * m.experts);
+    if (m.tiled_rows > 0)
+        for (int e = 0; e < m.experts; ++e)
+            untile_mxfp4_expert(b.data() + per_b * e, s.data() + per_s * e, m.rows, m.cols);
+    return {b, s};
+}
+
+TEST_CASE("checkpoint: experts tiled at load hold the stored bytes, fingerprint and logits") {
+    gossamer::test::TempDir tmp{"ckpt"};
+    const fs::path dir = write_tiny(tmp.path / "t", 6);
+    const Weights stored = load_weights(dir);
+    LoadOptions tiles;
+    tiles.residency = Residency::Memory;
+    tiles.tile_experts = true;
+    const Weights tiled = load_weights(dir, tiles);
+    // Tiles need the private copy in memory (transparent huge pages); a mapping stays as stored.
+    const bool expect = huge_pages_available();
+    MESSAGE("huge pages: " << expect);
+    for (std::size_t n = 0; n < tiled.layers.size(); ++n) {
+        CAPTURE(n);
+        for (const Mxfp4Experts* m : {&tiled.layers[n].mlp1, &tiled.layers[n].mlp2}) {
+            CHECK(m->tiled_rows == (expect ? mxfp4_tiled_rows(m->rows) : 0));
+            const auto [b, s] = stored_experts(*m);
+            const Mxfp4Experts& want =
+                m == &tiled.layers[n].mlp1 ? stored.layers[n].mlp1 : stored.layers[n].mlp2;
+            CHECK(std::memcmp(b.data(), want.blocks, b.size()) == 0);
+            CHECK(std::memcmp(s.data(), want.scales, s.size()) == 0);
+            if (expect) CHECK(std::memcmp(m->blocks, want.blocks, b.size()) != 0);
+        }
+    }
+    CHECK(fingerprint(tiled) == fingerprint(stored));
+    // The int8 kernels give the same logits, bit for bit, from either layout.
+    auto int8_logits = [](const Weights& w) {
+        auto backend =
+            cpu::make_cpu_backend(w, {.threads = 2, .expert_activations = Mxfp4Activations::Int8});
+        auto cache = backend->new_cache(static_cast<int>(kTokens.size()));
+        std::vector<float> logits;
+        ForwardItem item{cache.get(), kTokens, LogitsWanted::All};
+        backend->forward({&item, 1}, logits);
+        return logits;
+    };
+    CHECK(int8_logits(tiled) == int8_logits(stored));
+    // fp32 activations have no kernel for tiles: a clear refusal, not wrong logits.
+    if (expect) {
+        CHECK_THROWS_AS(cpu::make_cpu_backend(tiled, {.threads = 1}), ModelError);
+    }
+    LoadOptions mapped;
+    mapped.tile_experts = true;
+    const Weights untouched = load_weights(dir, mapped);
+    CHECK(untouched.layers[0].mlp1.tiled_rows == 0);
+    check_same_weights(stored, untouched);
 }
 
 TEST_CASE("checkpoint: a small shard limit splits the model into files that load the same") {

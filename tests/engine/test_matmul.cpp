@@ -12,14 +12,20 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "engine/cpu/cpu_features.h"
 #include "engine/cpu/matmul.h"
 #include "engine/cpu/thread_pool.h"
+#include "engine/mxfp4_tiles.h"
 
 using namespace gossamer::engine::cpu;
+using gossamer::engine::mxfp4_block_offset;
+using gossamer::engine::mxfp4_scale_offset;
+using gossamer::engine::tile_mxfp4_expert;
+using gossamer::engine::untile_mxfp4_expert;
 
 namespace {
 
@@ -191,9 +197,12 @@ void run_mxfp4_case(std::mt19937& rng, ThreadPool& pool, int tokens, int rows, i
     const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 100, 55);
     const bool int8 = activations == Mxfp4Activations::Int8;
     check_against_reference(int8 ? quantised(p) : p, w, [&](float* y) {
-        (int8 ? matmul_mxfp4_int8 : matmul_mxfp4)(
-            p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
-            with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
+        if (int8)
+            matmul_mxfp4_int8(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows,
+                              cols, with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
+        else
+            matmul_mxfp4(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows, cols,
+                         with_bias ? p.bias.data() : nullptr, y, p.ldy, pool);
     });
 }
 
@@ -603,6 +612,98 @@ TEST_CASE("matmul: bf16 results are equal bit for bit on every token count and t
     }
 }
 
+TEST_CASE("matmul: mxfp4 tiles put every row's block and scale where the layout says") {
+    std::mt19937 rng(41);
+    for (int rows : {1, 8, 13, 16, 40}) {
+        for (int cols : {32, 96}) {
+            CAPTURE(rows);
+            CAPTURE(cols);
+            Mxfp4Weights w = random_mxfp4(rng, rows, cols, 100, 50);
+            const Mxfp4Weights stored = w;
+            const int groups = cols / 32;
+            const int tiled = tile_mxfp4_expert(w.blocks.data(), w.scales.data(), rows, cols);
+            CHECK(tiled == rows / 8 * 8);
+            int bad = 0;
+            for (int r = 0; r < rows; ++r)
+                for (int g = 0; g < groups; ++g) {
+                    bad += std::memcmp(w.blocks.data() + mxfp4_block_offset(r, g, groups, tiled),
+                                       stored.blocks.data() + mxfp4_block_offset(r, g, groups, 0),
+                                       16) != 0;
+                    bad += w.scales[mxfp4_scale_offset(r, g, groups, tiled)] !=
+                           stored.scales[mxfp4_scale_offset(r, g, groups, 0)];
+                }
+            CHECK(bad == 0);
+            if (tiled > 0 && groups > 1) CHECK(w.blocks != stored.blocks);
+            untile_mxfp4_expert(w.blocks.data(), w.scales.data(), rows, cols);
+            CHECK(w.blocks == stored.blocks);
+            CHECK(w.scales == stored.scales);
+        }
+    }
+}
+
+TEST_CASE("matmul: int8 mxfp4 on tiled experts equals the stored layout, bit for bit") {
+    // The loader tiles the experts for the CPU's int8 kernels (LoadOptions::tile_experts); a
+    // token's result must not depend on it, whatever the rows a thread is given.
+    std::mt19937 rng(43);
+    for (int rows : {8, 9, 17, 40, 64}) {
+        for (int cols : {32, 288, 2880}) {
+            CAPTURE(rows);
+            CAPTURE(cols);
+            const int tokens = 37;
+            const Problem p = make_problem(rng, tokens, rows, cols, rows % 2 == 1);
+            const Mxfp4Weights w = random_mxfp4(rng, rows, cols, 110, 30);
+            Mxfp4Weights t = w;
+            const int tiled = tile_mxfp4_expert(t.blocks.data(), t.scales.data(), rows, cols);
+            for (const auto& isa : supported_matmul_isas()) {
+                IsaScope scope(isa);
+                CAPTURE(isa);
+                for (int threads : {1, 3}) {
+                    CAPTURE(threads);
+                    ThreadPool pool(threads);
+                    for (int chunk : {1, 4, 37}) {
+                        CAPTURE(chunk);
+                        auto run = [&](const Mxfp4Weights& m, int tiled_rows) {
+                            std::vector<float> y(p.ldy * tokens, -1.0f);
+                            for (int t0 = 0; t0 < tokens; t0 += chunk)
+                                matmul_mxfp4_int8(p.x.data() + static_cast<std::size_t>(t0) * p.ldx,
+                                                  p.ldx, std::min(chunk, tokens - t0),
+                                                  m.blocks.data(), m.scales.data(), rows, cols,
+                                                  p.with_bias ? p.bias.data() : nullptr,
+                                                  y.data() + static_cast<std::size_t>(t0) * p.ldy,
+                                                  p.ldy, pool, tiled_rows);
+                            return y;
+                        };
+                        const std::vector<float> want = run(w, 0), got = run(t, tiled);
+                        CHECK(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) ==
+                              0);
+                    }
+                }
+                // In a batch with other products (as the MoE runs them), rows split unevenly.
+                ThreadPool pool(3);
+                std::vector<float> alone(p.ldy * tokens, -3.0f), batched(p.ldy * tokens, -3.0f),
+                    other(p.ldy * tokens);
+                matmul_mxfp4_int8(p.x.data(), p.ldx, tokens, w.blocks.data(), w.scales.data(), rows,
+                                  cols, nullptr, alone.data(), p.ldy, pool);
+                const std::vector<Mxfp4Product> products = {
+                    {p.x.data(), p.ldx, 3, w.blocks.data(), w.scales.data(), rows - 3, cols,
+                     nullptr, other.data(), p.ldy, 0},
+                    {p.x.data(), p.ldx, tokens, t.blocks.data(), t.scales.data(), rows, cols,
+                     nullptr, batched.data(), p.ldy, tiled}};
+                matmul_mxfp4_batch(products, pool, Mxfp4Activations::Int8);
+                CHECK(std::memcmp(alone.data(), batched.data(), alone.size() * sizeof(float)) == 0);
+                CHECK_THROWS_AS(matmul_mxfp4_batch(products, pool, Mxfp4Activations::Fp32),
+                                std::invalid_argument);
+            }
+            ThreadPool pool(1);
+            std::vector<float> y(p.ldy * tokens);
+            CHECK_THROWS_AS(
+                matmul_mxfp4_int8(p.x.data(), p.ldx, tokens, t.blocks.data(), t.scales.data(), rows,
+                                  cols, nullptr, y.data(), p.ldy, pool, 4),
+                std::invalid_argument);
+        }
+    }
+}
+
 TEST_CASE("matmul: a batch of mxfp4 products equals each product run alone, bit for bit") {
     // Products of different shapes and token counts (a MoE layer's experts), one of them too
     // large for the shared slab (it runs alone inside the batch call), one with no tokens.
@@ -628,8 +729,12 @@ TEST_CASE("matmul: a batch of mxfp4 products equals each product run alone, bit 
             IsaScope scope(isa);
             CAPTURE(isa);
             CAPTURE(std::string(to_string(activations)));
-            const auto alone_product =
-                activations == Mxfp4Activations::Int8 ? matmul_mxfp4_int8 : matmul_mxfp4;
+            auto alone_product = [&](auto&&... args) {
+                if (activations == Mxfp4Activations::Int8)
+                    matmul_mxfp4_int8(args...);
+                else
+                    matmul_mxfp4(args...);
+            };
             for (int threads : {1, 3}) {
                 CAPTURE(threads);
                 ThreadPool pool(threads);
