@@ -98,8 +98,9 @@ void check_same_weights(const Weights& a, const Weights& b) {
     }
 }
 
-std::vector<float> forward_all(const Weights& w, const std::vector<TokenId>& tokens) {
-    auto backend = cpu::make_cpu_backend(w, {.threads = 2});
+std::vector<float> forward_all(const Weights& w, const std::vector<TokenId>& tokens,
+                               Mxfp4Activations experts = Mxfp4Activations::Fp32) {
+    auto backend = cpu::make_cpu_backend(w, {.threads = 2, .expert_activations = experts});
     auto cache = backend->new_cache(static_cast<int>(tokens.size()));
     std::vector<float> logits;
     ForwardItem item{cache.get(), tokens, LogitsWanted::All};
@@ -307,16 +308,8 @@ TEST_CASE("checkpoint: experts tiled at load hold the stored bytes, fingerprint 
     }
     CHECK(fingerprint(tiled) == fingerprint(stored));
     // The int8 kernels give the same logits, bit for bit, from either layout.
-    auto int8_logits = [](const Weights& w) {
-        auto backend =
-            cpu::make_cpu_backend(w, {.threads = 2, .expert_activations = Mxfp4Activations::Int8});
-        auto cache = backend->new_cache(static_cast<int>(kTokens.size()));
-        std::vector<float> logits;
-        ForwardItem item{cache.get(), kTokens, LogitsWanted::All};
-        backend->forward({&item, 1}, logits);
-        return logits;
-    };
-    CHECK(int8_logits(tiled) == int8_logits(stored));
+    CHECK(forward_all(tiled, kTokens, Mxfp4Activations::Int8) ==
+          forward_all(stored, kTokens, Mxfp4Activations::Int8));
     // fp32 activations have no kernel for tiles: a clear refusal, not wrong logits.
     if (expect) {
         CHECK_THROWS_AS(cpu::make_cpu_backend(tiled, {.threads = 1}), ModelError);
