@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
     if (opt.big) cases.push_back({"unembedding_bf16", false, 201088, 2880});
     for (const Case& c : cases) {
         const Weights w = make_weights(c, pool);
-        for (int tokens : {1, 4, 32, 128}) {
+        for (int tokens : {1, 2, 4, 8, 32, 128}) {
             double portable_s = 0;
             for (auto it = isas.rbegin(); it != isas.rend(); ++it) {  // portable first
                 const std::string& isa = *it;

@@ -4,7 +4,8 @@
 // generation of N tokens after the prompt with --draft-tokens 0 and 8, alternating, median of
 // R runs: tokens/s, verify steps, drafted and accepted tokens. The prompt is a harmony text
 // file (an exported session: `gossamer sessions export ID --format harmony`) or, without
-// one, a synthetic agent context: random "file contents" shown twice. Prints one JSON object.
+// one, a synthetic agent context: random "file contents" shown twice. The checkpoint runs as
+// the CLI runs it: read into memory, int8 experts in 8-row tiles. Prints one JSON object.
 //   gossamer_bench_speculative --model DIR [--prompt-text FILE] [--tokens N] [--runs R]
 //                              [--threads T]
 #include <algorithm>
@@ -86,8 +87,13 @@ int main(int argc, char** argv) {
                      "[--tokens N] [--runs R] [--threads T]\n");
         return 2;
     }
-    const Weights weights = load_weights(model);
-    auto backend = cpu::make_cpu_backend(weights, {.threads = threads});
+    // As the CLI runs a local checkpoint: in memory, int8 experts in 8-row tiles.
+    LoadOptions load;
+    load.residency = Residency::Memory;
+    load.tile_experts = true;
+    const Weights weights = load_weights(model, load);
+    auto backend = cpu::make_cpu_backend(
+        weights, {.threads = threads, .expert_activations = Mxfp4Activations::Int8});
     std::vector<TokenId> prompt;
     std::string source = "synthetic";
     if (!prompt_file.empty()) {
@@ -140,6 +146,7 @@ int main(int argc, char** argv) {
         {"model", model},
         {"layers", weights.config.num_hidden_layers},
         {"backend", backend->name()},
+        {"expert_tiles", !weights.layers.empty() && weights.layers[0].mlp1.tiled_rows > 0},
         {"prompt", source},
         {"prompt_tokens", prompt.size()},
         {"generated", n},

@@ -405,6 +405,7 @@ struct Mxfp4 {
 struct Int8 {
     static constexpr int kRows = 8;
     static constexpr int kTileTokens = 4;   // accumulators beside the 8 weight registers
+    static constexpr int kFewTokens = 16;   // up to this many, tiles are read per 4 tokens
     static constexpr int kTokenBlock = 64;  // activations that stay in L2 (64 x cols bytes)
     static constexpr int kGroupRows = 32;   // rows unpacked per pass: 4 x 8 x (cols + cols/8)
     // One unpacked block of eight rows: 8 x 32 weight bytes (transposed), 8 scales.
@@ -499,46 +500,61 @@ struct Int8 {
         for (int i = 0; i < n; ++i) y[i] = (a.bias ? a.bias[r0 + i] : 0.0f) + lanes[i];
     }
 
-    // One token: the products of the eight rows' block g with its activations, as the
-    // registers rows i and i + 4 share (low nibbles against the block's even activations,
-    // high nibbles against its odd ones), summed across by three vphaddd: row i's exact sum in
-    // lane i, less 12 * sum(q).
-    static __m256i one_block(const __m256i (&pairs)[4], __m256i even, __m256i odd,
-                             std::int32_t xs) {
+    // The eight rows' block g as the registers rows i and i + 4 share: w[i] their low
+    // nibbles' weights, w[4 + i] their high nibbles'.
+    static void unpack_pairs(const __m256i (&pairs)[4], __m256i (&w)[8]) {
         const __m256i table = weight_table();
         const __m256i low4 = _mm256_set1_epi8(0x0f);
+        for (int i = 0; i < 4; ++i) {
+            w[i] = _mm256_shuffle_epi8(table, _mm256_and_si256(pairs[i], low4));
+            w[4 + i] =
+                _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(pairs[i], 4), low4));
+        }
+    }
+
+    // One token against unpack_pairs' registers (low nibbles against the block's even
+    // activations, high nibbles against its odd ones), summed across by three vphaddd: row i's
+    // exact sum in lane i, less 12 * sum(q).
+    static __m256i dot_pairs(const __m256i (&w)[8], __m256i even, __m256i odd, std::int32_t xs) {
         const __m256i ones = _mm256_set1_epi16(1);
         __m256i m[4];
-        for (int i = 0; i < 4; ++i) {
-            const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(pairs[i], low4));
-            const __m256i hi =
-                _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(pairs[i], 4), low4));
+        for (int i = 0; i < 4; ++i)
             // int16: two pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
-            m[i] = _mm256_madd_epi16(
-                _mm256_add_epi16(_mm256_maddubs_epi16(lo, even), _mm256_maddubs_epi16(hi, odd)),
-                ones);
-        }
+            m[i] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(w[i], even),
+                                                      _mm256_maddubs_epi16(w[4 + i], odd)),
+                                     ones);
         const __m256i sums =
             _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
         return _mm256_sub_epi32(sums, _mm256_set1_epi32(xs));
     }
 
-    // A block's activations for one token: its 16 even ones, then its 16 odd ones, in both lanes.
-    static void activations(const MatmulArgs& a, int g, __m256i& even, __m256i& odd) {
-        const std::int8_t* q = a.xq + 32 * static_cast<std::size_t>(g);
+    static __m256i one_block(const __m256i (&pairs)[4], __m256i even, __m256i odd,
+                             std::int32_t xs) {
+        __m256i w[8];
+        unpack_pairs(pairs, w);
+        return dot_pairs(w, even, odd, xs);
+    }
+
+    // A block's activations for token t: its 16 even ones, then its 16 odd ones, in both lanes.
+    static void activations(const MatmulArgs& a, int g, __m256i& even, __m256i& odd, int t = 0) {
+        const std::int8_t* q =
+            a.xq + static_cast<std::size_t>(t) * a.ldq + 32 * static_cast<std::size_t>(g);
         even = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
         odd =
             _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
     }
 
-    // One token, the eight rows of a tile (r0 % 8 == 0, r0 + 8 <= a.tiled_rows): block g of
-    // all eight is 128 consecutive bytes, already paired as the registers want them, and their
-    // scales 8 consecutive bytes, so the tile streams as one sequence.
-    static void tile_one_tiled(const MatmulArgs& a, int r0) {
+    // Tokens t0 .. t0+T-1, the eight rows of a tile (r0 % 8 == 0, r0 + 8 <= a.tiled_rows):
+    // block g of all eight is 128 consecutive bytes, already paired as the registers want
+    // them, and their scales 8 consecutive bytes, so the tile streams as one sequence, read
+    // once for the T tokens (a batch of decodes, a speculative verify).
+    template <int T>
+    static void tile_tiled(const MatmulArgs& a, int r0, int t0) {
         const int groups = a.cols / 32;
         const RowAt at = row_at(a, r0);
         const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
-        __m256 acc = _mm256_setzero_ps();
+        __m256 acc[T];
+        for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
         for (int g = 0; g < groups; ++g) {
             const std::uint8_t* b = at.blocks + 128 * static_cast<std::size_t>(g);
             if ((g & 1) == 0) {  // two blocks per 256 bytes: the next tile, same place
@@ -550,20 +566,48 @@ struct Int8 {
             __m256i pairs[4];
             for (int i = 0; i < 4; ++i)
                 pairs[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * i));
-            __m256i even, odd;
-            activations(a, g, even, odd);
-            const __m256i dot = one_block(pairs, even, odd, a.xs[g]);
+            __m256i w[8];
+            unpack_pairs(pairs, w);
             const __m256 ws = block_scales(at.scales + 8 * static_cast<std::size_t>(g));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
-                                  _mm256_mul_ps(ws, _mm256_set1_ps(a.xd[g])), acc);
+            for (int t = 0; t < T; ++t) {
+                __m256i even, odd;
+                activations(a, g, even, odd, t0 + t);
+                const std::size_t s =
+                    static_cast<std::size_t>(t0 + t) * a.lds + static_cast<std::size_t>(g);
+                const __m256i dot = dot_pairs(w, even, odd, a.xs[s]);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
+                                         _mm256_mul_ps(ws, _mm256_set1_ps(a.xd[s])), acc[t]);
+            }
         }
-        store(a, r0, 8, 0, acc);
+        for (int t = 0; t < T; ++t) store(a, r0, 8, t0 + t, acc[t]);
+    }
+
+    // A few tokens on tiles (every row of [row_begin, row_end) in whole tiles): each tile read
+    // once per 4 tokens instead of unpacked and transposed as rows_many does.
+    static void rows_few_tiled(const MatmulArgs& a, int row_begin, int row_end) {
+        for (int r = row_begin; r < row_end; r += kRows) {
+            int t = 0;
+            for (; t + 4 <= a.tokens; t += 4) tile_tiled<4>(a, r, t);
+            switch (a.tokens - t) {
+                case 3:
+                    tile_tiled<3>(a, r, t);
+                    break;
+                case 2:
+                    tile_tiled<2>(a, r, t);
+                    break;
+                case 1:
+                    tile_tiled<1>(a, r, t);
+                    break;
+                default:
+                    break;
+            }
+        }
     }
 
     // One token, rows r0 .. r0+n-1 (n <= 8) in any layout: each row's blocks read where
     // row_at() says, the pairs built with one insert each.
     static void tile_one(const MatmulArgs& a, int r0, int n) {
-        if (n == 8 && r0 % 8 == 0 && r0 + 8 <= a.tiled_rows) return tile_one_tiled(a, r0);
+        if (n == 8 && r0 % 8 == 0 && r0 + 8 <= a.tiled_rows) return tile_tiled<1>(a, r0, 0);
         const int groups = a.cols / 32;
         const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
         RowAt at[8];
@@ -761,6 +805,9 @@ void avx2_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 
 void avx2_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     if (a.tokens == 1) return Int8::rows_one(a, row_begin, row_end);
+    if (a.tokens <= Int8::kFewTokens && row_begin % Int8::kRows == 0 && row_end <= a.tiled_rows &&
+        row_end % Int8::kRows == 0)
+        return Int8::rows_few_tiled(a, row_begin, row_end);
     Int8::rows_many(a, row_begin, row_end);
 }
 

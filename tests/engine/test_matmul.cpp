@@ -658,7 +658,7 @@ TEST_CASE("matmul: int8 mxfp4 on tiled experts equals the stored layout, bit for
                 for (int threads : {1, 3}) {
                     CAPTURE(threads);
                     ThreadPool pool(threads);
-                    for (int chunk : {1, 4, 37}) {
+                    for (int chunk : {1, 3, 4, 6, 8, 37}) {
                         CAPTURE(chunk);
                         auto run = [&](const Mxfp4Weights& m, int tiled_rows) {
                             std::vector<float> y(p.ldy * tokens, -1.0f);
