@@ -398,7 +398,8 @@ struct Mxfp4 {
 // exactly these float operations per lane, in block order, as the portable kernel does, so a
 // token's result does not depend on the token count, the path or the implementation.
 //   One token: the eight rows' blocks are unpacked as they stream by, their int32 lanes
-//   summed across with vphaddd.
+//   summed across with vphaddd. On 8-row tiles (engine/mxfp4_tiles.h) the same, from one
+//   stream, for up to kFewTokens tokens (each tile read once per 4 of them).
 //   Several tokens: the eight rows are unpacked once into a thread-local buffer, transposed
 //   so that register k holds bytes 4k..4k+3 of every row; a token's four bytes are
 //   broadcast, and eight vpmaddubsw + two vpmaddwd give all eight rows' sums of a block.
