@@ -177,6 +177,19 @@ Mxfp4Weights random_mxfp4(std::mt19937& rng, int rows, int cols, int first_scale
     return w;
 }
 
+// matmul_mxfp4_int8 over p's tokens, `chunk` at a time (as decode, chunked prefill and a full
+// forward feed them), on w with its rows [0, tiled_rows) in tiles.
+std::vector<float> int8_in_chunks(const Problem& p, const Mxfp4Weights& w, int chunk,
+                                  ThreadPool& pool, int tiled_rows = 0) {
+    std::vector<float> y(p.ldy * static_cast<std::size_t>(p.tokens), -1.0f);
+    for (int t0 = 0; t0 < p.tokens; t0 += chunk)
+        matmul_mxfp4_int8(p.x.data() + static_cast<std::size_t>(t0) * p.ldx, p.ldx,
+                          std::min(chunk, p.tokens - t0), w.blocks.data(), w.scales.data(), p.rows,
+                          p.cols, p.with_bias ? p.bias.data() : nullptr,
+                          y.data() + static_cast<std::size_t>(t0) * p.ldy, p.ldy, pool, tiled_rows);
+    return y;
+}
+
 // The activations int8 mode computes with: per 32-column block, q = round(x * 127 / amax)
 // and x ~= q * amax / 127 (matmul.h, Mxfp4Activations::Int8), as floats.
 Problem quantised(const Problem& p) {
@@ -553,16 +566,8 @@ TEST_CASE(
                     ThreadPool pool(threads);
                     for (int chunk : {1, 3, 4, 5, 70}) {
                         CAPTURE(chunk);
-                        std::vector<float> y(p.ldy * tokens, -1.0f);
-                        for (int t0 = 0; t0 < tokens; t0 += chunk) {
-                            const int n = std::min(chunk, tokens - t0);
-                            matmul_mxfp4_int8(p.x.data() + static_cast<std::size_t>(t0) * p.ldx,
-                                              p.ldx, n, w.blocks.data(), w.scales.data(), rows,
-                                              cols, p.with_bias ? p.bias.data() : nullptr,
-                                              y.data() + static_cast<std::size_t>(t0) * p.ldy,
-                                              p.ldy, pool);
-                        }
-                        CHECK(differing_outputs(p, y, reference) == 0);
+                        CHECK(differing_outputs(p, int8_in_chunks(p, w, chunk, pool), reference) ==
+                              0);
                     }
                 }
             }
@@ -660,18 +665,8 @@ TEST_CASE("matmul: int8 mxfp4 on tiled experts equals the stored layout, bit for
                     ThreadPool pool(threads);
                     for (int chunk : {1, 3, 4, 6, 8, 37}) {
                         CAPTURE(chunk);
-                        auto run = [&](const Mxfp4Weights& m, int tiled_rows) {
-                            std::vector<float> y(p.ldy * tokens, -1.0f);
-                            for (int t0 = 0; t0 < tokens; t0 += chunk)
-                                matmul_mxfp4_int8(p.x.data() + static_cast<std::size_t>(t0) * p.ldx,
-                                                  p.ldx, std::min(chunk, tokens - t0),
-                                                  m.blocks.data(), m.scales.data(), rows, cols,
-                                                  p.with_bias ? p.bias.data() : nullptr,
-                                                  y.data() + static_cast<std::size_t>(t0) * p.ldy,
-                                                  p.ldy, pool, tiled_rows);
-                            return y;
-                        };
-                        CHECK(differing_outputs(p, run(w, 0), run(t, tiled)) == 0);
+                        CHECK(differing_outputs(p, int8_in_chunks(p, w, chunk, pool),
+                                                int8_in_chunks(p, t, chunk, pool, tiled)) == 0);
                     }
                 }
                 // In a batch with other products (as the MoE runs them), rows split unevenly.
