@@ -151,6 +151,24 @@ struct RowBuffer {
     }
 };
 
+// Calls tile.template operator()<T>(t) for the tokens [begin, end): with T = kTile while a
+// whole tile fits, then once with the T < kTile that is left. Each T is its own instantiation,
+// so the kernels' loops over tokens unroll.
+template <int T, class Tile>
+void rest_tile(int left, int t, const Tile& tile) {
+    if constexpr (T > 0) {
+        if (left == T) return tile.template operator()<T>(t);
+        rest_tile<T - 1>(left, t, tile);
+    }
+}
+
+template <int kTile, class Tile>
+void by_token_tiles(int begin, int end, const Tile& tile) {
+    int t = begin;
+    for (; t + kTile <= end; t += kTile) tile.template operator()<kTile>(t);
+    rest_tile<kTile - 1>(end - t, t, tile);
+}
+
 struct Bf16 {
     template <int R, int T>
     static void tile(const MatmulArgs& a, int r0, int t0) {
@@ -314,27 +332,8 @@ struct Bf16Gemm {
         for (int r0 = row_begin; r0 < row_end; r0 += kRows) {
             const int n = row_end - r0 < kRows ? row_end - r0 : kRows;
             pack(a, r0, n, panel);
-            int t = 0;
-            for (; t + kTokens <= a.tokens; t += kTokens) tile<kTokens>(a, r0, n, t, panel);
-            switch (a.tokens - t) {
-                case 5:
-                    tile<5>(a, r0, n, t, panel);
-                    break;
-                case 4:
-                    tile<4>(a, r0, n, t, panel);
-                    break;
-                case 3:
-                    tile<3>(a, r0, n, t, panel);
-                    break;
-                case 2:
-                    tile<2>(a, r0, n, t, panel);
-                    break;
-                case 1:
-                    tile<1>(a, r0, n, t, panel);
-                    break;
-                default:
-                    break;
-            }
+            by_token_tiles<kTokens>(0, a.tokens,
+                                    [&]<int T>(int t) { tile<T>(a, r0, n, t, panel); });
         }
     }
 };
@@ -586,23 +585,8 @@ struct Int8 {
     // A few tokens on tiles (every row of [row_begin, row_end) in whole tiles): each tile read
     // once per 4 tokens instead of unpacked and transposed as rows_many does.
     static void rows_few_tiled(const MatmulArgs& a, int row_begin, int row_end) {
-        for (int r = row_begin; r < row_end; r += kRows) {
-            int t = 0;
-            for (; t + 4 <= a.tokens; t += 4) tile_tiled<4>(a, r, t);
-            switch (a.tokens - t) {
-                case 3:
-                    tile_tiled<3>(a, r, t);
-                    break;
-                case 2:
-                    tile_tiled<2>(a, r, t);
-                    break;
-                case 1:
-                    tile_tiled<1>(a, r, t);
-                    break;
-                default:
-                    break;
-            }
-        }
+        for (int r = row_begin; r < row_end; r += kRows)
+            by_token_tiles<4>(0, a.tokens, [&]<int T>(int t) { tile_tiled<T>(a, r, t); });
     }
 
     // One token, rows r0 .. r0+n-1 (n <= 8) in any layout: each row's blocks read where
@@ -714,21 +698,8 @@ struct Int8 {
 
     static void tokens_packed(const MatmulArgs& a, int r0, int n, int t0, int t1,
                               const std::uint8_t* rows) {
-        int t = t0;
-        for (; t + kTileTokens <= t1; t += kTileTokens) tile_packed<kTileTokens>(a, r0, n, t, rows);
-        switch (t1 - t) {
-            case 3:
-                tile_packed<3>(a, r0, n, t, rows);
-                break;
-            case 2:
-                tile_packed<2>(a, r0, n, t, rows);
-                break;
-            case 1:
-                tile_packed<1>(a, r0, n, t, rows);
-                break;
-            default:
-                break;
-        }
+        by_token_tiles<kTileTokens>(t0, t1,
+                                    [&]<int T>(int t) { tile_packed<T>(a, r0, n, t, rows); });
     }
 
     static void rows_one(const MatmulArgs& a, int row_begin, int row_end) {
@@ -759,21 +730,8 @@ struct Int8 {
 
 template <class F, int R>
 void token_tiles(const MatmulArgs& a, int r0, int t_begin, int t_end) {
-    int t = t_begin;
-    for (; t + kMaxTokens <= t_end; t += kMaxTokens) F::template tile<R, kMaxTokens>(a, r0, t);
-    switch (t_end - t) {
-        case 3:
-            F::template tile<R, 3>(a, r0, t);
-            break;
-        case 2:
-            F::template tile<R, 2>(a, r0, t);
-            break;
-        case 1:
-            F::template tile<R, 1>(a, r0, t);
-            break;
-        default:
-            break;
-    }
+    by_token_tiles<kMaxTokens>(t_begin, t_end,
+                               [&]<int T>(int t) { F::template tile<R, T>(a, r0, t); });
 }
 
 // One token: 4 rows at a time, so enough loads are in flight to keep up with memory.
