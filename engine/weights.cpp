@@ -282,17 +282,22 @@ Weights load_weights(const fs::path& directory, const LoadOptions& options) {
 
 namespace {
 
-constexpr std::size_t kSamplePiece = 4096;
+// Hashes a tensor of `bytes` bytes by the ranges read(at, n) feeds to h: all of it when it is
+// short, else 4 KiB at its start, middle and end.
+template <class Read>
+void sample_pieces(Hash64& h, std::size_t bytes, const Read& read) {
+    constexpr std::size_t kPiece = 4096;
+    h.add(static_cast<std::uint64_t>(bytes));
+    if (bytes <= 3 * kPiece) return read(0, bytes);
+    read(0, kPiece);
+    read(bytes / 2 - kPiece / 2, kPiece);
+    read(bytes - kPiece, kPiece);
+}
 
 void sample(Hash64& h, const void* data, std::size_t bytes) {
-    constexpr std::size_t kPiece = kSamplePiece;
-    h.add(static_cast<std::uint64_t>(bytes));
-    if (!data) return;
+    if (!data) return h.add(static_cast<std::uint64_t>(bytes));
     const auto* p = static_cast<const unsigned char*>(data);
-    if (bytes <= 3 * kPiece) return h.update(p, bytes);
-    h.update(p, kPiece);
-    h.update(p + (bytes / 2 - kPiece / 2), kPiece);
-    h.update(p + (bytes - kPiece), kPiece);
+    sample_pieces(h, bytes, [&](std::size_t at, std::size_t n) { h.update(p + at, n); });
 }
 
 void sample(Hash64& h, const Bf16Matrix& m) {
@@ -330,22 +335,15 @@ void sample(Hash64& h, const Mxfp4Experts& m) {
         sample(h, m.scales, rows * static_cast<std::size_t>(m.cols / 32));
         return;
     }
-    // The same pieces sample() takes, gathered in the stored order.
+    // The same pieces as a stored tensor's, read in the stored order.
     for (bool scales : {false, true}) {
         const std::size_t bytes =
             rows * static_cast<std::size_t>(scales ? m.cols / 32 : m.cols / 2);
-        std::vector<unsigned char> stored(bytes <= 3 * kSamplePiece ? bytes : 3 * kSamplePiece);
-        if (bytes <= 3 * kSamplePiece) {
-            stored_bytes(m, scales, 0, bytes, stored.data());
-        } else {
-            stored_bytes(m, scales, 0, kSamplePiece, stored.data());
-            stored_bytes(m, scales, bytes / 2 - kSamplePiece / 2, kSamplePiece,
-                         stored.data() + kSamplePiece);
-            stored_bytes(m, scales, bytes - kSamplePiece, kSamplePiece,
-                         stored.data() + 2 * kSamplePiece);
-        }
-        h.add(static_cast<std::uint64_t>(bytes));
-        h.update(stored.data(), stored.size());
+        sample_pieces(h, bytes, [&](std::size_t at, std::size_t n) {
+            std::vector<unsigned char> piece(n);
+            stored_bytes(m, scales, at, n, piece.data());
+            h.update(piece.data(), n);
+        });
     }
 }
 
