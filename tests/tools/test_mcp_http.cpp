@@ -88,9 +88,10 @@ McpServerSpec http_spec(int port, const std::string& path = "/mcp") {
 // Test double of a Streamable HTTP server (2025-11-25, from the spec's transport section):
 // answers initialize with a session id, requires it afterwards (404 once the session was
 // forgotten through the `forget` tool), answers tools/call as JSON or as an SSE stream,
-// records every request's method and headers to LOG, and a DELETE.
+// records every request's method and headers to LOG, and a DELETE; refuses the GET stream
+// (405) after 0.3 s.
 constexpr const char* kHttpDouble = R"PY(
-import json, sys, uuid
+import json, sys, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 port, log = int(sys.argv[1]), sys.argv[2]
 state = {"session": None}
@@ -103,6 +104,8 @@ class H(BaseHTTPRequestHandler):
         state["session"] = None
         self.send_response(200); self.end_headers()
     def do_GET(self):
+        time.sleep(0.3)  # a slow answer: the client must still wait for it before going on
+        record({"method": "GET", "session": self.headers.get("Mcp-Session-Id")})
         self.send_response(405); self.end_headers()
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -200,7 +203,7 @@ TEST_CASE("mcp http: session, headers, SSE answers, a lost session and DELETE (t
     REQUIRE(requests.size() >= 8);
     for (const auto& r : requests) {
         CAPTURE(r.dump());
-        if (r["method"] == "DELETE") continue;
+        if (r["method"] == "DELETE" || r["method"] == "GET") continue;
         CHECK(r["auth"] == "Bearer tok-123");
         CHECK(r["team"] == "gossamer");
         CHECK(r["accept"] == "application/json, text/event-stream");
@@ -209,6 +212,16 @@ TEST_CASE("mcp http: session, headers, SSE answers, a lost session and DELETE (t
             CHECK(r["version"] == "2025-11-25");
         }
     }
+    // The GET stream was answered before the first request after the handshake went out (a
+    // server may send a reply on whichever stream is open: the conformance suite's sse-retry).
+    const auto first = [&](const char* method) {
+        return std::find_if(requests.begin(), requests.end(),
+                            [&](const Json& r) { return r["method"] == method; }) -
+               requests.begin();
+    };
+    CHECK(first("notifications/initialized") < first("GET"));
+    CHECK(first("GET") < first("tools/list"));
+    CHECK(requests[first("GET")]["session"].is_string());
     CHECK(requests.back()["method"] == "DELETE");  // the session ended on close
     CHECK(requests.back()["session"].is_string());
 }

@@ -6,11 +6,14 @@
 #include <boost/asio/post.hpp>
 #include <cctype>
 #include <functional>
+#include <future>
+#include <utility>
 
 #include "tools/mcp/sse_parser.h"
 
 namespace gossamer::tools {
 namespace asio = boost::asio;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -35,6 +38,7 @@ std::string trimmed(std::string_view text) {
 // What one HTTP exchange saw, filled by libcurl's callbacks on the worker thread.
 struct Exchange {
     std::function<void(const Json&)> deliver;  // posts a message to the peer's thread
+    std::function<void()> answered;            // once: the status line and headers are in
     const std::atomic<bool>* stopping = nullptr;
     CURL* curl = nullptr;
     std::string session_id;
@@ -53,6 +57,7 @@ struct Exchange {
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto& ex = *static_cast<Exchange*>(user);
     const std::string_view line(data, size * count);
+    if (trimmed(line).empty() && ex.answered) std::exchange(ex.answered, nullptr)();
     if (iequals_prefix(line, "mcp-session-id:")) ex.session_id = trimmed(line.substr(15));
     if (iequals_prefix(line, "content-type:")) {
         ex.content_type = trimmed(line.substr(13));
@@ -157,7 +162,13 @@ void StreamableHttpPeer::handshake_done(const std::string& version) {
         std::lock_guard lock(mutex_);
         protocol_version_ = version;
     }
-    spawn([this] { listen(); });
+    // The GET stream is answered (or refused) before the next request goes out: a server may
+    // send a request's reply on whichever stream is open, and one opened later would race with
+    // the request it should not serve. Waits one round trip, at most 2 s.
+    auto answered = std::make_shared<std::promise<void>>();
+    auto future = answered->get_future();
+    spawn([this, answered] { listen([answered] { answered->set_value(); }); });
+    future.wait_for(std::min<std::chrono::milliseconds>(spec_.connect_timeout, 2s));
 }
 
 std::vector<std::string> StreamableHttpPeer::header_lines(bool post) const {
@@ -201,13 +212,15 @@ void StreamableHttpPeer::send(const Json& message) {
 }
 
 void StreamableHttpPeer::exchange(std::string body, std::int64_t request_id,
-                                  std::string last_event_id, int attempt) {
+                                  std::string last_event_id, int attempt,
+                                  std::function<void()> answered) {
     const bool post = !body.empty();
     CURL* curl = curl_easy_init();
     if (!curl) return;
     Exchange ex;
     ex.curl = curl;
     ex.stopping = &stopping_;
+    ex.answered = std::move(answered);
     ex.deliver = [this, &ex](const Json& m) {
         adopt_session(ex.session_id);  // headers are in before the body
         asio::post(io_, [this, m] { receive(m); });
@@ -232,6 +245,7 @@ void StreamableHttpPeer::exchange(std::string body, std::int64_t request_id,
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &ex);
     const CURLcode rc = curl_easy_perform(curl);
+    if (ex.answered) ex.answered();  // no answer at all
     const long status = ex.status();
     curl_easy_cleanup(curl);
     if (stopping_) return;
@@ -281,10 +295,10 @@ void StreamableHttpPeer::exchange(std::string body, std::int64_t request_id,
     });
 }
 
-void StreamableHttpPeer::listen() {
+void StreamableHttpPeer::listen(std::function<void()> answered) {
     // What the server sends unasked (list_changed, its own requests); stopped with us. The
     // stream may end and be resumed; after a few ends in a row without events it is left.
-    exchange("", 0, "");
+    exchange("", 0, "", 0, std::move(answered));
 }
 
 }  // namespace gossamer::tools

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -39,7 +40,7 @@ class StreamableHttpPeer : public JsonRpcPeer {
 
     std::string exit_description() const override;
     // After the handshake: the version for MCP-Protocol-Version, and the GET stream for what
-    // the server sends unasked (a server that answers 405 has none).
+    // the server sends unasked (a server that answers 405 has none), answered before this returns.
     void handshake_done(const std::string& version) override;
 
     std::string session_id() const;  // "" before the server gave one (or stateless)
@@ -48,10 +49,11 @@ class StreamableHttpPeer : public JsonRpcPeer {
     void send(const Json& message) override;
     // One exchange on a worker thread: POST `body` (or GET with Last-Event-ID when `body` is
     // empty) and hand what comes back to the peer's thread. `request_id`: the request whose
-    // reply this stream should carry (0: none), resumed while it is pending.
+    // reply this stream should carry (0: none), resumed while it is pending. `answered` runs
+    // once, when the response's headers are in (or the exchange failed without any).
     void exchange(std::string body, std::int64_t request_id, std::string last_event_id,
-                  int attempt = 0);
-    void listen();
+                  int attempt = 0, std::function<void()> answered = {});
+    void listen(std::function<void()> answered);
     void spawn(std::function<void()> work);
     std::vector<std::string> header_lines(bool post) const;
     // Keeps the first session id the server gives. Called before any message of that answer
