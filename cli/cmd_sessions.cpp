@@ -101,10 +101,12 @@ int cmd_sessions_gc(Args args) {
     };
     std::vector<Removed> removed;
     std::error_code ec;
-    // Caches of sessions the store no longer has, and temporaries a crash left behind.
+    // Caches of sessions the store no longer has, and temporaries a crash left behind. The
+    // server's conversations (serve-*.gkv) belong to no session: only the budget trims them.
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const auto& path = it->path();
-        const bool orphan = path.extension() == ".gkv" && !live.contains(path.stem().string());
+        const bool orphan = path.extension() == ".gkv" && !live.contains(path.stem().string()) &&
+                            !path.filename().string().starts_with("serve-");
         const bool temp = path.extension() == ".tmp" && path.stem().extension() == ".gkv";
         if (!orphan && !temp) continue;
         std::error_code e;

@@ -123,7 +123,7 @@ std::uint64_t KvFile::live_bytes() const {
     return total;
 }
 
-bool KvFile::scan(std::string& why) {
+bool KvFile::scan(std::string& why, bool verify) {
     known_ = false;
     records_.clear();
     tokens_.clear();
@@ -216,6 +216,15 @@ bool KvFile::scan(std::string& why) {
             why = "the record at byte " + at + " is damaged";
             return false;
         }
+        if (!verify) {  // tokens only: the rows are skipped, not checked
+            if (std::fseek(f.get(), static_cast<long>(rows_bytes), SEEK_CUR) != 0) {
+                why = "a record at byte " + at + " is cut short";
+                return false;
+            }
+            add(std::move(r), tokens);
+            offset += kRecordHead + payload;
+            continue;
+        }
         buffer.resize(1 << 20);
         for (std::uint64_t left = rows_bytes; left > 0;) {
             const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
@@ -280,9 +289,26 @@ int held_end_below(const std::vector<std::pair<int, int>>& ranges, int position)
 
 }  // namespace
 
+std::vector<TokenId> KvFile::saved_tokens() {
+    std::string why;
+    scan(why, false);
+    std::vector<TokenId> out = std::move(tokens_);
+    known_ = false;
+    records_.clear();
+    tokens_.clear();
+    return out;
+}
+
 KvFile::Restored KvFile::restore(KvCache& cache, std::span<const TokenId> prompt, int limit) {
     Restored out;
     if (!cache.copyable() || cache.size() != 0) return out;
+    std::error_code ec;
+    if (!seed_.empty() && !fs::exists(path_, ec)) {
+        // Nothing of its own yet: start from the saved cache this one branches from. The
+        // first save then writes the whole cache here; the seed is left as it is.
+        KvFile seed(seed_, identity_);
+        return seed.restore(cache, prompt, limit);
+    }
     std::string why;
     if (!scan(why) && records_.empty()) {
         out.warning = "saved KV cache " + path_.string() + " not used: " + why;
@@ -373,7 +399,6 @@ KvFile::Restored KvFile::restore(KvCache& cache, std::span<const TokenId> prompt
         return out;
     }
     out.tokens.assign(prompt.begin(), prompt.begin() + n);
-    std::error_code ec;
     fs::last_write_time(path_, fs::file_time_type::clock::now(), ec);  // recently used
     return out;
 }

@@ -39,6 +39,14 @@ class KvFile {
 
     const std::filesystem::path& path() const { return path_; }
 
+    // A cache saved elsewhere that this one branches from: while this file does not exist,
+    // restore() reads `seed` instead (a new conversation sharing a prefix with a saved one).
+    void set_seed(std::filesystem::path seed) { seed_ = std::move(seed); }
+
+    // The token ids the file's records hold, read without checking the rows (a hint for
+    // choosing a seed: restore() checks everything). Empty for a missing or foreign file.
+    std::vector<TokenId> saved_tokens();
+
     struct Restored {
         std::vector<TokenId> tokens;  // what the cache now holds (a prefix of the prompt)
         std::string warning;          // why less than the file's whole matching prefix
@@ -77,7 +85,8 @@ class KvFile {
     };
 
   private:
-    bool scan(std::string& why);  // reads the header and records into records_/tokens_
+    // Reads the header and records into records_/tokens_; `verify`: the rows' checksums too.
+    bool scan(std::string& why, bool verify = true);
     // Takes a record (and its tokens) into records_/tokens_, cutting what it starts below.
     void add(Record r, std::span<const TokenId> tokens);
     Saved rewrite(const KvCache& cache, std::span<const TokenId> tokens);
@@ -85,6 +94,7 @@ class KvFile {
                                int first);
 
     std::filesystem::path path_;
+    std::filesystem::path seed_;
     std::string identity_;
     std::string header_;  // the file's first bytes for this identity
     std::optional<KvDiskBudget> budget_;

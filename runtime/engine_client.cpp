@@ -50,11 +50,18 @@ void EngineClient::set_kv_disk(std::string identity, std::uint64_t budget_bytes)
     kv_budget_ = budget_bytes;
 }
 
-void EngineClient::keep_on_disk(Conversation c, const std::filesystem::path& file) {
+void EngineClient::keep_on_disk(Conversation c, const std::filesystem::path& file,
+                                const std::filesystem::path& seed) {
     if (kv_identity_.empty() || kv_budget_ == 0) return;
-    scheduler_.persist(
-        c, std::make_shared<engine::KvFile>(file, kv_identity_,
-                                            engine::KvDiskBudget{file.parent_path(), kv_budget_}));
+    auto kv = std::make_shared<engine::KvFile>(
+        file, kv_identity_, engine::KvDiskBudget{file.parent_path(), kv_budget_});
+    if (!seed.empty()) kv->set_seed(seed);
+    scheduler_.persist(c, std::move(kv));
+}
+
+std::vector<std::int32_t> EngineClient::saved_tokens(const std::filesystem::path& file) {
+    if (kv_identity_.empty()) return {};
+    return engine::KvFile(file, kv_identity_).saved_tokens();
 }
 
 void EngineClient::cancel(Conversation c) {

@@ -27,7 +27,9 @@ class EngineClient final : public ModelClient {
     void close(Conversation c) override;
     void generate(Conversation c, ModelRequest request, OnToken on_token) override;
     void cancel(Conversation c) override;
-    void keep_on_disk(Conversation c, const std::filesystem::path& file) override;
+    void keep_on_disk(Conversation c, const std::filesystem::path& file,
+                      const std::filesystem::path& seed = {}) override;
+    std::vector<std::int32_t> saved_tokens(const std::filesystem::path& file) override;
     // What saved caches are tied to (engine::kv_identity) and the disk budget of the folder
     // they go in; an empty identity or a zero budget keeps nothing on disk.
     void set_kv_disk(std::string identity, std::uint64_t budget_bytes);

@@ -43,8 +43,17 @@ class ModelClient {
     // The running generation ends with a Cancelled event.
     virtual void cancel(Conversation c) = 0;
     // Keeps the conversation's KV cache in `file` (engine/kv_file.h) so that a later process
-    // starts where this one stopped. Models that keep no cache here (replay, remote) ignore it.
-    virtual void keep_on_disk(Conversation /*c*/, const std::filesystem::path& /*file*/) {}
+    // starts where this one stopped; while `file` does not exist, its first generation starts
+    // from `seed` (another conversation's file it branches from), if any. Called again between
+    // generations, later saves go to the new file (written whole). Models that keep no cache
+    // here (replay, remote) ignore it.
+    virtual void keep_on_disk(Conversation /*c*/, const std::filesystem::path& /*file*/,
+                              const std::filesystem::path& /*seed*/ = {}) {}
+    // The token ids a saved cache file holds (unchecked: a hint for choosing a seed); empty
+    // when there is none or it belongs to another model.
+    virtual std::vector<std::int32_t> saved_tokens(const std::filesystem::path& /*file*/) {
+        return {};
+    }
     virtual int context_window() const = 0;  // positions per conversation
     virtual int vocab_size() const = 0;
     // Whether requests may carry a token constraint (remote engines: no).

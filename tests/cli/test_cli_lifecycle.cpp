@@ -13,6 +13,7 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -389,4 +390,49 @@ TEST_CASE("cli lifecycle: a call whose JSON has a number out of range is the mod
     const auto r = run_gossamer(d.run_args() + " --json", "");
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     CHECK(r.out.find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("lifecycle: sessions gc removes orphaned caches and temporaries, then applies a budget") {
+    Dir d(kPythonSpec);
+    REQUIRE(run_gossamer(d.run_args(), "").exit_code == 0);
+    const std::string id = d.sessions()[0]["id"];
+    const fs::path kv = fs::path(d.store).parent_path() / "kv";
+    fs::create_directories(kv);
+    const auto write = [&](const std::string& name, std::size_t bytes) {
+        std::ofstream(kv / name) << std::string(bytes, 'x');
+    };
+    write(id + ".gkv", 3000);                      // the live session's
+    write("gone.gkv", 2000);                       // a session deleted since
+    write("serve-0123456789abcdef.gkv", 1000);     // a server conversation's
+    write("serve-0123456789abcdef.gkv.tmp", 500);  // an interrupted save
+    write("notes.txt", 10);                        // not a cache: never touched
+
+    auto gc = run_gossamer("sessions gc --json --store '" + d.store + "'", "");
+    REQUIRE_MESSAGE(gc.exit_code == 0, gc.err);
+    auto out = Json::parse(gc.out);
+    std::map<std::string, std::string> removed;
+    for (const auto& r : out["removed"]) removed[r["file"]] = r["why"];
+    CHECK(removed == std::map<std::string, std::string>{
+                         {"gone.gkv", "no such session"},
+                         {"serve-0123456789abcdef.gkv.tmp", "unfinished write"}});
+    CHECK(out["kept_files"] == 2);
+    CHECK(out["kept_bytes"] == 4000);
+    CHECK(fs::exists(kv / (id + ".gkv")));
+    CHECK(fs::exists(kv / "serve-0123456789abcdef.gkv"));
+
+    // A budget below the two: the least recently used goes first.
+    fs::last_write_time(kv / "serve-0123456789abcdef.gkv",
+                        fs::last_write_time(kv / (id + ".gkv")) - std::chrono::hours(1));
+    gc = run_gossamer("sessions gc --json --kv-disk-budget 3500 --store '" + d.store + "'", "");
+    REQUIRE_MESSAGE(gc.exit_code == 0, gc.err);
+    out = Json::parse(gc.out);
+    REQUIRE(out["removed"].size() == 1);
+    CHECK(out["removed"][0]["file"] == "serve-0123456789abcdef.gkv");
+    CHECK(out["removed"][0]["why"] == "over the budget");
+    // 0 removes every cache; other files stay.
+    gc = run_gossamer("sessions gc --kv-disk-budget 0 --store '" + d.store + "'", "");
+    REQUIRE_MESSAGE(gc.exit_code == 0, gc.err);
+    CHECK_FALSE(fs::exists(kv / (id + ".gkv")));
+    CHECK(fs::exists(kv / "notes.txt"));
+    CHECK(gc.out.find(id + ".gkv") != std::string::npos);
 }

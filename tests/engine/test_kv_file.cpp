@@ -120,6 +120,57 @@ TEST_CASE("kv file: a new process restores the saved cache and continues identic
     CHECK(r.final_event.stats.kv_bytes_written < bytes_before / 4);
 }
 
+TEST_CASE("kv file: a branch starts from another file (its seed), which stays as it was") {
+    TempDir dir("kvfile");
+    const fs::path trunk = dir.path / "trunk.gkv", branch = dir.path / "branch.gkv";
+    std::vector<TokenId> trunk_tokens;
+    {
+        Process p(tiny(), trunk);
+        trunk_tokens = with(prompt(), tokens_of(p.run(prompt(), 12)));
+    }
+    trunk_tokens.pop_back();  // the last sample is never fed
+    const auto trunk_bytes = fs::file_size(trunk);
+    {  // the tokens a file holds, read without its rows; none for a foreign identity
+        const auto backend = cpu::make_cpu_backend(tiny(), {});
+        KvFile file(trunk, kv_identity(fingerprint(tiny()), *backend, *backend->new_cache(1)));
+        CHECK(file.saved_tokens() == trunk_tokens);
+        CHECK(KvFile(trunk, "another model").saved_tokens().empty());
+        CHECK(KvFile(dir.path / "missing.gkv", "x").saved_tokens().empty());
+    }
+    // Another conversation sharing the first 40 tokens: restored from the trunk, saved whole
+    // into its own file; the trunk is untouched and still restores fully.
+    const auto base = prompt();
+    std::vector<TokenId> other(base.begin(), base.begin() + 40);
+    for (TokenId t : {9, 8, 7, 6, 5}) other.push_back(t);
+    {
+        Process p(tiny(), branch);
+        p.file->set_seed(trunk);
+        const auto r = p.run(other, 6);
+        CHECK(r.final_event.stats.restored_tokens == 40);
+        CHECK(r.final_event.stats.kv_warnings.empty());
+        same_output(r, fresh(tiny(), other, 6));
+        CHECK(fs::file_size(branch) == r.final_event.stats.kv_bytes_written);
+    }
+    CHECK(fs::file_size(trunk) == trunk_bytes);
+    {  // the branch's own file now wins over its seed
+        Process p(tiny(), branch);
+        p.file->set_seed(trunk);
+        const auto r = p.run(with(other, {1, 2}), 4);
+        CHECK(r.final_event.stats.restored_tokens == static_cast<int>(other.size()));
+    }
+    Process p(tiny(), trunk);
+    CHECK(p.run(with(trunk_tokens, {1}), 2).final_event.stats.restored_tokens ==
+          static_cast<int>(trunk_tokens.size()));
+    // A seed that is damaged is a warning and a recompute, as for a file of one's own.
+    flip_byte(trunk, trunk_bytes / 2);  // in the first record
+    Process q(tiny(), dir.path / "third.gkv");
+    q.file->set_seed(trunk);
+    const auto r = q.run(other, 3);
+    CHECK(r.final_event.stats.restored_tokens == 0);
+    CHECK_FALSE(r.final_event.stats.kv_warnings.empty());
+    same_output(r, fresh(tiny(), other, 3));
+}
+
 TEST_CASE("kv file: damaged, truncated, foreign and outdated files are never trusted") {
     TempDir dir("kvfile");
     const fs::path path = dir.path / "s.gkv";

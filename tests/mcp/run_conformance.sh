@@ -24,7 +24,7 @@ else
   "$target" mcp serve "$spec" --http 0 --workspace "$work" >"$work/.listening" 2>"$work/.log" &
   server=$!
   url=""
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do  # up to 30 s: a loaded 2-core machine starts slowly
     url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$work/.listening")
     [ -n "$url" ] && break
     sleep 0.1
