@@ -1,6 +1,9 @@
 #include "engine/cuda/cuda_kv_cache.h"
 
 #include <algorithm>
+#include <string>
+
+#include "engine/model_error.h"
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/random_fill.cuh"
@@ -42,6 +45,7 @@ CudaKvCache::CudaKvCache(const ModelConfig& config, int max_tokens, int sliding_
                          std::shared_ptr<KvPool> pool)
     : pool_(std::move(pool)),
       book_(config, max_tokens, sliding_slack, pool_->pages),
+      layers_(config.num_hidden_layers),
       sliding_layers_(sliding_layers(config)),
       kv_width_(static_cast<std::size_t>(config.kv_width())) {
     page_table_.grow(static_cast<std::size_t>(KvBook::pages_for(max_tokens)));
@@ -83,6 +87,82 @@ void CudaKvCache::fill_random(std::uint64_t seed, cudaStream_t stream) {
     for (int page : book_.page_table())
         fill(pool_->storage.get() + static_cast<std::size_t>(page) * pool_->page_bytes,
              pool_->page_bytes, pool_->element_bytes, seed + ++salt * 0x1000193ull, stream);
+}
+
+template <class F>
+void CudaKvCache::runs(int layer, int first, int count, F&& f) const {
+    const std::size_t row = kv_width_ * pool_->element_bytes;
+    const auto slot = static_cast<std::size_t>(layer / 2);
+    for (int done = 0; done < count;) {
+        const int p = first + done;
+        int rows = 0;
+        std::uint8_t *key = nullptr, *value = nullptr;
+        if (ModelConfig::is_sliding(layer)) {  // [sliding layer][k|v][ring slots][width]
+            const int ring = book_.ring();
+            rows = std::min(count - done, ring - p % ring);
+            const auto at = [&](std::size_t kind) {
+                return ring_.get() + ((slot * 2 + kind) * static_cast<std::size_t>(ring) +
+                                      static_cast<std::size_t>(p % ring)) *
+                                         row;
+            };
+            key = at(0), value = at(1);
+        } else {  // page [full layer][k|v][kKvPage][width]
+            rows = std::min(count - done, kKvPage - p % kKvPage);
+            const auto page =
+                static_cast<std::size_t>(book_.page_table()[static_cast<std::size_t>(p / kKvPage)]);
+            const auto full = static_cast<std::size_t>(layers_ / 2);
+            const auto at = [&](std::size_t kind) {
+                return pool_->storage.get() +
+                       (((page * full + slot) * 2 + kind) * static_cast<std::size_t>(kKvPage) +
+                        static_cast<std::size_t>(p % kKvPage)) *
+                           row;
+            };
+            key = at(0), value = at(1);
+        }
+        f(key, value, done, rows, static_cast<std::size_t>(rows) * row);
+        done += rows;
+    }
+}
+
+void CudaKvCache::check_range(int layer, int first, int count, const char* what) const {
+    if (layer < 0 || layer >= layers_ || first < oldest(layer) || count < 0 ||
+        first + count > size())
+        throw ModelError(std::string("cuda kv cache: ") + what + " of positions outside the cache");
+}
+
+void CudaKvCache::read(int layer, int first, int count, void* keys, void* values) const {
+    check_range(layer, first, count, "read");
+    const std::size_t row = kv_width_ * pool_->element_bytes;
+    runs(
+        layer, first, count,
+        [&](const std::uint8_t* key, const std::uint8_t* value, int index, int, std::size_t bytes) {
+            const std::size_t at = static_cast<std::size_t>(index) * row;
+            CUDA_CHECK(cudaMemcpy(static_cast<std::uint8_t*>(keys) + at, key, bytes,
+                                  cudaMemcpyDeviceToHost));
+            CUDA_CHECK(cudaMemcpy(static_cast<std::uint8_t*>(values) + at, value, bytes,
+                                  cudaMemcpyDeviceToHost));
+        });
+}
+
+void CudaKvCache::restore(int size, int sliding_from) {
+    const std::size_t first = book_.restore(size, sliding_from);
+    const auto& table = book_.page_table();
+    if (first < table.size())
+        CUDA_CHECK(cudaMemcpy(page_table_.get() + first, table.data() + first,
+                              (table.size() - first) * sizeof(int), cudaMemcpyHostToDevice));
+}
+
+void CudaKvCache::write(int layer, int first, int count, const void* keys, const void* values) {
+    check_range(layer, first, count, "write");
+    const std::size_t row = kv_width_ * pool_->element_bytes;
+    runs(layer, first, count,
+         [&](std::uint8_t* key, std::uint8_t* value, int index, int, std::size_t bytes) {
+             const std::size_t at = static_cast<std::size_t>(index) * row;
+             CUDA_CHECK(cudaMemcpy(key, static_cast<const std::uint8_t*>(keys) + at, bytes,
+                                   cudaMemcpyHostToDevice));
+             CUDA_CHECK(cudaMemcpy(value, static_cast<const std::uint8_t*>(values) + at, bytes,
+                                   cudaMemcpyHostToDevice));
+         });
 }
 
 }  // namespace gossamer::engine::cuda

@@ -1,7 +1,8 @@
 // The CUDA backend's KV cache of one sequence: KvBook's bookkeeping (kv_pages.h) plus the
 // device memory it describes: pages of the backend's shared pool for full-attention layers
 // and a ring of its own for sliding layers (layouts in kv_view.h). Elements are bf16 bits or
-// fp32 (precise). It stores; kernels read and write through view().
+// fp32 (precise). It stores; kernels read and write through view(); engine/kv_file.h copies
+// rows out and in (read/restore/write) between forwards.
 #pragma once
 
 #include <algorithm>
@@ -37,6 +38,25 @@ class CudaKvCache final : public KvCache {
     void truncate(int n) override { book_.truncate(n); }
     unsigned long long bytes() const override;
 
+    // Copy out and in for engine/kv_file.h (synchronous copies on the legacy stream: call
+    // between forwards, which end synchronised).
+    bool copyable() const override { return true; }
+    KvPrecision precision() const override {
+        return pool_->element_bytes == 2 ? KvPrecision::Bf16 : KvPrecision::Fp32;
+    }
+    int row_elements() const override { return static_cast<int>(kv_width_); }
+    int oldest(int layer) const override {
+        return ModelConfig::is_sliding(layer) ? book_.oldest_sliding() : 0;
+    }
+    int lookback(int layer) const override {
+        return ModelConfig::is_sliding(layer) ? book_.window() : 0;
+    }
+    int ring_positions() const override { return book_.ring(); }
+    int layers() const override { return layers_; }
+    void read(int layer, int first, int count, void* keys, void* values) const override;
+    void restore(int size, int sliding_from) override;
+    void write(int layer, int first, int count, const void* keys, const void* values) override;
+
     int max_tokens() const { return book_.max_tokens(); }
     int max_append() const { return book_.max_append(); }
     // Pages grow(new_size) would take from the pool.
@@ -54,8 +74,15 @@ class CudaKvCache final : public KvCache {
     void fill_random(std::uint64_t seed, cudaStream_t stream);
 
   private:
+    // Calls f(device key row, device value row, index of the first row, rows) for the runs of
+    // consecutive rows that hold positions [first, first + count) of `layer`.
+    template <class F>
+    void runs(int layer, int first, int count, F&& f) const;
+    void check_range(int layer, int first, int count, const char* what) const;
+
     std::shared_ptr<KvPool> pool_;  // declared before book_: outlives it
     KvBook book_;
+    int layers_ = 0;
     int sliding_layers_ = 0;
     std::size_t kv_width_ = 0;
     DeviceBuffer<int> page_table_;

@@ -91,4 +91,13 @@ std::size_t KvBook::grow(int new_size) {
     return first_changed;
 }
 
+std::size_t KvBook::restore(int size, int sliding_from) {
+    if (size < 0 || size > max_tokens_ || sliding_from > size || sliding_from < size - ring_)
+        throw ModelError("kv cache: cannot restore " + std::to_string(size) + " positions");
+    truncate(0);
+    const std::size_t first = grow(size);
+    ring_floor_ = std::max({ring_floor_, sliding_from, 0});
+    return first;
+}
+
 }  // namespace gossamer::engine::cuda

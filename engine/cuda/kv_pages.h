@@ -4,6 +4,7 @@
 // rules of cpu/cpu_kv_cache.h. Device memory is cuda_kv_cache's business.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -42,6 +43,12 @@ class KvBook {
     int reusable_prefix(int n) const;
     void truncate(int n);  // releases pages no longer needed
     int max_append() const;
+    int window() const { return window_; }
+    // The lowest position the sliding layers' ring still holds (CpuKvCache::oldest).
+    int oldest_sliding() const { return std::min(ring_floor_, size_); }
+    // Empties the book and makes it hold `size` positions whose sliding layers keep only
+    // positions >= sliding_from (CpuKvCache::restore's rules). Returns grow()'s answer.
+    std::size_t restore(int size, int sliding_from);
     // Makes room for positions < new_size (taking pages) and marks them cached. Returns the
     // index of the first page-table entry that changed (page_table().size() if none).
     std::size_t grow(int new_size);

@@ -13,6 +13,7 @@
 #include "engine/checkpoint_writer.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cuda/cuda_backend.h"
+#include "engine/kv_file.h"
 #include "engine/weights.h"
 #include "tests/engine/cuda/gpu_support.h"
 #include "tests/support/golden.h"
@@ -250,4 +251,74 @@ TEST_CASE("cuda forward: random device weights run at the 20b preset (smoke)") {
     MESSAGE("weights " << m.weights << " B, kv pool " << m.kv_pool << " B, workspace "
                        << m.workspace << " B");
     CHECK(m.weights > 0);
+}
+
+TEST_CASE("cuda kv file: a saved cache restores into a new backend and continues exactly") {
+    const auto dir = std::filesystem::temp_directory_path() / "gossamer-cuda-kv-file";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const auto tokens = prompt();
+    const std::size_t saved = 50;
+    const auto vocab = static_cast<std::size_t>(tiny().config.vocab_size);
+    for (bool precise : {true, false}) {
+        CAPTURE(precise);
+        const auto path = dir / (precise ? "fp32.gkv" : "bf16.gkv");
+        std::vector<std::uint8_t> rows_a;
+        auto read_all = [&](const KvCache& c, int n) {  // every row every layer holds
+            const std::size_t row =
+                static_cast<std::size_t>(c.row_elements()) * element_bytes(c.precision());
+            std::vector<std::uint8_t> out;
+            for (int l = 0; l < c.layers(); ++l) {
+                const int from =
+                    c.lookback(l) == 0 ? 0 : std::max(c.oldest(l), n - c.ring_positions());
+                std::vector<std::uint8_t> k(static_cast<std::size_t>(n - from) * row), v(k.size());
+                c.read(l, from, n - from, k.data(), v.data());
+                out.insert(out.end(), k.begin(), k.end());
+                out.insert(out.end(), v.begin(), v.end());
+            }
+            return out;
+        };
+        std::string identity;
+        {                                            // one process: the first 50 tokens, saved
+            auto backend = gpu(tiny(), precise, 8);  // a small ring: sliding layers wrap
+            auto cache = backend->new_cache(128);
+            REQUIRE(cache->copyable());
+            CHECK(cache->precision() == (precise ? KvPrecision::Fp32 : KvPrecision::Bf16));
+            identity = kv_identity(fingerprint(tiny()), *backend, *cache);
+            CHECK(identity.find("backend cuda") != std::string::npos);
+            std::vector<float> logits;
+            ForwardItem item{cache.get(), std::span(tokens).first(saved), LogitsWanted::None};
+            backend->forward({&item, 1}, logits);
+            rows_a = read_all(*cache, static_cast<int>(saved));
+            KvFile file(path, identity);
+            const auto s = file.save(*cache, std::span(tokens).first(saved));
+            CHECK(s.warning.empty());
+            CHECK(s.bytes > 0);
+        }
+        // Another process: the rows come back bit for bit and the rest of the prompt gives
+        // the logits of one full forward.
+        auto backend = gpu(tiny(), precise, 8);
+        const auto full = full_forward(*backend, tokens);
+        auto cache = backend->new_cache(128);
+        KvFile file(path, identity);
+        const auto restored = file.restore(*cache, tokens, static_cast<int>(tokens.size()) - 1);
+        CHECK(restored.warning.empty());
+        REQUIRE(restored.tokens.size() == saved);
+        CHECK(cache->size() == static_cast<int>(saved));
+        CHECK(read_all(*cache, static_cast<int>(saved)) == rows_a);
+        std::vector<float> logits;
+        ForwardItem rest{cache.get(), std::span(tokens).subspan(saved), LogitsWanted::All};
+        backend->forward({&rest, 1}, logits);
+        std::vector<float> want(full.begin() + static_cast<std::ptrdiff_t>(saved * vocab),
+                                full.end());
+        CHECK(max_rel_diff(logits, want) < (precise ? 1e-4f : 5e-2f));
+        // A CPU backend's identity differs: the file is not used there (nor a CPU file here).
+        auto cpu_backend = cpu::make_cpu_backend(tiny(), {});
+        auto cpu_cache = cpu_backend->new_cache(128);
+        KvFile foreign(path, kv_identity(fingerprint(tiny()), *cpu_backend, *cpu_cache));
+        const auto none = foreign.restore(*cpu_cache, tokens, static_cast<int>(tokens.size()) - 1);
+        CHECK(none.tokens.empty());
+        CHECK_FALSE(none.warning.empty());
+    }
+    std::filesystem::remove_all(dir);
 }

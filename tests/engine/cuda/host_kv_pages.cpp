@@ -41,7 +41,7 @@ TEST_CASE("cuda kv pages: pages follow the size; a failed grow takes nothing") {
     CHECK(pool.free_pages() == 4);  // the destructor gives every page back
 }
 
-TEST_CASE("cuda kv pages: reuse and truncation rules equal the CPU cache's") {
+TEST_CASE("cuda kv pages: reuse, truncation and restore rules equal the CPU cache's") {
     ModelConfig c = config_preset("tiny");
     std::mt19937 rng(7);
     for (int slack : {0, 5, 40}) {
@@ -51,8 +51,16 @@ TEST_CASE("cuda kv pages: reuse and truncation rules equal the CPU cache's") {
             cpu::CpuKvCache ref(c, max_tokens, slack);
             CHECK(book.max_append() == ref.max_append());
             for (int step = 0; step < 200; ++step) {
-                const int op = static_cast<int>(rng() % 3);
-                if (op < 2) {
+                const int op = static_cast<int>(rng() % 4);
+                if (op == 3) {  // restore (engine/kv_file.h) at a random size and ring start
+                    const int size =
+                        static_cast<int>(rng() % static_cast<unsigned>(max_tokens + 1));
+                    const int low = std::max(0, size - ref.ring_positions());
+                    const int from =
+                        low + static_cast<int>(rng() % static_cast<unsigned>(size - low + 1));
+                    book.restore(size, from);
+                    ref.restore(size, from);
+                } else if (op < 2) {
                     const int add = 1 + static_cast<int>(rng() % static_cast<unsigned>(std::max(
                                                                      1, book.max_append())));
                     const int target = std::min(max_tokens, book.size() + add);
@@ -66,11 +74,15 @@ TEST_CASE("cuda kv pages: reuse and truncation rules equal the CPU cache's") {
                     ref.truncate(cut);
                 }
                 REQUIRE(book.size() == ref.size());
+                REQUIRE(book.oldest_sliding() == ref.oldest(0));
                 for (int n = 0; n <= book.size(); n += 7)
                     REQUIRE(book.reusable_prefix(n) == ref.reusable_prefix(n));
                 REQUIRE(book.page_table().size() ==
                         static_cast<std::size_t>(cuda::KvBook::pages_for(book.size())));
             }
+            CHECK_THROWS_AS(book.restore(max_tokens + 1, 0), ModelError);
+            if (ref.ring_positions() < max_tokens)  // a ring cannot start that far back
+                CHECK_THROWS_AS(book.restore(max_tokens, 0), ModelError);
         }
     }
 }
