@@ -40,6 +40,13 @@ struct Scheduler::Sequence {
     Clock::time_point submitted, first_token;
 };
 
+// A sequence's saved cache to read once the lock is released, and what was read.
+struct Scheduler::Restore {
+    Sequence* sequence = nullptr;
+    std::shared_ptr<KvFile> file;
+    KvFile::Restored restored;
+};
+
 // A cache to append to its file once the lock is released; its final event waits for it so
 // the event can say what was written.
 struct Scheduler::PendingSave {
@@ -187,35 +194,37 @@ void Scheduler::finish(Sequence& s, FinishReason reason, std::string error,
     std::erase(arrivals_, s.id);
 }
 
+// What is wrong with a request, or "".
+std::string Scheduler::problem(const GenerateRequest& request) const {
+    const auto& prompt = request.prompt;
+    if (prompt.empty()) return "the prompt is empty";
+    if (request.max_tokens < 1) return "max_tokens must be >= 1";
+    if (static_cast<int>(prompt.size()) >= max_context_)
+        return "the prompt has " + std::to_string(prompt.size()) + " tokens; the context holds " +
+               std::to_string(max_context_) + " including at least one generated token";
+    for (TokenId t : prompt)
+        if (t < 0 || t >= backend_.config().vocab_size)
+            return "token id " + std::to_string(t) + " is outside the vocabulary";
+    return {};
+}
+
 // Checks a new request and cuts the cache back to the longest prefix it shares with the
 // prompt (at least one prompt token is always recomputed: its logits start generation).
-void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
+// `restored`: what restore_saved() read from the sequence's file for this request.
+void Scheduler::start(Sequence& s, std::vector<Delivery>& events, KvFile::Restored* restored) {
     s.running = true;
     s.stats = {};
     const auto& prompt = s.request.prompt;
     s.stats.prompt_tokens = static_cast<int>(prompt.size());
-    std::string problem;
-    if (prompt.empty())
-        problem = "the prompt is empty";
-    else if (s.request.max_tokens < 1)
-        problem = "max_tokens must be >= 1";
-    else if (static_cast<int>(prompt.size()) >= max_context_)
-        problem = "the prompt has " + std::to_string(prompt.size()) +
-                  " tokens; the context holds " + std::to_string(max_context_) +
-                  " including at least one generated token";
-    for (TokenId t : prompt)
-        if (problem.empty() && (t < 0 || t >= backend_.config().vocab_size))
-            problem = "token id " + std::to_string(t) + " is outside the vocabulary";
-    if (!problem.empty()) return finish(s, FinishReason::Error, "generate: " + problem, events);
+    if (const std::string why = problem(s.request); !why.empty())
+        return finish(s, FinishReason::Error, "generate: " + why, events);
 
     s.sampler = std::make_unique<Sampler>(s.request.sampling);
-    if (s.kv_file && !s.restore_tried && s.cached.empty()) {
+    if (restored) {
         // A new process: start from what an earlier one saved (checked; never trusted blindly).
-        s.restore_tried = true;
-        auto restored = s.kv_file->restore(*s.cache, prompt, static_cast<int>(prompt.size()) - 1);
-        s.cached = std::move(restored.tokens);
+        s.cached = std::move(restored->tokens);
         s.stats.restored_tokens = static_cast<int>(s.cached.size());
-        if (!restored.warning.empty()) s.stats.kv_warnings.push_back(std::move(restored.warning));
+        if (!restored->warning.empty()) s.stats.kv_warnings.push_back(std::move(restored->warning));
     }
     const auto common = static_cast<std::size_t>(
         std::mismatch(s.cached.begin(), s.cached.end(), prompt.begin(), prompt.end()).first -
@@ -234,13 +243,22 @@ void Scheduler::start(Sequence& s, std::vector<Delivery>& events) {
     s.plain_rate = s.verify_rate = 0;
 }
 
-// Under the lock: closes, cancels and newly queued requests.
-void Scheduler::admit(std::vector<Delivery>& events) {
+// Under the lock: closes, cancels and newly queued requests. A new request whose sequence has
+// a saved cache still to read goes to `restores` (running, not started: start() follows).
+void Scheduler::admit(std::vector<Delivery>& events, std::vector<Restore>& restores) {
     for (auto it = sequences_.begin(); it != sequences_.end();) {
         Sequence& s = *it->second;
         if (s.queued && !s.running) {
             s.request = std::move(*s.queued);
             s.queued.reset();
+            if (s.kv_file && !s.restore_tried && s.cached.empty() && !s.cancel && !s.closing &&
+                problem(s.request).empty()) {
+                s.restore_tried = true;
+                s.running = true;  // generate() refuses a second request meanwhile
+                restores.push_back({&s, s.kv_file, {}});
+                ++it;
+                continue;
+            }
             start(s, events);
         }
         if ((s.cancel || s.closing) && s.running) finish(s, FinishReason::Cancelled, {}, events);
@@ -351,9 +369,23 @@ std::size_t Scheduler::add_draft(Sequence& s, std::size_t room) {
 bool Scheduler::step() {
     std::vector<Delivery> events;
     std::vector<Item> items;
+    std::vector<Restore> restores;
     {
         std::lock_guard lock(mutex_);
-        admit(events);
+        admit(events, restores);
+        if (restores.empty()) items = plan();
+    }
+    if (!restores.empty()) {
+        // Saved caches are read outside the lock (a large one takes a second; other threads'
+        // calls need not wait): only this thread touches caches, and a sequence leaves
+        // sequences_ only in admit(), on this thread.
+        for (Restore& r : restores) {
+            const auto& prompt = r.sequence->request.prompt;
+            r.restored =
+                r.file->restore(*r.sequence->cache, prompt, static_cast<int>(prompt.size()) - 1);
+        }
+        std::lock_guard lock(mutex_);
+        for (Restore& r : restores) start(*r.sequence, events, &r.restored);
         items = plan();
     }
 

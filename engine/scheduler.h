@@ -135,8 +135,10 @@ class Scheduler {
     // An event and the callback to deliver it to once the lock is released.
     using Delivery = std::pair<std::function<void(const TokenEvent&)>, TokenEvent>;
 
-    void admit(std::vector<Delivery>& events);
-    void start(Sequence& s, std::vector<Delivery>& events);
+    struct Restore;
+    void admit(std::vector<Delivery>& events, std::vector<Restore>& restores);
+    std::string problem(const GenerateRequest& request) const;
+    void start(Sequence& s, std::vector<Delivery>& events, KvFile::Restored* restored = nullptr);
     std::vector<Item> plan();
     void finish(Sequence& s, FinishReason reason, std::string error, std::vector<Delivery>& events,
                 const Sample* last = nullptr);
