@@ -320,7 +320,11 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
     if (args.tokens <= 0 || rows <= 0) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
     const bool int8 = format == Format::Mxfp4Int8;
-    const auto [kernel, packing] = kernel_for(k, format);
+    // Not a structured binding: lambdas below capture `kernel` (clang 14, the fuzz preset's,
+    // refuses captured bindings).
+    const FormatKernel chosen = kernel_for(k, format);
+    const detail::RowKernel kernel = chosen.kernel;
+    const detail::Packing& packing = chosen.packing;
     thread_local Int8Activations quantized;
     const int tokens = args.tokens;
     const std::size_t ldp = packed_stride(args.cols);
@@ -415,7 +419,9 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
     }
     if (batch.empty()) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
-    const auto [kernel, packing] = kernel_for(k, int8 ? Format::Mxfp4Int8 : Format::Mxfp4);
+    const FormatKernel chosen = kernel_for(k, int8 ? Format::Mxfp4Int8 : Format::Mxfp4);
+    const detail::RowKernel kernel = chosen.kernel;  // captured below: not a binding
+    const detail::Packing& packing = chosen.packing;
     // Each product's arguments, its activations packed in turn into one buffer; its rows are
     // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
     std::vector<MatmulArgs> args(batch.size());
