@@ -7,9 +7,11 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -36,10 +38,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "gossamer_test_chroot: needs root (skipped)\n");
         return 77;
     }
-    if (::unshare(CLONE_NEWNS) != 0) fail("unshare(CLONE_NEWNS)");
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("make / private");
+    // The mount point is made here and removed once the command ends (the child's mounts
+    // vanish with its namespace; the folder would stay behind in the host's /tmp).
     char base[] = "/tmp/gossamer-chroot-XXXXXX";
     if (::mkdtemp(base) == nullptr) fail("mkdtemp");
+    const pid_t child = ::fork();
+    if (child < 0) fail("fork");
+    if (child > 0) {
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+        ::rmdir(base);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (::unshare(CLONE_NEWNS) != 0) fail("unshare(CLONE_NEWNS)");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("make / private");
     if (::mount("tmpfs", base, "tmpfs", 0, "mode=0755") != 0) fail("mount tmpfs");
     const fs::path root = fs::path(base) / "root";  // a folder, not a mount point
     fs::create_directories(root);
