@@ -210,7 +210,7 @@ std::string Scheduler::problem(const GenerateRequest& request) const {
 
 // Checks a new request and cuts the cache back to the longest prefix it shares with the
 // prompt (at least one prompt token is always recomputed: its logits start generation).
-// `restored`: what restore_saved() read from the sequence's file for this request.
+// `restored`: what step() read from the sequence's saved cache for this request.
 void Scheduler::start(Sequence& s, std::vector<Delivery>& events, KvFile::Restored* restored) {
     s.running = true;
     s.stats = {};
