@@ -5,6 +5,7 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -145,11 +146,19 @@ inline void check_next_call_works(const sbx::Policy& policy = test_policy()) {
 // Host processes whose command line contains `marker` (survivors of a sandbox).
 inline int host_processes_with(const std::string& marker) {
     int count = 0;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+        // read(2), not a stream: a process that exits meanwhile fails the read with ESRCH,
+        // which libstdc++'s filebuf turns into an exception (other tests run in parallel).
+        const int fd = ::open((it->path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        std::string cmdline;
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+            cmdline.append(buffer, static_cast<std::size_t>(n));
+        ::close(fd);
         for (char& c : cmdline)
             if (c == '\0') c = ' ';
         if (cmdline.find(marker) != std::string::npos && std::stoi(name) != ::getpid()) ++count;
