@@ -47,6 +47,8 @@ CudaKvCache::CudaKvCache(const ModelConfig& config, int max_tokens, int sliding_
       book_(config, max_tokens, sliding_slack, pool_->pages),
       layers_(config.num_hidden_layers),
       sliding_layers_(sliding_layers(config)),
+      kv_heads_(config.num_key_value_heads),
+      head_dim_(config.head_dim),
       kv_width_(static_cast<std::size_t>(config.kv_width())) {
     page_table_.grow(static_cast<std::size_t>(KvBook::pages_for(max_tokens)));
     ring_.grow(static_cast<std::size_t>(sliding_layers_) * 2 *
@@ -91,35 +93,24 @@ void CudaKvCache::fill_random(std::uint64_t seed, cudaStream_t stream) {
 
 template <class F>
 void CudaKvCache::runs(int layer, int first, int count, F&& f) const {
-    const std::size_t row = kv_width_ * pool_->element_bytes;
-    const auto slot = static_cast<std::size_t>(layer / 2);
+    // kv_view.h's addressing, as the kernels use it, with the host's copy of the page table.
+    SeqKv host = view();
+    host.page_table = book_.page_table().data();
+    LayerShape shape;
+    shape.kv_heads = kv_heads_;
+    shape.head_dim = head_dim_;
+    shape.full_layers = layers_ / 2;
+    shape.layer_slot = layer / 2;
+    shape.sliding = ModelConfig::is_sliding(layer) ? 1 : 0;
+    std::uint8_t* base = kv_base<std::uint8_t>(host, shape);
+    const std::size_t element = pool_->element_bytes;
+    const int span = shape.sliding ? book_.ring() : kKvPage;  // consecutive rows end there
     for (int done = 0; done < count;) {
         const int p = first + done;
-        int rows = 0;
-        std::uint8_t *key = nullptr, *value = nullptr;
-        if (ModelConfig::is_sliding(layer)) {  // [sliding layer][k|v][ring slots][width]
-            const int ring = book_.ring();
-            rows = std::min(count - done, ring - p % ring);
-            const auto at = [&](std::size_t kind) {
-                return ring_.get() + ((slot * 2 + kind) * static_cast<std::size_t>(ring) +
-                                      static_cast<std::size_t>(p % ring)) *
-                                         row;
-            };
-            key = at(0), value = at(1);
-        } else {  // page [full layer][k|v][kKvPage][width]
-            rows = std::min(count - done, kKvPage - p % kKvPage);
-            const auto page =
-                static_cast<std::size_t>(book_.page_table()[static_cast<std::size_t>(p / kKvPage)]);
-            const auto full = static_cast<std::size_t>(layers_ / 2);
-            const auto at = [&](std::size_t kind) {
-                return pool_->storage.get() +
-                       (((page * full + slot) * 2 + kind) * static_cast<std::size_t>(kKvPage) +
-                        static_cast<std::size_t>(p % kKvPage)) *
-                           row;
-            };
-            key = at(0), value = at(1);
-        }
-        f(key, value, done, rows, static_cast<std::size_t>(rows) * row);
+        const int rows = std::min(count - done, span - p % span);
+        f(base + kv_offset(host, shape, 0, p) * element,
+          base + kv_offset(host, shape, 1, p) * element, done,
+          static_cast<std::size_t>(rows) * kv_width_ * element);
         done += rows;
     }
 }
@@ -133,15 +124,14 @@ void CudaKvCache::check_range(int layer, int first, int count, const char* what)
 void CudaKvCache::read(int layer, int first, int count, void* keys, void* values) const {
     check_range(layer, first, count, "read");
     const std::size_t row = kv_width_ * pool_->element_bytes;
-    runs(
-        layer, first, count,
-        [&](const std::uint8_t* key, const std::uint8_t* value, int index, int, std::size_t bytes) {
-            const std::size_t at = static_cast<std::size_t>(index) * row;
-            CUDA_CHECK(cudaMemcpy(static_cast<std::uint8_t*>(keys) + at, key, bytes,
-                                  cudaMemcpyDeviceToHost));
-            CUDA_CHECK(cudaMemcpy(static_cast<std::uint8_t*>(values) + at, value, bytes,
-                                  cudaMemcpyDeviceToHost));
-        });
+    runs(layer, first, count,
+         [&](const std::uint8_t* key, const std::uint8_t* value, int index, std::size_t bytes) {
+             const std::size_t at = static_cast<std::size_t>(index) * row;
+             CUDA_CHECK(cudaMemcpy(static_cast<std::uint8_t*>(keys) + at, key, bytes,
+                                   cudaMemcpyDeviceToHost));
+             CUDA_CHECK(cudaMemcpy(static_cast<std::uint8_t*>(values) + at, value, bytes,
+                                   cudaMemcpyDeviceToHost));
+         });
 }
 
 void CudaKvCache::restore(int size, int sliding_from) {
@@ -156,7 +146,7 @@ void CudaKvCache::write(int layer, int first, int count, const void* keys, const
     check_range(layer, first, count, "write");
     const std::size_t row = kv_width_ * pool_->element_bytes;
     runs(layer, first, count,
-         [&](std::uint8_t* key, std::uint8_t* value, int index, int, std::size_t bytes) {
+         [&](std::uint8_t* key, std::uint8_t* value, int index, std::size_t bytes) {
              const std::size_t at = static_cast<std::size_t>(index) * row;
              CUDA_CHECK(cudaMemcpy(key, static_cast<const std::uint8_t*>(keys) + at, bytes,
                                    cudaMemcpyHostToDevice));

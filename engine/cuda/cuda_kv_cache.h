@@ -74,8 +74,9 @@ class CudaKvCache final : public KvCache {
     void fill_random(std::uint64_t seed, cudaStream_t stream);
 
   private:
-    // Calls f(device key row, device value row, index of the first row, rows) for the runs of
-    // consecutive rows that hold positions [first, first + count) of `layer`.
+    // Calls f(device key row, device value row, index of the first row, bytes of the run's
+    // keys (and of its values)) for the runs of consecutive rows that hold positions
+    // [first, first + count) of `layer`.
     template <class F>
     void runs(int layer, int first, int count, F&& f) const;
     void check_range(int layer, int first, int count, const char* what) const;
@@ -84,6 +85,7 @@ class CudaKvCache final : public KvCache {
     KvBook book_;
     int layers_ = 0;
     int sliding_layers_ = 0;
+    int kv_heads_ = 0, head_dim_ = 0;
     std::size_t kv_width_ = 0;
     DeviceBuffer<int> page_table_;
     DeviceBuffer<std::uint8_t> ring_;
