@@ -15,6 +15,7 @@
 #include "runtime/model_factory.h"
 #include "runtime/session_runner.h"
 #include "runtime/session_store.h"
+#include "server/conversation_pool.h"
 
 namespace gossamer::cli {
 namespace rt = gossamer::runtime;
@@ -106,7 +107,7 @@ int cmd_sessions_gc(Args args) {
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const auto& path = it->path();
         const bool orphan = path.extension() == ".gkv" && !live.contains(path.stem().string()) &&
-                            !path.filename().string().starts_with("serve-");
+                            !server::is_conversation_kv_file(path);
         const bool temp = path.extension() == ".tmp" && path.stem().extension() == ".gkv";
         if (!orphan && !temp) continue;
         std::error_code e;

@@ -14,14 +14,9 @@ std::size_t common_prefix(const std::vector<std::int32_t>& a, const std::vector<
     return i;
 }
 
-namespace {
-
-bool is_serve_file(const fs::path& p) {
-    const std::string name = p.filename().string();
-    return name.starts_with("serve-") && p.extension() == ".gkv";
+bool is_conversation_kv_file(const fs::path& p) {
+    return p.filename().string().starts_with("serve-") && p.extension() == ".gkv";
 }
-
-}  // namespace
 
 ConversationPool::ConversationPool(runtime::ModelClient& model, std::size_t max_idle,
                                    fs::path kv_folder)
@@ -31,7 +26,7 @@ ConversationPool::ConversationPool(runtime::ModelClient& model, std::size_t max_
     std::vector<std::pair<fs::file_time_type, fs::path>> files;
     std::error_code ec;
     for (fs::directory_iterator it(kv_folder_, ec), end; !ec && it != end; it.increment(ec)) {
-        if (!is_serve_file(it->path()) || !it->is_regular_file(ec)) continue;
+        if (!is_conversation_kv_file(it->path()) || !it->is_regular_file(ec)) continue;
         files.emplace_back(it->last_write_time(ec), it->path());
     }
     std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a > b; });

@@ -74,5 +74,8 @@ class ConversationPool {
 };
 
 std::size_t common_prefix(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b);
+// Whether a file of a KV folder is a server conversation's cache ("serve-<hex>.gkv"), which
+// belongs to no session (`sessions gc` leaves it to the disk budget).
+bool is_conversation_kv_file(const std::filesystem::path& path);
 
 }  // namespace gossamer::server
