@@ -1,7 +1,7 @@
 // Times the CPU matmuls (engine/cpu/matmul.h) for gpt-oss-20b shapes on every implementation
 // this CPU supports, and the machine's memory read bandwidth as the bound for decode. The
 // MXFP4 runs with fp32 activations and with int8 ones (mlp1_mxfp4_int8; _tiled: on experts in
-// the 8-row tiles the CLI loads them in, engine/mxfp4_tiles.h). The
+// the 16-row tiles the CLI loads them in, engine/mxfp4_tiles.h). The
 // weights are spread over enough copies (>= 256 MiB) that each timed pass streams them from
 // memory rather than the last-level cache. Prints one line of key=value pairs per case.
 //   gossamer_bench_matmul [--threads N] [--runs R] [--isa NAME] [--big] [--membw-only]
@@ -111,7 +111,7 @@ struct Case {
     bool mxfp4;
     int rows, cols;
     bool int8 = false;   // MXFP4 with int8 activations (matmul_mxfp4_int8)
-    bool tiled = false;  // ... on experts in 8-row tiles (engine/mxfp4_tiles.h), as loaded
+    bool tiled = false;  // ... on experts in 16-row tiles (engine/mxfp4_tiles.h), as loaded
 };
 
 struct Weights {

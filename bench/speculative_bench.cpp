@@ -5,7 +5,7 @@
 // R runs: tokens/s, verify steps, drafted and accepted tokens. The prompt is a harmony text
 // file (an exported session: `gossamer sessions export ID --format harmony`) or, without
 // one, a synthetic agent context: random "file contents" shown twice. The checkpoint runs as
-// the CLI runs it: read into memory, int8 experts in 8-row tiles. Prints one JSON object.
+// the CLI runs it: read into memory, int8 experts in 16-row tiles. Prints one JSON object.
 //   gossamer_bench_speculative --model DIR [--prompt-text FILE] [--tokens N] [--runs R]
 //                              [--threads T]
 #include <algorithm>
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
                      "[--tokens N] [--runs R] [--threads T]\n");
         return 2;
     }
-    // As the CLI runs a local checkpoint: in memory, int8 experts in 8-row tiles.
+    // As the CLI runs a local checkpoint: in memory, int8 experts in 16-row tiles.
     LoadOptions load;
     load.residency = Residency::Memory;
     load.tile_experts = true;

@@ -195,7 +195,7 @@ class Loader {
         return l;
     }
 
-    // Layer n's experts in 8-row tiles (LoadOptions::tile_experts), where both tensors of a
+    // Layer n's experts in 16-row tiles (LoadOptions::tile_experts), where both tensors of a
     // product are in memory; otherwise they stay as stored.
     void tile(LayerWeights& l, int n) {
         tile(l.mlp1, mlp1_blocks(n), mlp1_scales(n));
@@ -320,9 +320,9 @@ void stored_bytes(const Mxfp4Experts& m, bool scales, std::size_t at, std::size_
         const std::size_t e = k / per_expert, in = k % per_expert;
         const auto r = static_cast<int>(in / (groups * unit));
         const auto g = static_cast<int>(in / unit % static_cast<std::size_t>(groups));
-        const std::size_t offset = scales
-                                       ? mxfp4_scale_offset(r, g, groups, m.tiled_rows)
-                                       : mxfp4_block_offset(r, g, groups, m.tiled_rows) + in % unit;
+        const std::size_t offset =
+            scales ? mxfp4_scale_offset(r, g, groups, m.tiled_rows)
+                   : mxfp4_byte_offset(r, g, static_cast<int>(in % unit), groups, m.tiled_rows);
         out[i] = (scales ? m.scales : m.blocks)[e * per_expert + offset];
     }
 }

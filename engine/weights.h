@@ -28,7 +28,7 @@ struct Bf16Matrix {
 
 // An [experts, rows, cols] MXFP4 tensor: for each expert and row, cols/32 blocks of 16 bytes
 // (two E2M1 values per byte, low nibble = even column) and cols/32 E8M0 scales (bias 127).
-// With tiled_rows > 0 each expert's rows [0, tiled_rows) are in 8-row tiles instead
+// With tiled_rows > 0 each expert's rows [0, tiled_rows) are in 16-row tiles instead
 // (engine/mxfp4_tiles.h: LoadOptions::tile_experts); an expert keeps its byte range.
 struct Mxfp4Experts {
     const std::uint8_t* blocks = nullptr;  // [experts, rows, cols/32, 16]
@@ -81,7 +81,7 @@ struct LoadOptions {
     // Called as loading proceeds (done <= total, in tensors); may be empty.
     std::function<void(std::size_t done, std::size_t total)> progress;
     Residency residency = Residency::Mapped;  // where the files' bytes live (mapped_file.h)
-    // Convert the MXFP4 experts to 8-row tiles (engine/mxfp4_tiles.h), in place, for the CPU
+    // Convert the MXFP4 experts to 16-row tiles (engine/mxfp4_tiles.h), in place, for the CPU
     // backend's int8 kernels. Only where the bytes are a private copy in memory (Residency::
     // Memory took effect); a mapped file stays as stored. Backends other than the CPU's, and
     // its fp32 expert activations, need the stored layout (they refuse tiled experts).

@@ -64,7 +64,7 @@ struct LoadedModel {
 // A checkpoint directory loaded and validated, with progress on stderr when `progress`, its
 // bytes where `residency` says, except for the "cuda" backend, which always maps (it uploads
 // the weights once: a copy in host memory would only cost time). When the backend is the CPU's
-// and its experts take int8 activations, the experts are put in 8-row tiles
+// and its experts take int8 activations, the experts are put in 16-row tiles
 // (LoadOptions::tile_experts: where the bytes are in memory). Throws SetupError with the
 // loader's message (the file and tensor at fault).
 engine::Weights load_checkpoint(

@@ -252,7 +252,7 @@ std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptio
             if (l.mlp1.tiled_rows > 0 || l.mlp2.tiled_rows > 0)
                 throw ModelError(
                     "backend cpu: fp32 expert activations need the experts as stored, and these "
-                    "were loaded in 8-row tiles for int8 ones (load without tile_experts)");
+                    "were loaded in 16-row tiles for int8 ones (load without tile_experts)");
     return std::make_unique<CpuBackend>(weights, options);
 }
 

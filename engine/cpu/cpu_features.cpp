@@ -37,6 +37,7 @@ CpuFeatures detect() {
     const bool avx512f = bit(b, 16), avx512dq = bit(b, 17), avx512bw = bit(b, 30),
                avx512vl = bit(b, 31);
     f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;
+    f.avx512_vnni = f.avx512 && bit(c, 11);
     return f;
 }
 #else

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,11 +28,22 @@ namespace {
 constexpr float kE2M1[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
                              -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
 
-// Rows per task: enough work per chunk to amortise the dispatch. Waking a sleeping worker
-// costs tens of microseconds (more in a VM), so a chunk also holds at least kChunkWork
+// Rows are handed to the kernels in units of kRowUnit (a product's rows [16u, 16u + 16),
+// the last unit possibly short), so a kernel's row range always starts on a tile of
+// engine/mxfp4_tiles.h. A task holds enough work to amortise the dispatch: waking a sleeping
+// worker costs tens of microseconds (more in a VM), so a chunk also holds at least kChunkWork
 // multiply-adds: small matrices (gpt-oss-nano's, a decode step's) run on the calling thread.
-constexpr std::size_t kRowGrain = 16;
+constexpr std::size_t kRowUnit = kMxfp4TileRows;
 constexpr std::size_t kChunkWork = std::size_t{1} << 16;
+
+std::size_t units_of(std::size_t rows) {
+    return (rows + kRowUnit - 1) / kRowUnit;
+}
+
+// Units per task for rows of `row_work` multiply-adds each.
+std::size_t unit_grain(std::size_t row_work) {
+    return units_of(kChunkWork / std::max<std::size_t>(row_work, 1));
+}
 // Tokens packed and handed to the kernels at a time: bounds the packing buffer
 // (kTokenSlab x cols floats) and how long a weight row stays unread between uses.
 constexpr int kTokenSlab = 256;
@@ -104,8 +116,8 @@ void portable_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     const int groups = a.cols / 32;
     for (int r = row_begin; r < row_end; ++r) {
-        auto block = [&](int g) {
-            return a.blocks + mxfp4_block_offset(r, g, groups, a.tiled_rows);
+        auto byte = [&](int g, int j) {
+            return a.blocks[mxfp4_byte_offset(r, g, j, groups, a.tiled_rows)];
         };
         auto scale = [&](int g) {
             return a.scales[mxfp4_scale_offset(r, g, groups, a.tiled_rows)];
@@ -118,11 +130,11 @@ void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
             float acc = 0;
             for (int g = 0; g < groups; ++g) {
                 std::int32_t sum = -c[g];
-                const std::uint8_t* b = block(g);
                 const std::int8_t* qg = q + 32 * static_cast<std::size_t>(g);
-                for (std::size_t i = 0; i < 16; ++i) {
-                    sum += detail::kUnsignedE2M1x2[b[i] & 0x0f] * qg[i];
-                    sum += detail::kUnsignedE2M1x2[b[i] >> 4] * qg[16 + i];
+                for (int i = 0; i < 16; ++i) {
+                    const std::uint8_t b = byte(g, i);
+                    sum += detail::kUnsignedE2M1x2[b & 0x0f] * qg[i];
+                    sum += detail::kUnsignedE2M1x2[b >> 4] * qg[16 + i];
                 }
                 // As every kernel: one fused multiply-add per block (matmul_kernels.h).
                 acc = std::fma(static_cast<float>(sum), mxfp4_value(1, scale(g)) * d[g], acc);
@@ -132,11 +144,12 @@ void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     }
 }
 
-// Implementations by rank: 0 portable, 1 avx2, 2 avx512.
-constexpr const char* kIsaNames[] = {"portable", "avx2", "avx512"};
+// Implementations by rank: 0 portable, 1 avx2, 2 avx512, 3 avx512vnni.
+constexpr const char* kIsaNames[] = {"portable", "avx2", "avx512", "avx512vnni"};
+constexpr int kBestRank = 3;
 
 int isa_rank(std::string_view name) {
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i <= kBestRank; ++i)
         if (name == kIsaNames[i]) return i;
     return -1;
 }
@@ -151,6 +164,8 @@ const MatmulKernels* kernels_of_rank(int rank) {
             return f.avx2_fma ? detail::avx2_kernels() : nullptr;
         case 2:
             return f.avx512 ? detail::avx512_kernels() : nullptr;
+        case 3:
+            return f.avx512_vnni ? detail::avx512vnni_kernels() : nullptr;
         default:
             return nullptr;
     }
@@ -173,13 +188,14 @@ detail::RowKernel int8_kernel(const MatmulKernels& k) {
 
 const MatmulKernels* choose_at_startup() {
     const char* env = std::getenv("GOSSAMER_CPU_ISA");
-    if (!env || !*env) return best_at_or_below(2);
+    if (!env || !*env) return best_at_or_below(kBestRank);
     if (isa_rank(env) < 0)
         std::fprintf(stderr,
-                     "gossamer: GOSSAMER_CPU_ISA=%s is not one of portable, avx2, avx512; "
+                     "gossamer: GOSSAMER_CPU_ISA=%s is not one of portable, avx2, avx512, "
+                     "avx512vnni; "
                      "using the best this CPU supports\n",
                      env);
-    return best_at_or_below(isa_rank(env) < 0 ? 2 : isa_rank(env));
+    return best_at_or_below(isa_rank(env) < 0 ? kBestRank : isa_rank(env));
 }
 
 std::atomic<const MatmulKernels*>& active_kernels() {
@@ -209,7 +225,8 @@ std::size_t packed_stride(int cols) {
 void check_tiles(int tiled_rows, int rows) {
     if (tiled_rows < 0 || tiled_rows > rows || tiled_rows % kMxfp4TileRows != 0)
         throw std::invalid_argument("matmul: tiled_rows " + std::to_string(tiled_rows) +
-                                    " is not a multiple of 8 in [0, " + std::to_string(rows) + "]");
+                                    " is not a multiple of 16 in [0, " + std::to_string(rows) +
+                                    "]");
 }
 
 // An MXFP4 product's kernel arguments; the activations (x, ldx) are the caller's to set.
@@ -351,10 +368,11 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
         args.y = y + static_cast<std::size_t>(t0) * args.ldy;
         const std::size_t row_work =
             static_cast<std::size_t>(args.cols) * static_cast<std::size_t>(n);
-        pool.parallel_for(static_cast<std::size_t>(rows),
-                          std::max(kRowGrain, kChunkWork / std::max<std::size_t>(row_work, 1)),
+        const auto all = static_cast<std::size_t>(rows);
+        pool.parallel_for(units_of(all), unit_grain(row_work),
                           [&](std::size_t begin, std::size_t end) {
-                              kernel(args, static_cast<int>(begin), static_cast<int>(end));
+                              kernel(args, static_cast<int>(begin * kRowUnit),
+                                     static_cast<int>(std::min(end * kRowUnit, all)));
                           });
     }
 }
@@ -362,6 +380,35 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
 }  // namespace
 
 namespace detail {
+
+std::uint8_t* kernel_scratch(std::size_t bytes) {
+    struct Buffer {
+        std::uint8_t* data = nullptr;
+        std::size_t capacity = 0;
+        ~Buffer() { std::free(data); }
+    };
+    thread_local Buffer buffer;
+    if (buffer.capacity < bytes) {
+        std::free(buffer.data);
+        buffer.capacity = 0;
+        buffer.data = static_cast<std::uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+        if (!buffer.data) throw std::bad_alloc();
+        buffer.capacity = bytes;
+    }
+    return buffer.data;
+}
+
+Mxfp4RowAt mxfp4_row_at(const MatmulArgs& a, int r) {
+    const int groups = a.cols / 32;
+    const bool tiled = r < a.tiled_rows;
+    return {a.blocks + mxfp4_byte_offset(r, 0, 0, groups, a.tiled_rows),
+            mxfp4_byte_offset(r, 1, 0, groups, a.tiled_rows) -
+                mxfp4_byte_offset(r, 0, 0, groups, a.tiled_rows),
+            mxfp4_byte_offset(r, 0, 4, groups, a.tiled_rows) -
+                mxfp4_byte_offset(r, 0, 0, groups, a.tiled_rows),
+            a.scales + mxfp4_scale_offset(r, 0, groups, a.tiled_rows),
+            tiled ? std::size_t{kMxfp4TileRows} : std::size_t{1}};
+}
 
 const MatmulKernels* portable_kernels() {
     static const MatmulKernels kernels{"portable",   {0, nullptr},   portable_bf16,
@@ -397,7 +444,7 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
         check_tiles(p.tiled_rows, p.rows);
         if (p.tiled_rows > 0 && !int8)
             throw std::invalid_argument(
-                "matmul: MXFP4 experts in 8-row tiles need int8 activations (no fp32 kernel reads "
+                "matmul: MXFP4 experts in 16-row tiles need int8 activations (no fp32 kernel reads "
                 "tiles)");
     }
     // Products whose activations together fit one slab run as one loop; the rest singly.
@@ -422,10 +469,10 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
     const FormatKernel chosen = kernel_for(k, int8 ? Format::Mxfp4Int8 : Format::Mxfp4);
     const detail::RowKernel kernel = chosen.kernel;  // captured below: not a binding
     const detail::Packing& packing = chosen.packing;
-    // Each product's arguments, its activations packed in turn into one buffer; its rows are
-    // [first_row[i], first_row[i + 1]) of the concatenation the loop runs over.
+    // Each product's arguments, its activations packed in turn into one buffer; its row
+    // units are [first_unit[i], first_unit[i + 1]) of the concatenation the loop runs over.
     std::vector<MatmulArgs> args(batch.size());
-    std::vector<std::size_t> first_row(batch.size() + 1, 0);
+    std::vector<std::size_t> first_unit(batch.size() + 1, 0);
     std::size_t packed_floats = 0;
     for (const Mxfp4Product* p : batch)
         packed_floats += packed_stride(p->cols) * static_cast<std::size_t>(p->tokens);
@@ -450,24 +497,23 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
             a.x = p.x;
             a.ldx = p.ldx;
         }
-        first_row[i + 1] = first_row[i] + static_cast<std::size_t>(p.rows);
+        first_unit[i + 1] = first_unit[i] + units_of(static_cast<std::size_t>(p.rows));
         work += static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(p.cols) *
                 static_cast<std::size_t>(p.tokens);
     }
-    const std::size_t rows = first_row.back();
-    const std::size_t row_work = std::max<std::size_t>(work / rows, 1);
-    pool.parallel_for(rows, std::max(kRowGrain, kChunkWork / row_work),
-                      [&](std::size_t begin, std::size_t end) {
-                          auto i = static_cast<std::size_t>(
-                              std::upper_bound(first_row.begin(), first_row.end(), begin) -
-                              first_row.begin() - 1);
-                          for (; begin < end; ++i) {
-                              const std::size_t stop = std::min(end, first_row[i + 1]);
-                              kernel(args[i], static_cast<int>(begin - first_row[i]),
-                                     static_cast<int>(stop - first_row[i]));
-                              begin = stop;
-                          }
-                      });
+    const std::size_t units = first_unit.back();
+    const std::size_t row_work = std::max<std::size_t>(work / (units * kRowUnit), 1);
+    pool.parallel_for(units, unit_grain(row_work), [&](std::size_t begin, std::size_t end) {
+        auto i = static_cast<std::size_t>(
+            std::upper_bound(first_unit.begin(), first_unit.end(), begin) - first_unit.begin() - 1);
+        for (; begin < end; ++i) {
+            const std::size_t stop = std::min(end, first_unit[i + 1]);
+            const auto rows = static_cast<std::size_t>(batch[i]->rows);
+            kernel(args[i], static_cast<int>((begin - first_unit[i]) * kRowUnit),
+                   static_cast<int>(std::min((stop - first_unit[i]) * kRowUnit, rows)));
+            begin = stop;
+        }
+    });
 }
 
 const char* matmul_isa() {
@@ -476,12 +522,12 @@ const char* matmul_isa() {
 
 const char* resolve_matmul_isa(std::string_view requested) {
     const int rank = isa_rank(requested);
-    return best_at_or_below(rank < 0 ? 2 : rank)->name;
+    return best_at_or_below(rank < 0 ? kBestRank : rank)->name;
 }
 
 std::vector<std::string> supported_matmul_isas() {
     std::vector<std::string> names;
-    for (int r = 2; r >= 0; --r)
+    for (int r = kBestRank; r >= 0; --r)
         if (kernels_of_rank(r)) names.emplace_back(kIsaNames[r]);
     return names;
 }

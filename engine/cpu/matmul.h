@@ -38,7 +38,7 @@ void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_
 using engine::Mxfp4Activations;
 
 // matmul_mxfp4 with int8 activations (Mxfp4Activations::Int8); the same arguments, and
-// rows [0, tiled_rows) of W may be in 8-row tiles (engine/mxfp4_tiles.h; tiled_rows % 8 == 0),
+// rows [0, tiled_rows) of W may be in 16-row tiles (engine/mxfp4_tiles.h; tiled_rows % 16 == 0),
 // which a one-token product streams fastest. The results do not depend on the layout.
 void matmul_mxfp4_int8(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,
                        const std::uint8_t* scales, int rows, int cols, const float* bias, float* y,

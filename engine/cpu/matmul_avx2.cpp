@@ -9,7 +9,7 @@
 //          dword, which indexes the block's 8 scaled magnitudes (vpermps reads the low 3 bits);
 //          bit 3 of the nibble, shifted to bit 31, is the sign. A block is 32 columns.
 //   MXFP4 x int8 activations: Int8, eight rows per register, reading the stored layout or the
-//          8-row tiles of engine/mxfp4_tiles.h (one stream per tile at decode).
+//          16-row tiles of engine/mxfp4_tiles.h (one stream per tile at decode).
 // The activations arrive packed in the order these registers hold (kBf16Order, kMxfp4Order).
 // No std templates here: their AVX2 instantiations could be linked into portable callers.
 #include "engine/cpu/matmul_kernels.h"
@@ -18,9 +18,7 @@
 
 #include <immintrin.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 namespace gossamer::engine::cpu::detail {
 namespace {
@@ -130,26 +128,6 @@ void transpose8x8(__m256i (&v)[8]) {
         v[order[j] + 4] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x31);
     }
 }
-
-// A thread's buffer of unpacked weight rows, 32-byte aligned, freed when the thread ends.
-struct RowBuffer {
-    std::uint8_t* data = nullptr;
-    std::size_t capacity = 0;
-    RowBuffer() = default;
-    RowBuffer(const RowBuffer&) = delete;
-    RowBuffer& operator=(const RowBuffer&) = delete;
-    ~RowBuffer() { std::free(data); }
-    std::uint8_t* reserve(std::size_t bytes) {
-        if (capacity < bytes) {
-            std::free(data);
-            capacity = 0;
-            data = static_cast<std::uint8_t*>(std::aligned_alloc(32, (bytes + 31) / 32 * 32));
-            if (!data) throw std::bad_alloc();
-            capacity = bytes;
-        }
-        return data;
-    }
-};
 
 // Calls tile.template operator()<T>(t) for the tokens [begin, end): with T = kTile while a
 // whole tile fits, then once with the T < kTile that is left. Each T is its own instantiation,
@@ -326,8 +304,7 @@ struct Bf16Gemm {
     }
 
     static void rows(const MatmulArgs& a, int row_begin, int row_end) {
-        thread_local RowBuffer buffer;
-        auto* const panel = reinterpret_cast<float*>(buffer.reserve(
+        auto* const panel = reinterpret_cast<float*>(kernel_scratch(
             static_cast<std::size_t>(a.cols / kGroup) * kGroup * kRows * sizeof(float) + 32));
         for (int r0 = row_begin; r0 < row_end; r0 += kRows) {
             const int n = row_end - r0 < kRows ? row_end - r0 : kRows;
@@ -390,20 +367,23 @@ struct Mxfp4 {
 };
 
 // MXFP4 x int8 activations (the q8 block layout of matmul_kernels.h), eight rows at a time
-// with one row per lane. A block's 16 bytes become 32 unsigned weights (low nibbles in the
-// low lane, high nibbles in the high lane) by one vpshufb; per (row, token, block) the sum
-// of w * q is exact in int32 (vpmaddubsw, vpmaddwd), 12 * sum(q) is taken off (the signed
-// dot), and one FMA adds it times 2^(scale-128) * xd to the row's lane. Every path does
+// with one row per lane. Register k of a block holds weights 4k..4k+3 (in the q8 order: low
+// nibbles, then high ones) of each of the eight rows as unsigned bytes (2 * e2m1 + 12); a
+// token's four activations 4k..4k+3 are broadcast, and eight vpmaddubsw + two vpmaddwd give
+// the eight rows' exact sums of w * q for the block (int32); 12 * sum(q) is taken off (the
+// signed dot), and one FMA adds it times 2^(scale-128) * xd to the row's lane. Every path does
 // exactly these float operations per lane, in block order, as the portable kernel does, so a
 // token's result does not depend on the token count, the path or the implementation.
-//   One token: the eight rows' blocks are unpacked as they stream by, their int32 lanes
-//   summed across with vphaddd. On 8-row tiles (engine/mxfp4_tiles.h) the same, from one
-//   stream, for up to kFewTokens tokens (each tile read once per 4 of them).
-//   Several tokens: the eight rows are unpacked once into a thread-local buffer, transposed
-//   so that register k holds bytes 4k..4k+3 of every row; a token's four bytes are
-//   broadcast, and eight vpmaddubsw + two vpmaddwd give all eight rows' sums of a block.
+//   On 16-row tiles (engine/mxfp4_tiles.h) the registers come straight from the tile: piece k
+//   of a block holds bytes 4k..4k+3 of every row, so a mask and a vpshufb give register k
+//   (low nibbles) and a shift more register k + 4. Up to kFewTokens tokens read a tile per
+//   4 of them (one token: a decode step streams each tile once).
+//   Rows as stored (or past the last tile): one token unpacks each row's block as it streams
+//   by and sums its lanes across with vphaddd; several tokens first unpack and transpose
+//   eight rows at a time into a thread-local buffer (as the tiles would give them).
 struct Int8 {
     static constexpr int kRows = 8;
+    static constexpr int kTileRows = 16;    // engine/mxfp4_tiles.h
     static constexpr int kTileTokens = 4;   // accumulators beside the 8 weight registers
     static constexpr int kFewTokens = 16;   // up to this many, tiles are read per 4 tokens
     static constexpr int kTokenBlock = 64;  // activations that stay in L2 (64 x cols bytes)
@@ -436,35 +416,44 @@ struct Int8 {
     // A block's 16 bytes as 32 unsigned weights: low nibbles, then high nibbles. The bytes go
     // to both lanes; the high lane's dwords shift right by 4, so after the mask each byte
     // holds its high nibble (the bits shifted in from the next byte are masked off).
-    static __m256i unpack(const std::uint8_t* block) {
+    static __m256i unpack(__m128i block) {
         const __m256i table = weight_table();
         const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
-        const __m256i bytes =
-            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+        const __m256i bytes = _mm256_broadcastsi128_si256(block);
         const __m256i nibbles =
             _mm256_and_si256(_mm256_srlv_epi32(bytes, shift), _mm256_set1_epi8(0x0f));
         return _mm256_shuffle_epi8(table, nibbles);
     }
 
-    // Where row r's blocks and scales are: block g at blocks + g * step, its scale at
-    // scales[g * scale_step]. Rows below a.tiled_rows are in 8-row tiles (the arithmetic of
-    // engine/mxfp4_tiles.h, repeated here: this file must not include shared inline code).
-    struct RowAt {
-        const std::uint8_t* blocks;
-        std::size_t step;
-        const std::uint8_t* scales;
-        std::size_t scale_step;
-    };
-    static RowAt row_at(const MatmulArgs& a, int r) {
-        const auto groups = static_cast<std::size_t>(a.cols / 32);
-        if (r >= a.tiled_rows)
-            return {a.blocks + static_cast<std::size_t>(r) * groups * 16, 16,
-                    a.scales + static_cast<std::size_t>(r) * groups, 1};
-        const int i = r % 8;
-        const auto first = static_cast<std::size_t>(r - i);
-        return {
-            a.blocks + first * groups * 16 + static_cast<std::size_t>(32 * (i % 4) + 16 * (i / 4)),
-            128, a.scales + first * groups + static_cast<std::size_t>(i), 8};
+    // Bytes as a tile's piece holds them (dword i: bytes 4k..4k+3 of row i) to registers k
+    // (their low nibbles' weights) and k + 4 (their high nibbles').
+    static void piece_weights(__m256i bytes, __m256i& low, __m256i& high) {
+        const __m256i table = weight_table();
+        const __m256i low4 = _mm256_set1_epi8(0x0f);
+        low = _mm256_shuffle_epi8(table, _mm256_and_si256(bytes, low4));
+        high = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4));
+    }
+
+    using RowAt = Mxfp4RowAt;
+    static RowAt row_at(const MatmulArgs& a, int r) { return mxfp4_row_at(a, r); }
+
+    static std::int32_t load4(const std::uint8_t* p) {
+        std::int32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+
+    // A row's block g, its 16 bytes in order, from either layout.
+    static __m128i load_block(const RowAt& at, int g) {
+        const std::uint8_t* p = at.blocks + at.step * static_cast<std::size_t>(g);
+        if (at.piece == 4) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        return _mm_setr_epi32(load4(p), load4(p + at.piece), load4(p + 2 * at.piece),
+                              load4(p + 3 * at.piece));
+    }
+
+    // Whether rows [r0, r0 + n) are whole tiles.
+    static bool whole_tiles(const MatmulArgs& a, int r0, int n) {
+        return r0 % kTileRows == 0 && n % kTileRows == 0 && r0 + n <= a.tiled_rows;
     }
 
     // The scales of rows r0 .. r0+n-1 for blocks g0 .. g0+7 (zero past the row's end or past
@@ -500,8 +489,72 @@ struct Int8 {
         for (int i = 0; i < n; ++i) y[i] = (a.bias ? a.bias[r0 + i] : 0.0f) + lanes[i];
     }
 
-    // The eight rows' block g as the registers rows i and i + 4 share: w[i] their low
-    // nibbles' weights, w[4 + i] their high nibbles'.
+    // Eight rows' exact sums of w * q for one block (w: registers as above), less xs.
+    static __m256i dot(const __m256i (&w)[8], const std::int8_t* q, std::int32_t xs) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256i half[2];
+        for (int h = 0; h < 2; ++h) {
+            __m256i p[4];
+            for (int k = 0; k < 4; ++k)
+                p[k] = _mm256_maddubs_epi16(
+                    w[4 * h + k], _mm256_set1_epi32(load4(
+                                      reinterpret_cast<const std::uint8_t*>(q + 16 * h + 4 * k))));
+            // int16: four pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
+            half[h] = _mm256_madd_epi16(
+                _mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3])), ones);
+        }
+        return _mm256_sub_epi32(_mm256_add_epi32(half[0], half[1]), _mm256_set1_epi32(xs));
+    }
+
+    // acc += float(dot) * (ws * xd): the one float step per block.
+    static __m256 add_block(__m256 acc, __m256i dot, __m256 ws, float xd) {
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(ws, _mm256_set1_ps(xd)), acc);
+    }
+
+    // Tokens t0 .. t0+T-1 against one whole tile (rows r0 .. r0+15): the weights straight
+    // from the tile, read once for the T tokens, both halves of a block in turn.
+    template <int T>
+    static void tile_tiled(const MatmulArgs& a, int r0, int t0) {
+        const int groups = a.cols / 32;
+        const std::uint8_t* tile = a.blocks + static_cast<std::size_t>(r0) * groups * 16;
+        const std::uint8_t* scales = a.scales + static_cast<std::size_t>(r0) * groups;
+        const std::size_t ahead = static_cast<std::size_t>(kTileRows) * groups * 16;
+        __m256 acc[2][T];
+        for (int h = 0; h < 2; ++h)
+            for (int t = 0; t < T; ++t) acc[h][t] = _mm256_setzero_ps();
+        for (int g = 0; g < groups; ++g) {
+            const std::uint8_t* block = tile + 256 * static_cast<std::size_t>(g);
+            for (int line = 0; line < 4; ++line)  // the next tile, same place
+                _mm_prefetch(reinterpret_cast<const char*>(block) + ahead + 64 * line, _MM_HINT_T0);
+            for (int h = 0; h < 2; ++h) {
+                __m256i w[8];
+                for (int k = 0; k < 4; ++k)
+                    piece_weights(_mm256_loadu_si256(
+                                      reinterpret_cast<const __m256i*>(block + 64 * k + 32 * h)),
+                                  w[k], w[4 + k]);
+                const __m256 ws = block_scales(scales + 16 * static_cast<std::size_t>(g) + 8 * h);
+                for (int t = 0; t < T; ++t) {
+                    const std::size_t s =
+                        static_cast<std::size_t>(t0 + t) * a.lds + static_cast<std::size_t>(g);
+                    const std::int8_t* q = a.xq + static_cast<std::size_t>(t0 + t) * a.ldq +
+                                           32 * static_cast<std::size_t>(g);
+                    acc[h][t] = add_block(acc[h][t], dot(w, q, a.xs[s]), ws, a.xd[s]);
+                }
+            }
+        }
+        for (int h = 0; h < 2; ++h)
+            for (int t = 0; t < T; ++t) store(a, r0 + 8 * h, 8, t0 + t, acc[h][t]);
+    }
+
+    // A few tokens on whole tiles: each tile read once per 4 tokens.
+    static void rows_few_tiled(const MatmulArgs& a, int row_begin, int row_end) {
+        for (int r = row_begin; r < row_end; r += kTileRows)
+            by_token_tiles<4>(0, a.tokens, [&]<int T>(int t) { tile_tiled<T>(a, r, t); });
+    }
+
+    // The eight rows' block g as the registers rows i and i + 4 share (pairs[i]: row i's 16
+    // bytes in the low lane, row i + 4's in the high one): w[i] their low nibbles' weights,
+    // w[4 + i] their high nibbles'.
     static void unpack_pairs(const __m256i (&pairs)[4], __m256i (&w)[8]) {
         const __m256i table = weight_table();
         const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -528,75 +581,13 @@ struct Int8 {
         return _mm256_sub_epi32(sums, _mm256_set1_epi32(xs));
     }
 
-    static __m256i one_block(const __m256i (&pairs)[4], __m256i even, __m256i odd,
-                             std::int32_t xs) {
-        __m256i w[8];
-        unpack_pairs(pairs, w);
-        return dot_pairs(w, even, odd, xs);
-    }
-
-    // A block's activations for token t: its 16 even ones, then its 16 odd ones, in both lanes.
-    static void activations(const MatmulArgs& a, int g, __m256i& even, __m256i& odd, int t = 0) {
-        const std::int8_t* q =
-            a.xq + static_cast<std::size_t>(t) * a.ldq + 32 * static_cast<std::size_t>(g);
-        even = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-        odd =
-            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
-    }
-
-    // Tokens t0 .. t0+T-1, the eight rows of a tile (r0 % 8 == 0, r0 + 8 <= a.tiled_rows):
-    // block g of all eight is 128 consecutive bytes, already paired as the registers want
-    // them, and their scales 8 consecutive bytes, so the tile streams as one sequence, read
-    // once for the T tokens (a batch of decodes, a speculative verify).
-    template <int T>
-    static void tile_tiled(const MatmulArgs& a, int r0, int t0) {
-        const int groups = a.cols / 32;
-        const RowAt at = row_at(a, r0);
-        const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
-        __m256 acc[T];
-        for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
-        for (int g = 0; g < groups; ++g) {
-            const std::uint8_t* b = at.blocks + 128 * static_cast<std::size_t>(g);
-            if ((g & 1) == 0) {  // two blocks per 256 bytes: the next tile, same place
-                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead, _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead + 64, _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead + 128, _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(b) + ahead + 192, _MM_HINT_T0);
-            }
-            __m256i pairs[4];
-            for (int i = 0; i < 4; ++i)
-                pairs[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * i));
-            __m256i w[8];
-            unpack_pairs(pairs, w);
-            const __m256 ws = block_scales(at.scales + 8 * static_cast<std::size_t>(g));
-            for (int t = 0; t < T; ++t) {
-                __m256i even, odd;
-                activations(a, g, even, odd, t0 + t);
-                const std::size_t s =
-                    static_cast<std::size_t>(t0 + t) * a.lds + static_cast<std::size_t>(g);
-                const __m256i dot = dot_pairs(w, even, odd, a.xs[s]);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
-                                         _mm256_mul_ps(ws, _mm256_set1_ps(a.xd[s])), acc[t]);
-            }
-        }
-        for (int t = 0; t < T; ++t) store(a, r0, 8, t0 + t, acc[t]);
-    }
-
-    // A few tokens on tiles (every row of [row_begin, row_end) in whole tiles): each tile read
-    // once per 4 tokens instead of unpacked and transposed as rows_many does.
-    static void rows_few_tiled(const MatmulArgs& a, int row_begin, int row_end) {
-        for (int r = row_begin; r < row_end; r += kRows)
-            by_token_tiles<4>(0, a.tokens, [&]<int T>(int t) { tile_tiled<T>(a, r, t); });
-    }
-
-    // One token, rows r0 .. r0+n-1 (n <= 8) in any layout: each row's blocks read where
+    // One token, rows r0 .. r0+n-1 (n <= 8) in any layout: each row's block read where
     // row_at() says, the pairs built with one insert each.
     static void tile_one(const MatmulArgs& a, int r0, int n) {
-        if (n == 8 && r0 % 8 == 0 && r0 + 8 <= a.tiled_rows) return tile_tiled<1>(a, r0, 0);
         const int groups = a.cols / 32;
-        const std::size_t ahead = kPrefetchRows * static_cast<std::size_t>(groups) * 16;
         RowAt at[8];
         for (int i = 0; i < 8; ++i) at[i] = row_at(a, r0 + (i < n ? i : 0));
+        const std::size_t ahead = static_cast<std::size_t>(kPrefetchRows) * groups * 16;
         __m256 acc = _mm256_setzero_ps();
         for (int g0 = 0; g0 < groups; g0 += 8) {
             __m256 ws[8];
@@ -605,32 +596,52 @@ struct Int8 {
             for (int g = g0; g < end; ++g) {
                 __m256i pairs[4];
                 for (int i = 0; i < 4; ++i) {
-                    const std::uint8_t* lo =
-                        at[i].blocks + at[i].step * static_cast<std::size_t>(g);
-                    const std::uint8_t* hi =
-                        at[i + 4].blocks + at[i + 4].step * static_cast<std::size_t>(g);
-                    if ((g & 3) == 0) {  // a 64-byte line holds four blocks of a stored row
-                        _mm_prefetch(reinterpret_cast<const char*>(lo) + ahead, _MM_HINT_T0);
-                        _mm_prefetch(reinterpret_cast<const char*>(hi) + ahead, _MM_HINT_T0);
+                    if ((g & 3) == 0 && at[i].piece == 4) {  // a 64-byte line: 4 stored blocks
+                        const auto offset = at[i].step * static_cast<std::size_t>(g) + ahead;
+                        _mm_prefetch(reinterpret_cast<const char*>(at[i].blocks + offset),
+                                     _MM_HINT_T0);
+                        _mm_prefetch(reinterpret_cast<const char*>(at[i + 4].blocks + offset),
+                                     _MM_HINT_T0);
                     }
-                    pairs[i] = _mm256_inserti128_si256(
-                        _mm256_castsi128_si256(
-                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(lo))),
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)), 1);
+                    pairs[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(load_block(at[i], g)),
+                                                       load_block(at[i + 4], g), 1);
                 }
-                __m256i even, odd;
-                activations(a, g, even, odd);
-                const __m256i dot = one_block(pairs, even, odd, a.xs[g]);
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
-                                      _mm256_mul_ps(ws[g - g0], _mm256_set1_ps(a.xd[g])), acc);
+                const std::int8_t* q = a.xq + 32 * static_cast<std::size_t>(g);
+                const __m256i even = _mm256_broadcastsi128_si256(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+                const __m256i odd = _mm256_broadcastsi128_si256(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)));
+                __m256i w[8];
+                unpack_pairs(pairs, w);
+                acc = add_block(acc, dot_pairs(w, even, odd, a.xs[g]), ws[g - g0], a.xd[g]);
             }
         }
         store(a, r0, n, 0, acc);
     }
 
-    // Rows r0 .. r0+n-1 unpacked and transposed into `out`, kPackedBlock bytes per block.
+    // Rows r0 .. r0+n-1 (n <= 8) unpacked and transposed into `out`, kPackedBlock bytes per
+    // block: from a tile's half straight, else row by row.
     static void pack(const MatmulArgs& a, int r0, int n, std::uint8_t* out) {
         const int groups = a.cols / 32;
+        if (n == kRows && r0 % kRows == 0 && r0 + kRows <= a.tiled_rows) {
+            const int first = r0 - r0 % kTileRows, h = r0 % kTileRows / kRows;
+            const std::uint8_t* tile = a.blocks + static_cast<std::size_t>(first) * groups * 16;
+            const std::uint8_t* scales = a.scales + static_cast<std::size_t>(first) * groups;
+            for (int g = 0; g < groups; ++g) {
+                const std::uint8_t* block = tile + 256 * static_cast<std::size_t>(g);
+                __m256i w[8];
+                for (int k = 0; k < 4; ++k)
+                    piece_weights(_mm256_loadu_si256(
+                                      reinterpret_cast<const __m256i*>(block + 64 * k + 32 * h)),
+                                  w[k], w[4 + k]);
+                std::uint8_t* packed = out + static_cast<std::size_t>(g) * kPackedBlock;
+                for (int k = 0; k < 8; ++k)
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(packed + 32 * k), w[k]);
+                _mm256_store_ps(reinterpret_cast<float*>(packed + 256),
+                                block_scales(scales + 16 * static_cast<std::size_t>(g) + 8 * h));
+            }
+            return;
+        }
         RowAt at[8];
         for (int i = 0; i < 8; ++i) at[i] = row_at(a, r0 + (i < n ? i : 0));
         for (int g0 = 0; g0 < groups; g0 += 8) {
@@ -640,8 +651,7 @@ struct Int8 {
             for (int g = g0; g < end; ++g) {
                 __m256i v[8];
                 for (int i = 0; i < 8; ++i)
-                    v[i] = i < n ? unpack(at[i].blocks + at[i].step * static_cast<std::size_t>(g))
-                                 : _mm256_setzero_si256();
+                    v[i] = i < n ? unpack(load_block(at[i], g)) : _mm256_setzero_si256();
                 transpose8x8(v);
                 std::uint8_t* block = out + static_cast<std::size_t>(g) * kPackedBlock;
                 for (int k = 0; k < 8; ++k)
@@ -655,15 +665,6 @@ struct Int8 {
     template <int T>
     static void tile_packed(const MatmulArgs& a, int r0, int n, int t0, const std::uint8_t* rows) {
         const int groups = a.cols / 32;
-        const std::int8_t* xq[T];
-        const float* xd[T];
-        const std::int32_t* xs[T];
-        for (int t = 0; t < T; ++t) {
-            xq[t] = a.xq + static_cast<std::size_t>(t0 + t) * a.ldq;
-            xd[t] = a.xd + static_cast<std::size_t>(t0 + t) * a.lds;
-            xs[t] = a.xs + static_cast<std::size_t>(t0 + t) * a.lds;
-        }
-        const __m256i ones = _mm256_set1_epi16(1);
         __m256 acc[T];
         for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
         for (int g = 0; g < groups; ++g) {
@@ -673,24 +674,11 @@ struct Int8 {
                 w[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(block + 32 * k));
             const __m256 ws = _mm256_load_ps(reinterpret_cast<const float*>(block + 256));
             for (int t = 0; t < T; ++t) {
-                const std::int8_t* q = xq[t] + 32 * static_cast<std::size_t>(g);
-                __m256i half[2];
-                for (int h = 0; h < 2; ++h) {
-                    __m256i p[4];
-                    for (int k = 0; k < 4; ++k) {
-                        std::int32_t four;
-                        std::memcpy(&four, q + 16 * h + 4 * k, 4);
-                        p[k] = _mm256_maddubs_epi16(w[4 * h + k], _mm256_set1_epi32(four));
-                    }
-                    // int16: four pair sums of |w q| <= 24 * 127 * 2 stay below 2^15
-                    half[h] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p[0], p[1]),
-                                                                 _mm256_add_epi16(p[2], p[3])),
-                                                ones);
-                }
-                const __m256i dot = _mm256_sub_epi32(_mm256_add_epi32(half[0], half[1]),
-                                                     _mm256_set1_epi32(xs[t][g]));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
-                                         _mm256_mul_ps(ws, _mm256_set1_ps(xd[t][g])), acc[t]);
+                const std::size_t s =
+                    static_cast<std::size_t>(t0 + t) * a.lds + static_cast<std::size_t>(g);
+                const std::int8_t* q = a.xq + static_cast<std::size_t>(t0 + t) * a.ldq +
+                                       32 * static_cast<std::size_t>(g);
+                acc[t] = add_block(acc[t], dot(w, q, a.xs[s]), ws, a.xd[s]);
             }
         }
         for (int t = 0; t < T; ++t) store(a, r0, n, t0 + t, acc[t]);
@@ -702,17 +690,25 @@ struct Int8 {
                                     [&]<int T>(int t) { tile_packed<T>(a, r0, n, t, rows); });
     }
 
+    // One token: whole tiles streamed, other rows eight at a time.
     static void rows_one(const MatmulArgs& a, int row_begin, int row_end) {
-        for (int r = row_begin; r < row_end; r += kRows)
-            tile_one(a, r, row_end - r < kRows ? row_end - r : kRows);
+        for (int r = row_begin; r < row_end;) {
+            if (whole_tiles(a, r, kTileRows)) {
+                tile_tiled<1>(a, r, 0);
+                r += kTileRows;
+                continue;
+            }
+            const int n = row_end - r < kRows ? row_end - r : kRows;
+            tile_one(a, r, n);
+            r += n;
+        }
     }
 
     // Several tokens: up to kGroupRows rows unpacked into a thread-local buffer (L2), then per
     // block of kTokenBlock tokens (whose activations stay in L2) every eight of them.
     static void rows_many(const MatmulArgs& a, int row_begin, int row_end) {
         const std::size_t per_eight = static_cast<std::size_t>(a.cols / 32) * kPackedBlock;
-        thread_local RowBuffer packed;
-        std::uint8_t* const buffer = packed.reserve(kGroupRows / kRows * per_eight);
+        std::uint8_t* const buffer = kernel_scratch(kGroupRows / kRows * per_eight);
         for (int r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
             const int r1 = row_end - r0 < kGroupRows ? row_end : r0 + kGroupRows;
             for (int r = r0; r < r1; r += kRows)
@@ -764,8 +760,7 @@ void avx2_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 
 void avx2_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     if (a.tokens == 1) return Int8::rows_one(a, row_begin, row_end);
-    if (a.tokens <= Int8::kFewTokens && row_begin % Int8::kRows == 0 && row_end <= a.tiled_rows &&
-        row_end % Int8::kRows == 0)
+    if (a.tokens <= Int8::kFewTokens && Int8::whole_tiles(a, row_begin, row_end - row_begin))
         return Int8::rows_few_tiled(a, row_begin, row_end);
     Int8::rows_many(a, row_begin, row_end);
 }

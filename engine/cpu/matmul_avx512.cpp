@@ -15,6 +15,7 @@
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 
 // GCC 12's AVX-512 intrinsics start from a self-initialised "undefined" register, which
@@ -65,6 +66,15 @@ float bf16_scalar(std::uint16_t bits) {
     return value;
 }
 
+// The columns past the last full group, in order: sum of x[c] * w[c] for c in [from, to),
+// with explicit FMAs, so that no tile size contracts or vectorises it differently (GCC's
+// default -ffp-contract=fast did: a token's result changed with the token count).
+float bf16_tail(const float* x, const std::uint16_t* w, int from, int to) {
+    float sum = 0.0f;
+    for (int c = from; c < to; ++c) sum = std::fma(x[c], bf16_scalar(w[c]), sum);
+    return sum;
+}
+
 // Multiplies R decoded rows (even and odd halves) into the R x T accumulators.
 template <int R, int T>
 inline void accumulate(const __m512 (&we)[R], const __m512 (&wo)[R], const float* const (&x)[T],
@@ -112,10 +122,9 @@ struct Bf16 {
             }
             accumulate<R, T>(we, wo, x, c, acc);
         }
-        float tail[R][T] = {};
-        for (int c = full; c < a.cols; ++c)
-            for (int r = 0; r < R; ++r)
-                for (int t = 0; t < T; ++t) tail[r][t] += x[t][c] * bf16_scalar(w[r][c]);
+        float tail[R][T];
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < T; ++t) tail[r][t] = bf16_tail(x[t], w[r], full, a.cols);
         store<R, T>(a, r0, t0, acc, tail);
     }
 };

@@ -1,5 +1,6 @@
 // Internal to the CPU matmul: the table of row-range kernels each instruction set provides
-// (matmul.cpp, matmul_avx2.cpp, matmul_avx512.cpp) and the arguments they share. matmul.cpp
+// (matmul.cpp, matmul_avx2.cpp, matmul_avx512.cpp, matmul_avx512_vnni.cpp) and the arguments
+// they share. matmul.cpp
 // owns dispatch, threading and the activation packing; a kernel only computes rows
 // [row_begin, row_end) for every token. Nothing here may be inline code or a template: each
 // ISA file is compiled with its own -m flags, and a shared inline function could be linked
@@ -43,13 +44,33 @@ struct MatmulArgs {
     const float* xd = nullptr;
     const std::int32_t* xs = nullptr;
     std::size_t lds = 0;
-    // Int8 kernels: rows [0, tiled_rows) of blocks and scales are in 8-row tiles
-    // (engine/mxfp4_tiles.h, whose address arithmetic an ISA file repeats rather than
-    // includes); rows past it as stored. The fp32 MXFP4 kernels see 0 only.
+    // Int8 kernels: rows [0, tiled_rows) of blocks and scales are in 16-row tiles
+    // (engine/mxfp4_tiles.h: a tile's block g is 256 bytes at 16 * cols/2 * t + 256 g, four
+    // 64-byte pieces with one dword per row; its scales 16 bytes at 16 * cols/32 * t + 16 g);
+    // rows past it as stored. The fp32 MXFP4 kernels see 0 only. A kernel's row range always
+    // starts at a multiple of 16 (matmul.cpp hands rows out in such units).
     int tiled_rows = 0;
 };
 
 using RowKernel = void (*)(const MatmulArgs& args, int row_begin, int row_end);
+
+// Helpers the ISA files share, compiled once in matmul.cpp without ISA flags (callable from
+// every kernel, never inlined into one):
+// A thread's scratch buffer of at least `bytes`, 64-byte aligned; the next call on the same
+// thread may move it (a kernel asks once per row range, never nested). Freed with the thread.
+std::uint8_t* kernel_scratch(std::size_t bytes);
+
+// Where row r of an MXFP4 product's weights lies, in either layout: bytes 4k .. 4k+3 of its
+// block g at blocks + g * step + k * piece (piece 4 as stored: the block's 16 bytes are
+// consecutive; 64 in a tile), its scale at scales[g * scale_step].
+struct Mxfp4RowAt {
+    const std::uint8_t* blocks;
+    std::size_t step;
+    std::size_t piece;
+    const std::uint8_t* scales;
+    std::size_t scale_step;
+};
+Mxfp4RowAt mxfp4_row_at(const MatmulArgs& args, int r);
 
 // MXFP4 x int8 activations: per row and token, acc = 0 and for each block g in order
 // acc = fma(float(sum(w * q) - xs), 2^(scale-128) * xd, acc) (w = 2 * e2m1 + 12, the integer
@@ -63,7 +84,7 @@ constexpr std::uint8_t kUnsignedE2M1x2[16] = {12, 13, 14, 15, 16, 18, 20, 24,
                                               12, 11, 10, 9,  8,  6,  4,  0};
 
 struct MatmulKernels {
-    const char* name;  // "portable", "avx2", "avx512"
+    const char* name;  // "portable", "avx2", "avx512", "avx512vnni"
     Packing bf16_packing;
     RowKernel bf16;
     Packing mxfp4_packing;
@@ -75,5 +96,6 @@ struct MatmulKernels {
 const MatmulKernels* portable_kernels();
 const MatmulKernels* avx2_kernels();
 const MatmulKernels* avx512_kernels();
+const MatmulKernels* avx512vnni_kernels();  // avx512's, with a VNNI int8 kernel
 
 }  // namespace gossamer::engine::cpu::detail

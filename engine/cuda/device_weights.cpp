@@ -75,7 +75,7 @@ DeviceWeights upload_weights(const Weights& weights) {
     for (const LayerWeights& l : weights.layers)
         if (l.mlp1.tiled_rows > 0 || l.mlp2.tiled_rows > 0)
             throw ModelError(
-                "backend cuda: the experts were loaded in the CPU's 8-row tiles "
+                "backend cuda: the experts were loaded in the CPU's 16-row tiles "
                 "(LoadOptions::tile_experts); load the checkpoint without them for the GPU");
     DeviceWeights w;
     w.config = weights.config;

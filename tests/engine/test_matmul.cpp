@@ -22,7 +22,7 @@
 #include "engine/mxfp4_tiles.h"
 
 using namespace gossamer::engine::cpu;
-using gossamer::engine::mxfp4_block_offset;
+using gossamer::engine::mxfp4_byte_offset;
 using gossamer::engine::mxfp4_scale_offset;
 using gossamer::engine::tile_mxfp4_expert;
 using gossamer::engine::untile_mxfp4_expert;
@@ -330,7 +330,11 @@ TEST_CASE("matmul: the dispatcher picks the best supported implementation") {
                           << "), active: " << matmul_isa());
 
     CHECK(std::string(resolve_matmul_isa("")) == isas.front());
-    CHECK(std::string(resolve_matmul_isa("avx512")) == isas.front());
+    CHECK((std::find(isas.begin(), isas.end(), "avx512vnni") != isas.end()) == f.avx512_vnni);
+    CHECK(std::string(resolve_matmul_isa("avx512vnni")) == isas.front());
+    CHECK(std::string(resolve_matmul_isa("avx512")) == (f.avx512     ? "avx512"
+                                                        : f.avx2_fma ? "avx2"
+                                                                     : "portable"));
     CHECK(std::string(resolve_matmul_isa("no-such-isa")) == isas.front());
     CHECK(std::string(resolve_matmul_isa("portable")) == "portable");
     CHECK(std::string(resolve_matmul_isa("avx2")) == (f.avx2_fma ? "avx2" : "portable"));
@@ -564,7 +568,7 @@ TEST_CASE(
                 for (int threads : {1, 3}) {
                     CAPTURE(threads);
                     ThreadPool pool(threads);
-                    for (int chunk : {1, 3, 4, 5, 70}) {
+                    for (int chunk : {1, 3, 4, 5, 8, 13, 70}) {
                         CAPTURE(chunk);
                         CHECK(differing_outputs(p, int8_in_chunks(p, w, chunk, pool), reference) ==
                               0);
@@ -625,17 +629,26 @@ TEST_CASE("matmul: mxfp4 tiles put every row's block and scale where the layout 
             const Mxfp4Weights stored = w;
             const int groups = cols / 32;
             const int tiled = tile_mxfp4_expert(w.blocks.data(), w.scales.data(), rows, cols);
-            CHECK(tiled == rows / 8 * 8);
+            CHECK(tiled == rows / 16 * 16);
             int bad = 0;
             for (int r = 0; r < rows; ++r)
                 for (int g = 0; g < groups; ++g) {
-                    bad += std::memcmp(w.blocks.data() + mxfp4_block_offset(r, g, groups, tiled),
-                                       stored.blocks.data() + mxfp4_block_offset(r, g, groups, 0),
-                                       16) != 0;
+                    for (int j = 0; j < 16; ++j)
+                        bad += w.blocks[mxfp4_byte_offset(r, g, j, groups, tiled)] !=
+                               stored.blocks[mxfp4_byte_offset(r, g, j, groups, 0)];
                     bad += w.scales[mxfp4_scale_offset(r, g, groups, tiled)] !=
                            stored.scales[mxfp4_scale_offset(r, g, groups, 0)];
                 }
             CHECK(bad == 0);
+            // The layout itself: in a tile, block g's piece k holds bytes 4k..4k+3 of row i at
+            // 4i, and its scales are side by side.
+            if (tiled > 0) {
+                CHECK(mxfp4_byte_offset(5, 1, 6, groups, tiled) == 256 + 64 + 4 * 5 + 2);
+                CHECK(mxfp4_scale_offset(5, 1, groups, tiled) == 16 + 5);
+                CHECK(
+                    mxfp4_byte_offset(21, 0, 15, groups, tiled) ==
+                    (tiled > 16 ? 16u * groups * 16 + 3 * 64 + 4 * 5 + 3 : 21u * groups * 16 + 15));
+            }
             if (tiled > 0 && groups > 1) CHECK(w.blocks != stored.blocks);
             untile_mxfp4_expert(w.blocks.data(), w.scales.data(), rows, cols);
             CHECK(w.blocks == stored.blocks);
@@ -648,7 +661,7 @@ TEST_CASE("matmul: int8 mxfp4 on tiled experts equals the stored layout, bit for
     // The loader tiles the experts for the CPU's int8 kernels (LoadOptions::tile_experts); a
     // token's result must not depend on it, whatever the rows a thread is given.
     std::mt19937 rng(43);
-    for (int rows : {8, 9, 17, 40, 64}) {
+    for (int rows : {8, 9, 16, 17, 40, 64}) {
         for (int cols : {32, 288, 2880}) {
             CAPTURE(rows);
             CAPTURE(cols);
@@ -682,8 +695,9 @@ TEST_CASE("matmul: int8 mxfp4 on tiled experts equals the stored layout, bit for
                      nullptr, batched.data(), p.ldy, tiled}};
                 matmul_mxfp4_batch(products, pool, Mxfp4Activations::Int8);
                 CHECK(differing_outputs(p, alone, batched) == 0);
-                CHECK_THROWS_AS(matmul_mxfp4_batch(products, pool, Mxfp4Activations::Fp32),
-                                std::invalid_argument);
+                if (tiled > 0)
+                    CHECK_THROWS_AS(matmul_mxfp4_batch(products, pool, Mxfp4Activations::Fp32),
+                                    std::invalid_argument);
             }
             ThreadPool pool(1);
             std::vector<float> y(p.ldy * tokens);
