@@ -48,7 +48,7 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "gossamer_bench_matmul: %s\nusage: gossamer_bench_matmul [--threads N] "
-                 "[--runs R] [--isa portable|avx2|avx512] [--big] [--membw-only]\n",
+                 "[--runs R] [--isa portable|avx2|avx512|avx512vnni] [--big] [--membw-only]\n",
                  why);
     std::exit(2);
 }

@@ -167,11 +167,18 @@ void CpuBackend::attention_block(int layer, int tokens) {
     ws_.qkv.resize(z(tokens) * W);
     float* qkv = ws_.qkv.data();
     const float* bias = lw.qkv_bias.data();
-    matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.q.data, qw, hidden, bias, qkv, W, pool_);
-    matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.k.data, kvw, hidden, bias + qw, qkv + qw,
-                W, pool_);
-    matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.v.data, kvw, hidden, bias + qw + kvw,
-                qkv + qw + kvw, W, pool_);
+    if (lw.k.data == lw.q.row(qw) && lw.v.data == lw.k.row(kvw)) {
+        // The original layout's one qkv tensor: one product, one parallel loop.
+        matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.q.data, width, hidden, bias, qkv, W,
+                    pool_);
+    } else {
+        matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.q.data, qw, hidden, bias, qkv, W,
+                    pool_);
+        matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.k.data, kvw, hidden, bias + qw,
+                    qkv + qw, W, pool_);
+        matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.v.data, kvw, hidden, bias + qw + kvw,
+                    qkv + qw + kvw, W, pool_);
+    }
 
     // RoPE on q and k at each token's absolute position; k and v go into the cache.
     std::vector<float> cos(z(rope_.half())), sin(z(rope_.half()));

@@ -75,6 +75,18 @@ float bf16_tail(const float* x, const std::uint16_t* w, int from, int to) {
     return sum;
 }
 
+// The one horizontal sum both bf16 paths use, as a fixed tree (not _mm512_reduce_add_ps,
+// whose order is the compiler's): lanes i and i + 8, then i and i + 4, then i and i + 2,
+// then the last two.
+float hsum16(__m512 v) {
+    const __m256 a =
+        _mm256_add_ps(_mm512_castps512_ps256(v),
+                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+}
+
 // Multiplies R decoded rows (even and odd halves) into the R x T accumulators.
 template <int R, int T>
 inline void accumulate(const __m512 (&we)[R], const __m512 (&wo)[R], const float* const (&x)[T],
@@ -95,7 +107,7 @@ inline void store(const MatmulArgs& a, int r0, int t0, __m512 (&acc)[R][T], floa
         const float b = a.bias ? a.bias[r0 + r] : 0.0f;
         for (int t = 0; t < T; ++t)
             a.y[static_cast<std::size_t>(t0 + t) * a.ldy + static_cast<std::size_t>(r0 + r)] =
-                b + (_mm512_reduce_add_ps(acc[r][t]) + tail[r][t]);
+                b + (hsum16(acc[r][t]) + tail[r][t]);
     }
 }
 
