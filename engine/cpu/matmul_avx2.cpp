@@ -13,6 +13,7 @@
 // The activations arrive packed in the order these registers hold (kBf16Order, kMxfp4Order).
 // No std templates here: their AVX2 instantiations could be linked into portable callers.
 #include "engine/cpu/matmul_kernels.h"
+#include "engine/cpu/token_tiles.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 
@@ -127,24 +128,6 @@ void transpose8x8(__m256i (&v)[8]) {
         v[order[j]] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x20);
         v[order[j] + 4] = _mm256_permute2x128_si256(b[j], b[j + 4], 0x31);
     }
-}
-
-// Calls tile.template operator()<T>(t) for the tokens [begin, end): with T = kTile while a
-// whole tile fits, then once with the T < kTile that is left. Each T is its own instantiation,
-// so the kernels' loops over tokens unroll.
-template <int T, class Tile>
-void rest_tile(int left, int t, const Tile& tile) {
-    if constexpr (T > 0) {
-        if (left == T) return tile.template operator()<T>(t);
-        rest_tile<T - 1>(left, t, tile);
-    }
-}
-
-template <int kTile, class Tile>
-void by_token_tiles(int begin, int end, const Tile& tile) {
-    int t = begin;
-    for (; t + kTile <= end; t += kTile) tile.template operator()<kTile>(t);
-    rest_tile<kTile - 1>(end - t, t, tile);
 }
 
 struct Bf16 {

@@ -19,6 +19,7 @@
 //   panel per pass at 32-128 tokens, gossamer_bench_matmul, Zen 5 VM).
 // No std templates here: their instantiations could be linked into portable callers.
 #include "engine/cpu/matmul_kernels.h"
+#include "engine/cpu/token_tiles.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
     defined(__AVX512DQ__) && defined(__AVX512VNNI__)
@@ -248,23 +249,6 @@ void tile_tiled(const MatmulArgs& a, int r0, int t0) {
         add_block<T>(a, t0, g, w, block_scales(scales + 16 * static_cast<std::size_t>(g)), acc);
     }
     store<T>(a, r0, kRows, t0, acc);
-}
-
-// Calls tile.template operator()<T>(t) for tokens [t0, t1): kTile at a time, then once with
-// the T < kTile that is left (each T its own instantiation, so the loops over tokens unroll).
-template <int T, class Tile>
-void rest_tile(int left, int t, const Tile& tile) {
-    if constexpr (T > 0) {
-        if (left == T) return tile.template operator()<T>(t);
-        rest_tile<T - 1>(left, t, tile);
-    }
-}
-
-template <int kTile, class Tile>
-void by_token_tiles(int t0, int t1, const Tile& tile) {
-    int t = t0;
-    for (; t + kTile <= t1; t += kTile) tile.template operator()<kTile>(t);
-    rest_tile<kTile - 1>(t1 - t, t, tile);
 }
 
 // Tokens t0 .. t0+T-1 against two packed panels: rows r0 .. r0+15 (a) and r0+16 ..
