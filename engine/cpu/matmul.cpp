@@ -410,6 +410,10 @@ Mxfp4RowAt mxfp4_row_at(const MatmulArgs& a, int r) {
             tiled ? std::size_t{kMxfp4TileRows} : std::size_t{1}};
 }
 
+bool mxfp4_whole_tiles(const MatmulArgs& a, int r0, int r1) {
+    return r0 % kMxfp4TileRows == 0 && r1 % kMxfp4TileRows == 0 && r1 <= a.tiled_rows;
+}
+
 const MatmulKernels* portable_kernels() {
     static const MatmulKernels kernels{"portable",   {0, nullptr},   portable_bf16,
                                        {0, nullptr}, portable_mxfp4, portable_mxfp4_int8};

@@ -418,7 +418,6 @@ struct Int8 {
     }
 
     using RowAt = Mxfp4RowAt;
-    static RowAt row_at(const MatmulArgs& a, int r) { return mxfp4_row_at(a, r); }
 
     static std::int32_t load4(const std::uint8_t* p) {
         std::int32_t v;
@@ -432,11 +431,6 @@ struct Int8 {
         if (at.piece == 4) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
         return _mm_setr_epi32(load4(p), load4(p + at.piece), load4(p + 2 * at.piece),
                               load4(p + 3 * at.piece));
-    }
-
-    // Whether rows [r0, r0 + n) are whole tiles.
-    static bool whole_tiles(const MatmulArgs& a, int r0, int n) {
-        return r0 % kTileRows == 0 && n % kTileRows == 0 && r0 + n <= a.tiled_rows;
     }
 
     // The scales of rows r0 .. r0+n-1 for blocks g0 .. g0+7 (zero past the row's end or past
@@ -499,8 +493,8 @@ struct Int8 {
     template <int T>
     static void tile_tiled(const MatmulArgs& a, int r0, int t0) {
         const int groups = a.cols / 32;
-        const std::uint8_t* tile = a.blocks + static_cast<std::size_t>(r0) * groups * 16;
-        const std::uint8_t* scales = a.scales + static_cast<std::size_t>(r0) * groups;
+        const RowAt at = mxfp4_row_at(a, r0);  // the tile's first row: the tile
+        const std::uint8_t *tile = at.blocks, *scales = at.scales;
         const std::size_t ahead = static_cast<std::size_t>(kTileRows) * groups * 16;
         __m256 acc[2][T];
         for (int h = 0; h < 2; ++h)
@@ -565,11 +559,11 @@ struct Int8 {
     }
 
     // One token, rows r0 .. r0+n-1 (n <= 8) in any layout: each row's block read where
-    // row_at() says, the pairs built with one insert each.
+    // mxfp4_row_at() says, the pairs built with one insert each.
     static void tile_one(const MatmulArgs& a, int r0, int n) {
         const int groups = a.cols / 32;
         RowAt at[8];
-        for (int i = 0; i < 8; ++i) at[i] = row_at(a, r0 + (i < n ? i : 0));
+        for (int i = 0; i < 8; ++i) at[i] = mxfp4_row_at(a, r0 + (i < n ? i : 0));
         const std::size_t ahead = static_cast<std::size_t>(kPrefetchRows) * groups * 16;
         __m256 acc = _mm256_setzero_ps();
         for (int g0 = 0; g0 < groups; g0 += 8) {
@@ -608,8 +602,8 @@ struct Int8 {
         const int groups = a.cols / 32;
         if (n == kRows && r0 % kRows == 0 && r0 + kRows <= a.tiled_rows) {
             const int first = r0 - r0 % kTileRows, h = r0 % kTileRows / kRows;
-            const std::uint8_t* tile = a.blocks + static_cast<std::size_t>(first) * groups * 16;
-            const std::uint8_t* scales = a.scales + static_cast<std::size_t>(first) * groups;
+            const RowAt at = mxfp4_row_at(a, first);  // the tile's first row: the tile
+            const std::uint8_t *tile = at.blocks, *scales = at.scales;
             for (int g = 0; g < groups; ++g) {
                 const std::uint8_t* block = tile + 256 * static_cast<std::size_t>(g);
                 __m256i w[8];
@@ -626,7 +620,7 @@ struct Int8 {
             return;
         }
         RowAt at[8];
-        for (int i = 0; i < 8; ++i) at[i] = row_at(a, r0 + (i < n ? i : 0));
+        for (int i = 0; i < 8; ++i) at[i] = mxfp4_row_at(a, r0 + (i < n ? i : 0));
         for (int g0 = 0; g0 < groups; g0 += 8) {
             __m256 ws[8];
             row_scales(a, at, n, g0, ws);
@@ -676,7 +670,7 @@ struct Int8 {
     // One token: whole tiles streamed, other rows eight at a time.
     static void rows_one(const MatmulArgs& a, int row_begin, int row_end) {
         for (int r = row_begin; r < row_end;) {
-            if (whole_tiles(a, r, kTileRows)) {
+            if (mxfp4_whole_tiles(a, r, r + kTileRows)) {
                 tile_tiled<1>(a, r, 0);
                 r += kTileRows;
                 continue;
@@ -743,7 +737,7 @@ void avx2_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 
 void avx2_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     if (a.tokens == 1) return Int8::rows_one(a, row_begin, row_end);
-    if (a.tokens <= Int8::kFewTokens && Int8::whole_tiles(a, row_begin, row_end - row_begin))
+    if (a.tokens <= Int8::kFewTokens && mxfp4_whole_tiles(a, row_begin, row_end))
         return Int8::rows_few_tiled(a, row_begin, row_end);
     Int8::rows_many(a, row_begin, row_end);
 }

@@ -129,19 +129,14 @@ void piece_weights(__m512i bytes, __m512i& low, __m512i& high) {
     high = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4));
 }
 
-// Whether rows [r0, r1) are whole tiles.
-bool whole_tiles(const MatmulArgs& a, int r0, int r1) {
-    return r0 % kRows == 0 && r1 % kRows == 0 && r1 <= a.tiled_rows;
-}
-
 // Rows r0 .. r0+n-1 (n <= 16; lanes past n repeat row r0 and are never stored) unpacked
 // into `out`, kPackedBlock bytes per block: a whole tile straight, rows as stored unpacked
 // and transposed.
 void pack(const MatmulArgs& a, int r0, int n, std::uint8_t* out) {
     const int groups = a.cols / 32;
-    if (whole_tiles(a, r0, r0 + n)) {
-        const std::uint8_t* tile = a.blocks + static_cast<std::size_t>(r0) * groups * 16;
-        const std::uint8_t* scales = a.scales + static_cast<std::size_t>(r0) * groups;
+    if (mxfp4_whole_tiles(a, r0, r0 + n)) {
+        const Mxfp4RowAt at = mxfp4_row_at(a, r0);  // the tile's first row: the tile
+        const std::uint8_t *tile = at.blocks, *scales = at.scales;
         for (int g = 0; g < groups; ++g) {
             const auto gs = static_cast<std::size_t>(g);
             std::uint8_t* block = out + gs * kPackedBlock;
@@ -234,8 +229,8 @@ void tile_packed(const MatmulArgs& a, int r0, int n, int t0, const std::uint8_t*
 template <int T>
 void tile_tiled(const MatmulArgs& a, int r0, int t0) {
     const int groups = a.cols / 32;
-    const std::uint8_t* tile = a.blocks + static_cast<std::size_t>(r0) * groups * 16;
-    const std::uint8_t* scales = a.scales + static_cast<std::size_t>(r0) * groups;
+    const Mxfp4RowAt at = mxfp4_row_at(a, r0);  // the tile's first row: the tile
+    const std::uint8_t *tile = at.blocks, *scales = at.scales;
     const std::size_t ahead = static_cast<std::size_t>(kRows) * groups * 16;  // the next tile
     __m512 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
@@ -297,7 +292,7 @@ void tile_pair(const MatmulArgs& a, int r0, int n, int t0, const std::uint8_t* p
 }
 
 void vnni_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
-    if (a.tokens <= kDirectTokens && whole_tiles(a, row_begin, row_end)) {
+    if (a.tokens <= kDirectTokens && mxfp4_whole_tiles(a, row_begin, row_end)) {
         for (int t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
             const int t1 = a.tokens - t0 < kTokenBlock ? a.tokens : t0 + kTokenBlock;
             for (int r = row_begin; r < row_end; r += kRows)

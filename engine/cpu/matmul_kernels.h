@@ -1,7 +1,7 @@
 // Internal to the CPU matmul: the table of row-range kernels each instruction set provides
 // (matmul.cpp, matmul_avx2.cpp, matmul_avx512.cpp, matmul_avx512_vnni.cpp) and the arguments
-// they share. matmul.cpp
-// owns dispatch, threading and the activation packing; a kernel only computes rows
+// they share. matmul.cpp owns dispatch, threading and the activation packing; a kernel only
+// computes rows
 // [row_begin, row_end) for every token. Nothing here may be inline code or a template: each
 // ISA file is compiled with its own -m flags, and a shared inline function could be linked
 // in its AVX-512 form and then run on a CPU without AVX-512.
@@ -71,6 +71,9 @@ struct Mxfp4RowAt {
     std::size_t scale_step;
 };
 Mxfp4RowAt mxfp4_row_at(const MatmulArgs& args, int r);
+
+// Whether rows [r0, r1) of an MXFP4 product are whole 16-row tiles.
+bool mxfp4_whole_tiles(const MatmulArgs& args, int r0, int r1);
 
 // MXFP4 x int8 activations: per row and token, acc = 0 and for each block g in order
 // acc = fma(float(sum(w * q) - xs), 2^(scale-128) * xd, acc) (w = 2 * e2m1 + 12, the integer
