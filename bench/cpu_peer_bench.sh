@@ -9,17 +9,20 @@
 # bench/.scratch/cpu-peer-<layers>L.jsonl.
 #   bench/cpu_peer_bench.sh [--layers 4] [--threads 2] [--prompt 512] [--decode 64]
 #                           [--rounds 3] [--reps 2] [--weights memory|mmap]
-#                           [--expert-activations int8|fp32] [--peers DIR]
+#                           [--expert-activations int8|fp32] [--dense-activations bf16|fp32]
+#                           [--peers DIR]
 #                           [--build-dir DIR] [--no-build]
 # --expert-activations (default int8, the CLI's default) is how gossamer's MXFP4 experts take
-# their activations; llama.cpp always quantises them to q8_0, like int8.
+# their activations; llama.cpp always quantises them to q8_0, like int8. --dense-activations
+# (default bf16, the CLI's default) is how its bf16 dense matmuls take theirs; llama.cpp always
+# rounds them to bf16 for bf16 weights, like bf16.
 # Needs python3 with numpy (the converter) and npm (the peer's one-time setup). Disk: about
 # 1.2 GB + 0.48 GB per layer for the checkpoint and as much again for the GGUF.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 layers=4 threads=2 prompt=512 decode=64 rounds=3 reps=2 build_dir=build/bench build=1 weights=memory
-experts=int8
+experts=int8 dense=bf16
 peers="$repo/../shared/peers"
 command_line="bench/cpu_peer_bench.sh $*"
 while [ $# -gt 0 ]; do
@@ -33,9 +36,10 @@ while [ $# -gt 0 ]; do
     --peers) peers=$2; shift 2 ;;
     --weights) weights=$2; shift 2 ;;
     --expert-activations) experts=$2; shift 2 ;;
+    --dense-activations) dense=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "cpu_peer_bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +48,7 @@ for n in "$layers" "$threads" "$prompt" "$decode" "$rounds" "$reps"; do
 done
 case "$weights" in memory|mmap) ;; *) echo "cpu_peer_bench.sh: --weights must be memory or mmap" >&2; exit 2 ;; esac
 case "$experts" in int8|fp32) ;; *) echo "cpu_peer_bench.sh: --expert-activations must be int8 or fp32" >&2; exit 2 ;; esac
+case "$dense" in bf16|fp32) ;; *) echo "cpu_peer_bench.sh: --dense-activations must be bf16 or fp32" >&2; exit 2 ;; esac
 if [ ! -f "$peers/llama_logits.c" ]; then
   echo "cpu_peer_bench.sh: no llama.cpp peer at $peers (pass --peers DIR)" >&2
   exit 2
@@ -97,7 +102,7 @@ run_llama() {
 }
 run_gossamer() {
   "$engine_bench" --model "$ckpt/model" --prompt "$prompt" --decode "$decode" --batch 1 --weights "$weights" \
-    --expert-activations "$experts" \
+    --expert-activations "$experts" --dense-activations "$dense" \
     --runs "$reps" --threads "$threads" |
     python3 -c 'import json,sys; print(json.dumps({"engine":"gossamer", **json.load(sys.stdin)}))' >> "$raw"
 }
@@ -137,7 +142,9 @@ print(f"| prefill tok/s ({prompt} tokens) | {g_pp:.1f} | {l_pp:.1f} | **{g_pp / 
 print(f"| decode tok/s (batch 1) | {g_tg:.2f} | {l_tg:.2f} | **{g_tg / l_tg:.2f}x** |")
 print(f"| peak RSS GiB | {g_rss:.1f} | {l_rss:.1f} | {g_rss / l_rss:.2f} |")
 print(f"| load s (gossamer --weights {g[0].get('weights', '?') if g else '?'}) | {g_load:.2f} | {l_load:.2f} | |")
-print(f"\ngossamer's experts: {g[0].get('expert_activations', 'fp32') if g else '?'} activations; llama.cpp's: q8_0.")
+print(f"\ngossamer's experts: {g[0].get('expert_activations', 'fp32') if g else '?'} activations, dense matmuls: "
+      f"{g[0].get('dense_activations', 'fp32') if g else '?'} activations, kernels {g[0]['backend'] if g else '?'}; "
+      f"llama.cpp's: q8_0 and bf16.")
 print()
 print(f"gossamer's decode step: {g_layer:.2f} ms per layer + {g_unembed:.1f} ms unembedding; "
       f"weights read at {g_gbs:.1f} GB/s")

@@ -3,7 +3,8 @@
 // and the weight bytes a batch-1 decode step reads, as achieved GB/s. Prints one JSON object.
 //   gossamer_bench_engine --model DIR [--prompt N] [--decode N] [--batch B,...] [--runs R]
 //                         [--threads T] [--weights memory|mmap] [--expert-activations int8|fp32]
-// --expert-activations defaults to the CLI's default (cli/cli_args.h).
+//                         [--dense-activations bf16|fp32]
+// --expert-activations and --dense-activations default to the CLI's defaults (cli/cli_args.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -58,6 +59,7 @@ struct Options {
     std::vector<int> batches = {1, 4, 16};
     Residency residency = Residency::Memory;                       // as the CLI's --weights default
     Mxfp4Activations expert_activations = Mxfp4Activations::Int8;  // as the CLI's default
+    DenseActivations dense_activations = DenseActivations::Bf16;   // as the CLI's default
 };
 
 Options parse(int argc, char** argv) {
@@ -88,6 +90,11 @@ Options parse(int argc, char** argv) {
             if (e != "int8" && e != "fp32")
                 throw std::runtime_error("--expert-activations must be int8 or fp32");
             o.expert_activations = e == "int8" ? Mxfp4Activations::Int8 : Mxfp4Activations::Fp32;
+        } else if (a == "--dense-activations") {
+            const std::string e = value();
+            if (e != "bf16" && e != "fp32")
+                throw std::runtime_error("--dense-activations must be bf16 or fp32");
+            o.dense_activations = e == "bf16" ? DenseActivations::Bf16 : DenseActivations::Fp32;
         } else if (a == "--batch") {
             o.batches.clear();
             std::string list = value();
@@ -146,7 +153,7 @@ std::pair<double, double> run_once(Backend& backend, const Options& o, int batch
 // The unembedding alone for `batch` rows (median of 5): a decode step minus this, divided by
 // the layer count, is the per-layer cost, so a checkpoint with few layers still tells what
 // the full model would cost.
-double unembed_seconds(const Weights& w, int batch, int threads) {
+double unembed_seconds(const Weights& w, int batch, int threads, DenseActivations activations) {
     cpu::ThreadPool pool(threads);
     const auto H = static_cast<std::size_t>(w.config.hidden_size);
     const auto V = static_cast<std::size_t>(w.config.vocab_size);
@@ -156,7 +163,7 @@ double unembed_seconds(const Weights& w, int batch, int threads) {
     for (int r = 0; r < 6; ++r) {
         auto t0 = Clock::now();
         cpu::matmul_bf16(x.data(), H, batch, w.unembedding.data, w.config.vocab_size,
-                         w.config.hidden_size, nullptr, y.data(), V, pool);
+                         w.config.hidden_size, nullptr, y.data(), V, pool, activations);
         if (r > 0) times.push_back(seconds_since(t0));
     }
     return median(times);
@@ -176,6 +183,7 @@ int main(int argc, char** argv) try {
     cpu::CpuOptions cpu_options;
     cpu_options.threads = o.threads;
     cpu_options.expert_activations = o.expert_activations;
+    cpu_options.dense_activations = o.dense_activations;
     auto backend = cpu::make_cpu_backend(weights, cpu_options);
     const ModelConfig& c = weights.config;
 
@@ -189,6 +197,7 @@ int main(int argc, char** argv) try {
     out["weights"] = o.residency == Residency::Memory ? "memory" : "mmap";
     out["expert_tiles"] = !weights.layers.empty() && weights.layers[0].mlp1.tiled_rows > 0;
     out["expert_activations"] = to_string(o.expert_activations);
+    out["dense_activations"] = to_string(o.dense_activations);
     out["prompt_tokens"] = o.prompt;
     out["decode_tokens"] = o.decode;
     out["runs"] = o.runs;
@@ -204,7 +213,7 @@ int main(int argc, char** argv) try {
             decode.push_back(d);
         }
         const double step = median(decode);
-        const double head = unembed_seconds(weights, batch, o.threads);
+        const double head = unembed_seconds(weights, batch, o.threads, o.dense_activations);
         nlohmann::ordered_json b;
         b["batch"] = batch;
         b["prefill_tok_s"] = o.prompt / median(prefill);

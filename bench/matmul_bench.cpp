@@ -1,7 +1,8 @@
 // Times the CPU matmuls (engine/cpu/matmul.h) for gpt-oss-20b shapes on every implementation
 // this CPU supports, and the machine's memory read bandwidth as the bound for decode. The
 // MXFP4 runs with fp32 activations and with int8 ones (mlp1_mxfp4_int8; _tiled: on experts in
-// the 16-row tiles the CLI loads them in, engine/mxfp4_tiles.h). The
+// the 16-row tiles the CLI loads them in, engine/mxfp4_tiles.h), and the bf16 ones with fp32
+// activations and with bf16 ones (_bf16act: DenseActivations::Bf16). The
 // weights are spread over enough copies (>= 256 MiB) that each timed pass streams them from
 // memory rather than the last-level cache. Prints one line of key=value pairs per case.
 //   gossamer_bench_matmul [--threads N] [--runs R] [--isa NAME] [--big] [--membw-only]
@@ -46,10 +47,11 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr,
-                 "gossamer_bench_matmul: %s\nusage: gossamer_bench_matmul [--threads N] "
-                 "[--runs R] [--isa portable|avx2|avx512|avx512vnni] [--big] [--membw-only]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "gossamer_bench_matmul: %s\nusage: gossamer_bench_matmul [--threads N] "
+        "[--runs R] [--isa portable|avx2|avx512|avx512vnni|avx512bf16] [--big] [--membw-only]\n",
+        why);
     std::exit(2);
 }
 
@@ -112,6 +114,7 @@ struct Case {
     int rows, cols;
     bool int8 = false;   // MXFP4 with int8 activations (matmul_mxfp4_int8)
     bool tiled = false;  // ... on experts in 16-row tiles (engine/mxfp4_tiles.h), as loaded
+    bool bf16_activations = false;  // bf16 with DenseActivations::Bf16
 };
 
 struct Weights {
@@ -174,7 +177,8 @@ double time_case(const Case& c, const Weights& w, int tokens, int runs, ThreadPo
                              y.data(), rows, pool);
             else
                 matmul_bf16(x.data(), cols, tokens, w.bf16.data() + k * rows * cols, c.rows, c.cols,
-                            bias.data(), y.data(), rows, pool);
+                            bias.data(), y.data(), rows, pool,
+                            c.bf16_activations ? DenseActivations::Bf16 : DenseActivations::Fp32);
         }
     };
     pass();  // warm-up
@@ -208,10 +212,14 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     std::vector<Case> cases = {{"qkv_bf16", false, 5120, 2880},
+                               {"qkv_bf16_bf16act", false, 5120, 2880, false, false, true},
                                {"mlp1_mxfp4", true, 5760, 2880},
                                {"mlp1_mxfp4_int8", true, 5760, 2880, true},
                                {"mlp1_mxfp4_int8_tiled", true, 5760, 2880, true, true}};
-    if (opt.big) cases.push_back({"unembedding_bf16", false, 201088, 2880});
+    if (opt.big) {
+        cases.push_back({"unembedding_bf16", false, 201088, 2880});
+        cases.push_back({"unembedding_bf16_bf16act", false, 201088, 2880, false, false, true});
+    }
     for (const Case& c : cases) {
         const Weights w = make_weights(c, pool);
         for (int tokens : {1, 2, 4, 8, 32, 128}) {

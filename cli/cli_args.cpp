@@ -130,6 +130,14 @@ engine::Mxfp4Activations expert_activations_from(const Parsed& p) {
     return *a == "int8" ? engine::Mxfp4Activations::Int8 : engine::Mxfp4Activations::Fp32;
 }
 
+engine::DenseActivations dense_activations_from(const Parsed& p) {
+    const auto a = p.get("--dense-activations");
+    if (!a) return kDefaultDenseActivations;
+    if (*a != "bf16" && *a != "fp32")
+        throw InputError("--dense-activations '" + *a + "': must be bf16 or fp32");
+    return *a == "bf16" ? engine::DenseActivations::Bf16 : engine::DenseActivations::Fp32;
+}
+
 engine::Residency weights_residency_from(const Parsed& p) {
     const auto w = p.get("--weights");
     if (!w || *w == "memory") return engine::Residency::Memory;

@@ -50,6 +50,9 @@ engine::KvPrecision kv_precision_from(const Parsed& p);
 inline constexpr engine::Mxfp4Activations kDefaultExpertActivations =
     engine::Mxfp4Activations::Int8;
 engine::Mxfp4Activations expert_activations_from(const Parsed& p);
+// --dense-activations bf16|fp32: the CPU backend's bf16 dense matmuls.
+inline constexpr engine::DenseActivations kDefaultDenseActivations = engine::DenseActivations::Bf16;
+engine::DenseActivations dense_activations_from(const Parsed& p);
 
 // --weights memory|mmap (default memory); InputError for another value.
 engine::Residency weights_residency_from(const Parsed& p);

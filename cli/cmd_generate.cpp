@@ -72,7 +72,7 @@ int cmd_generate(Args args) {
         parse_args(args,
                    {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature",
                     "--top-p", "--top-k", "--seed", "--threads", "--backend", "--kv-precision",
-                    "--expert-activations", "--weights"},
+                    "--expert-activations", "--dense-activations", "--weights"},
                    {"--json"}, 0);
     const std::string model = p.need("--model");
     const int max_tokens =
@@ -87,8 +87,9 @@ int cmd_generate(Args args) {
     const eng::Weights weights =
         load_checkpoint(model, weights_residency_from(p), backend_name, expert_activations_from(p));
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend = runtime::open_backend(
-        weights, {backend_name, cpu.threads, 0, kv_precision_from(p), expert_activations_from(p)});
+    auto backend =
+        runtime::open_backend(weights, {backend_name, cpu.threads, 0, kv_precision_from(p),
+                                        expert_activations_from(p), dense_activations_from(p)});
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

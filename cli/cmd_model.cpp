@@ -322,10 +322,11 @@ int cmd_model_info(Args args) {
 //   [--backend cpu|cuda|auto]
 int cmd_model_forward(Args args) {
     static_assert(std::endian::native == std::endian::little, "logits files are little-endian");
-    const Parsed p = parse_args(args,
-                                {"--model", "--prompt-ids", "--out", "--threads", "--backend",
-                                 "--kv-precision", "--expert-activations", "--weights"},
-                                {}, 0);
+    const Parsed p =
+        parse_args(args,
+                   {"--model", "--prompt-ids", "--out", "--threads", "--backend", "--kv-precision",
+                    "--expert-activations", "--dense-activations", "--weights"},
+                   {}, 0);
     const fs::path model = p.need("--model");
     const fs::path prompt_path = p.need("--prompt-ids");
     const fs::path out_path = p.need("--out");
@@ -349,8 +350,9 @@ int cmd_model_forward(Args args) {
         throw InputError(prompt_path.string() + ": " + std::to_string(ids.size()) +
                          " ids exceed the model's context of " + std::to_string(max_tokens));
 
-    auto backend = runtime::open_backend(
-        w, {backend_name, cpu.threads, 0, kv_precision_from(p), expert_activations_from(p)});
+    auto backend =
+        runtime::open_backend(w, {backend_name, cpu.threads, 0, kv_precision_from(p),
+                                  expert_activations_from(p), dense_activations_from(p)});
     auto cache = backend->new_cache(static_cast<int>(ids.size()));
     std::vector<float> logits;
     eng::ForwardItem item{cache.get(), ids, eng::LogitsWanted::All};

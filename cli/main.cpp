@@ -55,7 +55,8 @@ constexpr Command kCommands[] = {
      "  --json   machine-readable\n"},
     {"model forward", gossamer::cli::cmd_model_forward, "int32 ids -> f32 logits [T, vocab]",
      "--model DIR --prompt-ids FILE --out FILE [--threads N] [--backend cpu|cuda|auto] "
-     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap]",
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--dense-activations bf16|fp32] "
+     "[--weights memory|mmap]",
      "  --model DIR        checkpoint\n"
      "  --prompt-ids FILE  raw little-endian int32 ids\n"
      "  --out FILE         f32 logits\n"
@@ -63,12 +64,14 @@ constexpr Command kCommands[] = {
      "  --backend NAME     cpu | cuda | auto\n"
      "  --kv-precision P   bf16 (default) | fp32 (the reference's arithmetic)\n"
      "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A  bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W        memory (default: a copy, faster decode) | mmap (instant load)\n"},
     {"run", gossamer::cli::cmd_run, "run an agent spec to its end as a new session",
      "SPEC [--task TEXT] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema "
      "FILE] "
      "[--sandbox MODE] [--store DB] [--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] "
      "[--kv-disk-budget SIZE] [--kv-precision bf16|fp32] [--expert-activations int8|fp32] "
+     "[--dense-activations bf16|fp32] "
      "[--weights memory|mmap] "
      "[--draft-tokens N] [--json | --quiet | "
      "--verbose]",
@@ -89,6 +92,7 @@ constexpr Command kCommands[] = {
      "none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A  bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
@@ -97,7 +101,7 @@ constexpr Command kCommands[] = {
     {"resume", gossamer::cli::cmd_resume, "continue a stored session that did not finish",
      "ID [--model DIR | --replay FILE | --endpoint URL...] [--store DB] [--backend cpu|cuda|auto] "
      "[--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
-     "[--expert-activations int8|fp32] "
+     "[--expert-activations int8|fp32] [--dense-activations bf16|fp32] "
      "[--weights memory|mmap] "
      "[--draft-tokens N] "
      "[--json | --quiet | --verbose]",
@@ -113,6 +117,7 @@ constexpr Command kCommands[] = {
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A  bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
@@ -121,7 +126,8 @@ constexpr Command kCommands[] = {
     {"chat", gossamer::cli::cmd_chat, "one user turn per line of stdin, one session",
      "SPEC [--model DIR | --replay FILE | --endpoint URL...] [--sandbox MODE] [--store DB] "
      "[--backend cpu|cuda|auto] [--threads N] [--lease-timeout S] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap] "
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--dense-activations bf16|fp32] "
+     "[--weights memory|mmap] "
      "[--draft-tokens N] [--json | --quiet | "
      "--verbose]",
      "  --model DIR            checkpoint\n"
@@ -137,6 +143,7 @@ constexpr Command kCommands[] = {
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A  bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 events as JSON lines\n"
@@ -146,7 +153,8 @@ constexpr Command kCommands[] = {
      "SPEC --tasks FILE.jsonl [--parallel N] [--name NAME] [--results FILE.jsonl] "
      "[--max-failures N] [--model DIR | --replay FILE | --endpoint URL...] [--output-schema FILE] "
      "[--store DB] [--backend cpu|cuda|auto] [--threads N] [--kv-disk-budget SIZE] "
-     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap] "
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--dense-activations bf16|fp32] "
+     "[--weights memory|mmap] "
      "[--draft-tokens N] [--json] | --resume "
      "FLEET_ID "
      "[--results FILE.jsonl] [--parallel N] [--endpoint URL...]",
@@ -171,6 +179,7 @@ constexpr Command kCommands[] = {
      "  --kv-disk-budget SIZE  saved KV caches in the store folder at most (default 16G; 0: none)\n"
      "  --kv-precision P       bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A  bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W            memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N       speculative decoding: draft tokens per step (default 8; 0: off)\n"
      "  --json                 progress as JSON lines (the default when not a terminal)\n"},
@@ -179,7 +188,7 @@ constexpr Command kCommands[] = {
      "[--model DIR | --replay FILE] [--host 127.0.0.1] [--port 8000] [--store DB | --no-store] "
      "[--api-key KEY] [--backend cpu|cuda|auto] [--threads N] [--max-running N] [--max-queue N] "
      "[--spec SPEC] [--model-name NAME] [--kv-disk-budget SIZE] [--kv-precision bf16|fp32] "
-     "[--expert-activations int8|fp32] "
+     "[--expert-activations int8|fp32] [--dense-activations bf16|fp32] "
      "[--weights memory|mmap] "
      "[--draft-tokens N]",
      "  --model DIR              checkpoint (default: the bundled nano)\n"
@@ -201,6 +210,7 @@ constexpr Command kCommands[] = {
      "  --kv-disk-budget SIZE    conversations' saved KV caches at most (default 16G; 0: none)\n"
      "  --kv-precision P         bf16 (default) | fp32: the CPU backend's KV cache\n"
      "  --expert-activations A   int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A    bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W              memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --draft-tokens N         speculative decoding: draft tokens per step (default 8; 0: "
      "off)\n"},
@@ -267,7 +277,8 @@ constexpr Command kCommands[] = {
     {"generate", gossamer::cli::cmd_generate, "sample tokens from a checkpoint",
      "--model DIR (--prompt TEXT | --prompt-ids FILE) --max-tokens N [--temperature T] "
      "[--top-p P] [--top-k K] [--seed S] [--threads N] [--backend cpu|cuda|auto] "
-     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--weights memory|mmap] [--json]",
+     "[--kv-precision bf16|fp32] [--expert-activations int8|fp32] [--dense-activations bf16|fp32] "
+     "[--weights memory|mmap] [--json]",
      "  --model DIR         checkpoint\n"
      "  --prompt TEXT       prompt text\n"
      "  --prompt-ids FILE   raw int32 ids\n"
@@ -280,6 +291,7 @@ constexpr Command kCommands[] = {
      "  --backend NAME      cpu | cuda | auto\n"
      "  --kv-precision P    bf16 (default) | fp32\n"
      "  --expert-activations A int8 (default: q8_0-like, faster) | fp32 (exact): CPU experts\n"
+     "  --dense-activations A  bf16 (default: as llama.cpp, faster) | fp32 (exact): CPU dense\n"
      "  --weights W         memory (default: a copy, faster decode) | mmap (instant load)\n"
      "  --json              machine-readable\n"},
     {"sandbox exec", gossamer::cli::cmd_sandbox_exec, "run a command in the sandbox",

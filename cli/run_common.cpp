@@ -26,26 +26,47 @@ const std::vector<std::string_view>& run_options() {
                                                         "--kv-disk-budget",
                                                         "--kv-precision",
                                                         "--expert-activations",
+                                                        "--dense-activations",
                                                         "--weights",
                                                         "--draft-tokens"};
     return names;
 }
 
 const std::vector<std::string_view>& resume_options() {
-    static const std::vector<std::string_view> names = {
-        "--model",      "--replay",         "--replay-delay-ms", "--store",
-        "--backend",    "--threads",        "--lease-timeout",   "--endpoint",
-        "--engine-api", "--kv-disk-budget", "--kv-precision",    "--expert-activations",
-        "--weights",    "--draft-tokens"};
+    static const std::vector<std::string_view> names = {"--model",
+                                                        "--replay",
+                                                        "--replay-delay-ms",
+                                                        "--store",
+                                                        "--backend",
+                                                        "--threads",
+                                                        "--lease-timeout",
+                                                        "--endpoint",
+                                                        "--engine-api",
+                                                        "--kv-disk-budget",
+                                                        "--kv-precision",
+                                                        "--expert-activations",
+                                                        "--dense-activations",
+                                                        "--weights",
+                                                        "--draft-tokens"};
     return names;
 }
 
 const std::vector<std::string_view>& chat_options() {
-    static const std::vector<std::string_view> names = {
-        "--model",   "--replay",         "--store",        "--backend",
-        "--threads", "--lease-timeout",  "--endpoint",     "--engine-api",
-        "--sandbox", "--kv-disk-budget", "--kv-precision", "--expert-activations",
-        "--weights", "--draft-tokens"};
+    static const std::vector<std::string_view> names = {"--model",
+                                                        "--replay",
+                                                        "--store",
+                                                        "--backend",
+                                                        "--threads",
+                                                        "--lease-timeout",
+                                                        "--endpoint",
+                                                        "--engine-api",
+                                                        "--sandbox",
+                                                        "--kv-disk-budget",
+                                                        "--kv-precision",
+                                                        "--expert-activations",
+                                                        "--dense-activations",
+                                                        "--weights",
+                                                        "--draft-tokens"};
     return names;
 }
 
@@ -168,6 +189,7 @@ rt::ModelOptions model_options(const Parsed& p, const rt::AgentSpec& spec) {
         o.draft_tokens = static_cast<int>(parse_uint(*d, "--draft-tokens", 0, 64));
     o.kv_precision = kv_precision_from(p);
     o.expert_activations = expert_activations_from(p);
+    o.dense_activations = dense_activations_from(p);
     o.weights = weights_residency_from(p);
     if (auto d = p.get("--replay-delay-ms"))
         o.replay_delay_ms = static_cast<int>(parse_uint(*d, "--replay-delay-ms", 0, 60000));

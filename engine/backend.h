@@ -34,6 +34,8 @@ class Backend {
     virtual std::string name() const = 0;  // "cpu (avx512, 16 threads)"
     // How its MXFP4 expert matmuls take their activations (a saved KV cache records it).
     virtual Mxfp4Activations expert_activations() const { return Mxfp4Activations::Fp32; }
+    // How its bf16 dense matmuls take their activations (recorded the same way).
+    virtual DenseActivations dense_activations() const { return DenseActivations::Fp32; }
     // A new, empty cache for one sequence that will hold at most `max_tokens` positions.
     virtual std::unique_ptr<KvCache> new_cache(int max_tokens) = 0;
     // Runs the items (each cache belongs to this backend and appears once) and writes logits

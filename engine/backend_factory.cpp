@@ -47,6 +47,7 @@ std::unique_ptr<Backend> make_backend(const Weights& weights, const BackendChoic
     options.threads = choice.threads;
     options.kv_precision = choice.kv_precision;
     options.expert_activations = choice.expert_activations;
+    options.dense_activations = choice.dense_activations;
     return cpu::make_cpu_backend(weights, options);
 }
 

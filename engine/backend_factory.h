@@ -18,6 +18,7 @@ struct BackendChoice {
     int device = 0;                                // cuda: which GPU
     KvPrecision kv_precision = KvPrecision::Bf16;  // cpu (cuda: its own option)
     Mxfp4Activations expert_activations = Mxfp4Activations::Fp32;  // cpu (cuda: fp32)
+    DenseActivations dense_activations = DenseActivations::Fp32;   // cpu (cuda: its own)
 };
 
 // true when this binary contains the CUDA backend.

@@ -86,7 +86,8 @@ std::string kv_identity(const std::string& model_fingerprint, const Backend& bac
            to_string(sample.precision()) + "; layers " + std::to_string(sample.layers()) +
            "; row " + std::to_string(sample.row_elements()) + "; window " +
            std::to_string(backend.config().sliding_window) +
-           (backend.expert_activations() == Mxfp4Activations::Int8 ? "; experts int8" : "");
+           (backend.expert_activations() == Mxfp4Activations::Int8 ? "; experts int8" : "") +
+           (backend.dense_activations() == DenseActivations::Bf16 ? "; dense bf16" : "");
 }
 
 KvFile::KvFile(fs::path path, std::string identity, std::optional<KvDiskBudget> budget)

@@ -99,6 +99,7 @@ std::unique_ptr<LoadedModel> open_model(const std::string& reference, boost::asi
     choice.threads = options.threads;
     choice.kv_precision = options.kv_precision;
     choice.expert_activations = options.expert_activations;
+    choice.dense_activations = options.dense_activations;
     model->backend = open_backend(*model->weights, choice);
     engine::SchedulerOptions scheduler;
     scheduler.max_context = window;

@@ -41,6 +41,8 @@ struct ModelOptions {
     engine::KvPrecision kv_precision = engine::KvPrecision::Bf16;  // the CPU backend's KV
     // The CPU backend's MXFP4 expert matmuls (engine/expert_activations.h).
     engine::Mxfp4Activations expert_activations = engine::Mxfp4Activations::Fp32;
+    // The CPU backend's bf16 dense matmuls (engine/expert_activations.h).
+    engine::DenseActivations dense_activations = engine::DenseActivations::Fp32;
     // Speculative decoding: at most this many prompt-lookup draft tokens per step; 0: off.
     int draft_tokens = engine::DraftOptions{}.max_tokens;
     // Where the checkpoint's bytes live: Memory (a copy, faster decode) for the CPU backend;

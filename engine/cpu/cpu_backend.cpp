@@ -56,9 +56,10 @@ class CpuBackend final : public Backend {
         return std::string("cpu (") + matmul_isa() + ", " + std::to_string(pool_.size()) +
                " threads, kv " + to_string(options_.kv_precision) +
                (options_.expert_activations == Mxfp4Activations::Int8 ? ", int8 experts" : "") +
-               ")";
+               (options_.dense_activations == DenseActivations::Bf16 ? ", bf16 dense" : "") + ")";
     }
     Mxfp4Activations expert_activations() const override { return options_.expert_activations; }
+    DenseActivations dense_activations() const override { return options_.dense_activations; }
     std::unique_ptr<KvCache> new_cache(int max_tokens) override {
         return std::make_unique<CpuKvCache>(cfg_, max_tokens, options_.sliding_slack,
                                             options_.kv_precision);
@@ -144,17 +145,27 @@ void CpuBackend::round(std::span<const ForwardItem> items, std::span<CpuKvCache*
 
     ws_.normed.resize(z(tokens) * H);
     ws_.delta.resize(z(tokens) * H);
+    // x += delta (unless `add` is false), then normed = rms_norm(x) with `gain`, token by token.
+    auto add_then_norm = [&](bool add, const float* gain) {
+        pool_.parallel_for_work(z(tokens), 4 * H, [&](std::size_t begin, std::size_t end) {
+            float* x = ws_.x.data() + begin * H;
+            if (add)
+                for (std::size_t i = 0; i < (end - begin) * H; ++i)
+                    x[i] += ws_.delta[begin * H + i];
+            rms_norm(x, static_cast<int>(end - begin), hidden, gain, ws_.normed.data() + begin * H);
+        });
+    };
     for (int layer = 0; layer < cfg_.num_hidden_layers; ++layer) {
         const LayerWeights& lw = w_.layers[z(layer)];
-        rms_norm(ws_.x.data(), tokens, hidden, lw.attn_norm.data(), ws_.normed.data());
+        add_then_norm(layer > 0, lw.attn_norm.data());
         attention_block(layer, tokens);
-        for (std::size_t i = 0; i < z(tokens) * H; ++i) ws_.x[i] += ws_.delta[i];
-
-        rms_norm(ws_.x.data(), tokens, hidden, lw.mlp_norm.data(), ws_.normed.data());
+        add_then_norm(true, lw.mlp_norm.data());
         moe_forward(cfg_, lw, ws_.normed.data(), tokens, ws_.delta.data(), pool_, ws_.moe,
-                    options_.expert_activations);
-        for (std::size_t i = 0; i < z(tokens) * H; ++i) ws_.x[i] += ws_.delta[i];
+                    options_.expert_activations, options_.dense_activations);
     }
+    pool_.parallel_for_work(z(tokens) * H, 1, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) ws_.x[i] += ws_.delta[i];
+    });
     unembed(logit_rows, logits);
 }
 
@@ -167,30 +178,35 @@ void CpuBackend::attention_block(int layer, int tokens) {
     ws_.qkv.resize(z(tokens) * W);
     float* qkv = ws_.qkv.data();
     const float* bias = lw.qkv_bias.data();
+    const DenseActivations dense = options_.dense_activations;
     if (lw.k.data == lw.q.row(qw) && lw.v.data == lw.k.row(kvw)) {
         // The original layout's one qkv tensor: one product, one parallel loop.
         matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.q.data, width, hidden, bias, qkv, W,
-                    pool_);
+                    pool_, dense);
     } else {
         matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.q.data, qw, hidden, bias, qkv, W,
-                    pool_);
+                    pool_, dense);
         matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.k.data, kvw, hidden, bias + qw,
-                    qkv + qw, W, pool_);
+                    qkv + qw, W, pool_, dense);
         matmul_bf16(ws_.normed.data(), z(hidden), tokens, lw.v.data, kvw, hidden, bias + qw + kvw,
-                    qkv + qw + kvw, W, pool_);
+                    qkv + qw + kvw, W, pool_, dense);
     }
 
-    // RoPE on q and k at each token's absolute position; k and v go into the cache.
-    std::vector<float> cos(z(rope_.half())), sin(z(rope_.half()));
-    for (int t = 0; t < tokens; ++t) {
-        float* row = qkv + z(t) * W;
-        const int pos = ws_.position[z(t)];
-        rope_.angles(pos, cos.data(), sin.data());
-        rope_.rotate(row, cfg_.num_attention_heads, cos.data(), sin.data());
-        rope_.rotate(row + qw, cfg_.num_key_value_heads, cos.data(), sin.data());
-        CpuKvCache* cache = ws_.cache_of[z(t)];
-        cache->store(layer, pos, row + qw, row + qw + kvw);
-    }
+    // RoPE on q and k at each token's absolute position; k and v go into the cache (a round's
+    // positions fill distinct slots: they fit the caches' max_append).
+    pool_.parallel_for_work(z(tokens), 2 * W, [&](std::size_t begin, std::size_t end) {
+        thread_local std::vector<float> cos, sin;
+        cos.resize(z(rope_.half()));
+        sin.resize(z(rope_.half()));
+        for (std::size_t t = begin; t < end; ++t) {
+            float* row = qkv + t * W;
+            const int pos = ws_.position[t];
+            rope_.angles(pos, cos.data(), sin.data());
+            rope_.rotate(row, cfg_.num_attention_heads, cos.data(), sin.data());
+            rope_.rotate(row + qw, cfg_.num_key_value_heads, cos.data(), sin.data());
+            ws_.cache_of[t]->store(layer, pos, row + qw, row + qw + kvw);
+        }
+    });
 
     // Attention per (token, kv head): the group of query heads shares the keys.
     const int kv_heads = cfg_.num_key_value_heads, group = cfg_.group_size();
@@ -222,7 +238,7 @@ void CpuBackend::attention_block(int layer, int tokens) {
         }
     });
     matmul_bf16(ws_.attn.data(), z(qw), tokens, lw.out.data, hidden, qw, lw.out_bias.data(),
-                ws_.delta.data(), z(hidden), pool_);
+                ws_.delta.data(), z(hidden), pool_, dense);
 }
 
 // Final norm and the untied unembedding for the rows that want logits.
@@ -240,7 +256,8 @@ void CpuBackend::unembed(const std::vector<int>& rows, std::vector<float>& logit
         const int n = static_cast<int>(shared_->ids.size()) + 1;
         ws_.compact_logits.resize(rows.size() * z(n));
         matmul_bf16(normed.data(), H, static_cast<int>(rows.size()), shared_->weights.data(), n,
-                    cfg_.hidden_size, nullptr, ws_.compact_logits.data(), z(n), pool_);
+                    cfg_.hidden_size, nullptr, ws_.compact_logits.data(), z(n), pool_,
+                    options_.dense_activations);
         for (std::size_t r = 0; r < rows.size(); ++r)
             expand_shared_rows(*shared_, ws_.compact_logits.data() + r * z(n),
                                logits.data() + start + r * z(cfg_.vocab_size), cfg_.vocab_size);
@@ -248,7 +265,7 @@ void CpuBackend::unembed(const std::vector<int>& rows, std::vector<float>& logit
     }
     matmul_bf16(normed.data(), H, static_cast<int>(rows.size()), w_.unembedding.data,
                 cfg_.vocab_size, cfg_.hidden_size, nullptr, logits.data() + start,
-                z(cfg_.vocab_size), pool_);
+                z(cfg_.vocab_size), pool_, options_.dense_activations);
 }
 
 }  // namespace

@@ -22,6 +22,10 @@ struct CpuOptions {
     // How the MXFP4 expert matmuls take their activations (cpu/matmul.h): fp32 is exact to
     // the reference; int8 (llama.cpp's q8_0 precision) runs several times fewer instructions.
     Mxfp4Activations expert_activations = Mxfp4Activations::Fp32;
+    // How the bf16 dense matmuls (attention, router, unembedding) take their activations:
+    // fp32 is exact to the reference; bf16 (llama.cpp's and the bf16 reference model's
+    // precision) runs twice the multiply-adds per instruction where AVX512_BF16 exists.
+    DenseActivations dense_activations = DenseActivations::Fp32;
 };
 
 // `weights` must outlive the backend.

@@ -38,6 +38,7 @@ CpuFeatures detect() {
                avx512vl = bit(b, 31);
     f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;
     f.avx512_vnni = f.avx512 && bit(c, 11);
+    if (f.avx512_vnni && __get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = bit(a, 5);
     return f;
 }
 #else

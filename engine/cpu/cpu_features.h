@@ -9,6 +9,7 @@ struct CpuFeatures {
     bool avx2_fma = false;     // AVX2 + FMA + F16C, YMM state enabled by the OS
     bool avx512 = false;       // AVX-512 F/BW/VL/DQ, ZMM and opmask state enabled by the OS
     bool avx512_vnni = false;  // avx512 and AVX512_VNNI (vpdpbusd)
+    bool avx512_bf16 = false;  // avx512_vnni and AVX512_BF16 (vdpbf16ps)
 };
 
 const CpuFeatures& cpu_features();

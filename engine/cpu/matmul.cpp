@@ -144,9 +144,9 @@ void portable_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
     }
 }
 
-// Implementations by rank: 0 portable, 1 avx2, 2 avx512, 3 avx512vnni.
-constexpr const char* kIsaNames[] = {"portable", "avx2", "avx512", "avx512vnni"};
-constexpr int kBestRank = 3;
+// Implementations by rank: 0 portable, 1 avx2, 2 avx512, 3 avx512vnni, 4 avx512bf16.
+constexpr const char* kIsaNames[] = {"portable", "avx2", "avx512", "avx512vnni", "avx512bf16"};
+constexpr int kBestRank = 4;
 
 int isa_rank(std::string_view name) {
     for (int i = 0; i <= kBestRank; ++i)
@@ -166,6 +166,8 @@ const MatmulKernels* kernels_of_rank(int rank) {
             return f.avx512 ? detail::avx512_kernels() : nullptr;
         case 3:
             return f.avx512_vnni ? detail::avx512vnni_kernels() : nullptr;
+        case 4:
+            return f.avx512_bf16 ? detail::avx512bf16_kernels() : nullptr;
         default:
             return nullptr;
     }
@@ -192,8 +194,7 @@ const MatmulKernels* choose_at_startup() {
     if (isa_rank(env) < 0)
         std::fprintf(stderr,
                      "gossamer: GOSSAMER_CPU_ISA=%s is not one of portable, avx2, avx512, "
-                     "avx512vnni; "
-                     "using the best this CPU supports\n",
+                     "avx512vnni, avx512bf16; using the best this CPU supports\n",
                      env);
     return best_at_or_below(isa_rank(env) < 0 ? kBestRank : isa_rank(env));
 }
@@ -214,6 +215,28 @@ void pack_activations(const float* x, std::size_t ldx, int tokens, int cols,
         for (; c + group <= cols; c += group)
             for (int i = 0; i < group; ++i) dst[c + i] = src[c + packing.order[i]];
         for (; c < cols; ++c) dst[c] = src[c];
+    }
+}
+
+// Rounds n floats to bf16 in place (float_to_bf16, back to float: exact).
+void round_to_bf16(float* x, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) x[i] = bf16_to_float(float_to_bf16(x[i]));
+}
+
+// x as bf16 in the layout of MatmulArgs::xb: each full 32-column group's pairs swapped
+// (column 2i + 1, then 2i), the tail in natural order.
+void pack_bf16_pairs(const float* x, std::size_t ldx, int tokens, int cols, std::uint16_t* out,
+                     std::size_t ldo) {
+    for (int t = 0; t < tokens; ++t) {
+        const float* src = x + static_cast<std::size_t>(t) * ldx;
+        std::uint16_t* dst = out + static_cast<std::size_t>(t) * ldo;
+        const int full = cols / 32 * 32;
+        int c = 0;
+        for (; c < full; c += 2) {
+            dst[c] = float_to_bf16(src[c + 1]);
+            dst[c + 1] = float_to_bf16(src[c]);
+        }
+        for (; c < cols; ++c) dst[c] = float_to_bf16(src[c]);
     }
 }
 
@@ -272,34 +295,38 @@ float round_even(float x) {
 
 // Quantises x [tokens, cols] (cols % 32 == 0) into `out`: per 32-column block, scale
 // amax / 127 and q = round(x / scale) (ties to even), 0 for an all-zero block.
-void quantize_int8(const float* x, std::size_t ldx, int tokens, int cols, Int8Activations& out) {
+void quantize_int8(const float* x, std::size_t ldx, int tokens, int cols, Int8Activations& out,
+                   ThreadPool& pool) {
     const auto groups = static_cast<std::size_t>(cols / 32);
     const auto end = static_cast<std::size_t>(tokens);
     out.q.resize(end * static_cast<std::size_t>(cols));
     out.d.resize(end * groups);
     out.s.resize(end * groups);
-    for (int t = 0; t < tokens; ++t) {
-        const float* src = x + static_cast<std::size_t>(t) * ldx;
-        const auto row = static_cast<std::size_t>(t);
-        std::int8_t* q = out.q.data() + row * static_cast<std::size_t>(cols);
-        for (std::size_t g = 0; g < groups; ++g) {
-            const float* v = src + 32 * g;
-            float amax = 0;
-            for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
-            const float d = amax / 127.0f;
-            const float inverse = amax > 0 ? 127.0f / amax : 0.0f;
-            std::int32_t sum = 0;
-            for (int i = 0; i < 16; ++i) {
-                const auto even = static_cast<std::int8_t>(round_even(v[2 * i] * inverse));
-                const auto odd = static_cast<std::int8_t>(round_even(v[2 * i + 1] * inverse));
-                q[32 * g + static_cast<std::size_t>(i)] = even;
-                q[32 * g + 16 + static_cast<std::size_t>(i)] = odd;
-                sum += even + odd;
+    pool.parallel_for_work(
+        end, 4 * static_cast<std::size_t>(cols), [&](std::size_t first, std::size_t last) {
+            for (std::size_t row = first; row < last; ++row) {
+                const float* src = x + row * ldx;
+                std::int8_t* q = out.q.data() + row * static_cast<std::size_t>(cols);
+                for (std::size_t g = 0; g < groups; ++g) {
+                    const float* v = src + 32 * g;
+                    float amax = 0;
+                    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+                    const float d = amax / 127.0f;
+                    const float inverse = amax > 0 ? 127.0f / amax : 0.0f;
+                    std::int32_t sum = 0;
+                    for (int i = 0; i < 16; ++i) {
+                        const auto even = static_cast<std::int8_t>(round_even(v[2 * i] * inverse));
+                        const auto odd =
+                            static_cast<std::int8_t>(round_even(v[2 * i + 1] * inverse));
+                        q[32 * g + static_cast<std::size_t>(i)] = even;
+                        q[32 * g + 16 + static_cast<std::size_t>(i)] = odd;
+                        sum += even + odd;
+                    }
+                    out.d[row * groups + g] = d;
+                    out.s[row * groups + g] = detail::kInt8WeightOffset * sum;
+                }
             }
-            out.d[row * groups + g] = d;
-            out.s[row * groups + g] = detail::kInt8WeightOffset * sum;
-        }
-    }
+        });
 }
 
 // Points `a` at the activations of `in` (quantised with `cols` columns).
@@ -331,33 +358,55 @@ FormatKernel kernel_for(const MatmulKernels& k, Format format) {
     return {int8_kernel(k), kNatural};
 }
 
-// Runs one format's kernel over all rows, a slab of tokens at a time.
+// Runs one format's kernel over all rows, a slab of tokens at a time. bf16: the bf16 format
+// with activations rounded to bf16 (DenseActivations::Bf16).
 void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool& pool,
-         Format format) {
+         Format format, bool bf16 = false) {
     if (args.tokens <= 0 || rows <= 0) return;
     const MatmulKernels& k = *active_kernels().load(std::memory_order_acquire);
     const bool int8 = format == Format::Mxfp4Int8;
     // Not a structured binding: lambdas below capture `kernel` (clang 14, the fuzz preset's,
     // refuses captured bindings).
     const FormatKernel chosen = kernel_for(k, format);
-    const detail::RowKernel kernel = chosen.kernel;
+    const bool pairs = bf16 && k.bf16_bf16;  // the vdpbf16ps kernel takes bf16 pairs
+    const detail::RowKernel kernel = pairs ? k.bf16_bf16 : chosen.kernel;
     const detail::Packing& packing = chosen.packing;
     thread_local Int8Activations quantized;
     const int tokens = args.tokens;
     const std::size_t ldp = packed_stride(args.cols);
+    const std::size_t slab = static_cast<std::size_t>(std::min(tokens, kTokenSlab));
     thread_local std::vector<float> packed;
     float* base = nullptr;
-    if (packing.group > 0)
-        base = packing_buffer(packed, ldp * static_cast<std::size_t>(std::min(tokens, kTokenSlab)));
+    // bf16 values per row of xb: 64-byte aligned rows
+    const std::size_t ldb = (static_cast<std::size_t>(args.cols) + 31) / 32 * 32;
+    if (pairs)
+        base = packing_buffer(packed, ldb / 2 * slab);
+    else if (packing.group > 0 || bf16)
+        base = packing_buffer(packed, ldp * slab);
     float* const y = args.y;
     for (int t0 = 0; t0 < tokens; t0 += kTokenSlab) {
         const int n = std::min(kTokenSlab, tokens - t0);
         const float* xs = x + static_cast<std::size_t>(t0) * ldx;
         if (int8) {
-            quantize_int8(xs, ldx, n, args.cols, quantized);
+            quantize_int8(xs, ldx, n, args.cols, quantized, pool);
             use_int8(args, quantized, args.cols);
-        } else if (packing.group > 0) {
-            pack_activations(xs, ldx, n, args.cols, packing, base, ldp);
+        } else if (pairs) {
+            auto* xb = reinterpret_cast<std::uint16_t*>(base);
+            pack_bf16_pairs(xs, ldx, n, args.cols, xb, ldb);
+            args.xb = xb;
+            args.ldxb = ldb;
+        } else if (packing.group > 0 || bf16) {
+            const detail::Packing natural{0, nullptr};
+            const detail::Packing& order = packing.group > 0 ? packing : natural;
+            if (order.group > 0) {
+                pack_activations(xs, ldx, n, args.cols, order, base, ldp);
+            } else {
+                for (int t = 0; t < n; ++t)
+                    std::memcpy(base + static_cast<std::size_t>(t) * ldp,
+                                xs + static_cast<std::size_t>(t) * ldx,
+                                static_cast<std::size_t>(args.cols) * sizeof(float));
+            }
+            if (bf16) round_to_bf16(base, ldp * static_cast<std::size_t>(n));
             args.x = base;
             args.ldx = ldp;
         } else {
@@ -416,7 +465,8 @@ bool mxfp4_whole_tiles(const MatmulArgs& a, int r0, int r1) {
 
 const MatmulKernels* portable_kernels() {
     static const MatmulKernels kernels{"portable",   {0, nullptr},   portable_bf16,
-                                       {0, nullptr}, portable_mxfp4, portable_mxfp4_int8};
+                                       {0, nullptr}, portable_mxfp4, portable_mxfp4_int8,
+                                       nullptr};
     return &kernels;
 }
 
@@ -490,7 +540,7 @@ void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool
         const Mxfp4Product& p = *batch[i];
         MatmulArgs& a = args[i] = mxfp4_args(p);
         if (int8) {
-            quantize_int8(p.x, p.ldx, p.tokens, p.cols, quantized[i]);
+            quantize_int8(p.x, p.ldx, p.tokens, p.cols, quantized[i], pool);
             use_int8(a, quantized[i], p.cols);
         } else if (packing.group > 0) {
             a.ldx = packed_stride(p.cols);
@@ -544,7 +594,8 @@ bool select_matmul_isa(std::string_view isa) {
 }
 
 void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_t* w, int rows,
-                 int cols, const float* bias, float* y, std::size_t ldy, ThreadPool& pool) {
+                 int cols, const float* bias, float* y, std::size_t ldy, ThreadPool& pool,
+                 DenseActivations activations) {
     MatmulArgs args;
     args.tokens = tokens;
     args.cols = cols;
@@ -552,7 +603,7 @@ void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_
     args.bias = bias;
     args.y = y;
     args.ldy = ldy;
-    run(args, x, ldx, rows, pool, Format::Bf16);
+    run(args, x, ldx, rows, pool, Format::Bf16, activations == DenseActivations::Bf16);
 }
 
 void matmul_mxfp4(const float* x, std::size_t ldx, int tokens, const std::uint8_t* blocks,

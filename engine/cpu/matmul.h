@@ -17,11 +17,17 @@
 
 namespace gossamer::engine::cpu {
 
+using engine::DenseActivations;
+
 // y[t, r] = bias[r] + sum_c x[t, c] * W[r, c]   for t < tokens, r < rows, c < cols.
 // x: [tokens, cols] with row stride ldx; y: [tokens, rows] with row stride ldy (>= rows);
 // W: [rows, cols] bf16 row-major; bias may be null. x and y must not overlap.
+// DenseActivations::Bf16: x rounded to bf16 first (float_to_bf16); the results are then the
+// Fp32 path's on the rounded x, bit for bit on every implementation (AVX-512 BF16's vdpbf16ps
+// flushes subnormals, the others do not), at twice the multiply-adds per instruction there.
 void matmul_bf16(const float* x, std::size_t ldx, int tokens, const std::uint16_t* w, int rows,
-                 int cols, const float* bias, float* y, std::size_t ldy, ThreadPool& pool);
+                 int cols, const float* bias, float* y, std::size_t ldy, ThreadPool& pool,
+                 DenseActivations activations = DenseActivations::Fp32);
 
 // The same with W in MXFP4: for each row, cols/32 blocks of 16 bytes (low nibble = even
 // column) and cols/32 E8M0 scales (value * 2^(scale-127)). cols % 32 == 0.
@@ -66,9 +72,9 @@ struct Mxfp4Product {
 void matmul_mxfp4_batch(std::span<const Mxfp4Product> products, ThreadPool& pool,
                         Mxfp4Activations activations = Mxfp4Activations::Fp32);
 
-// Which implementation the dispatcher picked: "avx512", "avx2", or "portable". Chosen at
-// first use: the best this CPU supports, or the environment variable GOSSAMER_CPU_ISA
-// (portable|avx2|avx512) as an upper bound (the best supported at or below it).
+// Which implementation the dispatcher picked: "avx512bf16", "avx512vnni", "avx512", "avx2", or
+// "portable". Chosen at first use: the best this CPU supports, or the environment variable
+// GOSSAMER_CPU_ISA (one of those names) as an upper bound (the best supported at or below it).
 const char* matmul_isa();
 
 // What GOSSAMER_CPU_ISA=`requested` selects on this CPU: the best supported implementation at

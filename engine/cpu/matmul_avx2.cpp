@@ -744,7 +744,8 @@ void avx2_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
 
 constexpr MatmulKernels kKernels{"avx2",     {kGroup, kBf16Order.column},
                                  avx2_bf16,  {32, kMxfp4Order.column},
-                                 avx2_mxfp4, avx2_mxfp4_int8};
+                                 avx2_mxfp4, avx2_mxfp4_int8,
+                                 nullptr};
 
 }  // namespace
 

@@ -225,7 +225,8 @@ void avx512_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 
 constexpr MatmulKernels kKernels{
     "avx512", {kGroup, kEvenOdd.column}, avx512_bf16, {kGroup, kEvenOdd.column}, avx512_mxfp4,
-    nullptr};  // int8: the AVX2 kernel (matmul.cpp, int8_kernel)
+    nullptr,   // int8: the AVX2 kernel (matmul.cpp, int8_kernel)
+    nullptr};
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // Internal to the CPU matmul: the table of row-range kernels each instruction set provides
-// (matmul.cpp, matmul_avx2.cpp, matmul_avx512.cpp, matmul_avx512_vnni.cpp) and the arguments
+// (matmul.cpp, matmul_avx2.cpp, matmul_avx512.cpp, matmul_avx512_vnni.cpp,
+// matmul_avx512_bf16.cpp) and the arguments
 // they share. matmul.cpp owns dispatch, threading and the activation packing; a kernel only
 // computes rows
 // [row_begin, row_end) for every token. Nothing here may be inline code or a template: each
@@ -25,6 +26,11 @@ struct MatmulArgs {
     // Activations [tokens, cols], row stride ldx, packed as the kernel's Packing says.
     const float* x = nullptr;
     std::size_t ldx = 0;
+    // bf16 activations (bf16_bf16 kernels only), row stride ldxb, 64-byte aligned rows: in each
+    // full 32-column group, dword i holds column 2i + 1 in its low half and column 2i in its
+    // high half; the last cols % 32 columns in natural order.
+    const std::uint16_t* xb = nullptr;
+    std::size_t ldxb = 0;
     int tokens = 0;
     int cols = 0;
     const std::uint16_t* w_bf16 = nullptr;  // [rows, cols]
@@ -93,6 +99,9 @@ struct MatmulKernels {
     Packing mxfp4_packing;
     RowKernel mxfp4;
     RowKernel mxfp4_int8;  // null: use the next implementation down that has one
+    // bf16 weights x bf16 activations (xb): the bf16 kernel's results on the activations
+    // rounded to bf16, bit for bit. null: matmul.cpp rounds them and calls bf16.
+    RowKernel bf16_bf16;
 };
 
 // Each returns null when the file was not compiled for x86-64.
@@ -100,5 +109,6 @@ const MatmulKernels* portable_kernels();
 const MatmulKernels* avx2_kernels();
 const MatmulKernels* avx512_kernels();
 const MatmulKernels* avx512vnni_kernels();  // avx512's, with a VNNI int8 kernel
+const MatmulKernels* avx512bf16_kernels();  // avx512vnni's, with a vdpbf16ps bf16_bf16 kernel
 
 }  // namespace gossamer::engine::cpu::detail

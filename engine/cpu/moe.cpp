@@ -44,7 +44,8 @@ void swiglu(const float* u, int n, float limit, float* out) {
 }
 
 void moe_forward(const ModelConfig& config, const LayerWeights& layer, const float* h, int tokens,
-                 float* y, ThreadPool& pool, MoeScratch& s, Mxfp4Activations activations) {
+                 float* y, ThreadPool& pool, MoeScratch& s, Mxfp4Activations activations,
+                 DenseActivations router_activations) {
     const int hidden = config.hidden_size, experts = config.num_experts;
     const int k = config.experts_per_token, inter = config.intermediate_size;
     const auto T = static_cast<std::size_t>(tokens);
@@ -53,7 +54,7 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
     // 1. Router: logits [T, E], then top-k and weights per token.
     s.router.resize(T * static_cast<std::size_t>(experts));
     matmul_bf16(h, H, tokens, layer.gate.data, experts, hidden, layer.gate_bias.data(),
-                s.router.data(), static_cast<std::size_t>(experts), pool);
+                s.router.data(), static_cast<std::size_t>(experts), pool, router_activations);
     s.chosen.resize(T * static_cast<std::size_t>(k));
     s.weights.resize(T * static_cast<std::size_t>(k));
     s.rows_of.resize(static_cast<std::size_t>(experts));
@@ -83,15 +84,20 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
         s.up.resize(rows * up_width);
         s.activated.resize(rows * I);
         s.down.resize(rows * H);
-        // Expert e's rows occupy [first[e - e0], first[e - e0 + 1]) of the group's buffers.
+        // Expert e's rows occupy [first[e - e0], first[e - e0 + 1]) of the group's buffers;
+        // group row g is routed entry slot[g] (t * k + i).
         std::vector<std::size_t> first{0};
+        s.slot.clear();
         for (int e = e0; e < e1; ++e) {
             const auto& routed = s.rows_of[static_cast<std::size_t>(e)];
-            for (std::size_t r = 0; r < routed.size(); ++r)
-                std::memcpy(s.gathered.data() + (first.back() + r) * H,
-                            h + static_cast<std::size_t>(routed[r] / k) * H, H * sizeof(float));
+            s.slot.insert(s.slot.end(), routed.begin(), routed.end());
             first.push_back(first.back() + routed.size());
         }
+        pool.parallel_for_work(rows, H, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t r = begin; r < end; ++r)
+                std::memcpy(s.gathered.data() + r * H,
+                            h + static_cast<std::size_t>(s.slot[r] / k) * H, H * sizeof(float));
+        });
         auto each_expert = [&](auto&& product) {
             products.clear();
             for (int e = e0; e < e1; ++e) {
@@ -114,9 +120,11 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
                                 up_width,
                                 layer.mlp1.tiled_rows};
         });
-        for (std::size_t r = 0; r < rows; ++r)
-            swiglu(s.up.data() + r * up_width, inter, config.swiglu_limit,
-                   s.activated.data() + r * I);
+        pool.parallel_for_work(rows, 16 * I, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t r = begin; r < end; ++r)
+                swiglu(s.up.data() + r * up_width, inter, config.swiglu_limit,
+                       s.activated.data() + r * I);
+        });
         each_expert([&](int e, std::size_t begin, int n) {
             return Mxfp4Product{s.activated.data() + begin * I,
                                 I,
@@ -130,28 +138,30 @@ void moe_forward(const ModelConfig& config, const LayerWeights& layer, const flo
                                 H,
                                 layer.mlp2.tiled_rows};
         });
-        for (int e = e0; e < e1; ++e) {
-            const auto& routed = s.rows_of[static_cast<std::size_t>(e)];
-            for (std::size_t r = 0; r < routed.size(); ++r)
-                std::memcpy(s.expert_out.data() + static_cast<std::size_t>(routed[r]) * H,
-                            s.down.data() + (first[static_cast<std::size_t>(e - e0)] + r) * H,
-                            H * sizeof(float));
-        }
+        pool.parallel_for_work(rows, H, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t r = begin; r < end; ++r)
+                std::memcpy(s.expert_out.data() + static_cast<std::size_t>(s.slot[r]) * H,
+                            s.down.data() + r * H, H * sizeof(float));
+        });
         e0 = e1;
     }
 
     // 3. Weighted sum in each token's top-k order.
-    for (std::size_t t = 0; t < T; ++t) {
-        float* out = y + t * H;
-        std::memset(out, 0, H * sizeof(float));
-        for (int i = 0; i < k; ++i) {
-            const float w =
-                s.weights[t * static_cast<std::size_t>(k) + static_cast<std::size_t>(i)];
-            const float* e = s.expert_out.data() +
-                             (t * static_cast<std::size_t>(k) + static_cast<std::size_t>(i)) * H;
-            for (std::size_t c = 0; c < H; ++c) out[c] += w * e[c];
-        }
-    }
+    pool.parallel_for_work(
+        T, static_cast<std::size_t>(k) * H, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t t = begin; t < end; ++t) {
+                float* out = y + t * H;
+                std::memset(out, 0, H * sizeof(float));
+                for (int i = 0; i < k; ++i) {
+                    const float w =
+                        s.weights[t * static_cast<std::size_t>(k) + static_cast<std::size_t>(i)];
+                    const float* e =
+                        s.expert_out.data() +
+                        (t * static_cast<std::size_t>(k) + static_cast<std::size_t>(i)) * H;
+                    for (std::size_t c = 0; c < H; ++c) out[c] += w * e[c];
+                }
+            }
+        });
 }
 
 }  // namespace gossamer::engine::cpu

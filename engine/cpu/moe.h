@@ -23,13 +23,16 @@ struct MoeScratch {
     std::vector<float> down;                // [group rows, hidden]
     std::vector<float> expert_out;          // [T, k, hidden]
     std::vector<std::vector<int>> rows_of;  // per expert: (t*k + slot) entries routed to it
+    std::vector<int> slot;                  // per row of a group: its (t*k + slot) entry
 };
 
 // y[t, :] = sum_i w[t,i] * expert_{e[t,i]}(h[t, :]) for t < tokens. h, y: [tokens, hidden].
-// `activations`: how the expert matmuls take their inputs (cpu/matmul.h).
+// `activations`: how the expert matmuls take their inputs, `router_activations`: how the bf16
+// router does (cpu/matmul.h).
 void moe_forward(const ModelConfig& config, const LayerWeights& layer, const float* h, int tokens,
                  float* y, ThreadPool& pool, MoeScratch& scratch,
-                 Mxfp4Activations activations = Mxfp4Activations::Fp32);
+                 Mxfp4Activations activations = Mxfp4Activations::Fp32,
+                 DenseActivations router_activations = DenseActivations::Fp32);
 
 // The clamped SwiGLU of one row: u [2*n] interleaved (gate, linear) -> out [n].
 void swiglu(const float* u, int n, float limit, float* out);

@@ -24,6 +24,16 @@ class ThreadPool {
     void parallel_for(std::size_t n, std::size_t grain,
                       const std::function<void(std::size_t begin, std::size_t end)>& body);
 
+    // parallel_for over n items of about `item_work` operations each, in chunks of at least
+    // kMinChunkWork operations: a small loop (a decode step's) runs on the calling thread
+    // without waking anyone.
+    static constexpr std::size_t kMinChunkWork = std::size_t{1} << 15;
+    void parallel_for_work(std::size_t n, std::size_t item_work,
+                           const std::function<void(std::size_t begin, std::size_t end)>& body) {
+        const std::size_t work = item_work > 0 ? item_work : 1;
+        parallel_for(n, (kMinChunkWork + work - 1) / work, body);
+    }
+
   private:
     struct State;
     std::unique_ptr<State> state_;

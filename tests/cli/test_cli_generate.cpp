@@ -26,7 +26,8 @@ std::string model_args() {
 TEST_CASE("cli generate: greedy --json equals the reference continuation") {
     const auto run = run_gossamer(
         "generate " + model_args() +
-            " --max-tokens 24 --temperature 0 --kv-precision fp32 --expert-activations fp32 --json",
+            " --max-tokens 24 --temperature 0 --kv-precision fp32 --expert-activations fp32 "
+            "--dense-activations fp32 --json",
         "");
     REQUIRE_MESSAGE(run.exit_code == 0, run.err);
     const auto out = nlohmann::json::parse(run.out);

@@ -159,11 +159,12 @@ TEST_CASE("cli model: forward matches the golden reference logits") {
                             "");
     };
     // fp32 KV and fp32 expert activations: the reference's arithmetic.
-    const Run r = forward("logits.f32", " --expert-activations fp32");
+    const Run r = forward("logits.f32", " --expert-activations fp32 --dense-activations fp32");
     INFO("stderr: " << r.err);
     REQUIRE(r.exit_code == 0);
     // The weights mapped instead of read into memory (the default): the same logits, bit for bit.
-    const Run mapped = forward("mapped.f32", " --expert-activations fp32 --weights mmap");
+    const Run mapped =
+        forward("mapped.f32", " --expert-activations fp32 --dense-activations fp32 --weights mmap");
     INFO("stderr: " << mapped.err);
     REQUIRE(mapped.exit_code == 0);
     CHECK(read_floats(tmp.path / "mapped.f32") == read_floats(tmp.path / "logits.f32"));

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/cpu/cpu_backend.h"
@@ -23,6 +24,13 @@ using gossamer::test::golden;
 using gossamer::test::read_raw;
 
 namespace {
+
+// The activation modes batch invariance is checked in: exact, int8 experts, and the CLI's
+// defaults (int8 experts, bf16 dense).
+constexpr std::pair<Mxfp4Activations, DenseActivations> kActivationModes[] = {
+    {Mxfp4Activations::Fp32, DenseActivations::Fp32},
+    {Mxfp4Activations::Int8, DenseActivations::Fp32},
+    {Mxfp4Activations::Int8, DenseActivations::Bf16}};
 
 const Weights& tiny(const std::string& name = "tiny-moe") {
     static Weights short_model = load_weights(golden("tiny-moe/model"));
@@ -106,6 +114,36 @@ TEST_CASE("cpu forward: int8 expert activations against the PyTorch reference (s
     }
 }
 
+TEST_CASE("cpu forward: bf16 dense activations against the PyTorch reference (stated)") {
+    // The dense matmuls' activations rounded to bf16 (as llama.cpp and the bf16 reference
+    // model): alone, then with int8 experts and bf16 KV (the CLI's defaults). Bounded here,
+    // stated in BENCHMARKS.md.
+    const auto prompt = read_raw<std::int32_t>(golden("tiny-moe/prompt.i32"));
+    const auto expected = read_raw<float>(golden("tiny-moe/logits_f32.f32"));
+    struct Mode {
+        cpu::CpuOptions options;
+        float bound;  // measured 0.018 and 0.24 (avx512bf16)
+    };
+    const Mode modes[] = {
+        {{.kv_precision = KvPrecision::Fp32, .dense_activations = DenseActivations::Bf16}, 0.1f},
+        {{.kv_precision = KvPrecision::Bf16,
+          .expert_activations = Mxfp4Activations::Int8,
+          .dense_activations = DenseActivations::Bf16},
+         0.5f}};
+    for (const auto& [options, bound] : modes) {
+        auto backend = cpu::make_cpu_backend(tiny(), options);
+        const auto logits = full_forward(*backend, prompt);
+        REQUIRE(logits.size() == expected.size());
+        const float diff = max_abs_diff(logits.data(), expected.data(), logits.size());
+        const int same_top = same_argmax(logits.data(), expected.data(), prompt.size(), 512);
+        MESSAGE(backend->name() << ": max |logit - reference| = " << diff << ", same argmax at "
+                                << same_top << " of 64");
+        CHECK(diff > 0.0f);  // it is a different arithmetic
+        CHECK(diff < bound);
+        CHECK(same_top >= 60);
+    }
+}
+
 TEST_CASE("cpu forward: greedy continuation equals the reference's") {
     auto backend = cpu::make_cpu_backend(tiny(), {.kv_precision = KvPrecision::Fp32});
     auto tokens = read_raw<std::int32_t>(golden("tiny-moe/prompt.i32"));
@@ -124,9 +162,11 @@ TEST_CASE("cpu forward: greedy continuation equals the reference's") {
 }
 
 TEST_CASE("cpu forward: decode, chunked prefill and prefix reuse equal one full forward") {
-    for (auto activations : {Mxfp4Activations::Fp32, Mxfp4Activations::Int8}) {
+    for (const auto& [activations, dense] : kActivationModes) {
         CAPTURE(std::string(to_string(activations)));
-        auto backend = cpu::make_cpu_backend(tiny(), {.expert_activations = activations});
+        CAPTURE(std::string(to_string(dense)));
+        auto backend = cpu::make_cpu_backend(
+            tiny(), {.expert_activations = activations, .dense_activations = dense});
         const auto prompt = read_raw<std::int32_t>(golden("tiny-moe/prompt.i32"));
         const int vocab = backend->config().vocab_size;
         const auto V = static_cast<std::size_t>(vocab);
@@ -172,9 +212,11 @@ TEST_CASE("cpu forward: decode, chunked prefill and prefix reuse equal one full 
 }
 
 TEST_CASE("cpu forward: a batch of sequences equals each run alone") {
-    for (auto activations : {Mxfp4Activations::Fp32, Mxfp4Activations::Int8}) {
+    for (const auto& [activations, dense] : kActivationModes) {
         CAPTURE(std::string(to_string(activations)));
-        auto backend = cpu::make_cpu_backend(tiny(), {.expert_activations = activations});
+        CAPTURE(std::string(to_string(dense)));
+        auto backend = cpu::make_cpu_backend(
+            tiny(), {.expert_activations = activations, .dense_activations = dense});
         const auto prompt = read_raw<std::int32_t>(golden("tiny-moe/prompt.i32"));
         const auto V = static_cast<std::size_t>(backend->config().vocab_size);
         std::vector<TokenId> a(prompt.begin(), prompt.end()), b(prompt.begin() + 10, prompt.end()),

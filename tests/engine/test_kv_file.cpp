@@ -255,6 +255,18 @@ TEST_CASE("kv file: damaged, truncated, foreign and outdated files are never tru
         CHECK(r2.final_event.stats.restored_tokens == static_cast<int>(turn3.size()) - 1);
         same_output(r2, fresh(tiny(), turn3, 5, int8));
     }
+    SUBCASE("other dense activations: not used") {
+        const cpu::CpuOptions bf16{.dense_activations = DenseActivations::Bf16};
+        Process p(tiny(), path, bf16);
+        const auto r = p.run(turn3, 5);
+        CHECK(r.final_event.stats.restored_tokens == 0);
+        REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
+        same_output(r, fresh(tiny(), turn3, 5, bf16));
+        Process q(tiny(), path, bf16);
+        const auto r2 = q.run(turn3, 5);
+        CHECK(r2.final_event.stats.restored_tokens == static_cast<int>(turn3.size()) - 1);
+        same_output(r2, fresh(tiny(), turn3, 5, bf16));
+    }
     SUBCASE("an edited conversation: only the common prefix is used") {
         auto edited = turn3;
         edited[40] = edited[40] == 3 ? 4 : 3;

@@ -331,7 +331,12 @@ TEST_CASE("matmul: the dispatcher picks the best supported implementation") {
 
     CHECK(std::string(resolve_matmul_isa("")) == isas.front());
     CHECK((std::find(isas.begin(), isas.end(), "avx512vnni") != isas.end()) == f.avx512_vnni);
-    CHECK(std::string(resolve_matmul_isa("avx512vnni")) == isas.front());
+    CHECK((std::find(isas.begin(), isas.end(), "avx512bf16") != isas.end()) == f.avx512_bf16);
+    CHECK(std::string(resolve_matmul_isa("avx512bf16")) == isas.front());
+    CHECK(std::string(resolve_matmul_isa("avx512vnni")) == (f.avx512_vnni ? "avx512vnni"
+                                                            : f.avx512    ? "avx512"
+                                                            : f.avx2_fma  ? "avx2"
+                                                                          : "portable"));
     CHECK(std::string(resolve_matmul_isa("avx512")) == (f.avx512     ? "avx512"
                                                         : f.avx2_fma ? "avx2"
                                                                      : "portable"));
@@ -612,6 +617,54 @@ TEST_CASE("matmul: bf16 results are equal bit for bit on every token count and t
                         CAPTURE(chunk);
                         const std::vector<float> y = run(chunk, pool);
                         CHECK(differing_outputs(p, y, reference) == 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE(
+    "matmul: bf16 activations equal the fp32 path on the activations rounded to bf16, bit for "
+    "bit, on every implementation, token count and thread count") {
+    // DenseActivations::Bf16 rounds x to bf16; AVX-512 BF16 then runs vdpbf16ps, the others
+    // their fp32 kernel. Column tails (7, 33, 272), one and several 4-row tiles and 16-row
+    // units, token counts past the 64-token block and the 256-token slab.
+    std::mt19937 rng(53);
+    for (int rows : {1, 5, 17, 40}) {
+        for (int cols : {7, 33, 64, 272, 2880}) {
+            CAPTURE(rows);
+            CAPTURE(cols);
+            const int tokens = rows == 5 ? 300 : 70;
+            const Problem p = make_problem(rng, tokens, rows, cols, rows % 2 == 1);
+            Problem rounded = p;
+            for (float& v : rounded.x)
+                if (!std::isnan(v)) v = bf16_to_float(float_to_bf16(v));
+            const auto w = random_bf16(rng, static_cast<std::size_t>(rows) * cols);
+            auto run = [&](const Problem& in, DenseActivations activations, int chunk,
+                           ThreadPool& pool) {
+                std::vector<float> y(in.ldy * tokens, -1.0f);
+                for (int t0 = 0; t0 < tokens; t0 += chunk)
+                    matmul_bf16(in.x.data() + static_cast<std::size_t>(t0) * in.ldx, in.ldx,
+                                std::min(chunk, tokens - t0), w.data(), rows, cols,
+                                in.with_bias ? in.bias.data() : nullptr,
+                                y.data() + static_cast<std::size_t>(t0) * in.ldy, in.ldy, pool,
+                                activations);
+                return y;
+            };
+            for (const auto& isa : supported_matmul_isas()) {
+                IsaScope scope(isa);
+                CAPTURE(isa);
+                ThreadPool one(1);
+                const std::vector<float> reference = run(rounded, DenseActivations::Fp32, 1, one);
+                CHECK(run(p, DenseActivations::Fp32, tokens, one) != reference);  // it rounds
+                for (int threads : {1, 3}) {
+                    CAPTURE(threads);
+                    ThreadPool pool(threads);
+                    for (int chunk : {1, 4, 9, tokens}) {
+                        CAPTURE(chunk);
+                        CHECK(differing_outputs(p, run(p, DenseActivations::Bf16, chunk, pool),
+                                                reference) == 0);
                     }
                 }
             }
