@@ -122,6 +122,14 @@ engine::KvPrecision kv_precision_from(const Parsed& p) {
     return *k == "fp32" ? engine::KvPrecision::Fp32 : engine::KvPrecision::Bf16;
 }
 
+std::vector<std::string_view> with_engine_options(std::initializer_list<std::string_view> names) {
+    std::vector<std::string_view> all(names);
+    for (std::string_view engine : {"--backend", "--threads", "--kv-precision",
+                                    "--expert-activations", "--dense-activations", "--weights"})
+        all.push_back(engine);
+    return all;
+}
+
 engine::Mxfp4Activations expert_activations_from(const Parsed& p) {
     const auto a = p.get("--expert-activations");
     if (!a) return kDefaultExpertActivations;

@@ -44,6 +44,11 @@ std::uint64_t parse_uint(const std::string& text, std::string_view option, std::
 // A size in bytes: an integer with an optional K, M, G or T (powers of 1024; "16G"), at most
 // 2^60.
 std::uint64_t parse_bytes(const std::string& text, std::string_view option);
+// The options of every command that runs a local checkpoint, saying how the engine runs it:
+// --backend, --threads, --kv-precision, --expert-activations, --dense-activations, --weights.
+// `names` (a command's own options) followed by those.
+std::vector<std::string_view> with_engine_options(std::initializer_list<std::string_view> names);
+
 // --kv-precision bf16|fp32 (default bf16); InputError for another value.
 engine::KvPrecision kv_precision_from(const Parsed& p);
 // --expert-activations int8|fp32: the CPU backend's MXFP4 expert matmuls.

@@ -161,29 +161,10 @@ std::string read_text(const std::string& path, const char* what) {
 }
 
 const std::vector<std::string_view>& fleet_options() {
-    static const std::vector<std::string_view> names = {"--tasks",
-                                                        "--parallel",
-                                                        "--name",
-                                                        "--results",
-                                                        "--max-failures",
-                                                        "--resume",
-                                                        "--model",
-                                                        "--replay",
-                                                        "--replay-delay-ms",
-                                                        "--store",
-                                                        "--backend",
-                                                        "--threads",
-                                                        "--lease-timeout",
-                                                        "--endpoint",
-                                                        "--engine-api",
-                                                        "--output-schema",
-                                                        "--sandbox",
-                                                        "--kv-disk-budget",
-                                                        "--kv-precision",
-                                                        "--expert-activations",
-                                                        "--dense-activations",
-                                                        "--weights",
-                                                        "--draft-tokens"};
+    static const std::vector<std::string_view> names = with_engine_options(
+        {"--tasks", "--parallel", "--name", "--results", "--max-failures", "--resume", "--model",
+         "--replay", "--replay-delay-ms", "--store", "--lease-timeout", "--endpoint",
+         "--engine-api", "--output-schema", "--sandbox", "--kv-disk-budget", "--draft-tokens"});
     return names;
 }
 

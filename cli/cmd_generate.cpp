@@ -70,9 +70,8 @@ double per_second(double count, double seconds) {
 int cmd_generate(Args args) {
     const Parsed p =
         parse_args(args,
-                   {"--model", "--prompt", "--prompt-ids", "--max-tokens", "--temperature",
-                    "--top-p", "--top-k", "--seed", "--threads", "--backend", "--kv-precision",
-                    "--expert-activations", "--dense-activations", "--weights"},
+                   with_engine_options({"--model", "--prompt", "--prompt-ids", "--max-tokens",
+                                        "--temperature", "--top-p", "--top-k", "--seed"}),
                    {"--json"}, 0);
     const std::string model = p.need("--model");
     const int max_tokens =

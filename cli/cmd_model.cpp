@@ -323,10 +323,7 @@ int cmd_model_info(Args args) {
 int cmd_model_forward(Args args) {
     static_assert(std::endian::native == std::endian::little, "logits files are little-endian");
     const Parsed p =
-        parse_args(args,
-                   {"--model", "--prompt-ids", "--out", "--threads", "--backend", "--kv-precision",
-                    "--expert-activations", "--dense-activations", "--weights"},
-                   {}, 0);
+        parse_args(args, with_engine_options({"--model", "--prompt-ids", "--out"}), {}, 0);
     const fs::path model = p.need("--model");
     const fs::path prompt_path = p.need("--prompt-ids");
     const fs::path out_path = p.need("--out");

@@ -22,29 +22,13 @@ namespace fs = std::filesystem;
 namespace rt = gossamer::runtime;
 
 int cmd_serve(Args args) {
-    const auto p = parse_args(args,
-                              {"--model",
-                               "--replay",
-                               "--replay-delay-ms",
-                               "--host",
-                               "--port",
-                               "--store",
-                               "--api-key",
-                               "--backend",
-                               "--threads",
-                               "--max-queue",
-                               "--max-running",
-                               "--spec",
-                               "--model-name",
-                               "--context-tokens",
-                               "--max-request-tokens",
-                               "--kv-disk-budget",
-                               "--kv-precision",
-                               "--expert-activations",
-                               "--dense-activations",
-                               "--weights",
-                               "--draft-tokens"},
-                              {"--no-store"}, 0);
+    const auto p = parse_args(
+        args,
+        with_engine_options({"--model", "--replay", "--replay-delay-ms", "--host", "--port",
+                             "--store", "--api-key", "--max-queue", "--max-running", "--spec",
+                             "--model-name", "--context-tokens", "--max-request-tokens",
+                             "--kv-disk-budget", "--draft-tokens"}),
+        {"--no-store"}, 0);
     rt::AgentSpec spec;
     spec.name = "serve";
     if (auto s = p.get("--spec"))

@@ -11,62 +11,24 @@ namespace fs = std::filesystem;
 namespace rt = gossamer::runtime;
 
 const std::vector<std::string_view>& run_options() {
-    static const std::vector<std::string_view> names = {"--task",
-                                                        "--model",
-                                                        "--replay",
-                                                        "--replay-delay-ms",
-                                                        "--store",
-                                                        "--backend",
-                                                        "--threads",
-                                                        "--lease-timeout",
-                                                        "--endpoint",
-                                                        "--engine-api",
-                                                        "--output-schema",
-                                                        "--sandbox",
-                                                        "--kv-disk-budget",
-                                                        "--kv-precision",
-                                                        "--expert-activations",
-                                                        "--dense-activations",
-                                                        "--weights",
-                                                        "--draft-tokens"};
+    static const std::vector<std::string_view> names =
+        with_engine_options({"--task", "--model", "--replay", "--replay-delay-ms", "--store",
+                             "--lease-timeout", "--endpoint", "--engine-api", "--output-schema",
+                             "--sandbox", "--kv-disk-budget", "--draft-tokens"});
     return names;
 }
 
 const std::vector<std::string_view>& resume_options() {
-    static const std::vector<std::string_view> names = {"--model",
-                                                        "--replay",
-                                                        "--replay-delay-ms",
-                                                        "--store",
-                                                        "--backend",
-                                                        "--threads",
-                                                        "--lease-timeout",
-                                                        "--endpoint",
-                                                        "--engine-api",
-                                                        "--kv-disk-budget",
-                                                        "--kv-precision",
-                                                        "--expert-activations",
-                                                        "--dense-activations",
-                                                        "--weights",
-                                                        "--draft-tokens"};
+    static const std::vector<std::string_view> names = with_engine_options(
+        {"--model", "--replay", "--replay-delay-ms", "--store", "--lease-timeout", "--endpoint",
+         "--engine-api", "--kv-disk-budget", "--draft-tokens"});
     return names;
 }
 
 const std::vector<std::string_view>& chat_options() {
-    static const std::vector<std::string_view> names = {"--model",
-                                                        "--replay",
-                                                        "--store",
-                                                        "--backend",
-                                                        "--threads",
-                                                        "--lease-timeout",
-                                                        "--endpoint",
-                                                        "--engine-api",
-                                                        "--sandbox",
-                                                        "--kv-disk-budget",
-                                                        "--kv-precision",
-                                                        "--expert-activations",
-                                                        "--dense-activations",
-                                                        "--weights",
-                                                        "--draft-tokens"};
+    static const std::vector<std::string_view> names =
+        with_engine_options({"--model", "--replay", "--store", "--lease-timeout", "--endpoint",
+                             "--engine-api", "--sandbox", "--kv-disk-budget", "--draft-tokens"});
     return names;
 }
 

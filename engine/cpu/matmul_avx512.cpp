@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/cpu/avx512_sums.h"
+
 // GCC 12's AVX-512 intrinsics start from a self-initialised "undefined" register, which
 // -Wuninitialized reports once inlined (GCC bug 105593, fixed in GCC 13).
 #pragma GCC diagnostic push
@@ -59,13 +61,6 @@ constexpr Order even_odd_order() {
 
 constexpr Order kEvenOdd = even_odd_order();
 
-float bf16_scalar(std::uint16_t bits) {
-    const std::uint32_t wide = static_cast<std::uint32_t>(bits) << 16;
-    float value;
-    std::memcpy(&value, &wide, sizeof value);
-    return value;
-}
-
 // The columns past the last full group, in order: sum of x[c] * w[c] for c in [from, to),
 // with explicit FMAs, so that no tile size contracts or vectorises it differently (GCC's
 // default -ffp-contract=fast did: a token's result changed with the token count).
@@ -73,18 +68,6 @@ float bf16_tail(const float* x, const std::uint16_t* w, int from, int to) {
     float sum = 0.0f;
     for (int c = from; c < to; ++c) sum = std::fma(x[c], bf16_scalar(w[c]), sum);
     return sum;
-}
-
-// The one horizontal sum both bf16 paths use, as a fixed tree (not _mm512_reduce_add_ps,
-// whose order is the compiler's): lanes i and i + 8, then i and i + 4, then i and i + 2,
-// then the last two.
-float hsum16(__m512 v) {
-    const __m256 a =
-        _mm256_add_ps(_mm512_castps512_ps256(v),
-                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
 }
 
 // Multiplies R decoded rows (even and odd halves) into the R x T accumulators.
@@ -225,7 +208,7 @@ void avx512_mxfp4(const MatmulArgs& a, int row_begin, int row_end) {
 
 constexpr MatmulKernels kKernels{
     "avx512", {kGroup, kEvenOdd.column}, avx512_bf16, {kGroup, kEvenOdd.column}, avx512_mxfp4,
-    nullptr,   // int8: the AVX2 kernel (matmul.cpp, int8_kernel)
+    nullptr,  // int8: the AVX2 kernel (matmul.cpp, int8_kernel)
     nullptr};
 
 }  // namespace

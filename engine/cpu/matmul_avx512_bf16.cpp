@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/cpu/avx512_sums.h"
 #include "engine/cpu/token_tiles.h"
 
 #pragma GCC diagnostic push
@@ -31,34 +32,16 @@
 namespace gossamer::engine::cpu::detail {
 namespace {
 
-constexpr int kGroup = 32;            // columns per 64-byte load
-constexpr int kRows = 4;              // rows per tile
-constexpr int kTileTokens = 4;        // tokens per tile
-constexpr int kTokenBlock = 64;       // tokens whose activations stay in L2 while rows stream by
-constexpr int kPrefetchBytes = 2048;  // as matmul_avx512.cpp's bf16 kernel
-
-float bf16_scalar(std::uint16_t bits) {
-    const std::uint32_t wide = static_cast<std::uint32_t>(bits) << 16;
-    float value;
-    std::memcpy(&value, &wide, sizeof value);
-    return value;
-}
+constexpr int kGroup = 32;       // columns per 64-byte load
+constexpr int kRows = 4;         // rows per tile
+constexpr int kTileTokens = 4;   // tokens per tile
+constexpr int kTokenBlock = 64;  // tokens whose activations stay in L2 while rows stream by
 
 // matmul_avx512.cpp's bf16_tail: the columns past the last full group, with explicit FMAs.
 float tail_sum(const std::uint16_t* x, const std::uint16_t* w, int from, int to) {
     float sum = 0.0f;
     for (int c = from; c < to; ++c) sum = std::fma(bf16_scalar(x[c]), bf16_scalar(w[c]), sum);
     return sum;
-}
-
-// matmul_avx512.cpp's hsum16: the same fixed tree.
-float hsum16(__m512 v) {
-    const __m256 a =
-        _mm256_add_ps(_mm512_castps512_ps256(v),
-                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
 }
 
 template <int R, int T>
@@ -72,10 +55,15 @@ void tile(const MatmulArgs& a, int r0, int t0) {
     __m512 acc[R][T];
     for (int r = 0; r < R; ++r)
         for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    // The tile's rows are contiguous, and so are the next tile's: one 64-byte line of the next
+    // tile per row and group walks through all of it by the time this tile ends (for a row of
+    // 2880 columns, 90 groups x 4 lines = 23 KB = 4 rows), so no row of it starts cold.
+    const char* next =
+        reinterpret_cast<const char*>(a.w_bf16 + static_cast<std::size_t>(r0 + R) * cols);
     for (int c = 0; c < full; c += kGroup) {
         __m512bh wr[R];
         for (int r = 0; r < R; ++r) {
-            _mm_prefetch(reinterpret_cast<const char*>(w[r] + c) + kPrefetchBytes, _MM_HINT_T0);
+            _mm_prefetch(next + (static_cast<std::size_t>(c / kGroup) * R + r) * 64, _MM_HINT_T0);
             wr[r] = (__m512bh)_mm512_rol_epi32(_mm512_loadu_si512(w[r] + c), 16);
         }
         for (int t = 0; t < T; ++t) {

@@ -335,9 +335,9 @@ void vnni_mxfp4_int8(const MatmulArgs& a, int row_begin, int row_end) {
 const MatmulKernels* avx512vnni_kernels() {
     const MatmulKernels* base = avx512_kernels();
     if (!base) return nullptr;
-    static const MatmulKernels kernels{"avx512vnni",        base->bf16_packing, base->bf16,
-                                       base->mxfp4_packing, base->mxfp4,        vnni_mxfp4_int8,
-                                       nullptr};
+    static const MatmulKernels kernels{
+        "avx512vnni", base->bf16_packing, base->bf16, base->mxfp4_packing,
+        base->mxfp4,  vnni_mxfp4_int8,    nullptr};
     return &kernels;
 }
 

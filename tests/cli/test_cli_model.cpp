@@ -214,14 +214,13 @@ TEST_CASE("cli model: bad input exits 2 with a message") {
               "not enough free disk space");
     CHECK(!fs::exists(tmp.path / "big"));
 
-    check_bad("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
-                  quote(golden("tiny-moe/prompt.i32")) + " --out " + quote(tmp.path / "l.f32") +
-                  " --weights disk",
-              "must be memory or mmap");
-    check_bad("model forward --model " + quote(golden("tiny-moe/model")) + " --prompt-ids " +
-                  quote(golden("tiny-moe/prompt.i32")) + " --out " + quote(tmp.path / "l.f32") +
-                  " --expert-activations int4",
-              "must be int8 or fp32");
+    const std::string golden_forward = "model forward --model " + quote(golden("tiny-moe/model")) +
+                                       " --prompt-ids " + quote(golden("tiny-moe/prompt.i32")) +
+                                       " --out " + quote(tmp.path / "l.f32");
+    check_bad(golden_forward + " --weights disk", "must be memory or mmap");
+    check_bad(golden_forward + " --expert-activations int4", "must be int8 or fp32");
+    check_bad(golden_forward + " --dense-activations fp16", "must be bf16 or fp32");
+    CHECK(!fs::exists(tmp.path / "l.f32"));
     check_bad("model info", "missing");
     check_bad("model info " + quote(tmp.path / "nowhere"), "not a directory");
     check_bad("model info " + quote(busy), "no config.json");

@@ -162,7 +162,9 @@ TEST_CASE("cpu forward: greedy continuation equals the reference's") {
 }
 
 TEST_CASE("cpu forward: decode, chunked prefill and prefix reuse equal one full forward") {
-    for (const auto& [activations, dense] : kActivationModes) {
+    for (const auto& mode : kActivationModes) {
+        const Mxfp4Activations activations = mode.first;  // not a binding: CAPTURE's lambda
+        const DenseActivations dense = mode.second;       // (clang 14) cannot capture one
         CAPTURE(std::string(to_string(activations)));
         CAPTURE(std::string(to_string(dense)));
         auto backend = cpu::make_cpu_backend(
@@ -212,7 +214,9 @@ TEST_CASE("cpu forward: decode, chunked prefill and prefix reuse equal one full 
 }
 
 TEST_CASE("cpu forward: a batch of sequences equals each run alone") {
-    for (const auto& [activations, dense] : kActivationModes) {
+    for (const auto& mode : kActivationModes) {
+        const Mxfp4Activations activations = mode.first;  // not a binding: CAPTURE's lambda
+        const DenseActivations dense = mode.second;       // (clang 14) cannot capture one
         CAPTURE(std::string(to_string(activations)));
         CAPTURE(std::string(to_string(dense)));
         auto backend = cpu::make_cpu_backend(

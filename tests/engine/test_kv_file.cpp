@@ -242,30 +242,24 @@ TEST_CASE("kv file: damaged, truncated, foreign and outdated files are never tru
         REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
         same_output(r, fresh(tiny(), turn3, 5, {.kv_precision = KvPrecision::Fp32}));
     }
-    SUBCASE("other expert activations: not used") {
-        const cpu::CpuOptions int8{.expert_activations = Mxfp4Activations::Int8};
-        Process p(tiny(), path, int8);
-        const auto r = p.run(turn3, 5);
-        CHECK(r.final_event.stats.restored_tokens == 0);
-        REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
-        same_output(r, fresh(tiny(), turn3, 5, int8));
-        // Its own cache, written under int8, is used by the next int8 process.
-        Process q(tiny(), path, int8);
-        const auto r2 = q.run(turn3, 5);
-        CHECK(r2.final_event.stats.restored_tokens == static_cast<int>(turn3.size()) - 1);
-        same_output(r2, fresh(tiny(), turn3, 5, int8));
-    }
-    SUBCASE("other dense activations: not used") {
-        const cpu::CpuOptions bf16{.dense_activations = DenseActivations::Bf16};
-        Process p(tiny(), path, bf16);
-        const auto r = p.run(turn3, 5);
-        CHECK(r.final_event.stats.restored_tokens == 0);
-        REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
-        same_output(r, fresh(tiny(), turn3, 5, bf16));
-        Process q(tiny(), path, bf16);
-        const auto r2 = q.run(turn3, 5);
-        CHECK(r2.final_event.stats.restored_tokens == static_cast<int>(turn3.size()) - 1);
-        same_output(r2, fresh(tiny(), turn3, 5, bf16));
+    SUBCASE("other activations (experts or dense): not used") {
+        for (const cpu::CpuOptions& other :
+             {cpu::CpuOptions{.expert_activations = Mxfp4Activations::Int8},
+              cpu::CpuOptions{.dense_activations = DenseActivations::Bf16}}) {
+            CAPTURE(std::string(to_string(other.expert_activations)));
+            CAPTURE(std::string(to_string(other.dense_activations)));
+            reset();  // the cache the default (fp32) processes wrote
+            Process p(tiny(), path, other);
+            const auto r = p.run(turn3, 5);
+            CHECK(r.final_event.stats.restored_tokens == 0);
+            REQUIRE(r.final_event.stats.kv_warnings.size() == 1);
+            same_output(r, fresh(tiny(), turn3, 5, other));
+            // Its own cache, written under those activations, is used by the next such process.
+            Process q(tiny(), path, other);
+            const auto r2 = q.run(turn3, 5);
+            CHECK(r2.final_event.stats.restored_tokens == static_cast<int>(turn3.size()) - 1);
+            same_output(r2, fresh(tiny(), turn3, 5, other));
+        }
     }
     SUBCASE("an edited conversation: only the common prefix is used") {
         auto edited = turn3;
