@@ -91,6 +91,87 @@ GOSSAMER_AVX512_TARGET void values_avx512(const T* v, const float* p, std::size_
     }
 }
 
+// out_h += sum_j p[h * stride + j] * v_j over `count` value rows (slots `row_stride` elements
+// apart), the same multiply-adds in the same order as values_avx512 row by row, but with the
+// outputs of up to 16 / (d / 16) heads held in registers across a block of rows (each row
+// widened once per such set of heads, the block read from L1), instead of loaded and stored
+// for every row.
+template <class T>
+GOSSAMER_AVX512_TARGET void values_run_avx512(const T* v, std::size_t row_stride, int count,
+                                              const float* p, std::size_t stride, int group, int d,
+                                              float* out) {
+    constexpr int kBlock = 128;  // rows: 16 KB of bf16 values at d = 64
+    const int c = d / 16;
+    const int per_pass = std::max(1, 16 / c);
+    for (int j0 = 0; j0 < count; j0 += kBlock) {
+        const int j1 = std::min(count, j0 + kBlock);
+        for (int h0 = 0; h0 < group; h0 += per_pass) {
+            const int heads = std::min(per_pass, group - h0);
+            __m512 acc[16];
+            for (int h = 0; h < heads; ++h)
+                for (int i = 0; i < c; ++i)
+                    acc[h * c + i] =
+                        _mm512_loadu_ps(out + static_cast<std::ptrdiff_t>(h0 + h) * d + 16 * i);
+            for (int j = j0; j < j1; ++j) {
+                const T* row = v + static_cast<std::size_t>(j) * row_stride;
+                __m512 vf[8];
+                for (int i = 0; i < c; ++i) vf[i] = widen16(row + 16 * i);
+                for (int h = 0; h < heads; ++h) {
+                    const __m512 ph = _mm512_set1_ps(
+                        p[static_cast<std::size_t>(h0 + h) * stride + static_cast<std::size_t>(j)]);
+                    for (int i = 0; i < c; ++i)
+                        acc[h * c + i] = _mm512_fmadd_ps(ph, vf[i], acc[h * c + i]);
+                }
+            }
+            for (int h = 0; h < heads; ++h)
+                for (int i = 0; i < c; ++i)
+                    _mm512_storeu_ps(out + static_cast<std::ptrdiff_t>(h0 + h) * d + 16 * i,
+                                     acc[h * c + i]);
+        }
+    }
+}
+
+// e^x for x <= 0 (x >= -inf), 16 at a time: x = n ln2 + r with |r| <= ln2 / 2, e^r by Cephes'
+// degree-6 polynomial for expf (about 1 ulp), then scaled by 2^n (vscalefps: underflows to 0
+// below e^-104, as std::exp does).
+GOSSAMER_AVX512_TARGET inline __m512 exp_nonpositive(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(y, n);
+}
+
+// row[i] = e^(row[i] - max) for the n scores, max over them and `sink`; returns the softmax's
+// denominator, the sink's e^(sink - max) included.
+GOSSAMER_AVX512_TARGET float softmax_row_avx512(float* row, int n, float sink) {
+    __m512 m = _mm512_set1_ps(sink);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(row + i));
+    const __mmask16 tail = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    m = _mm512_mask_max_ps(m, tail, m, _mm512_maskz_loadu_ps(tail, row + i));
+    const float max = _mm512_reduce_max_ps(m);
+    const __m512 vmax = _mm512_set1_ps(max);
+    __m512 sum = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + i), vmax));
+        _mm512_storeu_ps(row + i, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + i), vmax));
+    _mm512_mask_storeu_ps(row + i, tail, e);
+    sum = _mm512_mask_add_ps(sum, tail, sum, e);
+    return _mm512_reduce_add_ps(sum) + std::exp(sink - max);
+}
+
 #define GOSSAMER_AVX2_TARGET __attribute__((target("avx2,fma")))
 // The same loops for AVX2 + FMA (d a multiple of 8, at most 64: gpt-oss's 64 fits in 8 ymm).
 GOSSAMER_AVX2_TARGET inline __m256 widen8(const float* p) {
@@ -180,6 +261,12 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
     for (int h = 0; h < query.group; ++h) {
         float* row = scores.data() + static_cast<std::ptrdiff_t>(h) * n;
         const float sink = query.sinks[h];
+#ifdef GOSSAMER_ATTENTION_AVX512
+        if (wide) {
+            inv_denominator[static_cast<std::size_t>(h)] = 1.0f / softmax_row_avx512(row, n, sink);
+            continue;
+        }
+#endif
         const float max = std::max(sink, *std::max_element(row, row + n));
         float sum = std::exp(sink - max);
         for (int i = 0; i < n; ++i) sum += row[i] = std::exp(row[i] - max);
@@ -188,6 +275,24 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
 
     // 3. o_h = sum_j p[h][j] v_j, again one pass over the values for the group.
     std::memset(out, 0, sizeof(float) * static_cast<std::size_t>(query.group * d));
+#ifdef GOSSAMER_ATTENTION_AVX512
+    if (wide) {
+        j = 0;
+        const std::size_t row_stride = static_cast<std::size_t>(cache.row_elements());
+        for (int r = 0; r < run_count; ++r) {
+            if (runs[r].count == 0) continue;
+            const T* v = static_cast<const T*>(cache.value_slot(layer, runs[r].slot)) + offset;
+            values_run_avx512(v, row_stride, runs[r].count,
+                              scores.data() + static_cast<std::size_t>(j),
+                              static_cast<std::size_t>(n), query.group, d, out);
+            j += runs[r].count;
+        }
+        for (int h = 0; h < query.group; ++h)
+            for (int i = 0; i < d; ++i)
+                out[h * d + i] *= inv_denominator[static_cast<std::size_t>(h)];
+        return;
+    }
+#endif
     j = 0;
     for (int r = 0; r < run_count; ++r)
         for (int s = 0; s < runs[r].count; ++s, ++j) {
