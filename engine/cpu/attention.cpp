@@ -61,18 +61,38 @@ GOSSAMER_AVX512_TARGET inline __m512 widen16(const std::uint16_t* p) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
 }
 
-// scores[h * stride] = (q_h . k) * scale for the group's heads.
+// scores[h * stride + {0, 1}] = (q_h . k_{0, 1}) * scale for the group's heads and two keys
+// (k1 may equal k0): the queries are loaded once for both, and the two sums are reduced
+// together. Each key's sum goes through the same fixed tree (lanes i and i + 8, then i + 4,
+// i + 2, i + 1) whichever key it is paired with, so a score does not depend on the pairing.
 template <class T>
-GOSSAMER_AVX512_TARGET void scores_avx512(const T* k, const float* q, int group, int d, float scale,
-                                          float* scores, std::size_t stride) {
-    __m512 kf[8];
+GOSSAMER_AVX512_TARGET void scores2_avx512(const T* k0, const T* k1, const float* q, int group,
+                                           int d, float scale, float* scores, std::size_t stride) {
+    __m512 kf0[8], kf1[8];
     const int c = d / 16;
-    for (int i = 0; i < c; ++i) kf[i] = widen16(k + 16 * i);
+    for (int i = 0; i < c; ++i) {
+        kf0[i] = widen16(k0 + 16 * i);
+        kf1[i] = widen16(k1 + 16 * i);
+    }
+    const __m512 vscale = _mm512_set1_ps(scale);
     for (int h = 0; h < group; ++h) {
         const float* qh = q + static_cast<std::ptrdiff_t>(h) * d;
-        __m512 acc = _mm512_mul_ps(_mm512_loadu_ps(qh), kf[0]);
-        for (int i = 1; i < c; ++i) acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * i), kf[i], acc);
-        scores[static_cast<std::size_t>(h) * stride] = _mm512_reduce_add_ps(acc) * scale;
+        __m512 q0 = _mm512_loadu_ps(qh);
+        __m512 a0 = _mm512_mul_ps(q0, kf0[0]), a1 = _mm512_mul_ps(q0, kf1[0]);
+        for (int i = 1; i < c; ++i) {
+            const __m512 qi = _mm512_loadu_ps(qh + 16 * i);
+            a0 = _mm512_fmadd_ps(qi, kf0[i], a0);
+            a1 = _mm512_fmadd_ps(qi, kf1[i], a1);
+        }
+        // [a0 lanes 0-7 + 8-15 | a1 lanes 0-7 + 8-15], then within each half 4, 2, 1 apart.
+        __m512 t =
+            _mm512_add_ps(_mm512_shuffle_f32x4(a0, a1, 0x44), _mm512_shuffle_f32x4(a0, a1, 0xEE));
+        t = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, 0xB1));
+        t = _mm512_add_ps(t, _mm512_permute_ps(t, 0x4E));
+        t = _mm512_mul_ps(_mm512_add_ps(t, _mm512_permute_ps(t, 0xB1)), vscale);
+        float* out = scores + static_cast<std::size_t>(h) * stride;
+        out[0] = _mm512_cvtss_f32(t);
+        if (k1 != k0) out[1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(t, 2));
     }
 }
 
@@ -234,16 +254,27 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
 #endif
     // 1. Scores s[h][j] = q_h . k_j * scale, reading each key once for the whole group.
     int j = 0;
-    for (int r = 0; r < run_count; ++r)
+#ifdef GOSSAMER_ATTENTION_AVX512
+    if (wide) {
+        const std::size_t row_stride = static_cast<std::size_t>(cache.row_elements());
+        for (int r = 0; r < run_count; ++r) {
+            if (runs[r].count == 0) continue;
+            const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot)) + offset;
+            for (int s = 0; s < runs[r].count; s += 2, j += 2) {
+                const T* k0 = k + static_cast<std::size_t>(s) * row_stride;
+                const T* k1 = s + 1 < runs[r].count ? k0 + row_stride : k0;
+                scores2_avx512(k0, k1, query.q, query.group, d, query.scale,
+                               scores.data() + static_cast<std::size_t>(j),
+                               static_cast<std::size_t>(n));
+            }
+            if (runs[r].count % 2) --j;
+        }
+    }
+#endif
+    for (int r = 0; r < (wide ? 0 : run_count); ++r)  // the wide path ran above
         for (int s = 0; s < runs[r].count; ++s, ++j) {
             const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot + s)) + offset;
 #ifdef GOSSAMER_ATTENTION_AVX512
-            if (wide) {
-                scores_avx512(k, query.q, query.group, d, query.scale,
-                              scores.data() + static_cast<std::size_t>(j),
-                              static_cast<std::size_t>(n));
-                continue;
-            }
             if (narrow) {
                 scores_avx2(k, query.q, query.group, d, query.scale,
                             scores.data() + static_cast<std::size_t>(j),
