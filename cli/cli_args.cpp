@@ -130,6 +130,17 @@ std::vector<std::string_view> with_engine_options(std::initializer_list<std::str
     return all;
 }
 
+engine::BackendChoice backend_choice_from(const Parsed& p) {
+    engine::BackendChoice choice;
+    choice.kind = p.get("--backend").value_or("cpu");
+    if (auto threads = p.get("--threads"))
+        choice.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 4096));
+    choice.kv_precision = kv_precision_from(p);
+    choice.expert_activations = expert_activations_from(p);
+    choice.dense_activations = dense_activations_from(p);
+    return choice;
+}
+
 engine::Mxfp4Activations expert_activations_from(const Parsed& p) {
     const auto a = p.get("--expert-activations");
     if (!a) return kDefaultExpertActivations;

@@ -17,6 +17,7 @@
 #include "cli/cli_io.h"
 #include "cli/commands.h"
 #include "engine/backend.h"
+#include "engine/backend_factory.h"
 #include "engine/expert_activations.h"
 #include "engine/weights.h"
 
@@ -48,6 +49,9 @@ std::uint64_t parse_bytes(const std::string& text, std::string_view option);
 // --backend, --threads, --kv-precision, --expert-activations, --dense-activations, --weights.
 // `names` (a command's own options) followed by those.
 std::vector<std::string_view> with_engine_options(std::initializer_list<std::string_view> names);
+// Those options read and checked (InputError for a bad value) before anything is loaded:
+// --backend (default cpu), --threads N in [1, 4096] (default all cores), and the precisions.
+engine::BackendChoice backend_choice_from(const Parsed& p);
 
 // --kv-precision bf16|fp32 (default bf16); InputError for another value.
 engine::KvPrecision kv_precision_from(const Parsed& p);

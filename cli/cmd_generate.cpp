@@ -7,7 +7,6 @@
 
 #include "cli/cli_args.h"
 #include "engine/backend_factory.h"
-#include "engine/cpu/cpu_backend.h"
 #include "engine/scheduler.h"
 #include "harmony/special_tokens.h"
 #include "harmony/tokenizer.h"
@@ -77,18 +76,13 @@ int cmd_generate(Args args) {
     const int max_tokens =
         static_cast<int>(parse_uint(p.need("--max-tokens"), "--max-tokens", 1, 131072));
     const eng::SamplingParams sampling = sampling_from(p);
-    eng::cpu::CpuOptions cpu;
-    if (auto v = p.get("--threads"))
-        cpu.threads = static_cast<int>(parse_uint(*v, "--threads", 1, 4096));
+    const eng::BackendChoice choice = backend_choice_from(p);
     const bool json = p.has("--json");
 
-    const std::string backend_name = p.get("--backend").value_or("cpu");
     const eng::Weights weights =
-        load_checkpoint(model, weights_residency_from(p), backend_name, expert_activations_from(p));
+        load_checkpoint(model, weights_residency_from(p), choice.kind, choice.expert_activations);
     const auto prompt = prompt_from(p, weights.config.vocab_size);
-    auto backend =
-        runtime::open_backend(weights, {backend_name, cpu.threads, 0, kv_precision_from(p),
-                                        expert_activations_from(p), dense_activations_from(p)});
+    auto backend = runtime::open_backend(weights, choice);
     eng::Scheduler scheduler(*backend);
 
     const auto& tokenizer = harmony::Tokenizer::o200k_harmony();

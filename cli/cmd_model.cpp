@@ -327,15 +327,12 @@ int cmd_model_forward(Args args) {
     const fs::path model = p.need("--model");
     const fs::path prompt_path = p.need("--prompt-ids");
     const fs::path out_path = p.need("--out");
-    eng::cpu::CpuOptions cpu;
-    if (auto threads = p.get("--threads"))
-        cpu.threads = static_cast<int>(parse_uint(*threads, "--threads", 1, 4096));
+    const eng::BackendChoice choice = backend_choice_from(p);
 
     const std::vector<eng::TokenId> ids = read_token_ids(prompt_path);
 
-    const std::string backend_name = p.get("--backend").value_or("cpu");
     const eng::Weights w =
-        load_checkpoint(model, weights_residency_from(p), backend_name, expert_activations_from(p));
+        load_checkpoint(model, weights_residency_from(p), choice.kind, choice.expert_activations);
     const int vocab = w.config.vocab_size;
     for (std::size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= vocab)
@@ -347,9 +344,7 @@ int cmd_model_forward(Args args) {
         throw InputError(prompt_path.string() + ": " + std::to_string(ids.size()) +
                          " ids exceed the model's context of " + std::to_string(max_tokens));
 
-    auto backend =
-        runtime::open_backend(w, {backend_name, cpu.threads, 0, kv_precision_from(p),
-                                  expert_activations_from(p), dense_activations_from(p)});
+    auto backend = runtime::open_backend(w, choice);
     auto cache = backend->new_cache(static_cast<int>(ids.size()));
     std::vector<float> logits;
     eng::ForwardItem item{cache.get(), ids, eng::LogitsWanted::All};

@@ -96,23 +96,8 @@ GOSSAMER_AVX512_TARGET void scores2_avx512(const T* k0, const T* k1, const float
     }
 }
 
-// out_h += p[h * stride] * v for the group's heads.
-template <class T>
-GOSSAMER_AVX512_TARGET void values_avx512(const T* v, const float* p, std::size_t stride, int group,
-                                          int d, float* out) {
-    __m512 vf[8];
-    const int c = d / 16;
-    for (int i = 0; i < c; ++i) vf[i] = widen16(v + 16 * i);
-    for (int h = 0; h < group; ++h) {
-        const __m512 ph = _mm512_set1_ps(p[static_cast<std::size_t>(h) * stride]);
-        float* oh = out + static_cast<std::ptrdiff_t>(h) * d;
-        for (int i = 0; i < c; ++i)
-            _mm512_storeu_ps(oh + 16 * i, _mm512_fmadd_ps(ph, vf[i], _mm512_loadu_ps(oh + 16 * i)));
-    }
-}
-
 // out_h += sum_j p[h * stride + j] * v_j over `count` value rows (slots `row_stride` elements
-// apart), the same multiply-adds in the same order as values_avx512 row by row, but with the
+// apart), each output the same multiply-adds in the same order as a row-by-row pass, but with the
 // outputs of up to 16 / (d / 16) heads held in registers across a block of rows (each row
 // widened once per such set of heads, the block read from L1), instead of loaded and stored
 // for every row.
@@ -260,32 +245,34 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
         for (int r = 0; r < run_count; ++r) {
             if (runs[r].count == 0) continue;
             const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot)) + offset;
-            for (int s = 0; s < runs[r].count; s += 2, j += 2) {
+            for (int s = 0; s < runs[r].count; s += 2) {
                 const T* k0 = k + static_cast<std::size_t>(s) * row_stride;
                 const T* k1 = s + 1 < runs[r].count ? k0 + row_stride : k0;
                 scores2_avx512(k0, k1, query.q, query.group, d, query.scale,
-                               scores.data() + static_cast<std::size_t>(j),
+                               scores.data() + static_cast<std::size_t>(j + s),
                                static_cast<std::size_t>(n));
             }
-            if (runs[r].count % 2) --j;
+            j += runs[r].count;
         }
     }
 #endif
-    for (int r = 0; r < (wide ? 0 : run_count); ++r)  // the wide path ran above
-        for (int s = 0; s < runs[r].count; ++s, ++j) {
-            const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot + s)) + offset;
+    if (!wide)
+        for (int r = 0; r < run_count; ++r)
+            for (int s = 0; s < runs[r].count; ++s, ++j) {
+                const T* k =
+                    static_cast<const T*>(cache.key_slot(layer, runs[r].slot + s)) + offset;
 #ifdef GOSSAMER_ATTENTION_AVX512
-            if (narrow) {
-                scores_avx2(k, query.q, query.group, d, query.scale,
-                            scores.data() + static_cast<std::size_t>(j),
-                            static_cast<std::size_t>(n));
-                continue;
-            }
+                if (narrow) {
+                    scores_avx2(k, query.q, query.group, d, query.scale,
+                                scores.data() + static_cast<std::size_t>(j),
+                                static_cast<std::size_t>(n));
+                    continue;
+                }
 #endif
-            for (int h = 0; h < query.group; ++h)
-                scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
-                       static_cast<std::size_t>(j)] = dot(query.q + h * d, k, d) * query.scale;
-        }
+                for (int h = 0; h < query.group; ++h)
+                    scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
+                           static_cast<std::size_t>(j)] = dot(query.q + h * d, k, d) * query.scale;
+            }
 
     // 2. Softmax with the sink in the denominator (max taken over scores and sink).
     std::vector<float> inv_denominator(static_cast<std::size_t>(query.group));
@@ -306,9 +293,9 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
 
     // 3. o_h = sum_j p[h][j] v_j, again one pass over the values for the group.
     std::memset(out, 0, sizeof(float) * static_cast<std::size_t>(query.group * d));
+    j = 0;
 #ifdef GOSSAMER_ATTENTION_AVX512
     if (wide) {
-        j = 0;
         const std::size_t row_stride = static_cast<std::size_t>(cache.row_elements());
         for (int r = 0; r < run_count; ++r) {
             if (runs[r].count == 0) continue;
@@ -318,33 +305,25 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
                               static_cast<std::size_t>(n), query.group, d, out);
             j += runs[r].count;
         }
-        for (int h = 0; h < query.group; ++h)
-            for (int i = 0; i < d; ++i)
-                out[h * d + i] *= inv_denominator[static_cast<std::size_t>(h)];
-        return;
     }
 #endif
-    j = 0;
-    for (int r = 0; r < run_count; ++r)
-        for (int s = 0; s < runs[r].count; ++s, ++j) {
-            const T* v = static_cast<const T*>(cache.value_slot(layer, runs[r].slot + s)) + offset;
+    if (!wide)
+        for (int r = 0; r < run_count; ++r)
+            for (int s = 0; s < runs[r].count; ++s, ++j) {
+                const T* v =
+                    static_cast<const T*>(cache.value_slot(layer, runs[r].slot + s)) + offset;
 #ifdef GOSSAMER_ATTENTION_AVX512
-            if (wide) {
-                values_avx512(v, scores.data() + static_cast<std::size_t>(j),
-                              static_cast<std::size_t>(n), query.group, d, out);
-                continue;
-            }
-            if (narrow) {
-                values_avx2(v, scores.data() + static_cast<std::size_t>(j),
-                            static_cast<std::size_t>(n), query.group, d, out);
-                continue;
-            }
+                if (narrow) {
+                    values_avx2(v, scores.data() + static_cast<std::size_t>(j),
+                                static_cast<std::size_t>(n), query.group, d, out);
+                    continue;
+                }
 #endif
-            for (int h = 0; h < query.group; ++h)
-                axpy(scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
-                            static_cast<std::size_t>(j)],
-                     v, out + h * d, d);
-        }
+                for (int h = 0; h < query.group; ++h)
+                    axpy(scores[static_cast<std::size_t>(h) * static_cast<std::size_t>(n) +
+                                static_cast<std::size_t>(j)],
+                         v, out + h * d, d);
+            }
     for (int h = 0; h < query.group; ++h)
         for (int i = 0; i < d; ++i) out[h * d + i] *= inv_denominator[static_cast<std::size_t>(h)];
 }

@@ -227,10 +227,10 @@ void round_to_bf16(float* x, std::size_t n) {
 // (column 2i + 1, then 2i), the tail in natural order.
 void pack_bf16_pairs(const float* x, std::size_t ldx, int tokens, int cols, std::uint16_t* out,
                      std::size_t ldo) {
+    const int full = cols / 32 * 32;
     for (int t = 0; t < tokens; ++t) {
         const float* src = x + static_cast<std::size_t>(t) * ldx;
         std::uint16_t* dst = out + static_cast<std::size_t>(t) * ldo;
-        const int full = cols / 32 * 32;
         int c = 0;
         for (; c < full; c += 2) {
             dst[c] = float_to_bf16(src[c + 1]);
@@ -396,16 +396,13 @@ void run(MatmulArgs args, const float* x, std::size_t ldx, int rows, ThreadPool&
             args.xb = xb;
             args.ldxb = ldb;
         } else if (packing.group > 0 || bf16) {
-            const detail::Packing natural{0, nullptr};
-            const detail::Packing& order = packing.group > 0 ? packing : natural;
-            if (order.group > 0) {
-                pack_activations(xs, ldx, n, args.cols, order, base, ldp);
-            } else {
+            if (packing.group > 0)
+                pack_activations(xs, ldx, n, args.cols, packing, base, ldp);
+            else  // natural order, copied so that it can be rounded
                 for (int t = 0; t < n; ++t)
                     std::memcpy(base + static_cast<std::size_t>(t) * ldp,
                                 xs + static_cast<std::size_t>(t) * ldx,
                                 static_cast<std::size_t>(args.cols) * sizeof(float));
-            }
             if (bf16) round_to_bf16(base, ldp * static_cast<std::size_t>(n));
             args.x = base;
             args.ldx = ldp;

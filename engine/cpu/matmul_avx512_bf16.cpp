@@ -79,29 +79,14 @@ void tile(const MatmulArgs& a, int r0, int t0) {
     }
 }
 
-template <int R>
-void row_tile(const MatmulArgs& a, int r0, int t0, int t1) {
-    by_token_tiles<kTileTokens>(t0, t1, [&]<int T>(int t) { tile<R, T>(a, r0, t); });
-}
-
+// Rows in tiles of kRows (the last one shorter), each over the token block in tiles of
+// kTileTokens: token_tiles.h's walk serves both.
 void bf16_bf16(const MatmulArgs& a, int row_begin, int row_end) {
     for (int t0 = 0; t0 < a.tokens; t0 += kTokenBlock) {
         const int t1 = a.tokens - t0 < kTokenBlock ? a.tokens : t0 + kTokenBlock;
-        int r = row_begin;
-        for (; r + kRows <= row_end; r += kRows) row_tile<kRows>(a, r, t0, t1);
-        switch (row_end - r) {
-            case 3:
-                row_tile<3>(a, r, t0, t1);
-                break;
-            case 2:
-                row_tile<2>(a, r, t0, t1);
-                break;
-            case 1:
-                row_tile<1>(a, r, t0, t1);
-                break;
-            default:
-                break;
-        }
+        by_token_tiles<kRows>(row_begin, row_end, [&]<int R>(int r) {
+            by_token_tiles<kTileTokens>(t0, t1, [&]<int T>(int t) { tile<R, T>(a, r, t); });
+        });
     }
 }
 

@@ -1,6 +1,6 @@
-// Internal to the CPU matmul kernels: how an ISA file walks a range of tokens in register
-// tiles of a fixed size, each size its own instantiation (so the loops over a tile's tokens
-// unroll). Included by each ISA file; everything here has internal linkage, so each file's
+// Internal to the CPU matmul kernels: how an ISA file walks a range of tokens (or rows) in
+// register tiles of a fixed size, each size its own instantiation (so the loops over a tile's
+// tokens unroll). Included by each ISA file; everything here has internal linkage, so each file's
 // copy is compiled with that file's -m flags and the linker never merges an AVX-512 copy
 // into an AVX2 caller. No intrinsics here, nothing else.
 #pragma once
