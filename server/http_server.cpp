@@ -166,6 +166,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
     void on_written(beast::error_code ec) {
         writing_ = false;
+        if (dead_) {  // closed meanwhile (the client went away): the write's buffer can go now
+            out_.clear();
+            return;
+        }
         if (ec) {
             if (auto reply = reply_.lock()) reply->client_gone();
             return close();
@@ -184,7 +188,8 @@ class Connection final : public std::enable_shared_from_this<Connection> {
         beast::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
         socket_.close(ignored);
-        out_.clear();
+        // A write in flight still reads out_.front(): on_written() frees what is queued.
+        if (!writing_) out_.clear();
     }
 
     tcp::socket socket_;
