@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/cpu/cpu_features.h"
 
@@ -65,11 +66,11 @@ GOSSAMER_AVX512_TARGET inline __m512 widen16(const std::uint16_t* p) {
 // (k1 may equal k0): the queries are loaded once for both, and the two sums are reduced
 // together. Each key's sum goes through the same fixed tree (lanes i and i + 8, then i + 4,
 // i + 2, i + 1) whichever key it is paired with, so a score does not depend on the pairing.
-template <class T>
+template <int C, class T>
 GOSSAMER_AVX512_TARGET void scores2_avx512(const T* k0, const T* k1, const float* q, int group,
-                                           int d, float scale, float* scores, std::size_t stride) {
-    __m512 kf0[8], kf1[8];
-    const int c = d / 16;
+                                           float scale, float* scores, std::size_t stride) {
+    constexpr int c = C, d = 16 * C;
+    __m512 kf0[C], kf1[C];
     for (int i = 0; i < c; ++i) {
         kf0[i] = widen16(k0 + 16 * i);
         kf1[i] = widen16(k1 + 16 * i);
@@ -96,43 +97,91 @@ GOSSAMER_AVX512_TARGET void scores2_avx512(const T* k0, const T* k1, const float
     }
 }
 
-// out_h += sum_j p[h * stride + j] * v_j over `count` value rows (slots `row_stride` elements
-// apart), each output the same multiply-adds in the same order as a row-by-row pass, but with the
-// outputs of up to 16 / (d / 16) heads held in registers across a block of rows (each row
-// widened once per such set of heads, the block read from L1), instead of loaded and stored
-// for every row.
+// Rows of values for values_c: row j's 16-element chunk i, widened to fp32.
 template <class T>
-GOSSAMER_AVX512_TARGET void values_run_avx512(const T* v, std::size_t row_stride, int count,
-                                              const float* p, std::size_t stride, int group, int d,
-                                              float* out) {
-    constexpr int kBlock = 128;  // rows: 16 KB of bf16 values at d = 64
-    const int c = d / 16;
-    const int per_pass = std::max(1, 16 / c);
-    for (int j0 = 0; j0 < count; j0 += kBlock) {
-        const int j1 = std::min(count, j0 + kBlock);
-        for (int h0 = 0; h0 < group; h0 += per_pass) {
-            const int heads = std::min(per_pass, group - h0);
-            __m512 acc[16];
-            for (int h = 0; h < heads; ++h)
-                for (int i = 0; i < c; ++i)
-                    acc[h * c + i] =
+struct CacheRows {  // from the cache: slots `stride` elements apart
+    const T* v;
+    std::size_t stride;
+    GOSSAMER_AVX512_TARGET __m512 operator()(int j, int i) const {
+        return widen16(v + static_cast<std::size_t>(j) * stride + static_cast<std::size_t>(16 * i));
+    }
+};
+struct WideRows {  // already widened: row j at v + (j - first) * d
+    const float* v;
+    int d, first;
+    GOSSAMER_AVX512_TARGET __m512 operator()(int j, int i) const {
+        return _mm512_loadu_ps(v + static_cast<std::ptrdiff_t>(j - first) * d + 16 * i);
+    }
+};
+
+// out_h += sum_j p[h * stride + j] * row_j for j in [j0, j1) and the group's heads (d = 16 * C
+// floats apart): each output the same multiply-adds in the same order as a row-by-row pass,
+// but with the outputs of 16 / C heads held in registers across the rows (each row widened
+// once per such set of heads) instead of loaded and stored for every row. C is a constant so
+// that the accumulators stay in registers.
+template <int C, class Rows>
+GOSSAMER_AVX512_TARGET void values_c(const Rows& rows, int j0, int j1, const float* p,
+                                     std::size_t stride, int group, float* out) {
+    constexpr int d = 16 * C, H = 16 / C;
+    for (int h0 = 0; h0 < group; h0 += H) {
+        const int heads = std::min(H, group - h0);
+        __m512 acc[H][C];
+        for (int h = 0; h < H; ++h)
+            if (h < heads)
+                for (int i = 0; i < C; ++i)
+                    acc[h][i] =
                         _mm512_loadu_ps(out + static_cast<std::ptrdiff_t>(h0 + h) * d + 16 * i);
-            for (int j = j0; j < j1; ++j) {
-                const T* row = v + static_cast<std::size_t>(j) * row_stride;
-                __m512 vf[8];
-                for (int i = 0; i < c; ++i) vf[i] = widen16(row + 16 * i);
-                for (int h = 0; h < heads; ++h) {
+        for (int j = j0; j < j1; ++j) {
+            __m512 vf[C];
+            for (int i = 0; i < C; ++i) vf[i] = rows(j, i);
+            for (int h = 0; h < H; ++h)
+                if (h < heads) {
                     const __m512 ph = _mm512_set1_ps(
                         p[static_cast<std::size_t>(h0 + h) * stride + static_cast<std::size_t>(j)]);
-                    for (int i = 0; i < c; ++i)
-                        acc[h * c + i] = _mm512_fmadd_ps(ph, vf[i], acc[h * c + i]);
+                    for (int i = 0; i < C; ++i) acc[h][i] = _mm512_fmadd_ps(ph, vf[i], acc[h][i]);
                 }
-            }
-            for (int h = 0; h < heads; ++h)
-                for (int i = 0; i < c; ++i)
-                    _mm512_storeu_ps(out + static_cast<std::ptrdiff_t>(h0 + h) * d + 16 * i,
-                                     acc[h * c + i]);
         }
+        for (int h = 0; h < H; ++h)
+            if (h < heads)
+                for (int i = 0; i < C; ++i)
+                    _mm512_storeu_ps(out + static_cast<std::ptrdiff_t>(h0 + h) * d + 16 * i,
+                                     acc[h][i]);
+    }
+}
+
+// values_c over `count` cache rows, in blocks of rows that stay in L1 across the sets of heads.
+template <int C, class T>
+GOSSAMER_AVX512_TARGET void values_run_avx512(const T* v, std::size_t row_stride, int count,
+                                              const float* p, std::size_t stride, int group,
+                                              float* out) {
+    constexpr int kBlock = 128;  // rows: 16 KB of bf16 values at d = 64
+    for (int j0 = 0; j0 < count; j0 += kBlock)
+        values_c<C>(CacheRows<T>{v, row_stride}, j0, std::min(count, j0 + kBlock), p, stride, group,
+                    out);
+}
+
+// Calls f(std::integral_constant<int, c>) for c = d / 16 in 1..8 (the AVX-512 paths' sizes).
+template <class F>
+void with_chunks(int c, F&& f) {
+    switch (c) {
+        case 1:
+            return f(std::integral_constant<int, 1>{});
+        case 2:
+            return f(std::integral_constant<int, 2>{});
+        case 3:
+            return f(std::integral_constant<int, 3>{});
+        case 4:
+            return f(std::integral_constant<int, 4>{});
+        case 5:
+            return f(std::integral_constant<int, 5>{});
+        case 6:
+            return f(std::integral_constant<int, 6>{});
+        case 7:
+            return f(std::integral_constant<int, 7>{});
+        case 8:
+            return f(std::integral_constant<int, 8>{});
+        default:
+            return;
     }
 }
 
@@ -175,6 +224,44 @@ GOSSAMER_AVX512_TARGET float softmax_row_avx512(float* row, int n, float sink) {
     _mm512_mask_storeu_ps(row + i, tail, e);
     sum = _mm512_mask_add_ps(sum, tail, sum, e);
     return _mm512_reduce_add_ps(sum) + std::exp(sink - max);
+}
+
+// The tile's scores for one block of 16 keys and two query heads a and b (b may equal a):
+// `keys` holds the block transposed, element e of key k at keys[e * 16 + k]. Lane k computes
+// exactly what scores2_avx512 computes for key k: the 16 partial sums over elements l, l + 16,
+// ... (a product, then fused multiply-adds in that order), then the same tree (l + 8, l + 4,
+// l + 2, l + 1), then the scale; only here the tree's pairs are whole registers.
+template <int C>
+GOSSAMER_AVX512_TARGET void scores_block_avx512(const float* keys, const float* qa, const float* qb,
+                                                float scale, float* sa, float* sb) {
+    constexpr int c = C;
+    __m512 ta[8], tb[8];
+    for (int l = 0; l < 8; ++l) {
+        __m512 k = _mm512_loadu_ps(keys + l * 16);
+        __m512 a0 = _mm512_mul_ps(_mm512_set1_ps(qa[l]), k);
+        __m512 b0 = _mm512_mul_ps(_mm512_set1_ps(qb[l]), k);
+        k = _mm512_loadu_ps(keys + (l + 8) * 16);
+        __m512 a8 = _mm512_mul_ps(_mm512_set1_ps(qa[l + 8]), k);
+        __m512 b8 = _mm512_mul_ps(_mm512_set1_ps(qb[l + 8]), k);
+        for (int i = 1; i < c; ++i) {
+            const int e = 16 * i + l;
+            k = _mm512_loadu_ps(keys + e * 16);
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(qa[e]), k, a0);
+            b0 = _mm512_fmadd_ps(_mm512_set1_ps(qb[e]), k, b0);
+            k = _mm512_loadu_ps(keys + (e + 8) * 16);
+            a8 = _mm512_fmadd_ps(_mm512_set1_ps(qa[e + 8]), k, a8);
+            b8 = _mm512_fmadd_ps(_mm512_set1_ps(qb[e + 8]), k, b8);
+        }
+        ta[l] = _mm512_add_ps(a0, a8);
+        tb[l] = _mm512_add_ps(b0, b8);
+    }
+    for (int l = 0; l < 4; ++l) ta[l] = _mm512_add_ps(ta[l], ta[l + 4]);
+    for (int l = 0; l < 4; ++l) tb[l] = _mm512_add_ps(tb[l], tb[l + 4]);
+    for (int l = 0; l < 2; ++l) ta[l] = _mm512_add_ps(ta[l], ta[l + 2]);
+    for (int l = 0; l < 2; ++l) tb[l] = _mm512_add_ps(tb[l], tb[l + 2]);
+    const __m512 vscale = _mm512_set1_ps(scale);
+    _mm512_storeu_ps(sa, _mm512_mul_ps(_mm512_add_ps(ta[0], ta[1]), vscale));
+    _mm512_storeu_ps(sb, _mm512_mul_ps(_mm512_add_ps(tb[0], tb[1]), vscale));
 }
 
 #define GOSSAMER_AVX2_TARGET __attribute__((target("avx2,fma")))
@@ -245,14 +332,18 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
         for (int r = 0; r < run_count; ++r) {
             if (runs[r].count == 0) continue;
             const T* k = static_cast<const T*>(cache.key_slot(layer, runs[r].slot)) + offset;
-            for (int s = 0; s < runs[r].count; s += 2) {
-                const T* k0 = k + static_cast<std::size_t>(s) * row_stride;
-                const T* k1 = s + 1 < runs[r].count ? k0 + row_stride : k0;
-                scores2_avx512(k0, k1, query.q, query.group, d, query.scale,
-                               scores.data() + static_cast<std::size_t>(j + s),
-                               static_cast<std::size_t>(n));
-            }
-            j += runs[r].count;
+            const int count = runs[r].count;
+            with_chunks(d / 16, [&](auto C) {
+                for (int s = 0; s < count; s += 2) {
+                    const T* k0 = k + static_cast<std::size_t>(s) * row_stride;
+                    const T* k1 = s + 1 < count ? k0 + row_stride : k0;
+                    scores2_avx512<decltype(C)::value>(
+                        k0, k1, query.q, query.group, query.scale,
+                        scores.data() + static_cast<std::size_t>(j + s),
+                        static_cast<std::size_t>(n));
+                }
+            });
+            j += count;
         }
     }
 #endif
@@ -300,9 +391,11 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
         for (int r = 0; r < run_count; ++r) {
             if (runs[r].count == 0) continue;
             const T* v = static_cast<const T*>(cache.value_slot(layer, runs[r].slot)) + offset;
-            values_run_avx512(v, row_stride, runs[r].count,
-                              scores.data() + static_cast<std::size_t>(j),
-                              static_cast<std::size_t>(n), query.group, d, out);
+            with_chunks(d / 16, [&](auto C) {
+                values_run_avx512<decltype(C)::value>(
+                    v, row_stride, runs[r].count, scores.data() + static_cast<std::size_t>(j),
+                    static_cast<std::size_t>(n), query.group, out);
+            });
             j += runs[r].count;
         }
     }
@@ -328,6 +421,103 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
         for (int i = 0; i < d; ++i) out[h * d + i] *= inv_denominator[static_cast<std::size_t>(h)];
 }
 
+#ifdef GOSSAMER_ATTENTION_AVX512
+// attend_tile on AVX-512. The scores live in one row per (token, head) indexed by position
+// from the tile's first (the union of the tokens' ranges); each token's softmax and value pass
+// run over its own range within that row, starting where attend() starts, so every 16-wide
+// chunk and every sum is the same.
+template <int C, class T>
+GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int layer,
+                                               const AttentionTile& tile, float* out,
+                                               std::size_t out_stride, AttentionScratch& s) {
+    constexpr int d = 16 * C;
+    const int group = tile.group;
+    auto first_of = [&](int t) {
+        const int p = tile.position + t;
+        return tile.window > 0 ? std::max(0, p - tile.window + 1) : 0;
+    };
+    const int first = first_of(0), last = tile.position + tile.tokens - 1;
+    const int n = last - first + 1;
+    const auto stride = static_cast<std::size_t>((n + 15) / 16 * 16);
+    const auto offset = static_cast<std::ptrdiff_t>(tile.kv_head) * d;
+    const auto row_stride = static_cast<std::size_t>(cache.row_elements());
+    CpuKvCache::Run runs[2];
+    if (cache.runs(layer, first, last, runs) == 1) runs[1] = {0, 0};
+    // Tile index j (position first + j) -> its slot's row of this KV head.
+    auto row = [&](const void* base0, int j) {
+        const int slot = j < runs[0].count ? runs[0].slot + j : runs[1].slot + (j - runs[0].count);
+        return static_cast<const T*>(base0) + static_cast<std::size_t>(slot) * row_stride + offset;
+    };
+    const void* keys0 = cache.key_slot(layer, 0);
+    const void* values0 = cache.value_slot(layer, 0);
+    // Token t's range within the row: [begin(t), end(t)).
+    auto begin = [&](int t) { return first_of(t) - first; };
+    auto end = [&](int t) { return tile.position + t - first + 1; };
+
+    // 1. Scores, 16 keys at a time, for the tokens whose range meets the block.
+    s.scores.resize(stride * static_cast<std::size_t>(tile.tokens * group));
+    s.keys.resize(static_cast<std::size_t>(d) * 16);
+    for (int b = 0; b < n; b += 16) {
+        const int count = std::min(16, n - b);
+        for (int k = 0; k < 16; ++k) {
+            const T* key = row(keys0, b + std::min(k, count - 1));
+            for (int e = 0; e < d; ++e)
+                s.keys[static_cast<std::size_t>(e * 16 + k)] = element(key[e]);
+        }
+        for (int t = 0; t < tile.tokens; ++t) {
+            if (end(t) <= b || begin(t) >= b + count) continue;
+            const float* q = tile.q + static_cast<std::size_t>(t) * tile.q_stride;
+            float* sc = s.scores.data() + static_cast<std::size_t>(t * group) * stride +
+                        static_cast<std::size_t>(b);
+            for (int h = 0; h < group; h += 2) {
+                const int h2 = std::min(h + 1, group - 1);
+                scores_block_avx512<C>(s.keys.data(), q + static_cast<std::ptrdiff_t>(h) * d,
+                                       q + static_cast<std::ptrdiff_t>(h2) * d, tile.scale,
+                                       sc + static_cast<std::size_t>(h) * stride,
+                                       sc + static_cast<std::size_t>(h2) * stride);
+            }
+        }
+    }
+
+    // 2. Softmax over each token's range, the sink in the denominator.
+    std::vector<float> inv_denominator(static_cast<std::size_t>(tile.tokens * group));
+    for (int t = 0; t < tile.tokens; ++t)
+        for (int h = 0; h < group; ++h) {
+            float* r = s.scores.data() + static_cast<std::size_t>(t * group + h) * stride;
+            inv_denominator[static_cast<std::size_t>(t * group + h)] =
+                1.0f / softmax_row_avx512(r + begin(t), end(t) - begin(t), tile.sinks[h]);
+        }
+
+    // 3. Values, in blocks of rows widened once for the tile.
+    constexpr int kBlock = 128;
+    s.values.resize(static_cast<std::size_t>(kBlock * d));
+    for (int t = 0; t < tile.tokens; ++t)
+        std::memset(out + static_cast<std::size_t>(t) * out_stride, 0,
+                    sizeof(float) * static_cast<std::size_t>(group * d));
+    for (int b = 0; b < n; b += kBlock) {
+        const int count = std::min(kBlock, n - b);
+        for (int j = 0; j < count; ++j) {
+            const T* v = row(values0, b + j);
+            float* to = s.values.data() + static_cast<std::ptrdiff_t>(j) * d;
+            for (int i = 0; i < d; i += 16) _mm512_storeu_ps(to + i, widen16(v + i));
+        }
+        for (int t = 0; t < tile.tokens; ++t) {
+            const int j0 = std::max(b, begin(t)), j1 = std::min(b + count, end(t));
+            if (j0 >= j1) continue;
+            values_c<C>(WideRows{s.values.data(), d, b}, j0, j1,
+                        s.scores.data() + static_cast<std::size_t>(t * group) * stride, stride,
+                        group, out + static_cast<std::size_t>(t) * out_stride);
+        }
+    }
+    for (int t = 0; t < tile.tokens; ++t) {
+        float* o = out + static_cast<std::size_t>(t) * out_stride;
+        for (int h = 0; h < group; ++h)
+            for (int i = 0; i < d; ++i)
+                o[h * d + i] *= inv_denominator[static_cast<std::size_t>(t * group + h)];
+    }
+}
+#endif
+
 }  // namespace
 
 void attend(const CpuKvCache& cache, int layer, int first, int last, const AttentionQuery& query,
@@ -336,6 +526,35 @@ void attend(const CpuKvCache& cache, int layer, int first, int last, const Atten
         attend_as<std::uint16_t>(cache, layer, first, last, query, out, scores);
     else
         attend_as<float>(cache, layer, first, last, query, out, scores);
+}
+
+void attend_tile(const CpuKvCache& cache, int layer, const AttentionTile& tile, float* out,
+                 std::size_t out_stride, AttentionScratch& scratch) {
+#ifdef GOSSAMER_ATTENTION_AVX512
+    static const bool avx512 = cpu_features().avx512;
+    if (avx512 && tile.tokens > 1 && tile.head_dim % 16 == 0 && tile.head_dim <= 128) {
+        with_chunks(tile.head_dim / 16, [&](auto C) {
+            constexpr int c = decltype(C)::value;
+            if (cache.precision() == KvPrecision::Bf16)
+                attend_tile_avx512<c, std::uint16_t>(cache, layer, tile, out, out_stride, scratch);
+            else
+                attend_tile_avx512<c, float>(cache, layer, tile, out, out_stride, scratch);
+        });
+        return;
+    }
+#endif
+    AttentionQuery query;
+    query.sinks = tile.sinks;
+    query.group = tile.group;
+    query.head_dim = tile.head_dim;
+    query.kv_head = tile.kv_head;
+    query.scale = tile.scale;
+    for (int t = 0; t < tile.tokens; ++t) {
+        const int pos = tile.position + t;
+        query.q = tile.q + static_cast<std::size_t>(t) * tile.q_stride;
+        attend(cache, layer, tile.window > 0 ? std::max(0, pos - tile.window + 1) : 0, pos, query,
+               out + static_cast<std::size_t>(t) * out_stride, scratch.scores);
+    }
 }
 
 }  // namespace gossamer::engine::cpu

@@ -27,16 +27,20 @@ std::size_t z(int v) {
     return static_cast<std::size_t>(v);
 }
 
+// The most consecutive positions of one sequence attended as one tile (attend_tile).
+constexpr int kAttentionTile = 16;
+
 // Activations of one round, reused between calls. T = tokens in the round.
 struct Workspace {
-    std::vector<float> x;               // [T, hidden] the residual stream
-    std::vector<float> normed;          // [T, hidden]
-    std::vector<float> qkv;             // [T, qkv_width]
-    std::vector<float> attn;            // [T, q_width]
-    std::vector<float> delta;           // [T, hidden] a block's output before the residual add
-    std::vector<float> compact_logits;  // [rows, distinct + 1] with shared unembedding rows
-    std::vector<int> position;          // [T]
-    std::vector<CpuKvCache*> cache_of;  // [T]
+    std::vector<float> x;                    // [T, hidden] the residual stream
+    std::vector<float> normed;               // [T, hidden]
+    std::vector<float> qkv;                  // [T, qkv_width]
+    std::vector<float> attn;                 // [T, q_width]
+    std::vector<float> delta;                // [T, hidden] a block's output before the residual add
+    std::vector<float> compact_logits;       // [rows, distinct + 1] with shared unembedding rows
+    std::vector<int> position;               // [T]
+    std::vector<CpuKvCache*> cache_of;       // [T]
+    std::vector<std::pair<int, int>> tiles;  // attention: (first token, tokens)
     MoeScratch moe;
 };
 
@@ -208,35 +212,54 @@ void CpuBackend::attention_block(int layer, int tokens) {
         }
     });
 
-    // Attention per (token, kv head): the group of query heads shares the keys.
+    // Attention per (tile, kv head): a tile is up to kAttentionTile consecutive positions of
+    // one sequence past options_.attention_tile_from (a long prompt chunk's; otherwise a tile
+    // is one token), and the group of query heads shares the keys. Tiling never changes a
+    // result (attention.h).
     const int kv_heads = cfg_.num_key_value_heads, group = cfg_.group_size();
     ws_.attn.resize(z(tokens) * z(qw));
     const bool sliding = ModelConfig::is_sliding(layer);
-    // A task reads at most this many positions; small tasks share a chunk (see matmul.cpp).
-    int longest = 0;
+    ws_.tiles.clear();
+    for (int t = 0; t < tokens;) {
+        int n = 1;
+        while (t + n < tokens && n < kAttentionTile &&
+               ws_.position[z(t)] >= options_.attention_tile_from &&
+               ws_.cache_of[z(t + n)] == ws_.cache_of[z(t)] &&
+               ws_.position[z(t + n)] == ws_.position[z(t)] + n)
+            ++n;
+        ws_.tiles.push_back({t, n});
+        t += n;
+    }
+    // A task reads at most this many positions per token; small tasks share a chunk (see
+    // matmul.cpp).
+    int longest = 0, widest = 1;
     for (int t = 0; t < tokens; ++t) longest = std::max(longest, ws_.position[z(t)] + 1);
     if (sliding) longest = std::min(longest, cfg_.sliding_window);
-    const std::size_t task_work = z(longest) * z(group) * z(d) * 2;
+    for (const auto& tile : ws_.tiles) widest = std::max(widest, tile.second);
+    const std::size_t task_work = z(longest) * z(widest) * z(group) * z(d) * 2;
     const std::size_t grain =
         std::max<std::size_t>(1, (std::size_t{1} << 16) / std::max<std::size_t>(task_work, 1));
-    pool_.parallel_for(z(tokens) * z(kv_heads), grain, [&](std::size_t begin, std::size_t end) {
-        thread_local std::vector<float> scores;
-        for (std::size_t task = begin; task < end; ++task) {
-            const int t = static_cast<int>(task / z(kv_heads));
-            const int kvh = static_cast<int>(task % z(kv_heads));
-            const int pos = ws_.position[z(t)];
-            const int first = sliding ? std::max(0, pos - cfg_.sliding_window + 1) : 0;
-            AttentionQuery query;
-            query.q = qkv + z(t) * W + z(kvh * group * d);
-            query.sinks = lw.sinks.data() + kvh * group;
-            query.group = group;
-            query.head_dim = d;
-            query.kv_head = kvh;
-            query.scale = 1.0f / std::sqrt(static_cast<float>(d));
-            attend(*ws_.cache_of[z(t)], layer, first, pos, query,
-                   ws_.attn.data() + z(t) * z(qw) + z(kvh * group * d), scores);
-        }
-    });
+    pool_.parallel_for(
+        ws_.tiles.size() * z(kv_heads), grain, [&](std::size_t begin, std::size_t end) {
+            thread_local AttentionScratch scratch;
+            for (std::size_t task = begin; task < end; ++task) {
+                const auto [t, n] = ws_.tiles[task / z(kv_heads)];
+                const int kvh = static_cast<int>(task % z(kv_heads));
+                AttentionTile tile;
+                tile.q = qkv + z(t) * W + z(kvh * group * d);
+                tile.q_stride = W;
+                tile.sinks = lw.sinks.data() + kvh * group;
+                tile.group = group;
+                tile.head_dim = d;
+                tile.kv_head = kvh;
+                tile.scale = 1.0f / std::sqrt(static_cast<float>(d));
+                tile.tokens = n;
+                tile.position = ws_.position[z(t)];
+                tile.window = sliding ? cfg_.sliding_window : 0;
+                attend_tile(*ws_.cache_of[z(t)], layer, tile,
+                            ws_.attn.data() + z(t) * z(qw) + z(kvh * group * d), z(qw), scratch);
+            }
+        });
     matmul_bf16(ws_.attn.data(), z(qw), tokens, lw.out.data, hidden, qw, lw.out_bias.data(),
                 ws_.delta.data(), z(hidden), pool_, dense);
 }

@@ -26,6 +26,11 @@ struct CpuOptions {
     // fp32 is exact to the reference; bf16 (llama.cpp's and the bf16 reference model's
     // precision) runs twice the multiply-adds per instruction where AVX512_BF16 exists.
     DenseActivations dense_activations = DenseActivations::Fp32;
+    // A prompt chunk's tokens at positions from here on attend in tiles of consecutive tokens
+    // that read each key and value once (cpu/attention.h attend_tile; the same numbers as one
+    // token at a time). Below it every token reads its keys itself, which is faster while they
+    // stay in the caches (measured: equal at 8K positions, tiles 15% faster overall at 16K).
+    int attention_tile_from = 8192;
 };
 
 // `weights` must outlive the backend.

@@ -295,6 +295,29 @@ TEST_CASE("cpu forward: past the sliding window and position 4096 (tiny-moe-long
     }
 }
 
+TEST_CASE("cpu forward: attention in tiles of tokens changes no logit (tiny-moe-long)") {
+    // Tiles everywhere against one token at a time, over 4200 positions in rounds (a small
+    // ring): every logit bit for bit, bf16 and fp32 KV.
+    const auto prompt = read_raw<std::int32_t>(golden("tiny-moe-long/prompt.i32"));
+    for (KvPrecision kv : {KvPrecision::Bf16, KvPrecision::Fp32}) {
+        CAPTURE(std::string(to_string(kv)));
+        std::vector<float> runs[2];
+        for (int tiled = 0; tiled < 2; ++tiled) {
+            cpu::CpuOptions options;
+            options.sliding_slack = 100;
+            options.kv_precision = kv;
+            options.attention_tile_from = tiled ? 0 : 1 << 30;
+            auto backend = cpu::make_cpu_backend(tiny("tiny-moe-long"), options);
+            auto cache = backend->new_cache(4200);
+            ForwardItem item{cache.get(), prompt, LogitsWanted::All};
+            backend->forward({&item, 1}, runs[tiled]);
+        }
+        REQUIRE(runs[0].size() == runs[1].size());
+        REQUIRE(!runs[0].empty());
+        CHECK(std::memcmp(runs[0].data(), runs[1].data(), runs[0].size() * sizeof(float)) == 0);
+    }
+}
+
 TEST_CASE("cpu forward: bf16 KV and int8 experts against fp32 over a 6000-token prompt (stated)") {
     // tiny-moe-long's 4200-token prompt, continued with its own first 1800 tokens.
     auto prompt = read_raw<std::int32_t>(golden("tiny-moe-long/prompt.i32"));
