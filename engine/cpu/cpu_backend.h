@@ -28,9 +28,10 @@ struct CpuOptions {
     DenseActivations dense_activations = DenseActivations::Fp32;
     // A prompt chunk's tokens at positions from here on attend in tiles of consecutive tokens
     // that read each key and value once (cpu/attention.h attend_tile; the same numbers as one
-    // token at a time). Below it every token reads its keys itself, which is faster while they
-    // stay in the caches (measured: equal at 8K positions, tiles 15% faster overall at 16K).
-    int attention_tile_from = 8192;
+    // token at a time). Below it every token reads its keys itself, which is as fast while
+    // they stay in the caches (gossamer_bench_attention: one token at a time is faster at 512
+    // positions, tiles from 4K on; a whole prefill is 15% faster with tiles at 16K tokens).
+    int attention_tile_from = 4096;
 };
 
 // `weights` must outlive the backend.
