@@ -226,42 +226,60 @@ GOSSAMER_AVX512_TARGET float softmax_row_avx512(float* row, int n, float sink) {
     return _mm512_reduce_add_ps(sum) + std::exp(sink - max);
 }
 
-// The tile's scores for one block of 16 keys and two query heads a and b (b may equal a):
-// `keys` holds the block transposed, element e of key k at keys[e * 16 + k]. Lane k computes
-// exactly what scores2_avx512 computes for key k: the 16 partial sums over elements l, l + 16,
-// ... (a product, then fused multiply-adds in that order), then the same tree (l + 8, l + 4,
-// l + 2, l + 1), then the scale; only here the tree's pairs are whole registers.
+// The tile's scores for 32 keys (two blocks of 16) and two query heads a and b (b may equal
+// a): `keys` holds them transposed, element e of key k at keys[e * 32 + k]. Lane k of a block
+// computes exactly what scores2_avx512 computes for its key: the 16 partial sums over elements
+// l, l + 16, ... (a product, then fused multiply-adds in that order), then the same tree
+// (t_l = l + (l + 8), u_l = t_l + t_(l+4), u_l + u_(l+2), then the two), then the scale; only
+// here the tree's pairs are whole registers. Each key load serves both heads and each
+// broadcast query element both blocks.
 template <int C>
 GOSSAMER_AVX512_TARGET void scores_block_avx512(const float* keys, const float* qa, const float* qb,
                                                 float scale, float* sa, float* sb) {
-    constexpr int c = C;
-    __m512 ta[8], tb[8];
-    for (int l = 0; l < 8; ++l) {
-        __m512 k = _mm512_loadu_ps(keys + l * 16);
-        __m512 a0 = _mm512_mul_ps(_mm512_set1_ps(qa[l]), k);
-        __m512 b0 = _mm512_mul_ps(_mm512_set1_ps(qb[l]), k);
-        k = _mm512_loadu_ps(keys + (l + 8) * 16);
-        __m512 a8 = _mm512_mul_ps(_mm512_set1_ps(qa[l + 8]), k);
-        __m512 b8 = _mm512_mul_ps(_mm512_set1_ps(qb[l + 8]), k);
-        for (int i = 1; i < c; ++i) {
-            const int e = 16 * i + l;
-            k = _mm512_loadu_ps(keys + e * 16);
-            a0 = _mm512_fmadd_ps(_mm512_set1_ps(qa[e]), k, a0);
-            b0 = _mm512_fmadd_ps(_mm512_set1_ps(qb[e]), k, b0);
-            k = _mm512_loadu_ps(keys + (e + 8) * 16);
-            a8 = _mm512_fmadd_ps(_mm512_set1_ps(qa[e + 8]), k, a8);
-            b8 = _mm512_fmadd_ps(_mm512_set1_ps(qb[e + 8]), k, b8);
+    const float* q[2] = {qa, qb};
+    __m512 u[2][2][4];  // [head][block][l]
+    for (int l = 0; l < 4; ++l) {
+        __m512 held[2][2];
+        for (int half = 0; half < 2; ++half) {
+            const int m = l + 4 * half;
+            __m512 lo[2][2], hi[2][2];  // chains m and m + 8, [head][block]
+            for (int i = 0; i < C; ++i) {
+                const int e = 16 * i + m;
+                const __m512 k[2] = {_mm512_loadu_ps(keys + e * 32),
+                                     _mm512_loadu_ps(keys + e * 32 + 16)};
+                const __m512 k8[2] = {_mm512_loadu_ps(keys + (e + 8) * 32),
+                                      _mm512_loadu_ps(keys + (e + 8) * 32 + 16)};
+                for (int h = 0; h < 2; ++h) {
+                    const __m512 qe = _mm512_set1_ps(q[h][e]), qe8 = _mm512_set1_ps(q[h][e + 8]);
+                    for (int b = 0; b < 2; ++b) {
+                        if (i == 0) {
+                            lo[h][b] = _mm512_mul_ps(qe, k[b]);
+                            hi[h][b] = _mm512_mul_ps(qe8, k8[b]);
+                        } else {
+                            lo[h][b] = _mm512_fmadd_ps(qe, k[b], lo[h][b]);
+                            hi[h][b] = _mm512_fmadd_ps(qe8, k8[b], hi[h][b]);
+                        }
+                    }
+                }
+            }
+            for (int h = 0; h < 2; ++h)
+                for (int b = 0; b < 2; ++b) {
+                    const __m512 t = _mm512_add_ps(lo[h][b], hi[h][b]);
+                    if (half == 0)
+                        held[h][b] = t;
+                    else
+                        u[h][b][l] = _mm512_add_ps(held[h][b], t);
+                }
         }
-        ta[l] = _mm512_add_ps(a0, a8);
-        tb[l] = _mm512_add_ps(b0, b8);
     }
-    for (int l = 0; l < 4; ++l) ta[l] = _mm512_add_ps(ta[l], ta[l + 4]);
-    for (int l = 0; l < 4; ++l) tb[l] = _mm512_add_ps(tb[l], tb[l + 4]);
-    for (int l = 0; l < 2; ++l) ta[l] = _mm512_add_ps(ta[l], ta[l + 2]);
-    for (int l = 0; l < 2; ++l) tb[l] = _mm512_add_ps(tb[l], tb[l + 2]);
     const __m512 vscale = _mm512_set1_ps(scale);
-    _mm512_storeu_ps(sa, _mm512_mul_ps(_mm512_add_ps(ta[0], ta[1]), vscale));
-    _mm512_storeu_ps(sb, _mm512_mul_ps(_mm512_add_ps(tb[0], tb[1]), vscale));
+    float* out[2] = {sa, sb};
+    for (int h = 0; h < 2; ++h)
+        for (int b = 0; b < 2; ++b) {
+            const __m512 v0 = _mm512_add_ps(u[h][b][0], u[h][b][2]);
+            const __m512 v1 = _mm512_add_ps(u[h][b][1], u[h][b][3]);
+            _mm512_storeu_ps(out[h] + 16 * b, _mm512_mul_ps(_mm512_add_ps(v0, v1), vscale));
+        }
 }
 
 #define GOSSAMER_AVX2_TARGET __attribute__((target("avx2,fma")))
@@ -438,7 +456,7 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     };
     const int first = first_of(0), last = tile.position + tile.tokens - 1;
     const int n = last - first + 1;
-    const auto stride = static_cast<std::size_t>((n + 15) / 16 * 16);
+    const auto stride = static_cast<std::size_t>((n + 31) / 32 * 32);
     const auto offset = static_cast<std::ptrdiff_t>(tile.kv_head) * d;
     const auto row_stride = static_cast<std::size_t>(cache.row_elements());
     CpuKvCache::Run runs[2];
@@ -454,15 +472,15 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     auto begin = [&](int t) { return first_of(t) - first; };
     auto end = [&](int t) { return tile.position + t - first + 1; };
 
-    // 1. Scores, 16 keys at a time, for the tokens whose range meets the block.
+    // 1. Scores, 32 keys at a time, for the tokens whose range meets the block.
     s.scores.resize(stride * static_cast<std::size_t>(tile.tokens * group));
-    s.keys.resize(static_cast<std::size_t>(d) * 16);
-    for (int b = 0; b < n; b += 16) {
-        const int count = std::min(16, n - b);
-        for (int k = 0; k < 16; ++k) {
+    s.keys.resize(static_cast<std::size_t>(d) * 32);
+    for (int b = 0; b < n; b += 32) {
+        const int count = std::min(32, n - b);
+        for (int k = 0; k < 32; ++k) {
             const T* key = row(keys0, b + std::min(k, count - 1));
             for (int e = 0; e < d; ++e)
-                s.keys[static_cast<std::size_t>(e * 16 + k)] = element(key[e]);
+                s.keys[static_cast<std::size_t>(e * 32 + k)] = element(key[e]);
         }
         for (int t = 0; t < tile.tokens; ++t) {
             if (end(t) <= b || begin(t) >= b + count) continue;
