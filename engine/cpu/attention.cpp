@@ -324,6 +324,29 @@ GOSSAMER_AVX2_TARGET void values_avx2(const T* v, const float* p, std::size_t st
 }
 #endif
 
+// Whether the AVX-512 kernels (one token's and the tile's) take heads of d elements.
+bool wide_heads(int d) {
+#ifdef GOSSAMER_ATTENTION_AVX512
+    static const bool avx512 = cpu_features().avx512;
+    return avx512 && d % 16 == 0 && d <= 128;
+#else
+    (void)d;
+    return false;
+#endif
+}
+
+// The first position token t of a tile attends to.
+int first_attended(const AttentionTile& tile, int t) {
+    const int p = tile.position + t;
+    return tile.window > 0 ? std::max(0, p - tile.window + 1) : 0;
+}
+
+// out_h *= inv_denominator[h] for a token's group of heads.
+void normalize(float* out, const float* inv_denominator, int group, int d) {
+    for (int h = 0; h < group; ++h)
+        for (int i = 0; i < d; ++i) out[h * d + i] *= inv_denominator[h];
+}
+
 template <class T>
 void attend_as(const CpuKvCache& cache, int layer, int first, int last, const AttentionQuery& query,
                float* out, std::vector<float>& scores) {
@@ -334,13 +357,12 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
     CpuKvCache::Run runs[2];
     const int run_count = cache.runs(layer, first, last, runs);
 
+    const bool wide = wide_heads(d);
 #ifdef GOSSAMER_ATTENTION_AVX512
-    static const bool avx512 = cpu_features().avx512;
     static const bool avx2 = cpu_features().avx2_fma;
-    const bool wide = avx512 && d % 16 == 0 && d <= 128;
     const bool narrow = !wide && avx2 && d % 8 == 0 && d <= 64;
 #else
-    const bool wide = false, narrow = false;
+    const bool narrow = false;
 #endif
     // 1. Scores s[h][j] = q_h . k_j * scale, reading each key once for the whole group.
     int j = 0;
@@ -435,8 +457,7 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
                                 static_cast<std::size_t>(j)],
                          v, out + h * d, d);
             }
-    for (int h = 0; h < query.group; ++h)
-        for (int i = 0; i < d; ++i) out[h * d + i] *= inv_denominator[static_cast<std::size_t>(h)];
+    normalize(out, inv_denominator.data(), query.group, d);
 }
 
 #ifdef GOSSAMER_ATTENTION_AVX512
@@ -450,11 +471,7 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
                                                std::size_t out_stride, AttentionScratch& s) {
     constexpr int d = 16 * C;
     const int group = tile.group;
-    auto first_of = [&](int t) {
-        const int p = tile.position + t;
-        return tile.window > 0 ? std::max(0, p - tile.window + 1) : 0;
-    };
-    const int first = first_of(0), last = tile.position + tile.tokens - 1;
+    const int first = first_attended(tile, 0), last = tile.position + tile.tokens - 1;
     const int n = last - first + 1;
     const auto stride = static_cast<std::size_t>((n + 31) / 32 * 32);
     const auto offset = static_cast<std::ptrdiff_t>(tile.kv_head) * d;
@@ -469,7 +486,7 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     const void* keys0 = cache.key_slot(layer, 0);
     const void* values0 = cache.value_slot(layer, 0);
     // Token t's range within the row: [begin(t), end(t)).
-    auto begin = [&](int t) { return first_of(t) - first; };
+    auto begin = [&](int t) { return first_attended(tile, t) - first; };
     auto end = [&](int t) { return tile.position + t - first + 1; };
 
     // 1. Scores, 32 keys at a time, for the tokens whose range meets the block.
@@ -498,7 +515,8 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     }
 
     // 2. Softmax over each token's range, the sink in the denominator.
-    std::vector<float> inv_denominator(static_cast<std::size_t>(tile.tokens * group));
+    auto& inv_denominator = s.inv_denominator;
+    inv_denominator.resize(static_cast<std::size_t>(tile.tokens * group));
     for (int t = 0; t < tile.tokens; ++t)
         for (int h = 0; h < group; ++h) {
             float* r = s.scores.data() + static_cast<std::size_t>(t * group + h) * stride;
@@ -527,12 +545,9 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
                         group, out + static_cast<std::size_t>(t) * out_stride);
         }
     }
-    for (int t = 0; t < tile.tokens; ++t) {
-        float* o = out + static_cast<std::size_t>(t) * out_stride;
-        for (int h = 0; h < group; ++h)
-            for (int i = 0; i < d; ++i)
-                o[h * d + i] *= inv_denominator[static_cast<std::size_t>(t * group + h)];
-    }
+    for (int t = 0; t < tile.tokens; ++t)
+        normalize(out + static_cast<std::size_t>(t) * out_stride,
+                  inv_denominator.data() + static_cast<std::size_t>(t * group), group, d);
 }
 #endif
 
@@ -549,8 +564,7 @@ void attend(const CpuKvCache& cache, int layer, int first, int last, const Atten
 void attend_tile(const CpuKvCache& cache, int layer, const AttentionTile& tile, float* out,
                  std::size_t out_stride, AttentionScratch& scratch) {
 #ifdef GOSSAMER_ATTENTION_AVX512
-    static const bool avx512 = cpu_features().avx512;
-    if (avx512 && tile.tokens > 1 && tile.head_dim % 16 == 0 && tile.head_dim <= 128) {
+    if (tile.tokens > 1 && wide_heads(tile.head_dim)) {
         with_chunks(tile.head_dim / 16, [&](auto C) {
             constexpr int c = decltype(C)::value;
             if (cache.precision() == KvPrecision::Bf16)
@@ -570,7 +584,7 @@ void attend_tile(const CpuKvCache& cache, int layer, const AttentionTile& tile, 
     for (int t = 0; t < tile.tokens; ++t) {
         const int pos = tile.position + t;
         query.q = tile.q + static_cast<std::size_t>(t) * tile.q_stride;
-        attend(cache, layer, tile.window > 0 ? std::max(0, pos - tile.window + 1) : 0, pos, query,
+        attend(cache, layer, first_attended(tile, t), pos, query,
                out + static_cast<std::size_t>(t) * out_stride, scratch.scores);
     }
 }
