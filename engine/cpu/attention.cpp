@@ -353,7 +353,10 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
     const int n = last - first + 1;
     const int d = query.head_dim;
     const auto offset = static_cast<std::ptrdiff_t>(query.kv_head) * d;
-    scores.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(query.group));
+    // n scores per head, then the heads' 1 / denominators: one buffer, no allocation per call.
+    const std::size_t score_count =
+        static_cast<std::size_t>(n) * static_cast<std::size_t>(query.group);
+    scores.resize(score_count + static_cast<std::size_t>(query.group));
     CpuKvCache::Run runs[2];
     const int run_count = cache.runs(layer, first, last, runs);
 
@@ -406,7 +409,7 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
             }
 
     // 2. Softmax with the sink in the denominator (max taken over scores and sink).
-    std::vector<float> inv_denominator(static_cast<std::size_t>(query.group));
+    float* const inv_denominator = scores.data() + score_count;
     for (int h = 0; h < query.group; ++h) {
         float* row = scores.data() + static_cast<std::ptrdiff_t>(h) * n;
         const float sink = query.sinks[h];
@@ -457,7 +460,7 @@ void attend_as(const CpuKvCache& cache, int layer, int first, int last, const At
                                 static_cast<std::size_t>(j)],
                          v, out + h * d, d);
             }
-    normalize(out, inv_denominator.data(), query.group, d);
+    normalize(out, inv_denominator, query.group, d);
 }
 
 #ifdef GOSSAMER_ATTENTION_AVX512
