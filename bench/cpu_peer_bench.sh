@@ -5,12 +5,17 @@
 # prebuilt CPU libraries from npm, driven by ../shared/peers/llama_logits). Each round runs
 # both engines one after the other (the order alternates), each bracketed by a read-bandwidth
 # probe because this host's bandwidth drifts; the report gives medians over rounds and the
-# ratios gossamer / llama.cpp. Prints a markdown report; raw JSON lines go to
+# ratios gossamer / llama.cpp, and each round's ratio. Before an engine runs, the other's file
+# is dropped from the page cache (`dd iflag=nocache`): with 13 GB files on a 24 GB machine the
+# second engine of a round otherwise loads while the kernel reclaims the first one's pages
+# (gossamer's copy then got huge pages for 79% of its bytes instead of all, and in one 3-round
+# run each engine decoded 10-30% slower when it ran second; docs/BENCHMARKS.md); --keep-cache
+# turns that off. Prints a markdown report; raw JSON lines go to
 # bench/.scratch/cpu-peer-<layers>L.jsonl.
 #   bench/cpu_peer_bench.sh [--layers 4] [--threads 2] [--prompt 512] [--decode 64]
 #                           [--rounds 3] [--reps 2] [--weights memory|mmap]
 #                           [--expert-activations int8|fp32] [--dense-activations bf16|fp32]
-#                           [--peers DIR]
+#                           [--peers DIR] [--keep-cache]
 #                           [--build-dir DIR] [--no-build]
 # --expert-activations (default int8, the CLI's default) is how gossamer's MXFP4 experts take
 # their activations; llama.cpp always quantises them to q8_0, like int8. --dense-activations
@@ -22,7 +27,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 layers=4 threads=2 prompt=512 decode=64 rounds=3 reps=2 build_dir=build/bench build=1 weights=memory
-experts=int8 dense=bf16
+experts=int8 dense=bf16 keep_cache=0
 peers="$repo/../shared/peers"
 command_line="bench/cpu_peer_bench.sh $*"
 while [ $# -gt 0 ]; do
@@ -39,7 +44,8 @@ while [ $# -gt 0 ]; do
     --dense-activations) dense=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --keep-cache) keep_cache=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "cpu_peer_bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -95,12 +101,18 @@ raw="bench/.scratch/cpu-peer-${layers}L.jsonl"
 membw() {
   "$peers/build/membw" "$threads" | python3 -c 'import json,sys; print(json.dumps({"engine":"membw", **json.load(sys.stdin)}))' >> "$raw"
 }
+# Drops a file's pages from the page cache (keeps them with --keep-cache).
+evict() {
+  [ "$keep_cache" = 1 ] || dd if="$1" iflag=nocache count=0 status=none
+}
 run_llama() {
+  evict "$ckpt/model/model.safetensors"
   "$peers/build/llama_logits" bench "$gguf" --threads "$threads" --prefill "$prompt" \
     --decode "$decode" --reps "$reps" 2>/dev/null |
     python3 -c 'import json,sys; print(json.dumps({"engine":"llama.cpp", **json.loads(sys.stdin.read())}))' >> "$raw"
 }
 run_gossamer() {
+  evict "$gguf"
   "$engine_bench" --model "$ckpt/model" --prompt "$prompt" --decode "$decode" --batch 1 --weights "$weights" \
     --expert-activations "$experts" --dense-activations "$dense" \
     --runs "$reps" --threads "$threads" |
@@ -113,9 +125,9 @@ for round in $(seq 1 "$rounds"); do
   membw
 done
 
-python3 - "$raw" "$command_line" "$layers" "$threads" "$prompt" "$decode" <<'PY'
+python3 - "$raw" "$command_line" "$layers" "$threads" "$prompt" "$decode" "$keep_cache" <<'PY'
 import json, statistics, subprocess, sys
-raw, cmd, layers, threads, prompt, decode = sys.argv[1:7]
+raw, cmd, layers, threads, prompt, decode, keep_cache = sys.argv[1:8]
 rows = [json.loads(l) for l in open(raw) if l.strip()]
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 g = [r for r in rows if r["engine"] == "gossamer"]
@@ -134,12 +146,16 @@ print(f"- command: `{cmd}`")
 print(f"- machine: {cpu}, {threads} threads; gossamer commit {commit}; llama.cpp v0.5.0 (npm prebuilt CPU libraries, "
       f"KV f16, flash attention auto); read bandwidth {min(bw):.1f}-{max(bw):.1f} GB/s (median {med(bw):.1f}) over the run")
 print(f"- checkpoint: random, 20b widths, {layers} layers; prompt {prompt} tokens, then {decode} decode steps; "
-      f"medians of {len(g)} rounds x {g[0]['runs'] if g else 0} runs (gossamer) and {len(l)} rounds x {l[0]['reps'] if l else 0} reps (llama.cpp), rounds alternating")
+      f"medians of {len(g)} rounds x {g[0]['runs'] if g else 0} runs (gossamer) and {len(l)} rounds x {l[0]['reps'] if l else 0} reps (llama.cpp), rounds alternating; "
+      f"{'page cache kept between engines' if keep_cache == '1' else 'the other engine evicted from the page cache before each run'}")
 print()
 print("| | gossamer | llama.cpp | gossamer / llama.cpp |")
 print("|---|---:|---:|---:|")
 print(f"| prefill tok/s ({prompt} tokens) | {g_pp:.1f} | {l_pp:.1f} | **{g_pp / l_pp:.2f}x** |")
 print(f"| decode tok/s (batch 1) | {g_tg:.2f} | {l_tg:.2f} | **{g_tg / l_tg:.2f}x** |")
+by_round = lambda key_g, key_l: ", ".join(f"{a / b:.2f}" for a, b in zip([key_g(r) for r in g], [key_l(r) for r in l]))
+print(f"| round by round (prefill; decode) | | | {by_round(lambda r: r['batches'][0]['prefill_tok_s'], lambda r: r['prefill_tok_s_median'])}; "
+      f"{by_round(lambda r: r['batches'][0]['decode_tok_s'], lambda r: r['decode_tok_s_median'])} |")
 print(f"| peak RSS GiB | {g_rss:.1f} | {l_rss:.1f} | {g_rss / l_rss:.2f} |")
 print(f"| load s (gossamer --weights {g[0].get('weights', '?') if g else '?'}) | {g_load:.2f} | {l_load:.2f} | |")
 print(f"\ngossamer's experts: {g[0].get('expert_activations', 'fp32') if g else '?'} activations, dense matmuls: "
