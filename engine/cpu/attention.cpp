@@ -149,15 +149,18 @@ GOSSAMER_AVX512_TARGET void values_c(const Rows& rows, int j0, int j1, const flo
     }
 }
 
-// values_c over `count` cache rows, in blocks of rows that stay in L1 across the sets of heads.
+// Value rows per block that stays in L1 across the sets of heads (values_c): 16 KB of bf16
+// values at d = 64. One token's pass and a tile's (which widens each block once) use the same.
+constexpr int kValueRows = 128;
+
+// values_c over `count` cache rows, kValueRows at a time.
 template <int C, class T>
 GOSSAMER_AVX512_TARGET void values_run_avx512(const T* v, std::size_t row_stride, int count,
                                               const float* p, std::size_t stride, int group,
                                               float* out) {
-    constexpr int kBlock = 128;  // rows: 16 KB of bf16 values at d = 64
-    for (int j0 = 0; j0 < count; j0 += kBlock)
-        values_c<C>(CacheRows<T>{v, row_stride}, j0, std::min(count, j0 + kBlock), p, stride, group,
-                    out);
+    for (int j0 = 0; j0 < count; j0 += kValueRows)
+        values_c<C>(CacheRows<T>{v, row_stride}, j0, std::min(count, j0 + kValueRows), p, stride,
+                    group, out);
 }
 
 // Calls f(std::integral_constant<int, c>) for c = d / 16 in 1..8 (the AVX-512 paths' sizes).
@@ -492,8 +495,10 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     auto begin = [&](int t) { return first_attended(tile, t) - first; };
     auto end = [&](int t) { return tile.position + t - first + 1; };
 
-    // 1. Scores, 32 keys at a time, for the tokens whose range meets the block.
-    s.scores.resize(stride * static_cast<std::size_t>(tile.tokens * group));
+    // 1. Scores, 32 keys at a time, for the tokens whose range meets the block; after them in
+    // the same buffer, each (token, head)'s 1 / denominator (as attend() keeps its own).
+    const std::size_t score_count = stride * static_cast<std::size_t>(tile.tokens * group);
+    s.scores.resize(score_count + static_cast<std::size_t>(tile.tokens * group));
     s.keys.resize(static_cast<std::size_t>(d) * 32);
     for (int b = 0; b < n; b += 32) {
         const int count = std::min(32, n - b);
@@ -518,8 +523,7 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     }
 
     // 2. Softmax over each token's range, the sink in the denominator.
-    auto& inv_denominator = s.inv_denominator;
-    inv_denominator.resize(static_cast<std::size_t>(tile.tokens * group));
+    float* const inv_denominator = s.scores.data() + score_count;
     for (int t = 0; t < tile.tokens; ++t)
         for (int h = 0; h < group; ++h) {
             float* r = s.scores.data() + static_cast<std::size_t>(t * group + h) * stride;
@@ -528,13 +532,12 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
         }
 
     // 3. Values, in blocks of rows widened once for the tile.
-    constexpr int kBlock = 128;
-    s.values.resize(static_cast<std::size_t>(kBlock * d));
+    s.values.resize(static_cast<std::size_t>(kValueRows * d));
     for (int t = 0; t < tile.tokens; ++t)
         std::memset(out + static_cast<std::size_t>(t) * out_stride, 0,
                     sizeof(float) * static_cast<std::size_t>(group * d));
-    for (int b = 0; b < n; b += kBlock) {
-        const int count = std::min(kBlock, n - b);
+    for (int b = 0; b < n; b += kValueRows) {
+        const int count = std::min(kValueRows, n - b);
         for (int j = 0; j < count; ++j) {
             const T* v = row(values0, b + j);
             float* to = s.values.data() + static_cast<std::ptrdiff_t>(j) * d;
@@ -550,7 +553,7 @@ GOSSAMER_AVX512_TARGET void attend_tile_avx512(const CpuKvCache& cache, int laye
     }
     for (int t = 0; t < tile.tokens; ++t)
         normalize(out + static_cast<std::size_t>(t) * out_stride,
-                  inv_denominator.data() + static_cast<std::size_t>(t * group), group, d);
+                  inv_denominator + static_cast<std::size_t>(t * group), group, d);
 }
 #endif
 

@@ -43,7 +43,7 @@ struct AttentionTile {
 
 // Per-thread scratch for attend_tile.
 struct AttentionScratch {
-    std::vector<float> scores, keys, values, inv_denominator;
+    std::vector<float> scores, keys, values;
 };
 
 // attend() for each token of the tile, writing token t's [group, head_dim] at
